@@ -1,0 +1,118 @@
+"""The corpus catalog (``corpus/catalog.yml``): one entry per document, validated strictly.
+
+A mistake (unknown or missing field, duplicate id or file, a file that does not exist, a bad
+year or date) is a ``CatalogError`` that names the entry and what is wrong, and stops the build
+before anything is written.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import regex
+import yaml
+
+from .errors import CatalogError
+
+GENRES = ("规划", "行动计划", "政策解读", "起草说明", "问答解读")
+REQUIRED = ("id", "file", "district", "district_slug", "city", "year", "genre", "title")
+OPTIONAL = ("issuer", "doc_number", "published", "plan_title", "source_url", "notes")
+_SLUG = regex.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_YEAR = regex.compile(r"(?P<start>(?:19|20)\d\d)(?:\s*[-–~至]\s*(?P<end>(?:19|20)\d\d))?")
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    id: str
+    file: str
+    path: Path
+    district: str
+    district_slug: str
+    city: str
+    year: int
+    year_end: int | None
+    genre: str
+    title: str
+    issuer: str | None = None
+    doc_number: str | None = None
+    published: str | None = None
+    plan_title: str | None = None
+    source_url: str | None = None
+    notes: str | None = None
+
+    def meta(self) -> dict:
+        """Catalog fields for the ``documents`` row (everything but the path)."""
+        return {k: v for k, v in self.__dict__.items() if k != "path"}
+
+
+def _entry(raw: object, index: int, corpus_dir: Path, catalog: Path) -> CatalogEntry:
+    name = raw.get("id") if isinstance(raw, dict) else None
+    where = f"entry {index + 1}" + (f" ({name})" if name else "")
+
+    def fail(reason: str) -> CatalogError:
+        return CatalogError(reason, path=catalog, where=where)
+
+    if not isinstance(raw, dict):
+        raise fail("an entry must be a mapping of fields")
+    unknown = sorted(set(raw) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise fail(f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(REQUIRED + OPTIONAL)}")
+    missing = [k for k in REQUIRED if raw.get(k) in (None, "")]
+    if missing:
+        raise fail(f"missing required field(s): {', '.join(missing)}")
+    if not _SLUG.fullmatch(str(raw["id"])):
+        raise fail(f"id {raw['id']!r} is not a slug (lowercase letters, digits and hyphens)")
+    if not _SLUG.fullmatch(str(raw["district_slug"])):
+        raise fail(f"district_slug {raw['district_slug']!r} is not a slug")
+    year = _YEAR.fullmatch(str(raw["year"]).strip())
+    if not year:
+        raise fail(f"year {raw['year']!r} is not a year (2024) or a span (2021-2025)")
+    start, end = int(year["start"]), int(year["end"]) if year["end"] else None
+    if end is not None and end < start:
+        raise fail(f"year span {raw['year']!r} ends before it starts")
+    if raw["genre"] not in GENRES:
+        raise fail(f"genre {raw['genre']!r} is not one of {', '.join(GENRES)}")
+    published = raw.get("published")
+    if published is not None:
+        if isinstance(published, dt.date):
+            published = published.isoformat()
+        try:
+            dt.date.fromisoformat(str(published))
+        except ValueError:
+            raise fail(f"published {published!r} is not a date (YYYY-MM-DD)") from None
+    path = (corpus_dir / str(raw["file"])).resolve()
+    if not path.is_file():
+        raise fail(f"file {raw['file']!r} does not exist in {corpus_dir}")
+    opt = {k: (str(raw[k]) if raw.get(k) is not None else None) for k in OPTIONAL}
+    opt["published"] = published
+    return CatalogEntry(
+        id=str(raw["id"]), file=str(raw["file"]), path=path, district=str(raw["district"]),
+        district_slug=str(raw["district_slug"]), city=str(raw["city"]), year=start, year_end=end,
+        genre=str(raw["genre"]), title=str(raw["title"]), **opt,
+    )
+
+
+def load_catalog(corpus_dir: str | Path) -> list[CatalogEntry]:
+    """Read and validate ``<corpus_dir>/catalog.yml``; entries sorted by id."""
+    corpus_dir = Path(corpus_dir)
+    catalog = corpus_dir / "catalog.yml"
+    if not catalog.is_file():
+        raise CatalogError("no catalog.yml in the corpus directory", path=catalog)
+    try:
+        data = yaml.safe_load(catalog.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise CatalogError(f"not valid YAML: {exc}", path=catalog) from exc
+    if not isinstance(data, dict) or set(data) != {"documents"} or not isinstance(data["documents"], list):
+        raise CatalogError("the catalog must be a mapping with one key, documents: a list of entries",
+                           path=catalog)
+    entries = [_entry(raw, i, corpus_dir, catalog) for i, raw in enumerate(data["documents"])]
+    for key in ("id", "file"):
+        seen: dict[str, int] = {}
+        for i, e in enumerate(entries):
+            value = getattr(e, key)
+            if value in seen:
+                raise CatalogError(f"duplicate {key} {value!r} (also entry {seen[value] + 1})",
+                                   path=catalog, where=f"entry {i + 1} ({e.id})")
+            seen[value] = i
+    return sorted(entries, key=lambda e: e.id)

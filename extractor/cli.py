@@ -1,0 +1,145 @@
+"""The ``policykb`` command line: click commands only; the logic lives in the library."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import PolicyKBError
+
+DEFAULT_CORPUS = "corpus"
+DEFAULT_DB = "kb.db"
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except PolicyKBError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="policy-kb")
+def main() -> None:
+    """policy-kb: campaigns, task clauses and quantitative targets of Chinese environmental
+    plans, each cited to its source clause.
+
+    \b
+    Example:
+      policykb build && policykb serve
+    """
+
+
+@main.command()
+@click.option("--corpus", "corpus_dir", default=DEFAULT_CORPUS, show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder with catalog.yml and the documents.")
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(path_type=Path),
+              help="The knowledge base to write (replaced atomically).")
+def build(corpus_dir: Path, db_path: Path) -> None:
+    """Build the knowledge base from the corpus catalog.
+
+    \b
+    Example:
+      policykb build --corpus corpus --db kb.db
+    """
+    from .catalog import load_catalog
+    from .store import build_db
+
+    entries = load_catalog(corpus_dir)
+    if len(entries) > 5:
+        with click.progressbar(length=len(entries), label="Reading documents", file=sys.stderr) as bar:
+            report = build_db(corpus_dir, db_path, on_document=lambda e: bar.update(1))
+    else:
+        report = build_db(corpus_dir, db_path)
+    for doc in report.documents:
+        labels = "、".join(label for _, label in doc.campaigns) or "-"
+        click.echo(f"{doc.id}: {len(doc.campaigns)} campaigns ({labels}), {doc.clauses} clauses, {doc.targets} targets")
+    for err in report.errors:
+        click.secho(f"error: {err}", fg="red", err=True)
+    click.echo(f"wrote {db_path} ({len(report.documents)} documents, {len(report.errors)} failed)")
+    if report.errors:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True)
+def extract(file: Path, fmt: str) -> None:
+    """Extract the targets of any .txt, .pdf or .docx file (no catalog needed).
+
+    \b
+    Example:
+      policykb extract corpus/huairou-2024-action-plan-draft-explanation.txt --format table
+    """
+    from .pipeline import process_file
+    from .report import target_records, format_table
+
+    doc = process_file(file)
+    records = target_records(doc)
+    if fmt == "jsonl":
+        for record in records:
+            click.echo(json.dumps(record, ensure_ascii=False))
+    else:
+        click.echo(format_table(records))
+
+
+@main.command()
+@click.argument("text", required=False)
+def quantities(text: str | None) -> None:
+    """Print every quantity found in TEXT (or standard input), one JSON object per line.
+
+    \b
+    Example:
+      policykb quantities "降尘量控制在5吨/平方公里·月左右"
+    """
+    from .quantities import find_quantities
+
+    if text is None:
+        text = sys.stdin.read()
+    keys = ("value", "value_max", "unit", "canonical_unit", "surface", "start", "end")
+    for q in find_quantities(text):
+        row = q.to_json()
+        click.echo(json.dumps({k: row[k] for k in keys}, ensure_ascii=False))
+
+
+@main.command()
+@click.option("--gold", "gold_dir", default="../shared/gold", show_default=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--corpus", "corpus_dir", default=DEFAULT_CORPUS, show_default=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--verbose", is_flag=True, help="List the misses and the extras.")
+def evaluate(gold_dir: Path, corpus_dir: Path, verbose: bool) -> None:
+    """Score the extractor against hand annotations (see ../shared/gold/SCHEMA.md).
+
+    \b
+    Example:
+      policykb evaluate --gold ../shared/gold --verbose
+    """
+    from .evaluate import evaluate as run
+
+    click.echo(run(gold_dir, corpus_dir).format(verbose=verbose))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--corpus", "corpus_dir", default=DEFAULT_CORPUS, show_default=True,
+              type=click.Path(file_okay=False, path_type=Path))
+@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(path_type=Path))
+def serve(host: str, port: int, corpus_dir: Path, db_path: Path) -> None:
+    """Build kb.db if it is missing or stale, then serve it with Datasette.
+
+    \b
+    Example:
+      policykb serve --port 8001   # then open http://127.0.0.1:8001/
+    """
+    from .web.serve import serve as run
+
+    run(db_path, corpus_dir, host, port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

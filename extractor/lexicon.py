@@ -1,0 +1,121 @@
+"""Load and validate the lexicon data files in ``extractor/data/`` once.
+
+A malformed file (missing key, duplicate id, unknown reference, a pattern that does not compile)
+is a ``DataFileError`` naming the file and the entry, raised at load time.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import regex
+import yaml
+
+from .errors import DataFileError
+
+CAMPAIGN_IDS = ("air", "water", "soil", "climate", "ecology", "noise", "waste", "radiation", "general")
+
+
+def load_data(name: str) -> Any:
+    """Parse ``extractor/data/<name>`` (YAML), rejecting duplicate keys."""
+    path = resources.files("extractor") / "data" / name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataFileError(f"cannot read data file: {exc}", path=str(path)) from exc
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as exc:
+        raise DataFileError(f"invalid YAML: {exc}", path=str(path)) from exc
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    id: str
+    name_zh: str
+    name_en: str
+    labels: tuple[str, ...]
+    keywords: tuple[str, ...]
+
+
+@cache
+def campaigns() -> tuple[Campaign, ...]:
+    """The campaigns of ``data/campaigns.yml``, validated."""
+    data = load_data("campaigns.yml")
+    out, seen = [], set()
+    for i, item in enumerate(data.get("campaigns") or []):
+        where = f"campaigns[{i}]"
+        try:
+            cid = item["id"]
+            campaign = Campaign(cid, item["name_zh"], item["name_en"],
+                                tuple(item.get("labels") or ()), tuple(item.get("keywords") or ()))
+        except (KeyError, TypeError) as exc:
+            raise DataFileError(f"{where}: missing field {exc}", path="extractor/data/campaigns.yml") from exc
+        if cid not in CAMPAIGN_IDS:
+            raise DataFileError(f"{where}: unknown campaign id {cid!r}", path="extractor/data/campaigns.yml")
+        if cid in seen:
+            raise DataFileError(f"{where}: duplicate campaign id {cid!r}", path="extractor/data/campaigns.yml")
+        seen.add(cid)
+        out.append(campaign)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class HeadingRule:
+    name: str
+    rank: int
+    kind: str
+    pattern: regex.Pattern
+
+
+@dataclass(frozen=True)
+class Headings:
+    rules: tuple[HeadingRule, ...]
+    max_heading_chars: int
+    lead: regex.Pattern
+    enumerations: tuple[tuple[str, regex.Pattern], ...]
+
+
+@cache
+def headings() -> Headings:
+    """Heading, lead and enumeration patterns of ``data/headings.yml``, compiled."""
+    data = load_data("headings.yml")
+    pieces = data.get("pieces") or {}
+    path = "extractor/data/headings.yml"
+
+    def compile_(where: str, pattern: str) -> regex.Pattern:
+        try:
+            return regex.compile(pattern.format(**pieces))
+        except (KeyError, IndexError, regex.error) as exc:
+            raise DataFileError(f"{where}: bad pattern {pattern!r}: {exc}", path=path) from exc
+
+    rules, names = [], set()
+    for i, item in enumerate(data["headings"]):
+        if item["name"] in names:
+            raise DataFileError(f"headings[{i}]: duplicate name {item['name']!r}", path=path)
+        names.add(item["name"])
+        pat = compile_(f"headings[{i}]", item["pattern"])
+        if not {"num", "title"} <= set(pat.groupindex):
+            raise DataFileError(f"headings[{i}]: pattern needs groups num and title", path=path)
+        rules.append(HeadingRule(item["name"], int(item["rank"]), item["kind"], pat))
+    boundary = data["boundary"]
+    enums = tuple(
+        (e["name"], compile_(f"enumerations.{e['name']}", boundary + e["pattern"]))
+        for e in data["enumerations"]
+    )
+    return Headings(tuple(rules), int(data["max_heading_chars"]), compile_("lead", data["lead"]), enums)

@@ -1,0 +1,341 @@
+"""Load and validate the data files of the quantity and target extractors, once.
+
+``units.yml`` (units and magnitude words), ``comparators.yml``, ``statements.yml`` (kind, year
+and qualifier cues) and ``indicators.yml`` live in ``extractor/data/``. Each loader is cached with
+``functools.cache``; a malformed file (duplicate key, duplicate form, unknown reference, bad
+pattern) raises :class:`~extractor.errors.DataFileError` naming the file and the entry.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import regex
+import yaml
+
+from .errors import DataFileError
+
+DATA_DIR = Path(__file__).parent / "data"
+COMPARATORS = ("<=", ">=", "~", "=", "<", ">")
+CAMPAIGNS = ("air", "water", "soil", "climate", "ecology", "noise", "waste", "radiation", "general")
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses duplicate mapping keys (PyYAML silently keeps the last)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in mapping:
+            raise DataFileError(f"duplicate key {key!r}", path=loader.name,
+                                where=f"line {key_node.start_mark.line + 1}")
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read one data file with duplicate-key checking; the top level must be a mapping."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            loader = _UniqueKeyLoader(fh)
+            loader.name = str(path)
+            try:
+                data = loader.get_single_data()
+            finally:
+                loader.dispose()
+    except OSError as exc:
+        raise DataFileError(f"cannot read: {exc}", path=path) from exc
+    except yaml.YAMLError as exc:
+        raise DataFileError(f"invalid YAML: {exc}", path=path) from exc
+    if not isinstance(data, dict):
+        raise DataFileError("top level must be a mapping", path=path)
+    return data
+
+
+@functools.cache
+def _t2s_converter():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@functools.cache
+def _s2t_converters() -> tuple:
+    import opencc
+
+    return tuple(opencc.OpenCC(cfg) for cfg in ("s2t", "s2tw", "s2hk"))
+
+
+def to_simplified(text: str) -> str:
+    """OpenCC t2s (1:1 in length for the characters we meet)."""
+    return _t2s_converter().convert(text)
+
+
+def variants(form: str) -> set[str]:
+    """A simplified form and its traditional spellings (吨 -> 噸, 条 -> 條)."""
+    return {form} | {conv.convert(form) for conv in _s2t_converters()}
+
+
+def compile_pattern(pattern: str, path: Path, where: str) -> regex.Pattern:
+    try:
+        return regex.compile(pattern)
+    except regex.error as exc:
+        raise DataFileError(f"bad pattern {pattern!r}: {exc}", path=path, where=where) from exc
+
+
+# --------------------------------------------------------------------------------------- units
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str
+    canonical: str
+    dimension: str
+    factor: float
+    magnitude: bool  # may take a magnitude word (万吨)
+
+
+@dataclass(frozen=True)
+class UnitLexicon:
+    units: dict[str, Unit]
+    forms: dict[str, Unit]  # every written form (simplified and traditional) -> unit
+    magnitudes: dict[str, float]  # 万 -> 1e4, and traditional 萬
+    approx_before: tuple[str, ...]
+    approx_middle: tuple[str, ...]
+    approx_after: tuple[str, ...]
+    per_prefixes: dict[str, str]  # 每月 -> 月
+
+    def lookup(self, written: str) -> tuple[Unit, float] | None:
+        """(unit, magnitude factor) for a unit as written (万吨 -> (tonne, 1e4)); None if unknown."""
+        text = to_simplified(written.replace(" ", "").replace("\u3000", ""))
+        if text in self.forms:
+            return self.forms[text], 1.0
+        for mag in sorted(self.magnitudes, key=len, reverse=True):
+            rest = text[len(mag):]
+            if text.startswith(mag) and rest in self.forms and self.forms[rest].magnitude:
+                return self.forms[rest], self.magnitudes[mag]
+        return None
+
+    def canonical_of(self, written: str) -> tuple[str, float] | None:
+        """(canonical unit, factor) of a unit as written; ("", 1) for a bare number."""
+        if not written:
+            return "", 1.0
+        found = self.lookup(written)
+        if found is None:
+            return None
+        unit, mag = found
+        return unit.canonical, unit.factor * mag
+
+
+def _str_list(data: dict, key: str, path: Path) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise DataFileError(f"{key!r} must be a list of strings", path=path)
+    return tuple(value)
+
+
+@functools.cache
+def load_units(path: Path = DATA_DIR / "units.yml") -> UnitLexicon:
+    """Load units.yml: units, their forms (with traditional variants), magnitudes, approximations."""
+    data = read_yaml(path)
+    units: dict[str, Unit] = {}
+    forms: dict[str, Unit] = {}
+    for n, entry in enumerate(data.get("units") or []):
+        where = f"units[{n}]"
+        try:
+            unit = Unit(id=str(entry["id"]), canonical=str(entry["canonical"]),
+                        dimension=str(entry["dimension"]), factor=float(entry["factor"]),
+                        magnitude=bool(entry.get("magnitude", True)))
+            written = [str(f) for f in entry["forms"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataFileError(f"unit entry needs id, forms, canonical, dimension, factor ({exc})",
+                                path=path, where=where) from exc
+        if unit.id in units:
+            raise DataFileError(f"duplicate unit id {unit.id!r}", path=path, where=where)
+        units[unit.id] = unit
+        for form in written:
+            for variant in variants(form):
+                if variant in forms and forms[variant].id != unit.id:
+                    raise DataFileError(f"form {variant!r} of {unit.id!r} already belongs to "
+                                        f"{forms[variant].id!r}", path=path, where=where)
+                forms[variant] = unit
+    magnitudes: dict[str, float] = {}
+    for word, mult in (data.get("magnitudes") or {}).items():
+        for variant in variants(str(word)):
+            magnitudes[variant] = float(mult)
+    approx = data.get("approximations") or {}
+    per = {str(k): str(v) for k, v in (data.get("per_prefixes") or {}).items()}
+    return UnitLexicon(units=units, forms=forms, magnitudes=magnitudes,
+                       approx_before=_str_list(approx, "before", path),
+                       approx_middle=_str_list(approx, "middle", path),
+                       approx_after=_str_list(approx, "after", path), per_prefixes=per)
+
+
+# --------------------------------------------------------------------------------- comparators
+
+
+@dataclass(frozen=True)
+class ComparatorLexicon:
+    symbols: dict[str, str]
+    after: dict[str, str]
+    before: dict[str, str]
+    before_patterns: tuple[tuple[regex.Pattern, str], ...]
+    approx: dict[str, str]
+
+
+def _comparator_map(data: dict, key: str, path: Path) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for word, comp in (data.get(key) or {}).items():
+        if comp not in COMPARATORS:
+            raise DataFileError(f"unknown comparator {comp!r} for {word!r}", path=path, where=key)
+        for variant in variants(str(word)):
+            out[variant] = comp
+    return out
+
+
+@functools.cache
+def load_comparators(path: Path = DATA_DIR / "comparators.yml") -> ComparatorLexicon:
+    """Load comparators.yml; every value must be one of <=, >=, ~, =, <, >."""
+    data = read_yaml(path)
+    patterns = []
+    for n, entry in enumerate(data.get("before_patterns") or []):
+        comp = entry.get("comparator")
+        if comp not in COMPARATORS:
+            raise DataFileError(f"unknown comparator {comp!r}", path=path, where=f"before_patterns[{n}]")
+        patterns.append((compile_pattern(entry["pattern"], path, f"before_patterns[{n}]"), comp))
+    return ComparatorLexicon(symbols=_comparator_map(data, "symbols", path),
+                             after=_comparator_map(data, "after", path),
+                             before=_comparator_map(data, "before", path),
+                             before_patterns=tuple(patterns),
+                             approx=_comparator_map(data, "approx", path))
+
+
+# ---------------------------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True)
+class StatementCues:
+    review_headings: tuple[str, ...]
+    target_year_patterns: tuple[regex.Pattern, ...]
+    base_year_patterns: tuple[regex.Pattern, ...]
+    relative_base_years: dict[str, int]
+    dated_year: regex.Pattern
+    actual_cues: tuple[str, ...]
+    target_cues: tuple[str, ...]
+    scope_nouns: tuple[str, ...]
+    scope_units: tuple[str, ...]
+    scope_frames: tuple[regex.Pattern, ...]
+    condition_stop: tuple[str, ...]
+    condition_length_words: tuple[str, ...]
+    condition_range_words: tuple[str, ...]
+    definition_headings: tuple[str, ...]
+    qualifiers: tuple[str, ...]
+
+
+@functools.cache
+def load_statements(path: Path = DATA_DIR / "statements.yml") -> StatementCues:
+    """Load statements.yml (kind, year, base year and qualifier cues)."""
+    data = read_yaml(path)
+
+    def patterns(key: str) -> tuple[regex.Pattern, ...]:
+        out = []
+        for n, pat in enumerate(_str_list(data, key, path)):
+            compiled = compile_pattern(pat, path, f"{key}[{n}]")
+            if key != "scope_frames" and "year" not in compiled.groupindex:
+                raise DataFileError("pattern needs a named group 'year'", path=path, where=f"{key}[{n}]")
+            out.append(compiled)
+        return tuple(out)
+
+    rel = {str(k): int(v) for k, v in (data.get("relative_base_years") or {}).items()}
+    return StatementCues(
+        review_headings=_str_list(data, "review_headings", path),
+        target_year_patterns=patterns("target_year_patterns"),
+        base_year_patterns=patterns("base_year_patterns"),
+        relative_base_years=rel,
+        dated_year=compile_pattern(str(data.get("dated_year_pattern")), path, "dated_year_pattern"),
+        actual_cues=_str_list(data, "actual_cues", path),
+        target_cues=_str_list(data, "target_cues", path),
+        scope_nouns=_str_list(data, "scope_nouns", path),
+        scope_units=_str_list(data, "scope_units", path),
+        scope_frames=patterns("scope_frames"),
+        condition_stop=_str_list(data, "condition_stop", path),
+        condition_length_words=_str_list(data, "condition_length_words", path),
+        condition_range_words=_str_list(data, "condition_range_words", path),
+        definition_headings=_str_list(data, "definition_headings", path),
+        qualifiers=_str_list(data, "qualifiers", path),
+    )
+
+
+# ---------------------------------------------------------------------------------- indicators
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    name_zh: str
+    name_en: str
+    campaign: str
+    canonical_unit: str | None
+    dimension: str | None
+    description: str
+    terms: tuple[str, ...] = field(default=())
+
+    def to_row(self) -> dict[str, Any]:
+        """A row of the kb.db ``indicators`` table."""
+        return {"id": self.id, "name_zh": self.name_zh, "name_en": self.name_en,
+                "campaign": self.campaign, "canonical_unit": self.canonical_unit,
+                "dimension": self.dimension, "description": self.description}
+
+
+@dataclass(frozen=True)
+class IndicatorLexicon:
+    indicators: dict[str, Indicator]
+    campaign_keywords: dict[str, tuple[str, ...]]
+    heads: tuple[str, ...]  # head nouns shared by a list (年均浓度, 平均值, 减排量)
+
+
+@functools.cache
+def load_indicators(path: Path = DATA_DIR / "indicators.yml") -> IndicatorLexicon:
+    """Load indicators.yml; campaigns and canonical units must be known, terms unique."""
+    data = read_yaml(path)
+    units = load_units()
+    canonicals = {u.canonical for u in units.units.values()} | {""}
+    indicators: dict[str, Indicator] = {}
+    seen_terms: dict[str, str] = {}
+    for n, entry in enumerate(data.get("indicators") or []):
+        where = f"indicators[{n}]"
+        try:
+            ind = Indicator(id=str(entry["id"]), name_zh=str(entry["name_zh"]),
+                            name_en=str(entry.get("name_en", "")), campaign=str(entry["campaign"]),
+                            canonical_unit=entry.get("canonical_unit"),
+                            dimension=entry.get("dimension"),
+                            description=str(entry.get("description", "")),
+                            terms=tuple(str(t) for t in entry.get("terms", [])))
+        except (KeyError, TypeError) as exc:
+            raise DataFileError(f"indicator needs id, name_zh, campaign ({exc})", path=path, where=where) from exc
+        if ind.id in indicators:
+            raise DataFileError(f"duplicate indicator id {ind.id!r}", path=path, where=where)
+        if ind.campaign not in CAMPAIGNS:
+            raise DataFileError(f"unknown campaign {ind.campaign!r}", path=path, where=where)
+        if ind.canonical_unit is not None and ind.canonical_unit not in canonicals:
+            raise DataFileError(f"unknown canonical unit {ind.canonical_unit!r}", path=path, where=where)
+        for term in (ind.name_zh, *ind.terms):
+            if seen_terms.get(term, ind.id) != ind.id:
+                raise DataFileError(f"term {term!r} of {ind.id!r} already belongs to {seen_terms[term]!r}",
+                                    path=path, where=where)
+            seen_terms[term] = ind.id
+        indicators[ind.id] = ind
+    keywords: dict[str, tuple[str, ...]] = {}
+    for campaign, words in (data.get("campaign_keywords") or {}).items():
+        if campaign not in CAMPAIGNS:
+            raise DataFileError(f"unknown campaign {campaign!r}", path=path, where="campaign_keywords")
+        keywords[campaign] = tuple(str(w) for w in words)
+    return IndicatorLexicon(indicators=indicators, campaign_keywords=keywords,
+                            heads=_str_list(data, "heads", path))

@@ -1,0 +1,94 @@
+"""One document through the whole pipeline: source -> normalize -> structure -> targets."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import regex
+
+from .catalog import CatalogEntry
+from .model import Clause, Section, SourceText, Target
+from .normalize import Normalized, normalize
+from .sources import read_source
+from .structure import Structure, parse_structure
+
+_PLAN_YEAR = regex.compile(r"(20\d\d)\s*(?:[-—–至~]\s*(20\d\d)\s*)?年")
+
+
+@dataclass
+class ProcessedDocument:
+    document: dict[str, Any]  # the ``documents`` row, ``text`` included
+    source: SourceText
+    norm: Normalized
+    structure: Structure
+    targets: list[Target] = field(default_factory=list)
+
+    @property
+    def sections(self) -> list[Section]:
+        return self.structure.sections
+
+    @property
+    def clauses(self) -> list[Clause]:
+        return self.structure.clauses
+
+
+def slugify(name: str) -> str:
+    """A document id from a file name: lowercase ASCII words joined by hyphens."""
+    slug = regex.sub(r"[^a-z0-9]+", "-", Path(name).stem.lower()).strip("-")
+    return slug or "document-" + hashlib.sha1(name.encode()).hexdigest()[:8]
+
+
+def guess_plan_years(title: str, text: str) -> tuple[int | None, int | None]:
+    """The plan year(s) from a title (…2024年行动计划, "十四五" → 2021-2025), for uncatalogued files."""
+    for candidate in (title, text[:400]):
+        if "十四五" in candidate:
+            return 2021, 2025
+        m = _PLAN_YEAR.search(candidate)
+        if m:
+            return int(m.group(1)), int(m.group(2)) if m.group(2) else None
+    return None, None
+
+
+def _document_row(entry: CatalogEntry | None, doc_id: str, path: Path, source: SourceText) -> dict[str, Any]:
+    text = source.text
+    first_line = next((ln.strip() for ln in text.splitlines() if ln.strip()), path.stem)
+    row: dict[str, Any] = {
+        "id": doc_id, "file": path.name, "format": source.format, "encoding": source.encoding,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "district": None, "district_slug": None, "city": None, "year": None, "year_end": None,
+        "genre": None, "title": first_line[:200], "plan_title": None, "issuer": None,
+        "doc_number": None, "published": None, "source_url": None, "notes": None,
+    }
+    if entry is not None:
+        row.update(entry.meta())
+        row["id"] = doc_id
+    else:
+        row["year"], row["year_end"] = guess_plan_years(row["title"], text)
+    row.update({"n_chars": len(text), "n_pages": len(source.pages) or None, "text": text})
+    return row
+
+
+def process_file(path: str | Path, entry: CatalogEntry | None = None) -> ProcessedDocument:
+    """Run the pipeline on one file; ``entry`` (from the catalog) supplies its metadata."""
+    from .targets import extract_targets
+
+    path = Path(path)
+    source = read_source(path)
+    doc_id = entry.id if entry is not None else slugify(path.name)
+    row = _document_row(entry, doc_id, path, source)
+    norm = normalize(source.text)
+    structure = parse_structure(doc_id, source.text, norm)
+    if source.pages:
+        for item in (*structure.clauses, *structure.sections):
+            if isinstance(item, Clause):
+                item.page = source.page_at(item.start)
+    targets = extract_targets(
+        doc_id, source.text, norm, structure,
+        plan_year=row["year"], plan_year_end=row["year_end"], genre=row["genre"],
+    )
+    if source.pages:
+        for target in targets:
+            target.page = source.page_at(target.start)
+    return ProcessedDocument(row, source, norm, structure, targets)

@@ -1,0 +1,417 @@
+"""Chinese full-text search for kb.db: jieba tokens, FTS5 tables, citations and views.
+
+SQLite's FTS5 tokenizers do not segment Chinese, so every searchable text is segmented with
+jieba in *search mode* (``jieba.cut_for_search``: a word and its dictionary sub-words, e.g.
+精细化 -> 精细 细化 精细化) and stored as space-separated tokens in an FTS5 table whose
+``unicode61`` tokenizer then only has to split on spaces. A query goes through the same
+:func:`fts_query`, so the index and the query always agree.
+
+What :func:`index_database` adds to a built kb.db (after documents ... targets are inserted):
+
+- ``clauses_fts(tokens)``: FTS5, ``rowid`` = ``clauses.rowid``, tokens of ``clauses.text``.
+- ``targets_fts(tokens)``: FTS5, ``rowid`` = ``targets.rowid``, tokens of the target's clause
+  text, the indicator as written and the quantity's surface.
+- ``clause_citations``: one row per clause: section path, clause label (ordinal, or 第N段) and
+  the ready-to-copy ``citation`` (see :func:`format_citation`).
+- views ``target_citations`` (every target with its document, clause and citation),
+  ``clause_context`` (every clause with its document, section path and citation) and
+  ``indicator_coverage`` (indicators x districts: which district states a target).
+
+Highlighting (:func:`highlight`, :func:`snippet`) works on the *original* clause text: the query
+terms are found in a normalized copy whose every character maps back to the original.
+"""
+from __future__ import annotations
+
+import html
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass
+from typing import Iterable
+
+import jieba
+import sqlite_utils
+
+jieba.setLogLevel(60)
+
+FTS_TOKENIZE = "unicode61"
+NO_MATCH = '"\u2400"'  # an FTS5 phrase no document contains: a blank query matches nothing
+PATH_SEPARATOR = " › "
+
+_PM_SUBSCRIPT = re.compile(r"(?i)(?<=pm)_\{(\d+(?:\.\d+)?)\}")
+_WORDLIKE = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
+
+
+# -- normalization and tokens -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchText:
+    """A normalized copy of a text for matching, with ``origin[i]`` = the original offset of
+    ``text[i]`` (NFKC per character, lower case, PM_{2.5} -> pm2.5)."""
+
+    text: str
+    origin: tuple[int, ...]
+
+
+def normalize_for_search(text: str) -> SearchText:
+    """Normalize ``text`` for matching: full-width -> half-width and other NFKC folds, lower
+    case, the LaTeX-ish ``PM_{2.5}`` of some sources -> ``pm2.5``. Keeps an offset map."""
+    skip: set[int] = set()
+    for m in _PM_SUBSCRIPT.finditer(text):
+        skip.update((m.start(), m.start() + 1, m.end() - 1))  # "_", "{", "}"
+    chars: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        if i in skip:
+            continue
+        folded = unicodedata.normalize("NFKC", ch).lower()
+        for c in folded:
+            chars.append(c)
+            origin.append(i)
+    return SearchText("".join(chars), tuple(origin))
+
+
+def _is_word(token: str) -> bool:
+    return bool(_WORDLIKE.search(token))
+
+
+def search_tokens(text: str) -> list[str]:
+    """jieba search-mode tokens of the normalized ``text``, without punctuation/space tokens."""
+    normalized = normalize_for_search(text or "").text
+    return [t.strip() for t in jieba.cut_for_search(normalized) if _is_word(t)]
+
+
+def tokenize(text: str) -> str:
+    """The FTS column value for ``text``: its search tokens joined by single spaces."""
+    return " ".join(search_tokens(text))
+
+
+def query_terms(q: str) -> list[str]:
+    """The distinct search-mode terms of a reader's query, in order (扬尘管控 -> 扬尘, 管控)."""
+    seen: dict[str, None] = {}
+    for t in search_tokens(q or ""):
+        seen.setdefault(t, None)
+    return list(seen)
+
+
+def _fts_term(term: str) -> str:
+    quoted = '"' + term.replace('"', '""') + '"'
+    # A lone Han character is rarely a jieba word of its own: match it as a token prefix
+    # (水 -> 水质, 水环境 ...).
+    if len(term) == 1 and "\u3400" <= term <= "\u9fff":
+        return quoted + "*"
+    return quoted
+
+
+def fts_query(q: str | None) -> str:
+    """An FTS5 MATCH expression for a reader's query: every term must occur (implicit AND).
+
+    ``扬尘管控`` -> ``"扬尘" "管控"``; ``PM2.5浓度`` -> ``"pm2.5" "浓度"``. A query without any
+    word (blank, punctuation only) gives an expression that matches nothing, never an error.
+    """
+    terms = query_terms(q or "")
+    if not terms:
+        return NO_MATCH
+    return " ".join(_fts_term(t) for t in terms)
+
+
+# -- highlighting -------------------------------------------------------------------------
+
+
+def match_spans(text: str, q: str) -> list[tuple[int, int]]:
+    """Merged ``(start, end)`` spans of the original ``text`` where a query term occurs."""
+    terms = query_terms(q)
+    if not text or not terms:
+        return []
+    norm = normalize_for_search(text)
+    spans: list[tuple[int, int]] = []
+    for term in terms:
+        start = norm.text.find(term)
+        while start != -1:
+            end = start + len(term)
+            spans.append((norm.origin[start], norm.origin[end - 1] + 1))
+            start = norm.text.find(term, end)
+    return _merge(spans)
+
+
+def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def mark_spans(text: str, spans: Iterable[tuple[int, int]], css_class: str | None = None) -> str:
+    """HTML of ``text`` (escaped) with ``<mark>`` around each span (spans may overlap)."""
+    open_tag = f'<mark class="{html.escape(css_class)}">' if css_class else "<mark>"
+    out: list[str] = []
+    pos = 0
+    for s, e in _merge((max(0, s), min(len(text), e)) for s, e in spans if e > s):
+        out.append(html.escape(text[pos:s]))
+        out.append(open_tag + html.escape(text[s:e]) + "</mark>")
+        pos = e
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def highlight(text: str | None, q: str | None) -> str:
+    """The whole ``text`` as HTML with the query terms in ``<mark>``."""
+    return mark_spans(text or "", match_spans(text or "", q or ""))
+
+
+def snippet(text: str | None, q: str | None, width: int = 80) -> str:
+    """HTML excerpt of about ``width`` characters around the first match, terms in ``<mark>``.
+
+    This is what the registered SQL function ``policykb_snippet(text, q)`` returns.
+    """
+    text = text or ""
+    spans = match_spans(text, q or "")
+    if len(text) <= width:
+        return mark_spans(text, spans)
+    first = spans[0][0] if spans else 0
+    start = max(0, min(first - width // 4, len(text) - width))
+    end = min(len(text), start + width)
+    inside = [(max(s, start) - start, min(e, end) - start) for s, e in spans if e > start and s < end]
+    body = mark_spans(text[start:end], inside)
+    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+
+
+# -- citations ----------------------------------------------------------------------------
+
+
+def citation_year(published: str | None, year: int | None) -> int | None:
+    """The year to cite: the publication year if known (``2022-01-24`` -> 2022), else the
+    document's first plan year."""
+    m = re.match(r"\s*(\d{4})", str(published or ""))
+    return int(m.group(1)) if m else year
+
+
+def format_citation(
+    issuer: str | None,
+    title: str | None,
+    doc_number: str | None,
+    year: int | None,
+    section_path: str | None,
+    label: str | None,
+    page: int | None = None,
+) -> str:
+    """A ready-to-copy citation of one clause, parts joined by ``，``.
+
+    >>> format_citation("北京市丰台区人民政府", "丰台区“十四五”时期生态环境保护规划",
+    ...     "丰政发〔2022〕2号", 2022, "三、主要措施 › （一）蓝天保卫战", "三是")
+    '北京市丰台区人民政府，《丰台区“十四五”时期生态环境保护规划》，丰政发〔2022〕2号，2022年，三、主要措施 › （一）蓝天保卫战 › 三是'
+    """
+    location = PATH_SEPARATOR.join(p for p in (section_path, label) if p)
+    parts = [
+        issuer,
+        f"《{title}》" if title else None,
+        doc_number,
+        f"{year}年" if year else None,
+        location or None,
+        f"第{page}页" if page else None,
+    ]
+    return "，".join(p for p in parts if p)
+
+
+def clause_labels(clauses: Iterable[dict]) -> dict[str, str | None]:
+    """Label of each clause within its section: its ordinal (三是, （2）), else 第N段 counting
+    the section's non-heading clauses in document order; headings get no label."""
+    labels: dict[str, str | None] = {}
+    counters: dict[tuple[str, str | None], int] = {}
+    for c in sorted(clauses, key=lambda c: (c["document_id"], c["seq"])):
+        if c.get("kind") == "heading":
+            labels[c["id"]] = None
+            continue
+        key = (c["document_id"], c.get("section_id"))
+        counters[key] = counters.get(key, 0) + 1
+        labels[c["id"]] = c.get("ordinal") or f"第{counters[key]}段"
+    return labels
+
+
+def citation_rows(db: sqlite_utils.Database) -> list[dict]:
+    """One ``clause_citations`` row per clause, in document order."""
+    docs = {d["id"]: d for d in db["documents"].rows}
+    paths = {s["id"]: s.get("path") or s.get("title") for s in db["sections"].rows}
+    clauses = list(
+        db.query(
+            "select id, document_id, section_id, seq, ordinal, kind, page from clauses"
+            " order by document_id, seq"
+        )
+    )
+    labels = clause_labels(clauses)
+    rows = []
+    for c in clauses:
+        d = docs.get(c["document_id"], {})
+        path = paths.get(c["section_id"]) if c["section_id"] else None
+        rows.append(
+            {
+                "clause_id": c["id"],
+                "section_path": path,
+                "label": labels[c["id"]],
+                "citation": format_citation(
+                    d.get("issuer"),
+                    d.get("title"),
+                    d.get("doc_number"),
+                    citation_year(d.get("published"), d.get("year")),
+                    path,
+                    labels[c["id"]],
+                    c["page"],
+                ),
+            }
+        )
+    return rows
+
+
+# -- building the index -------------------------------------------------------------------
+
+VIEWS: dict[str, str] = {
+    "clause_context": """
+select
+  c.id as clause_id,
+  d.district as district,
+  c.campaign as campaign,
+  d.id as document_id,
+  d.title as title,
+  cc.section_path as section_path,
+  cc.label as label,
+  c.seq as seq,
+  c.kind as kind,
+  c.text as text,
+  c.page as page,
+  cc.citation as citation,
+  '/-/clause/' || c.id as clause_url
+from clauses c
+join documents d on d.id = c.document_id
+left join clause_citations cc on cc.clause_id = c.id
+""",
+    "target_citations": """
+select
+  t.id as target_id,
+  d.district as district,
+  d.district_slug as district_slug,
+  t.indicator_id as indicator_id,
+  coalesce(i.name_zh, t.indicator) as indicator_name,
+  t.indicator as indicator,
+  t.value as value,
+  t.value_max as value_max,
+  t.unit as unit,
+  t.canonical_unit as canonical_unit,
+  t.value_canonical as value_canonical,
+  t.comparator as comparator,
+  t.kind as kind,
+  t.year as year,
+  t.base_year as base_year,
+  t.campaign as campaign,
+  t.qualifiers as qualifiers,
+  t.attribute as attribute,
+  t.surface as surface,
+  d.id as document_id,
+  d.title as title,
+  d.issuer as issuer,
+  d.doc_number as doc_number,
+  d.year as document_year,
+  t.clause_id as clause_id,
+  cc.section_path as section_path,
+  cc.label as label,
+  c.text as clause,
+  t.page as page,
+  t.start as start,
+  t."end" as "end",
+  cc.citation as citation,
+  '/-/clause/' || t.clause_id || '?target=' || t.id as clause_url
+from targets t
+join documents d on d.id = t.document_id
+left join clauses c on c.id = t.clause_id
+left join clause_citations cc on cc.clause_id = t.clause_id
+left join indicators i on i.id = t.indicator_id
+""",
+    "indicator_coverage": """
+with districts as (select distinct district from documents where district is not null),
+stated as (
+  select t.indicator_id, d.district, count(*) as n_targets,
+    group_concat(
+      t.comparator || ' ' || printf('%g', t.value) || coalesce('-' || printf('%g', t.value_max), '')
+      || ' ' || t.unit
+      || coalesce(' (' || t.year || ')', ''), '; ') as "values"
+  from targets t join documents d on d.id = t.document_id
+  where t.kind = 'target' and t.indicator_id is not null
+  group by t.indicator_id, d.district
+)
+select
+  i.id as indicator_id,
+  i.name_zh as indicator_name,
+  i.campaign as campaign,
+  districts.district as district,
+  case when stated.n_targets is null then 0 else 1 end as states_target,
+  coalesce(stated.n_targets, 0) as n_targets,
+  stated."values" as "values",
+  '/-/compare/' || i.id as compare_url
+from indicators i
+cross join districts
+left join stated on stated.indicator_id = i.id and stated.district = districts.district
+""",
+}
+
+
+def _create_fts(db: sqlite_utils.Database, name: str, rows: Iterable[tuple[int, str]]) -> None:
+    db.execute(f"drop table if exists [{name}]")
+    db.execute(f"create virtual table [{name}] using fts5(tokens, tokenize='{FTS_TOKENIZE}')")
+    db.conn.executemany(f"insert into [{name}] (rowid, tokens) values (?, ?)", rows)
+
+
+def index_database(db: sqlite_utils.Database) -> None:
+    """Add search and citation structures to a freshly built kb.db (deterministic).
+
+    Creates ``clause_citations``, the FTS5 tables ``clauses_fts`` and ``targets_fts`` (rowids
+    equal to the indexed rows' rowids) and the views in :data:`VIEWS`. Safe to call again.
+    """
+    for view in VIEWS:
+        db.execute(f"drop view if exists [{view}]")
+
+    if "clause_citations" in db.table_names():
+        db["clause_citations"].drop()
+    db["clause_citations"].insert_all(
+        citation_rows(db),
+        pk="clause_id",
+        foreign_keys=[("clause_id", "clauses", "id")],
+        columns={"clause_id": str, "section_path": str, "label": str, "citation": str},
+    )
+
+    clause_rows = db.execute(
+        "select rowid, text from clauses order by rowid"
+    ).fetchall()
+    _create_fts(db, "clauses_fts", ((rowid, tokenize(text)) for rowid, text in clause_rows))
+
+    target_rows = db.execute(
+        """select t.rowid, coalesce(c.text, ''), coalesce(t.indicator, ''),
+                  coalesce(i.name_zh, ''), coalesce(t.surface, '')
+           from targets t left join clauses c on c.id = t.clause_id
+           left join indicators i on i.id = t.indicator_id order by t.rowid"""
+    ).fetchall()
+    _create_fts(
+        db,
+        "targets_fts",
+        ((r[0], tokenize(" ".join(r[1:]))) for r in target_rows),
+    )
+
+    for view, sql in VIEWS.items():
+        db.create_view(view, sql.strip())
+    db.conn.commit()
+
+
+# -- SQL functions ------------------------------------------------------------------------
+
+
+def register_functions(conn: sqlite3.Connection) -> None:
+    """Register the search SQL functions on a connection: ``escape_fts(q)`` (jieba-aware,
+    replaces Datasette's), ``policykb_fts(q)`` (same), ``policykb_tokens(text)``,
+    ``policykb_snippet(text, q)`` and ``policykb_highlight(text, q)`` (HTML with <mark>)."""
+    conn.create_function("escape_fts", 1, fts_query, deterministic=True)
+    conn.create_function("policykb_fts", 1, fts_query, deterministic=True)
+    conn.create_function("policykb_tokens", 1, tokenize, deterministic=True)
+    conn.create_function("policykb_snippet", 2, snippet, deterministic=True)
+    conn.create_function("policykb_highlight", 2, highlight, deterministic=True)

@@ -1,0 +1,304 @@
+"""Plain functions behind the plugin's pages: SQL over kb.db -> template context.
+
+Every function takes an open ``sqlite3.Connection`` to kb.db (the one Datasette hands to
+``db.execute_fn``) and returns plain dicts, so they are unit-tested without HTTP. Links are
+relative to the site root (``/-/clause/...``); the views prefix Datasette's ``base_url``.
+"""
+from __future__ import annotations
+
+import html
+import re
+import sqlite3
+from typing import Any, Iterable
+from urllib.parse import quote
+
+from extractor import search
+
+COMPARATOR_SYMBOLS = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "=": "", "~": "约"}
+KIND_LABELS = {"target": "目标", "actual": "现状", "scope": "范围", "condition": "条件"}
+HTML_TAGS_ALLOWED = re.compile(r"(</?mark(?: class=\"[\w -]*\")?>)")
+
+
+# -- small formatting helpers ---------------------------------------------------------------
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> list[dict]:
+    cur = conn.execute(sql, tuple(params))
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def format_number(value: float | int | None) -> str:
+    """``28.0`` -> ``28``, ``4.5`` -> ``4.5``, ``None`` -> ``""``."""
+    if value is None:
+        return ""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def format_value(
+    value: float | None, value_max: float | None, comparator: str | None, unit: str | None
+) -> str:
+    """A target as a reader writes it: ``≤28 微克/立方米``, ``约5 吨/平方公里·月``, ``40-50 %``."""
+    number = format_number(value)
+    if value_max is not None:
+        number = f"{number}–{format_number(value_max)}"
+    symbol = COMPARATOR_SYMBOLS.get(comparator or "=", comparator or "")
+    return f"{symbol}{number} {unit or ''}".strip()
+
+
+def clause_url(clause_id: str, target_id: str | None = None, q: str | None = None) -> str:
+    """Root-relative link to a clause page, optionally selecting a target or search terms."""
+    url = "/-/clause/" + quote(clause_id, safe=":")
+    params = []
+    if target_id:
+        params.append("target=" + quote(target_id, safe=":"))
+    if q:
+        params.append("q=" + quote(q))
+    return url + ("?" + "&".join(params) if params else "")
+
+
+def compare_url(indicator_id: str) -> str:
+    """Root-relative link to an indicator's comparison page."""
+    return "/-/compare/" + quote(indicator_id)
+
+
+def safe_mark_html(value: str) -> str:
+    """Re-escape a snippet so that only ``<mark>`` tags survive (cells must not carry HTML
+    from arbitrary SQL)."""
+    parts = HTML_TAGS_ALLOWED.split(value)
+    return "".join(
+        part if HTML_TAGS_ALLOWED.fullmatch(part) else html.escape(html.unescape(part))
+        for part in parts
+    )
+
+
+def mark_classed(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
+    """HTML of ``text`` with ``<mark class=...>`` around spans; an overlapping later span is
+    dropped, so list the most important spans first."""
+    kept: list[tuple[int, int, str]] = []
+    for s, e, cls in spans:
+        s, e = max(0, s), min(len(text), e)
+        if e > s and all(e <= ks or s >= ke for ks, ke, _ in kept):
+            kept.append((s, e, cls))
+    out, pos = [], 0
+    for s, e, cls in sorted(kept):
+        out.append(html.escape(text[pos:s]))
+        out.append(f'<mark class="{html.escape(cls)}">{html.escape(text[s:e])}</mark>')
+        pos = e
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+# -- comparison pages -----------------------------------------------------------------------
+
+
+def indicator_index(conn: sqlite3.Connection) -> list[dict]:
+    """Indicators with how many targets and districts state them, most covered first."""
+    rows = _rows(
+        conn,
+        """
+        select i.id, i.name_zh, i.name_en, i.campaign, i.canonical_unit,
+          count(t.id) as n_targets,
+          count(distinct case when t.kind = 'target' then d.district end) as n_districts,
+          group_concat(distinct d.district) as districts
+        from indicators i
+        left join targets t on t.indicator_id = i.id
+        left join documents d on d.id = t.document_id
+        group by i.id
+        order by n_districts desc, n_targets desc, i.campaign, i.id
+        """,
+    )
+    for r in rows:
+        r["url"] = compare_url(r["id"])
+    return rows
+
+
+def compare_rows(conn: sqlite3.Connection, indicator_id: str) -> list[dict]:
+    """All statements of one indicator, one per district, document, year and kind, with
+    display fields (``display``, ``kind_label``, ``url``)."""
+    rows = _rows(
+        conn,
+        """
+        select * from target_citations where indicator_id = ?
+        order by district, coalesce(year, document_year), kind desc, document_id, start
+        """,
+        [indicator_id],
+    )
+    seen: set[tuple] = set()
+    out = []
+    for r in rows:
+        key = (r["district"], r["document_id"], r["year"], r["kind"])
+        if key in seen:
+            continue
+        seen.add(key)
+        r["display"] = format_value(r["value"], r["value_max"], r["comparator"], r["unit"])
+        r["kind_label"] = KIND_LABELS.get(r["kind"], r["kind"])
+        r["url"] = clause_url(r["clause_id"], r["target_id"]) if r["clause_id"] else None
+        out.append(r)
+    return out
+
+
+def chart_spec(indicator: dict, rows: list[dict], base_url: str = "/") -> dict:
+    """A Vega-Lite bar chart of the rows' values: one bar per district/year/kind, coloured by
+    kind, each bar linking to its clause."""
+    values = [
+        {
+            "label": f"{r['district']} {r['year'] or ''}".strip(),
+            "district": r["district"],
+            "year": r["year"],
+            "value": r["value"],
+            "display": r["display"],
+            "kind": r["kind_label"],
+            "href": base_url.rstrip("/") + r["url"] if r["url"] else None,
+        }
+        for r in rows
+        if r["value"] is not None
+    ]
+    unit = rows[0]["unit"] if rows else indicator.get("canonical_unit") or ""
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": "container",
+        "height": 260,
+        "background": "transparent",
+        "data": {"values": values},
+        "encoding": {
+            "x": {
+                "field": "label",
+                "type": "nominal",
+                "sort": None,
+                "title": None,
+                "axis": {"labelAngle": 0, "labelFontSize": 13},
+            },
+            "y": {"field": "value", "type": "quantitative", "title": unit},
+        },
+        "layer": [
+            {
+                "mark": {"type": "bar", "cornerRadiusEnd": 3, "cursor": "pointer", "width": {"band": 0.6}},
+                "encoding": {
+                    "color": {
+                        "field": "kind",
+                        "type": "nominal",
+                        "title": None,
+                        "scale": {
+                            "domain": list(KIND_LABELS.values()),
+                            "range": ["#2f6f9f", "#a3a3a3", "#7fb07f", "#d9a441"],
+                        },
+                        "legend": {"orient": "top"},
+                    },
+                    "href": {"field": "href"},
+                    "tooltip": [
+                        {"field": "district", "title": "地区"},
+                        {"field": "year", "title": "年份"},
+                        {"field": "kind", "title": "类型"},
+                        {"field": "display", "title": "数值"},
+                    ],
+                },
+            },
+            {
+                "mark": {"type": "text", "dy": -8, "fontSize": 13, "fontWeight": "bold"},
+                "encoding": {"text": {"field": "display"}},
+            },
+        ],
+        "config": {
+            "font": "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif",
+            "view": {"stroke": None},
+        },
+    }
+
+
+def compare_context(conn: sqlite3.Connection, indicator_id: str, base_url: str = "/") -> dict | None:
+    """Everything the comparison page shows for one indicator, or None if it is unknown."""
+    found = _rows(conn, "select * from indicators where id = ?", [indicator_id])
+    if not found:
+        return None
+    indicator = found[0]
+    rows = compare_rows(conn, indicator_id)
+    all_districts = [
+        r["district"]
+        for r in _rows(conn, "select distinct district from documents where district is not null order by district")
+    ]
+    stating = {r["district"] for r in rows if r["kind"] == "target"}
+    return {
+        "indicator": indicator,
+        "rows": rows,
+        "districts_without": [d for d in all_districts if d not in stating],
+        "chart": chart_spec(indicator, rows, base_url),
+    }
+
+
+# -- clause page ----------------------------------------------------------------------------
+
+
+def _target_span(clause: dict, target: dict, doc_text: str | None) -> tuple[int, int] | None:
+    """The target's quantity as offsets into ``clause['text']`` (documents.text[start:end])."""
+    start, end = target["start"] - clause["start"], target["end"] - clause["start"]
+    text = clause["text"]
+    if 0 <= start < end <= len(text):
+        if doc_text is None or doc_text[target["start"]:target["end"]] == text[start:end]:
+            return start, end
+    surface = target.get("surface") or ""
+    pos = text.find(surface) if surface else -1
+    return (pos, pos + len(surface)) if pos >= 0 else None
+
+
+def clause_context(
+    conn: sqlite3.Connection,
+    clause_id: str,
+    target_id: str | None = None,
+    q: str | None = None,
+    neighbours: int = 2,
+) -> dict | None:
+    """The clause page: the clause (HTML, quantity in <mark>), its document, section path,
+    citation, the clauses before and after, and the targets it states. None if unknown."""
+    found = _rows(conn, "select * from clause_context where clause_id = ?", [clause_id])
+    if not found:
+        return None
+    clause = found[0]
+    raw = _rows(conn, "select * from clauses where id = ?", [clause_id])[0]
+    clause.update(start=raw["start"], end=raw["end"], ordinal=raw["ordinal"])
+    document = _rows(
+        conn,
+        "select id, district, title, issuer, doc_number, year, year_end, published, genre, file"
+        " from documents where id = ?",
+        [clause["document_id"]],
+    )[0]
+    doc_text = conn.execute(
+        "select text from documents where id = ?", [clause["document_id"]]
+    ).fetchone()[0]
+
+    targets = _rows(
+        conn, "select * from target_citations where clause_id = ? order by start, target_id", [clause_id]
+    )
+    selected = next((t for t in targets if t["target_id"] == target_id), None)
+    spans: list[tuple[int, int, str]] = []
+    for t in ([selected] if selected else []) + [t for t in targets if t is not selected]:
+        span = _target_span(clause, t, doc_text)
+        if span:
+            cls = "quantity selected" if t is selected else "quantity"
+            spans.append((span[0], span[1], cls))
+        t["display"] = format_value(t["value"], t["value_max"], t["comparator"], t["unit"])
+        t["kind_label"] = KIND_LABELS.get(t["kind"], t["kind"])
+        t["url"] = clause_url(clause_id, t["target_id"])
+        t["compare_url"] = compare_url(t["indicator_id"]) if t["indicator_id"] else None
+        t["selected"] = t is selected
+    if q:
+        spans += [(s, e, "term") for s, e in search.match_spans(clause["text"], q)]
+
+    around = _rows(
+        conn,
+        """select clause_id, seq, kind, label, text, section_path from clause_context
+           where document_id = ? and seq between ? and ? order by seq""",
+        [clause["document_id"], clause["seq"] - neighbours, clause["seq"] + neighbours],
+    )
+    for a in around:
+        a["url"] = clause_url(a["clause_id"])
+    return {
+        "clause": clause,
+        "clause_html": mark_classed(clause["text"], spans),
+        "document": document,
+        "targets": targets,
+        "selected": selected,
+        "before": [a for a in around if a["seq"] < clause["seq"]],
+        "after": [a for a in around if a["seq"] > clause["seq"]],
+        "q": q,
+    }

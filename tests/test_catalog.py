@@ -1,0 +1,57 @@
+"""Catalog validation: each mistake names the entry and what is wrong."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import yaml
+
+from extractor.catalog import load_catalog
+from extractor.errors import CatalogError
+
+
+def test_repository_catalog_is_valid(corpus_dir):
+    entries = load_catalog(corpus_dir)
+    assert len(entries) == 5
+    five_year = next(e for e in entries if e.id == "fengtai-2021-2025-eco-plan")
+    assert (five_year.year, five_year.year_end, five_year.doc_number) == (2021, 2025, "丰政发〔2022〕2号")
+    assert {e.district_slug for e in entries} == {"fengtai", "huairou", "mentougou", "chaoyang"}
+
+
+@pytest.fixture
+def corpus_copy(tmp_path, corpus_dir):
+    shutil.copy(corpus_dir / "catalog.yml", tmp_path / "catalog.yml")
+    for path in corpus_dir.glob("*.txt"):
+        shutil.copy(path, tmp_path / path.name)
+    return tmp_path
+
+
+def edit(corpus, change):
+    data = yaml.safe_load((corpus / "catalog.yml").read_text(encoding="utf-8"))
+    change(data["documents"])
+    (corpus / "catalog.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda d: d[0].update(file="missing.txt"), "file 'missing.txt' does not exist"),
+    (lambda d: d[1].update(id=d[0]["id"]), "duplicate id"),
+    (lambda d: d[0].update(distrct="朝阳区"), "unknown field(s) distrct"),
+    (lambda d: d[0].pop("district"), "missing required field(s): district"),
+    (lambda d: d[0].update(year="twenty"), "is not a year"),
+    (lambda d: d[0].update(genre="通知"), "genre '通知' is not one of"),
+    (lambda d: d[0].update(published="2024-13-01"), "is not a date"),
+    (lambda d: d[0].update(id="Chao Yang"), "is not a slug"),
+], ids=["missing-file", "duplicate-id", "unknown-field", "missing-district", "bad-year",
+        "bad-genre", "bad-date", "bad-slug"])
+def test_catalog_mistakes(corpus_copy, change, message):
+    edit(corpus_copy, change)
+    with pytest.raises(CatalogError) as info:
+        load_catalog(corpus_copy)
+    text = str(info.value)
+    assert message in text and "catalog.yml" in text and "entry " in text
+
+
+def test_catalog_that_is_not_yaml(corpus_copy):
+    (corpus_copy / "catalog.yml").write_text("documents: [\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match="not valid YAML"):
+        load_catalog(corpus_copy)
