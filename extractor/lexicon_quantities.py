@@ -111,6 +111,7 @@ class UnitLexicon:
     approx_middle: tuple[str, ...]
     approx_after: tuple[str, ...]
     per_prefixes: dict[str, str]  # 每月 -> 月
+    blocked_words: tuple[str, ...]  # 3部门: a one-character unit that starts a word is no unit
 
     def lookup(self, written: str) -> tuple[Unit, float] | None:
         """(unit, magnitude factor) for a unit as written (万吨 -> (tonne, 1e4)); None if unknown."""
@@ -175,7 +176,9 @@ def load_units(path: Path = DATA_DIR / "units.yml") -> UnitLexicon:
     return UnitLexicon(units=units, forms=forms, magnitudes=magnitudes,
                        approx_before=_str_list(approx, "before", path),
                        approx_middle=_str_list(approx, "middle", path),
-                       approx_after=_str_list(approx, "after", path), per_prefixes=per)
+                       approx_after=_str_list(approx, "after", path), per_prefixes=per,
+                       blocked_words=tuple(sorted({v for w in _str_list(data, "blocked_words", path)
+                                                   for v in variants(w)})))
 
 
 # --------------------------------------------------------------------------------- comparators

@@ -124,16 +124,22 @@ def _read_items(path: Path) -> tuple[list[Line | Table], int]:
     """Every page's text lines and tables in reading order (top to bottom), and the page count."""
     items: list[Line | Table] = []
     has_graphics = False
+    n_chars = n_unmapped = 0
     try:
         with pdfplumber.open(path) as pdf:
             n_pages = len(pdf.pages)
             for index, page in enumerate(pdf.pages):
                 has_graphics = has_graphics or bool(page.images or page.rects or page.curves)
-                items.extend(_page_items(page, index))
+                n_chars += len(page.chars)
+                n_unmapped += sum(c["text"].startswith("(cid:") for c in page.chars)
+                items.extend(_page_items(page.dedupe_chars(), index))
     except PdfminerException as exc:
         raise _pdf_error(path, exc.args[0] if exc.args else exc) from exc
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PdfError(f"cannot read the PDF: {type(exc).__name__}: {exc}", path=path) from exc
+    if n_unmapped > n_chars / 2:
+        raise PdfError("the PDF's fonts have no Unicode mapping: its text layer reads as "
+                       "(cid:N) codes (treat it as a scan: OCR it first)", path=path)
     if not any(isinstance(i, Line) for i in items) and not any(
         isinstance(i, Table) and any(any(r) for r in i.rows) for i in items
     ):
@@ -239,7 +245,7 @@ def _layout(lines: list[Line]) -> Layout:
         if not group:
             left[parity], right[parity] = 0.0, 1e9
             continue
-        left[parity] = Counter(round(line.x0) for line in group).most_common(1)[0][0]
+        left[parity] = _quantile(sorted(line.x0 for line in group), 0.1)
         right[parity] = _quantile(sorted(line.x1 for line in group), 0.9)
     steps = [
         b.top - a.top
@@ -256,31 +262,33 @@ def _quantile(values: list[float], q: float) -> float:
 
 
 def _blocks(items: list[Line | Table], layout: Layout) -> list[Block]:
-    """Group lines into paragraphs, and tables (joined across page breaks) into blocks."""
+    """Group lines into paragraphs and TOC entries, and tables (across page breaks) into blocks."""
     blocks: list[Block] = []
     prev: Line | Table | None = None
     for item in items:
         if isinstance(item, Table):
-            last = blocks[-1] if blocks else None
-            if last and isinstance(prev, Table) and _continues_table(last, prev, item):
-                rows = item.rows[1:] if item.rows[0] == last.header else item.rows
-                last.segments += [(item.page, "\t".join(row)) for row in rows]
-                prev = item
-                continue
-            else:
-                blocks.append(Block("table", [(item.page, "\t".join(r)) for r in item.rows],
-                                    header=item.rows[0], ncols=len(item.rows[0])))
-            prev = item
-            continue
-        if isinstance(prev, Table) and CONTINUED_TABLE.match(item.text):
-            continue  # a "续表" caption over the rest of a table
-        toc = _is_toc(item.text)
-        if prev is None or isinstance(prev, Table) or toc or blocks[-1].kind == "toc" \
-                or _starts_paragraph(prev, item, layout):
-            blocks.append(Block("toc" if toc else "para"))
-        blocks[-1].segments.append((item.page, item.text))
+            _add_table(blocks, prev, item)
+        elif isinstance(prev, Table) and CONTINUED_TABLE.match(item.text):
+            continue  # a "续表" caption over the rest of a table: keep `prev` the table
+        else:
+            toc = _is_toc(item.text)
+            if (prev is None or isinstance(prev, Table) or toc or blocks[-1].kind == "toc"
+                    or _starts_paragraph(prev, item, layout)):
+                blocks.append(Block("toc" if toc else "para"))
+            blocks[-1].segments.append((item.page, item.text))
         prev = item
     return blocks
+
+
+def _add_table(blocks: list[Block], prev: Line | Table | None, table: Table) -> None:
+    """Append ``table`` as a new block, or as more rows of the table it continues."""
+    last = blocks[-1] if blocks else None
+    if last and isinstance(prev, Table) and _continues_table(last, prev, table):
+        rows = table.rows[1:] if table.rows[0] == last.header else table.rows
+        last.segments += [(table.page, "\t".join(row)) for row in rows]
+    else:
+        segments = [(table.page, "\t".join(row)) for row in table.rows]
+        blocks.append(Block("table", segments, header=table.rows[0], ncols=len(table.rows[0])))
 
 
 def _is_toc(text: str) -> bool:
@@ -309,6 +317,8 @@ def _header_like(row: list[str]) -> bool:
 def _starts_paragraph(prev: Line, line: Line, layout: Layout) -> bool:
     """Whether ``line`` starts a new paragraph rather than continuing the one ``prev`` ends."""
     char = layout.char
+    if _title_continues(prev, line, layout):
+        return False
     if line.x0 - layout.left[line.page % 2] >= INDENT_CHARS * char:
         return True  # first-line indent (or a centred line)
     if HEADING.match(line.text):
@@ -319,6 +329,16 @@ def _starts_paragraph(prev: Line, line: Line, layout: Layout) -> bool:
         return True
     same_page = prev.page == line.page
     return same_page and line.top - prev.top > GAP_PITCHES * layout.pitch
+
+
+def _title_continues(prev: Line, line: Line, layout: Layout) -> bool:
+    """Whether ``line`` is the next line of a centred title set larger than the body text."""
+    if prev.page != line.page or abs(prev.size - line.size) > 0.5 or line.size < layout.char + 1:
+        return False
+    if line.top - prev.top > 2 * line.size:
+        return False
+    left, right = layout.left[line.page % 2], layout.right[line.page % 2]
+    return all(abs((x.x0 - left) - (right - x.x1)) < 2 * layout.char for x in (prev, line))
 
 
 def _assemble(blocks: list[Block], n_pages: int) -> tuple[str, list[Page]]:

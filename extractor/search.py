@@ -1,16 +1,17 @@
 """Chinese full-text search for kb.db: jieba tokens, FTS5 tables, citations and views.
 
 SQLite's FTS5 tokenizers do not segment Chinese, so every searchable text is segmented with
-jieba in *search mode* (``jieba.cut_for_search``: a word and its dictionary sub-words, e.g.
+jieba (a private ``jieba.Tokenizer`` on the default dictionary, see ``_JIEBA``) in *search mode* (``jieba.cut_for_search``: a word and its dictionary sub-words, e.g.
 精细化 -> 精细 细化 精细化) and stored as space-separated tokens in an FTS5 table whose
 ``unicode61`` tokenizer then only has to split on spaces. A query goes through the same
 :func:`fts_query`, so the index and the query always agree.
 
 What :func:`index_database` adds to a built kb.db (after documents ... targets are inserted):
 
-- ``clauses_fts(tokens)``: FTS5, ``rowid`` = ``clauses.rowid``, tokens of ``clauses.text``.
-- ``targets_fts(tokens)``: FTS5, ``rowid`` = ``targets.rowid``, tokens of the target's clause
-  text, the indicator as written and the quantity's surface.
+- ``clauses_fts(tokens, clause_id)``: FTS5, ``rowid`` = ``clauses.rowid``, tokens of
+  ``clauses.text``.
+- ``targets_fts(tokens, target_id)``: FTS5, ``rowid`` = ``targets.rowid``, tokens of the
+  target's clause text, the indicator (as written and its dictionary name) and the surface.
 - ``clause_citations``: one row per clause: section path, clause label (ordinal, or 第N段) and
   the ready-to-copy ``citation`` (see :func:`format_citation`).
 - views ``target_citations`` (every target with its document, clause and citation),
@@ -28,11 +29,17 @@ import sqlite3
 import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
+from urllib.parse import quote
 
 import jieba
 import sqlite_utils
 
 jieba.setLogLevel(60)
+
+# Our own tokenizer on jieba's default dictionary: other modules add domain words to jieba's
+# global tokenizer (jieba.add_word), which would make the index (built in one process) and the
+# queries (tokenized in the server) disagree. This instance is never modified.
+_JIEBA = jieba.Tokenizer()
 
 FTS_TOKENIZE = "unicode61"
 NO_MATCH = '"\u2400"'  # an FTS5 phrase no document contains: a blank query matches nothing
@@ -79,7 +86,7 @@ def _is_word(token: str) -> bool:
 def search_tokens(text: str) -> list[str]:
     """jieba search-mode tokens of the normalized ``text``, without punctuation/space tokens."""
     normalized = normalize_for_search(text or "").text
-    return [t.strip() for t in jieba.cut_for_search(normalized) if _is_word(t)]
+    return [t.strip() for t in _JIEBA.cut_for_search(normalized) if _is_word(t)]
 
 
 def tokenize(text: str) -> str:
@@ -87,11 +94,53 @@ def tokenize(text: str) -> str:
     return " ".join(search_tokens(text))
 
 
-def query_terms(q: str) -> list[str]:
-    """The distinct search-mode terms of a reader's query, in order (扬尘管控 -> 扬尘, 管控)."""
+def _cover(word: str) -> list[str]:
+    """The smallest dictionary words that tile ``word`` (环境质量 -> 环境, 质量), else [word].
+
+    A document segments 生态环境质量 as 生态环境|质量, so it never has the token 环境质量; but
+    search mode emits the two-character dictionary words inside every word (生态, 环境), so a
+    query made of those short words matches however the document was segmented.
+    """
+    if len(word) <= 2:
+        return [word]
+    freq = _JIEBA.FREQ
+    parts, i = [], 0
+    while i < len(word):
+        for n in (2, 3):
+            piece = word[i:i + n]
+            if len(piece) == n and len(piece) < len(word) and freq.get(piece):
+                parts.append(piece)
+                i += n
+                break
+        else:
+            return [word]
+    return parts
+
+
+def query_groups(q: str | None) -> list[list[str]]:
+    """The query as groups of terms: one group per space-separated part, in order.
+
+    ``扬尘管控`` -> ``[["扬尘", "管控"]]``; ``环境质量 PM2.5`` -> ``[["环境", "质量"], ["pm2.5"]]``.
+    """
+    _JIEBA.check_initialized()
+    groups: list[list[str]] = []
+    for part in normalize_for_search(q or "").text.split():
+        terms: list[str] = []
+        for word in _JIEBA.cut(part):
+            word = word.strip()
+            if _is_word(word):
+                terms.extend(t for t in _cover(word) if t not in terms)
+        if terms and terms not in groups:
+            groups.append(terms)
+    return groups
+
+
+def query_terms(q: str | None) -> list[str]:
+    """The distinct terms of a reader's query, in order (扬尘管控 -> 扬尘, 管控)."""
     seen: dict[str, None] = {}
-    for t in search_tokens(q or ""):
-        seen.setdefault(t, None)
+    for group in query_groups(q):
+        for t in group:
+            seen.setdefault(t, None)
     return list(seen)
 
 
@@ -105,33 +154,44 @@ def _fts_term(term: str) -> str:
 
 
 def fts_query(q: str | None) -> str:
-    """An FTS5 MATCH expression for a reader's query: every term must occur (implicit AND).
+    """An FTS5 MATCH expression for a reader's query.
 
-    ``扬尘管控`` -> ``"扬尘" "管控"``; ``PM2.5浓度`` -> ``"pm2.5" "浓度"``. A query without any
-    word (blank, punctuation only) gives an expression that matches nothing, never an error.
+    The terms of one space-separated part must occur close together (``NEAR``, allowing for
+    the sub-words search mode inserts); separate parts must all occur (AND).
+    ``扬尘`` -> ``"扬尘"``; ``扬尘管控`` -> ``NEAR("扬尘" "管控", 6)``;
+    ``PM2.5浓度`` -> ``NEAR("pm2.5" "浓度", 6)``. A query without any word (blank, punctuation
+    only) gives an expression that matches nothing, never an error.
     """
-    terms = query_terms(q or "")
-    if not terms:
+    groups = query_groups(q)
+    if not groups:
         return NO_MATCH
-    return " ".join(_fts_term(t) for t in terms)
+    exprs = []
+    for group in groups:
+        terms = " ".join(_fts_term(t) for t in group)
+        exprs.append(terms if len(group) == 1 else f"NEAR({terms}, {3 * len(group)})")
+    return " AND ".join(exprs)
 
 
 # -- highlighting -------------------------------------------------------------------------
 
 
 def match_spans(text: str, q: str) -> list[tuple[int, int]]:
-    """Merged ``(start, end)`` spans of the original ``text`` where a query term occurs."""
-    terms = query_terms(q)
-    if not text or not terms:
+    """Merged ``(start, end)`` spans of the original ``text`` where the query occurs: each
+    part as typed (细颗粒物) and each of its terms of two or more characters (颗粒物)."""
+    groups = query_groups(q)
+    if not text or not groups:
         return []
+    needles = {"".join(g) for g in groups} | {t for g in groups for t in g if len(t) > 1}
     norm = normalize_for_search(text)
     spans: list[tuple[int, int]] = []
-    for term in terms:
-        start = norm.text.find(term)
+    for needle in needles:
+        start = norm.text.find(needle)
         while start != -1:
-            end = start + len(term)
-            spans.append((norm.origin[start], norm.origin[end - 1] + 1))
-            start = norm.text.find(term, end)
+            end = start + len(needle)
+            # up to the next kept character, so skipped ones (the "}" of PM_{2.5}) are inside
+            stop = norm.origin[end] if end < len(norm.text) else len(text)
+            spans.append((norm.origin[start], max(stop, norm.origin[end - 1] + 1)))
+            start = norm.text.find(needle, end)
     return _merge(spans)
 
 
@@ -190,6 +250,13 @@ def citation_year(published: str | None, year: int | None) -> int | None:
     return int(m.group(1)) if m else year
 
 
+def book_title(title: str) -> str:
+    """A title in 书名号; titles quoted inside it take the inner marks 〈〉:
+    ``关于《X》的说明`` -> ``《关于〈X〉的说明》``."""
+    inner = title.replace("《", "〈").replace("》", "〉")
+    return f"《{inner}》"
+
+
 def format_citation(
     issuer: str | None,
     title: str | None,
@@ -208,7 +275,7 @@ def format_citation(
     location = PATH_SEPARATOR.join(p for p in (section_path, label) if p)
     parts = [
         issuer,
-        f"《{title}》" if title else None,
+        book_title(title) if title else None,
         doc_number,
         f"{year}年" if year else None,
         location or None,
@@ -334,8 +401,11 @@ with districts as (select distinct district from documents where district is not
 stated as (
   select t.indicator_id, d.district, count(*) as n_targets,
     group_concat(
-      t.comparator || ' ' || printf('%g', t.value) || coalesce('-' || printf('%g', t.value_max), '')
-      || ' ' || t.unit
+      case t.comparator when '<=' then '≤' when '>=' then '≥' when '~' then '约' when '=' then ''
+        else coalesce(t.comparator, '') end
+      || printf('%g', t.value)
+      || case when t.value_max is null then '' else '–' || printf('%g', t.value_max) end
+      || ' ' || coalesce(t.unit, '')
       || coalesce(' (' || t.year || ')', ''), '; ') as "values"
   from targets t join documents d on d.id = t.document_id
   where t.kind = 'target' and t.indicator_id is not null
@@ -357,10 +427,20 @@ left join stated on stated.indicator_id = i.id and stated.district = districts.d
 }
 
 
-def _create_fts(db: sqlite_utils.Database, name: str, rows: Iterable[tuple[int, str]]) -> None:
+def _create_fts(
+    db: sqlite_utils.Database, name: str, key: str, rows: Iterable[tuple[int, str, str]]
+) -> None:
+    """An FTS5 table ``name(tokens, <key> UNINDEXED)``; rows are ``(rowid, key, tokens)``.
+
+    ``rowid`` equals the indexed row's rowid (what Datasette's ``?_search=`` joins on); the
+    unindexed key lets queries join on the primary key instead.
+    """
     db.execute(f"drop table if exists [{name}]")
-    db.execute(f"create virtual table [{name}] using fts5(tokens, tokenize='{FTS_TOKENIZE}')")
-    db.conn.executemany(f"insert into [{name}] (rowid, tokens) values (?, ?)", rows)
+    db.execute(
+        f"create virtual table [{name}] using fts5(tokens, [{key}] unindexed, "
+        f"tokenize='{FTS_TOKENIZE}')"
+    )
+    db.conn.executemany(f"insert into [{name}] (rowid, [{key}], tokens) values (?, ?, ?)", rows)
 
 
 def index_database(db: sqlite_utils.Database) -> None:
@@ -381,21 +461,19 @@ def index_database(db: sqlite_utils.Database) -> None:
         columns={"clause_id": str, "section_path": str, "label": str, "citation": str},
     )
 
-    clause_rows = db.execute(
-        "select rowid, text from clauses order by rowid"
-    ).fetchall()
-    _create_fts(db, "clauses_fts", ((rowid, tokenize(text)) for rowid, text in clause_rows))
+    clause_rows = db.execute("select rowid, id, text from clauses order by rowid").fetchall()
+    _create_fts(
+        db, "clauses_fts", "clause_id", ((r, cid, tokenize(text)) for r, cid, text in clause_rows)
+    )
 
     target_rows = db.execute(
-        """select t.rowid, coalesce(c.text, ''), coalesce(t.indicator, ''),
+        """select t.rowid, t.id, coalesce(c.text, ''), coalesce(t.indicator, ''),
                   coalesce(i.name_zh, ''), coalesce(t.surface, '')
            from targets t left join clauses c on c.id = t.clause_id
            left join indicators i on i.id = t.indicator_id order by t.rowid"""
     ).fetchall()
     _create_fts(
-        db,
-        "targets_fts",
-        ((r[0], tokenize(" ".join(r[1:]))) for r in target_rows),
+        db, "targets_fts", "target_id", ((r[0], r[1], tokenize(" ".join(r[2:]))) for r in target_rows)
     )
 
     for view, sql in VIEWS.items():
@@ -409,9 +487,22 @@ def index_database(db: sqlite_utils.Database) -> None:
 def register_functions(conn: sqlite3.Connection) -> None:
     """Register the search SQL functions on a connection: ``escape_fts(q)`` (jieba-aware,
     replaces Datasette's), ``policykb_fts(q)`` (same), ``policykb_tokens(text)``,
-    ``policykb_snippet(text, q)`` and ``policykb_highlight(text, q)`` (HTML with <mark>)."""
+    ``policykb_snippet(text, q)`` and ``policykb_highlight(text, q)`` (HTML with <mark>),
+    ``policykb_clause_url(clause_id, target_id, q)``."""
     conn.create_function("escape_fts", 1, fts_query, deterministic=True)
     conn.create_function("policykb_fts", 1, fts_query, deterministic=True)
     conn.create_function("policykb_tokens", 1, tokenize, deterministic=True)
     conn.create_function("policykb_snippet", 2, snippet, deterministic=True)
     conn.create_function("policykb_highlight", 2, highlight, deterministic=True)
+    conn.create_function("policykb_clause_url", 3, clause_url, deterministic=True)
+
+
+def clause_url(clause_id: str | None, target_id: str | None = None, q: str | None = None) -> str | None:
+    """Root-relative link to a clause page (``/-/clause/<id>?target=...&q=...``), URL-encoded."""
+    if not clause_id:
+        return None
+    url = "/-/clause/" + quote(clause_id, safe=":")
+    params = [f"target={quote(target_id, safe=':')}"] if target_id else []
+    if q:
+        params.append("q=" + quote(q))
+    return url + ("?" + "&".join(params) if params else "")

@@ -111,9 +111,9 @@ def _create_schema(db: sqlite_utils.Database) -> None:
 
 
 def _indicator_rows() -> list[dict]:
-    from .indicators import indicator_rows
+    from .lexicon_quantities import load_indicators
 
-    return sorted(indicator_rows(), key=lambda r: r["id"])
+    return sorted((i.to_row() for i in load_indicators().indicators.values()), key=lambda r: r["id"])
 
 
 def _insert(db: sqlite_utils.Database, doc: ProcessedDocument) -> DocumentSummary:

@@ -80,7 +80,8 @@ class Structure:
     def campaigns(self) -> list[tuple[str, str]]:
         """``(campaign, label)``: each campaign the document names in a section title, first label."""
         seen, out = set(), []
-        for s in self.sections:
+        ranked = sorted(self.sections, key=lambda s: (s.kind == "lead", s.start))  # headings first
+        for s in ranked:
             if s.campaign_label and s.campaign not in seen:
                 seen.add(s.campaign)
                 out.append((s.campaign, s.campaign_label))

@@ -50,6 +50,7 @@ class Block:
     text: str = ""
     rows: list[list[str]] = field(default_factory=list)
     page_label: str = ""  # for "toc": the page number as printed
+    size: float = SIZE  # font size of a "centre" block (a title set larger)
 
 
 @dataclass
@@ -71,10 +72,15 @@ class Rendered:
         return "".join(chars), pages
 
 
-def parse_blocks(text: str) -> list[Block]:
-    """Blocks of a corpus text: blank-line separated lines, tab-separated runs as TOC or tables."""
+def parse_blocks(text: str, *, for_pdf: bool = True) -> list[Block]:
+    """Blocks of a corpus text: blank-line separated lines, tab-separated runs as TOC or tables.
+
+    ``for_pdf`` replaces the characters the PDF font has no glyph for (GLYPH_SUBSTITUTES).
+    """
     blocks: list[Block] = []
-    for chunk in regex.split(r"\n\s*\n", text.translate(GLYPH_SUBSTITUTES)):
+    if for_pdf:
+        text = text.translate(GLYPH_SUBSTITUTES)
+    for chunk in regex.split(r"\n\s*\n", text):
         lines = [line for line in chunk.split("\n") if line.strip()]
         i = 0
         while i < len(lines):
@@ -143,29 +149,32 @@ class Lines(Flowable):
     """Pre-broken lines: (x offset, text, justified); splits between lines at a page end."""
 
     def __init__(self, lines: list[tuple[float, str, bool]], log: list[tuple[int, str]],
-                 space_before: float = 0.0):
+                 space_before: float = 0.0, size: float = SIZE):
         super().__init__()
-        self.lines, self.log, self.space_before = lines, log, space_before
+        self.lines, self.log, self.space_before, self.size = lines, log, space_before, size
+        self.leading = max(LEADING, size * 1.5)
 
     def wrap(self, avail_width, avail_height):
         self.width = avail_width
-        self.height = self.space_before + LEADING * len(self.lines)
+        self.height = self.space_before + self.leading * len(self.lines)
         return self.width, self.height
 
     def split(self, avail_width, avail_height):
-        n = int((avail_height - self.space_before) // LEADING)
+        n = int((avail_height - self.space_before) // self.leading)
         if n <= 0 or n >= len(self.lines):
             return []
-        return [Lines(self.lines[:n], self.log, self.space_before), Lines(self.lines[n:], self.log)]
+        return [Lines(self.lines[:n], self.log, self.space_before, self.size),
+                Lines(self.lines[n:], self.log, 0.0, self.size)]
 
     def draw(self):
         page = self.canv.getPageNumber()
         for i, (x, text, justified) in enumerate(self.lines):
-            y = self.height - self.space_before - LEADING * (i + 1) + (LEADING - SIZE) / 2 + 2
+            y = (self.height - self.space_before - self.leading * (i + 1)
+                 + (self.leading - self.size) / 2 + 2)
             obj = self.canv.beginText(x, y)
-            obj.setFont(FONT, SIZE)
+            obj.setFont(FONT, self.size)
             if justified and len(text) > 1:
-                obj.setCharSpace((WIDTH - x - width_of(text)) / (len(text) - 1))
+                obj.setCharSpace((WIDTH - x - width_of(text, self.size)) / (len(text) - 1))
             obj.textOut(text)
             self.canv.drawText(obj)
             self.log.append((page, text))
@@ -174,7 +183,9 @@ class Lines(Flowable):
 def paragraph_lines(block: Block) -> list[tuple[float, str, bool]]:
     """The (x, text, justified) lines of a centred line, a paragraph or a TOC entry."""
     if block.kind == "centre":
-        return [((WIDTH - width_of(t)) / 2, t, False) for t in break_lines(block.text, WIDTH, WIDTH)]
+        size = block.size
+        return [((WIDTH - width_of(t, size)) / 2, t, False)
+                for t in break_lines(block.text, WIDTH, WIDTH, size)]
     if block.kind == "toc":
         indent = SIZE * (0 if block.text.startswith(("第", "序")) else
                          1 if not block.text.startswith(("（", "(")) else 2)
@@ -186,7 +197,8 @@ def paragraph_lines(block: Block) -> list[tuple[float, str, bool]]:
     return [(indent if i == 0 else 0.0, t, i < len(texts) - 1) for i, t in enumerate(texts)]
 
 
-def table_flowable(rows: list[list[str]], log: list[tuple[int, str]]) -> Table:
+def table_flowable(rows: list[list[str]], log: list[tuple[int, str]], repeat_rows: int = 0
+                   ) -> Table:
     """A ruled table; empty cells under a filled one in the category column (1) are merged."""
     style = ParagraphStyle("cell", fontName=FONT, fontSize=10.5, leading=14, wordWrap="CJK",
                            alignment=1)
@@ -202,18 +214,22 @@ def table_flowable(rows: list[list[str]], log: list[tuple[int, str]]) -> Table:
             if start is not None and r - start > 1:
                 commands.append(("SPAN", (1, start), (1, r - 1)))
             start = r if r < len(rows) and rows[r][1] else None
-    return Table(data, colWidths=widths, style=TableStyle(commands), repeatRows=0)
+    return Table(data, colWidths=widths, style=TableStyle(commands), repeatRows=repeat_rows)
 
 
-def render_pdf(blocks: list[Block], path: Path, title: str) -> Rendered:
-    """Render ``blocks`` as a government-style PDF at ``path``."""
+def render_pdf(blocks: list[Block], path: Path, title: str, repeat_rows: int = 0) -> Rendered:
+    """Render ``blocks`` as a government-style PDF at ``path``.
+
+    ``repeat_rows`` repeats a table's first rows on each page it continues on (they are drawn,
+    and logged, again).
+    """
     log: list[tuple[int, str]] = []
     story: list[Flowable] = []
     for block in blocks:
         if block.kind == "table":
-            story += [Spacer(1, 8), table_flowable(block.rows, log), Spacer(1, 8)]
+            story += [Spacer(1, 8), table_flowable(block.rows, log, repeat_rows), Spacer(1, 8)]
         else:
-            story.append(Lines(paragraph_lines(block), log))
+            story.append(Lines(paragraph_lines(block), log, size=block.size))
 
     def decorate(canv: canvas.Canvas, doc) -> None:
         number = canv.getPageNumber()
@@ -268,13 +284,19 @@ def render_scan_pdf(path: Path) -> Path:
     return path
 
 
-def render_simple_pdf(path: Path, pages: list[list[str]], **canvas_options) -> Path:
-    """A plain PDF: each page's lines drawn from the top (used for encrypted and blank files)."""
+def render_simple_pdf(path: Path, pages: list[list[str]], overprint: float = 0.0,
+                      **canvas_options) -> Path:
+    """A plain PDF: each page's lines drawn from the top (used for encrypted and blank files).
+
+    ``overprint`` > 0 draws every line a second time that far to the right (fake bold).
+    """
     c = canvas.Canvas(str(path), pagesize=A4, **canvas_options)
     for lines in pages:
         c.setFont(FONT, SIZE)
         for i, line in enumerate(lines):
             c.drawString(LEFT, A4[1] - TOP - LEADING * (i + 1), line)
+            if overprint:
+                c.drawString(LEFT + overprint, A4[1] - TOP - LEADING * (i + 1), line)
         c.showPage()
     c.save()
     return path
@@ -294,3 +316,59 @@ def zip_without_document(path: Path) -> Path:
                          'xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
         archive.writestr("docProps/app.xml", "<Properties/>")
     return path
+
+
+CHAPTER = regex.compile(r"^第[一二三四五六七八九十]+章")
+HEADING_STYLES = [(CHAPTER, "Heading 1"), (regex.compile(r"^[一二三四五六七八九十]+、"), "Heading 2"),
+                  (regex.compile(r"^[（(][一二三四五六七八九十]+[）)]"), "Heading 3")]
+
+
+def render_docx(blocks: list[Block], path: Path) -> Rendered:
+    """Render ``blocks`` as a .docx: Heading styles for numbered headings (one-line blocks),
+    first-line indents, real tables (merged category cells), a page break before each chapter.
+
+    ``Rendered.lines`` holds each paragraph and table cell with the page it starts on.
+    """
+    import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
+    document = docx.Document()
+    log: list[tuple[int, str]] = []
+    page = 1
+    for block in blocks:
+        if block.kind == "table":
+            _docx_table(document, block.rows, page, log)
+            continue
+        text = block.text if block.kind != "toc" else f"{block.text}\t{block.page_label}"
+        if block.kind != "toc" and CHAPTER.match(text) and log:
+            document.add_page_break()
+            page += 1
+        style = next((s for rx, s in HEADING_STYLES if rx.match(text) and len(text) <= 40), None)
+        paragraph = document.add_paragraph(text.replace("・", "·"), style=style)
+        if block.kind == "centre" and style is None:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        elif block.kind == "para" and style is None:
+            paragraph.paragraph_format.first_line_indent = Pt(2 * SIZE)
+        log.append((page, text))
+    document.save(str(path))
+    return Rendered(path, log, page)
+
+
+def _docx_table(document, rows: list[list[str]], page: int, log: list[tuple[int, str]]) -> None:
+    """A 'Table Grid' table; empty category cells (column 1) merge into the one above."""
+    table = document.add_table(rows=len(rows), cols=len(rows[0]))
+    table.style = "Table Grid"
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            if cell:
+                table.cell(r, c).text = cell.replace("・", "·")
+                log.append((page, cell))
+    if len(rows[0]) > 2:
+        for r in range(1, len(rows)):
+            if not rows[r][1]:
+                top = r - 1
+                while top > 0 and not rows[top][1]:
+                    top -= 1
+                if rows[top][1]:
+                    table.cell(top, 1).merge(table.cell(r, 1))

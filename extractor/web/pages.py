@@ -16,6 +16,7 @@ from extractor import search
 
 COMPARATOR_SYMBOLS = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "=": "", "~": "约"}
 KIND_LABELS = {"target": "目标", "actual": "现状", "scope": "范围", "condition": "条件"}
+KIND_COLORS = {"target": "#2f6f9f", "actual": "#a3a3a3", "scope": "#7fb07f", "condition": "#d9a441"}
 HTML_TAGS_ALLOWED = re.compile(r"(</?mark(?: class=\"[\w -]*\")?>)")
 
 
@@ -46,15 +47,7 @@ def format_value(
     return f"{symbol}{number} {unit or ''}".strip()
 
 
-def clause_url(clause_id: str, target_id: str | None = None, q: str | None = None) -> str:
-    """Root-relative link to a clause page, optionally selecting a target or search terms."""
-    url = "/-/clause/" + quote(clause_id, safe=":")
-    params = []
-    if target_id:
-        params.append("target=" + quote(target_id, safe=":"))
-    if q:
-        params.append("q=" + quote(q))
-    return url + ("?" + "&".join(params) if params else "")
+clause_url = search.clause_url
 
 
 def compare_url(indicator_id: str) -> str:
@@ -114,28 +107,52 @@ def indicator_index(conn: sqlite3.Connection) -> list[dict]:
 
 
 def compare_rows(conn: sqlite3.Connection, indicator_id: str) -> list[dict]:
-    """All statements of one indicator, one per district, document, year and kind, with
-    display fields (``display``, ``kind_label``, ``url``)."""
+    """All statements of one indicator, one per district, document and year (a target before
+    an actual value), with display fields (``display``, ``kind_label``, ``url``,
+    ``excerpt_html``)."""
     rows = _rows(
         conn,
         """
-        select * from target_citations where indicator_id = ?
-        order by district, coalesce(year, document_year), kind desc, document_id, start
+        select tc.*, c.start as clause_start from target_citations tc
+        left join clauses c on c.id = tc.clause_id
+        where tc.indicator_id = ?
+        order by tc.district, coalesce(tc.year, tc.document_year), tc.document_id,
+          case tc.kind when 'target' then 0 when 'actual' then 1 else 2 end, tc.start
         """,
         [indicator_id],
     )
     seen: set[tuple] = set()
     out = []
-    for r in rows:
-        key = (r["district"], r["document_id"], r["year"], r["kind"])
+    for r in rows:  # one row per district, document and year (as compare_indicator)
+        key = (r["district"], r["document_id"], r["year"])
         if key in seen:
             continue
         seen.add(key)
         r["display"] = format_value(r["value"], r["value_max"], r["comparator"], r["unit"])
         r["kind_label"] = KIND_LABELS.get(r["kind"], r["kind"])
         r["url"] = clause_url(r["clause_id"], r["target_id"]) if r["clause_id"] else None
+        r["excerpt_html"] = quantity_excerpt(r)
         out.append(r)
     return out
+
+
+def quantity_excerpt(row: dict, width: int = 90) -> str:
+    """HTML excerpt of the row's clause around its quantity, the quantity in ``<mark>``."""
+    text = row.get("clause") or ""
+    span = None
+    if row.get("clause_start") is not None and row.get("start") is not None:
+        s, e = row["start"] - row["clause_start"], row["end"] - row["clause_start"]
+        if 0 <= s < e <= len(text):
+            span = (s, e)
+    if span is None and row.get("surface") and row["surface"] in text:
+        s = text.index(row["surface"])
+        span = (s, s + len(row["surface"]))
+    if span is None:
+        return html.escape(text if len(text) <= width else text[:width] + "…")
+    start = max(0, min(span[0] - width // 3, len(text) - width))
+    end = min(len(text), max(start + width, span[1]))
+    body = mark_classed(text[start:end], [(span[0] - start, span[1] - start, "quantity")])
+    return ("…" if start else "") + body + ("…" if end < len(text) else "")
 
 
 def chart_spec(indicator: dict, rows: list[dict], base_url: str = "/") -> dict:
@@ -155,6 +172,7 @@ def chart_spec(indicator: dict, rows: list[dict], base_url: str = "/") -> dict:
         if r["value"] is not None
     ]
     unit = rows[0]["unit"] if rows else indicator.get("canonical_unit") or ""
+    kinds = {r["kind"] for r in rows if r["value"] is not None}
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "width": "container",
@@ -180,8 +198,8 @@ def chart_spec(indicator: dict, rows: list[dict], base_url: str = "/") -> dict:
                         "type": "nominal",
                         "title": None,
                         "scale": {
-                            "domain": list(KIND_LABELS.values()),
-                            "range": ["#2f6f9f", "#a3a3a3", "#7fb07f", "#d9a441"],
+                            "domain": [KIND_LABELS[k] for k in KIND_LABELS if k in kinds],
+                            "range": [KIND_COLORS[k] for k in KIND_LABELS if k in kinds],
                         },
                         "legend": {"orient": "top"},
                     },

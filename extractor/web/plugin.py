@@ -2,7 +2,7 @@
 
 - ``prepare_connection``: jieba-aware ``escape_fts`` (so a table's ``?_search=`` box works for
   Chinese) and the ``policykb_*`` SQL functions from :mod:`extractor.search`.
-- ``startup``: our templates (pages, index.html with links, base.html with lang="zh-CN").
+- ``prepare_jinja2_environment``: our templates (pages, index.html with links, base.html with lang="zh-CN").
 - ``register_routes``: ``/-/compare``, ``/-/compare/<indicator_id>``, ``/-/clause/<clause_id>``
   and the vendored Vega files under ``/-/policykb/static/``.
 - ``render_cell``: ``<mark>`` snippets and ``*_url`` link columns as HTML.
@@ -22,7 +22,7 @@ from typing import Any
 
 from datasette import hookimpl
 from datasette.utils import tilde_encode
-from datasette.utils.asgi import NotFound, Response, asgi_static
+from datasette.utils.asgi import Response, asgi_static
 from markupsafe import Markup, escape
 
 from extractor import search
@@ -66,13 +66,13 @@ def nav_links(datasette) -> list[dict[str, str]]:
     ]
 
 
-def add_templates(datasette) -> None:
+def add_templates(env) -> None:
     """Put our templates before Datasette's defaults (after any --template-dir).
 
     Datasette only finds a plugin's templates/ beside a *package* entry point; ours is the
     module ``extractor.web.plugin``, so the directory is added to the Jinja search path here.
     """
-    loader = datasette.jinja_env.loader.loaders[0]  # FileSystemLoader([... , default])
+    loader = env.loader.loaders[0]  # FileSystemLoader([--template-dir, ..., default])
     path = str(TEMPLATES_DIR)
     if path not in loader.searchpath:
         loader.searchpath.insert(len(loader.searchpath) - 1, path)
@@ -82,8 +82,8 @@ def add_templates(datasette) -> None:
 
 
 @hookimpl
-def startup(datasette):
-    add_templates(datasette)
+def prepare_jinja2_environment(env):
+    add_templates(env)
 
 
 @hookimpl(trylast=True, specname="prepare_connection")
@@ -145,7 +145,7 @@ async def compare_view(datasette, request):
     base = datasette.urls.path("/")
     context = await db.execute_fn(lambda conn: pages.compare_context(conn, indicator_id, base))
     if context is None:
-        raise NotFound(f"Unknown indicator: {indicator_id}")
+        return await _not_found(datasette, request, f"未知指标 Unknown indicator: {indicator_id}")
     context["chart_json"] = Markup(json.dumps(context["chart"], ensure_ascii=False).replace("</", "<\\/"))
     return await _render(datasette, request, "policykb_compare.html", context)
 
@@ -157,7 +157,7 @@ async def clause_view(datasette, request):
     db = kb_database(datasette)
     context = await db.execute_fn(lambda conn: pages.clause_context(conn, clause_id, target_id, q))
     if context is None:
-        raise NotFound(f"Unknown clause: {clause_id}")
+        return await _not_found(datasette, request, f"未知条款 Unknown clause: {clause_id}")
     context["clause_html"] = Markup(context["clause_html"])
     context["clause_row_url"] = datasette.urls.row(db.name, "clauses", tilde_encode(clause_id))
     context["document_row_url"] = datasette.urls.row(
@@ -169,3 +169,10 @@ async def clause_view(datasette, request):
 async def _render(datasette, request, template: str, context: dict):
     context = {**context, "policykb_db": kb_database(datasette).name}
     return Response.html(await datasette.render_template(template, context, request=request))
+
+
+async def _not_found(datasette, request, message: str):
+    html = await datasette.render_template(
+        "error.html", {"ok": False, "error": message, "title": "Error 404", "status": 404}, request=request
+    )
+    return Response.html(html, status=404)

@@ -1,0 +1,289 @@
+"""Find quantities (number + unit) in any string: ``find_quantities(text) -> list[Quantity]``.
+
+The grammar is built once from named pieces (Recognizers-Text style) and compiled with the
+``regex`` module; units, magnitude words and approximation words come from ``data/units.yml``.
+
+What is a quantity here:
+
+* an Arabic number (decimals, thousands separators, full-width digits) or a range (5-10, 5至10,
+  5～10) with a unit of measure, optionally a magnitude word (4 万户) and approximation words
+  (近 20 次, 14万余辆, 15%左右), a comparison symbol (≤55) or a per-period prefix (每月5.2吨/平方公里);
+* a Chinese numeral only where it states a measure: with a unit that is not a count or rank
+  classifier (两千吨, 三个百分点), or in 百分之X form. 六个方面, 五项措施, 第三名, 连续五年 are counts
+  or ordinals the plans use as words, not as statistics; a bare magnitude word without a digit
+  (百万亩造林, 万人千吨) names a programme;
+* bare numbers in a list that shares the unit of its last member (分别为52、3和17微克/立方米);
+* a bare number (unit "") only where it is stated as a value: after 为/达到/范围/≤… and before
+  punctuation (劣Ⅴ类水体比例为0；, 数值范围0-100).
+
+Never a quantity: years and dates, document numbers (〔2024〕4号), list numbers, ordinals
+(第73次会议; but 第4名 is a rank), numbers glued to Latin letters (PM2.5, SO2, NH3-N, DB11),
+names in quotation marks or book-title marks (“一微克”行动, 《…100项…》).
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import cn2an
+import regex
+
+from .lexicon_quantities import UnitLexicon, load_comparators, load_units, to_simplified
+from .model import Quantity
+
+SPACE = r"[ \u3000]*"
+ARABIC = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.．]\d+)?"
+CHINESE = r"[一二两三四五六七八九十零〇壹贰叁肆伍陆柒捌玖拾兩貳陸][零〇一二两三四五六七八九十百千万亿点兩萬億]*"
+RANGE_SEP = r"[-－—–~～至到]"
+SYMBOLS = r"[≤≥<>＜＞≦≧]"
+LIST_SEP = r"(?:、|和|及|与|以及|或|,)"
+CODE_BEFORE = regex.compile(r"[A-Za-z_{}.\d]")
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """The compiled patterns and the lexicon they were built from."""
+
+    lexicon: UnitLexicon
+    united: regex.Pattern
+    percent_form: regex.Pattern
+    bare: regex.Pattern
+    list_tail: regex.Pattern
+    stating_words: tuple[str, ...]
+
+
+def _alternation(words) -> str:
+    """A regex alternation, longest first; '/' and '·' match their full-width look-alikes."""
+    parts = []
+    for word in sorted(set(words), key=len, reverse=True):
+        esc = regex.escape(word).replace("/", "[/／]").replace("·", "[·・•‧]")
+        parts.append(esc)
+    return "(?:" + "|".join(parts) + ")"
+
+
+@functools.cache
+def grammar() -> Grammar:
+    """Build the quantity grammar from units.yml once."""
+    lex = load_units()
+    number = rf"(?:(?P<ar>{ARABIC})|(?P<cn>{CHINESE}))"
+    number2 = rf"(?:(?P<ar2>{ARABIC})|(?P<cn2>{CHINESE}))"
+    united = (
+        rf"(?:(?P<per>{_alternation(lex.per_prefixes)}){SPACE})?"
+        rf"(?:(?P<sym>{SYMBOLS}){SPACE})?"
+        rf"(?:(?P<apre>{_alternation(lex.approx_before)}){SPACE})?"
+        rf"{number}(?:{SPACE}(?P<sep>{RANGE_SEP}){SPACE}{number2})?{SPACE}"
+        rf"(?P<mag>{_alternation(lex.magnitudes)})?(?P<amid>{_alternation(lex.approx_middle)})?{SPACE}"
+        rf"(?P<unit>{_alternation(f for f in lex.forms if f not in ('百分之', '千分之', '百分之'))})"
+        rf"(?:{SPACE}(?P<apost>{_alternation(lex.approx_after)}))?"
+    )
+    percent = rf"(?P<unit>百分之|千分之)(?:(?P<ar>{ARABIC})|(?P<cn>{CHINESE}))"
+    bare = (rf"(?:(?P<sym>{SYMBOLS}){SPACE})?(?P<ar>{ARABIC})"
+            rf"(?:{SPACE}(?P<sep>{RANGE_SEP}){SPACE}(?P<ar2>{ARABIC}))?"
+            r"(?=[ \u3000]*(?:[，。；;,、）)\t\n：:！？]|$))")
+    list_tail = rf"(?:(?<![\d.])(?:{ARABIC}){SPACE}{LIST_SEP}{SPACE})+$"
+    comps = load_comparators()
+    stating = tuple(sorted(set(comps.before) | {"范围", "范围为", "范围是", "分别为"}, key=len, reverse=True))
+    return Grammar(lexicon=lex, united=regex.compile(united), percent_form=regex.compile(percent),
+                   bare=regex.compile(bare), list_tail=regex.compile(list_tail), stating_words=stating)
+
+
+# ------------------------------------------------------------------------------ number values
+
+
+def parse_arabic(text: str) -> float:
+    """'1,234.5' / '３０' / '2．5' -> float."""
+    return float(text.replace(",", "").replace("．", "."))
+
+
+def parse_chinese(text: str) -> float | None:
+    """Chinese numeral -> float with cn2an; None if it is not a well-formed number."""
+    try:
+        return float(cn2an.cn2an(to_simplified(text), "smart"))
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+
+
+def _split_chinese_magnitude(cn: str) -> tuple[str, str | None]:
+    """五万 -> (五, 万): a trailing 万/亿 after a digit is a magnitude, like 4 万户."""
+    for mag in ("万", "亿", "萬", "億"):
+        if len(cn) > 1 and cn.endswith(mag) and cn[-2] not in "万亿萬億":
+            return cn[:-1], mag
+    return cn, None
+
+
+# ----------------------------------------------------------------------------------- filters
+
+
+def _before(text: str, pos: int) -> str:
+    """The character before ``pos`` skipping spaces ('' at the start)."""
+    i = pos - 1
+    while i >= 0 and text[i] in " \u3000":
+        i -= 1
+    return text[i] if i >= 0 else ""
+
+
+def _in_name(text: str, start: int, end: int) -> bool:
+    """Inside a short quoted name (“一微克”行动), a book title 《…》 or a bracket 〔2024〕."""
+    if start > 0 and text[start - 1] in "“‘「『\"":
+        close = regex.search(r"[”’」』\"]", text[end:end + 12])
+        if close:
+            return True
+    opened = text.rfind("《", max(0, start - 80), start)
+    if opened >= 0 and "》" not in text[opened:start]:
+        return True
+    return start > 0 and text[start - 1] in "〔[【"
+
+
+def _is_code(text: str, num_start: int) -> bool:
+    """A number glued to a Latin letter or another number: PM2.5, SO2, DB11, NH3-N."""
+    return num_start > 0 and bool(CODE_BEFORE.match(text[num_start - 1]))
+
+
+def _blocked(text: str, unit_start: int, unit: str, lex: UnitLexicon) -> bool:
+    """A one-character unit that starts a longer word (3部门) is no unit."""
+    if len(unit) != 1:
+        return False
+    return any(text.startswith(w, unit_start) for w in lex.blocked_words)
+
+
+# -------------------------------------------------------------------------------- matching
+
+
+def _value(m: regex.Match, ar: str, cn: str) -> float | None:
+    if m.group(ar):
+        return parse_arabic(m.group(ar))
+    if m.group(cn):
+        return parse_chinese(m.group(cn))
+    return None
+
+
+def _from_united(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | None:
+    """Turn a match of the united pattern into a Quantity, or None if a filter refuses it."""
+    unit_written = m.group("unit")
+    found = lex.lookup(unit_written)
+    if found is None:
+        return None
+    unit, _ = found
+    num_start = m.start("ar") if m.group("ar") else m.start("cn")
+    if _is_code(text, num_start) or _blocked(text, m.start("unit"), unit_written, lex):
+        return None
+    mag = m.group("mag")
+    if m.group("cn"):
+        if unit.dimension in ("count", "rank") or _before(text, num_start) == "第":
+            return None
+        cn, cn_mag = _split_chinese_magnitude(m.group("cn"))
+        value = parse_chinese(cn)
+        mag = mag or cn_mag
+    else:
+        if _before(text, num_start) == "第" and unit.dimension != "rank":
+            return None
+        value = parse_arabic(m.group("ar"))
+    if value is None or (mag and not unit.magnitude):
+        return None
+    value_max = _value(m, "ar2", "cn2") if m.group("sep") else None
+    if m.group("sep") and value_max is None:
+        return None
+    if _in_name(text, m.start(), m.end()):
+        return None
+    canonical, dimension, factor = unit.canonical, unit.dimension, unit.factor
+    if m.group("per"):
+        per_unit = _per_unit(unit_written, lex.per_prefixes[m.group("per")], lex)
+        if per_unit is None:
+            return None
+        canonical, dimension, factor = per_unit.canonical, per_unit.dimension, per_unit.factor
+    mag_factor = lex.magnitudes.get(mag, 1.0) if mag else 1.0
+    unit_start = m.start("mag") if mag and m.group("mag") else m.start("unit")
+    approx = m.group("apre") or m.group("amid") or m.group("apost")
+    return Quantity(value=value, value_max=value_max, unit=(mag or "") + unit_written,
+                    canonical_unit=canonical, dimension=dimension, factor=factor * mag_factor,
+                    surface=text[m.start():m.end()], start=m.start(), end=m.end(),
+                    unit_start=unit_start, unit_end=m.end("unit"), approx=approx,
+                    comparator_hint=m.group("sym"))
+
+
+def _per_unit(unit_written: str, period: str, lex: UnitLexicon):
+    """吨/平方公里 + 月 -> the unit written 吨/平方公里·月 (None if there is none)."""
+    base = to_simplified(unit_written)
+    for form in (f"{base}·{period}", f"{base}/{period}"):
+        if form in lex.forms:
+            return lex.forms[form]
+    return None
+
+
+def _from_percent(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | None:
+    value = _value(m, "ar", "cn")
+    if value is None or _in_name(text, m.start(), m.end()):
+        return None
+    unit = lex.forms[m.group("unit")]
+    return Quantity(value=value, value_max=None, unit=m.group("unit"), canonical_unit=unit.canonical,
+                    dimension=unit.dimension, factor=unit.factor, surface=m.group(0), start=m.start(),
+                    end=m.end(), unit_start=m.start("unit"), unit_end=m.end("unit"))
+
+
+def _inherited(text: str, q: Quantity, g: Grammar) -> list[Quantity]:
+    """Bare numbers listed before ``q`` that share its unit: 52、3和17微克/立方米."""
+    if q.surface[:1] in "每≤≥<>＜＞" or q.approx and q.surface.startswith(q.approx):
+        return []
+    window_start = max(0, q.start - 80)
+    m = g.list_tail.search(text, window_start, q.start)
+    if not m:
+        return []
+    out = []
+    for num in regex.finditer(ARABIC, text[m.start():m.end()]):
+        start = m.start() + num.start()
+        if _is_code(text, start) or _before(text, start) == "第":
+            return []
+        out.append(Quantity(value=parse_arabic(num.group()), value_max=None, unit=q.unit,
+                            canonical_unit=q.canonical_unit, dimension=q.dimension, factor=q.factor,
+                            surface=num.group(), start=start, end=start + len(num.group()),
+                            unit_start=q.unit_start, unit_end=q.unit_end))
+    return out
+
+
+def _bare(text: str, m: regex.Match, g: Grammar) -> Quantity | None:
+    """A bare number stated as a value (比例为0；, 数值范围0-100, ≤55 in a table cell)."""
+    num_start = m.start("ar")
+    if _is_code(text, num_start) or _in_name(text, m.start(), m.end()):
+        return None
+    value = parse_arabic(m.group("ar"))
+    if value.is_integer() and 1900 <= value <= 2100 and not m.group("sym"):
+        return None
+    if not m.group("sym"):
+        head = text[max(0, m.start() - 4):m.start()].rstrip(" \u3000")
+        if not any(head.endswith(w) for w in g.stating_words):
+            return None
+    value_max = parse_arabic(m.group("ar2")) if m.group("sep") else None
+    return Quantity(value=value, value_max=value_max, unit="", canonical_unit="", dimension="number",
+                    factor=1.0, surface=m.group(0), start=m.start(), end=m.end(),
+                    comparator_hint=m.group("sym"))
+
+
+def _overlaps(q: Quantity, taken: list[tuple[int, int]]) -> bool:
+    return any(q.start < e and s < q.end for s, e in taken)
+
+
+def find_quantities(text: str) -> list[Quantity]:
+    """All quantities of ``text`` in order, offsets into ``text``. Works on raw and t2s text."""
+    g = grammar()
+    found: list[Quantity] = []
+    for m in g.percent_form.finditer(text):
+        q = _from_percent(text, m, g.lexicon)
+        if q:
+            found.append(q)
+    taken = [(q.start, q.end) for q in found]
+    for m in g.united.finditer(text):
+        q = _from_united(text, m, g.lexicon)
+        if q and not _overlaps(q, taken):
+            found.append(q)
+            taken.append((q.start, q.end))
+    for q in list(found):
+        for inh in _inherited(text, q, g):
+            if not _overlaps(inh, taken):
+                found.append(inh)
+                taken.append((inh.start, inh.end))
+    for m in g.bare.finditer(text):
+        q = _bare(text, m, g)
+        if q and not _overlaps(q, taken):
+            found.append(q)
+            taken.append((q.start, q.end))
+    return sorted(found, key=lambda q: q.start)

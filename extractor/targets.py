@@ -1,0 +1,754 @@
+"""Quantities understood as statements: ``extract_targets(...) -> list[Target]``.
+
+For every quantity of the analysis text (``find_quantities`` on ``norm.text``) and every value cell
+of an indicator table, decide what it says:
+
+* ``indicator``: the phrase before the comparator (PM2.5年均浓度达到32 -> PM2.5年均浓度); in a list
+  distributed by 分别 the matching item (PM10、SO2和NO2的年均浓度分别为52、3和17 -> SO2年均浓度); a
+  subject list before 均 gives one target per subject. ``indicator_id`` from the span ruler.
+* ``comparator``: symbols (≤55), words after the unit (以上, 以内, 左右), approximation words
+  (余, 近), comparator words before the number (不高于, 控制在, 约, 达到); a list shares them.
+* ``kind``: condition (3吨以下燃油叉车, 30米范围内), scope (92项重点任务, 等3处, 以…为重点), actual
+  (an observation year before the plan, a review section, a 现状 column) or target.
+* ``year`` / ``base_year``: 到2025年, a dated sentence or paragraph (2023年，…), the plan year;
+  较/比/相较 20XX年 before the number.
+* ``campaign``: the section's campaign when the section names one, else by content.
+
+Offsets are source offsets; ``surface`` and ``unit`` are verbatim source text.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+import regex
+
+from .indicators import indicator_for
+from .lexicon_quantities import (CAMPAIGNS, StatementCues, load_comparators, load_indicators,
+                                 load_statements, load_units)
+from .model import Clause, Quantity, Section, Target
+from .quantities import find_quantities
+
+SENTENCE_END = "。！？；;!?\n"
+SEGMENT_END = "，,。！？；;!?\n：:"
+LIST_GAP = regex.compile(r"^[ \u3000]*(?:、|和|及|与|以及|或|,)[ \u3000]*$")
+SPLIT_ITEMS = regex.compile(r"、|以及|和|及|与")
+ORDINAL_LEAD = regex.compile(r"^\s*(?:[一二三四五六七八九十]+是|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|其中|同时|或者|并且|而且|以及|且|并|主要目标(?:为|是)?)[，,：:]?")
+
+
+@dataclass
+class DocContext:
+    """What every statement of one document needs to know."""
+
+    document_id: str
+    source: str
+    norm: object  # extractor.normalize.Normalized
+    clauses: list[Clause]
+    sections: dict[str, Section]
+    plan_year: int | None
+    plan_year_end: int | None
+    cues: StatementCues = field(default_factory=load_statements)
+    _starts: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.clauses = sorted(self.clauses, key=lambda c: (c.start, -c.end))
+        self._starts = [c.start for c in self.clauses]
+
+    @property
+    def annual(self) -> bool:
+        return self.plan_year is not None and self.plan_year_end in (None, self.plan_year)
+
+    @property
+    def default_year(self) -> int | None:
+        return self.plan_year if self.annual else self.plan_year_end
+
+    def clause_at(self, src: int) -> Clause | None:
+        """The innermost clause holding source offset ``src``."""
+        i = bisect.bisect_right(self._starts, src)
+        best = None
+        for c in reversed(self.clauses[max(0, i - 40):i]):
+            if c.start <= src < c.end and (best is None or c.end - c.start < best.end - best.start):
+                best = c
+        return best
+
+    def section_path(self, clause: Clause | None) -> str:
+        section = self.sections.get(clause.section_id) if clause and clause.section_id else None
+        return section.path + " › " + section.title if section else ""
+
+    def section_campaign(self, clause: Clause | None) -> str:
+        section = self.sections.get(clause.section_id) if clause and clause.section_id else None
+        return section.campaign if section else "general"
+
+    def src_span(self, s: int, e: int) -> tuple[int, int]:
+        return self.norm.span_to_source(s, e)
+
+    def src_text(self, s: int, e: int) -> str:
+        a, b = self.src_span(s, e)
+        return self.source[a:b]
+
+
+@dataclass
+class Mention:
+    """A quantity in the analysis text with the sentence around it."""
+
+    q: Quantity  # offsets into norm.text
+    sent_start: int
+    sent_end: int
+    line_start: int
+
+
+@dataclass
+class Reading:
+    """What a statement says, before it becomes one or more Targets."""
+
+    indicators: list[tuple[str, int, int]]  # (phrase, norm start, norm end); several with 均
+    comparator: str
+    kind: str
+    year: int | None
+    base_year: int | None
+    qualifiers: list[str]
+
+
+def extract_targets(document_id: str, source_text: str, norm, structure, *, plan_year: int | None,
+                    plan_year_end: int | None, genre: str | None = None) -> list[Target]:
+    """All targets of one document, sorted by source offset, ids ``{doc}:t{start}`` (+ ``-n``)."""
+    ctx = DocContext(document_id, source_text, norm, list(structure.clauses),
+                     {s.id: s for s in structure.sections}, plan_year, plan_year_end)
+    targets: list[Target] = []
+    for line_start, line in _lines(norm.text):
+        if line.count("\t") >= 2:
+            targets.extend(_table_targets(ctx, line_start, line))
+            continue
+        mentions = [Mention(q, *_sentence(line, q.start), line_start)
+                    for q in find_quantities(line)]
+        for m in mentions:
+            _shift(m, line_start)
+        stmt_start = None
+        for group in _groups(norm.text, mentions):
+            if stmt_start is None or stmt_start < group[0].sent_start:
+                stmt_start = group[0].sent_start
+            targets.extend(_group_targets(ctx, group, stmt_start))
+            stmt_start = group[-1].q.end
+    return _assign_ids(document_id, targets)
+
+
+# ------------------------------------------------------------------------------- text layout
+
+
+def _lines(text: str):
+    pos = 0
+    for line in text.split("\n"):
+        yield pos, line
+        pos += len(line) + 1
+
+
+def _sentence(line: str, i: int) -> tuple[int, int]:
+    s = i
+    while s > 0 and line[s - 1] not in SENTENCE_END:
+        s -= 1
+    e = i
+    while e < len(line) and line[e] not in SENTENCE_END:
+        e += 1
+    return s, e
+
+
+def _shift(m: Mention, by: int) -> None:
+    q = m.q
+    q.start += by
+    q.end += by
+    if q.unit_start is not None:
+        q.unit_start += by
+        q.unit_end += by
+    m.sent_start += by
+    m.sent_end += by
+
+
+def _groups(text: str, mentions: list[Mention]) -> list[list[Mention]]:
+    """Quantities of one sentence joined only by 、/和/及: a list that shares words."""
+    groups: list[list[Mention]] = []
+    for m in mentions:
+        prev = groups[-1][-1] if groups else None
+        if prev and prev.sent_start == m.sent_start and LIST_GAP.match(text[prev.q.end:m.q.start]):
+            groups[-1].append(m)
+        else:
+            groups.append([m])
+    return groups
+
+
+def _segment_start(text: str, sent_start: int, pos: int) -> int:
+    """Start of the comma-delimited segment that holds ``pos``."""
+    s = pos
+    while s > sent_start and text[s - 1] not in SEGMENT_END:
+        s -= 1
+    return s
+
+
+# ---------------------------------------------------------------------------------- targets
+
+
+def _group_targets(ctx: DocContext, group: list[Mention], stmt_start: int) -> list[Target]:
+    """Targets of a list of quantities that share their words (or of a single quantity)."""
+    text = ctx.norm.text
+    first, last = group[0], group[-1]
+    seg_start = max(_segment_start(text, first.sent_start, first.q.start), stmt_start)
+    prefix = text[seg_start:first.q.start]
+    after = text[last.q.end:last.sent_end]
+    subjects = _distributed_subjects(ctx, group, seg_start)
+    suffix = _indicator_suffix(after)
+    out = []
+    for n, m in enumerate(group):
+        own_after = after if m is last else text[m.q.end:group[n + 1].q.start]
+        reading = _read(ctx, m, prefix, own_after, after, seg_start, stmt_start)
+        if subjects and len(subjects) == len(group):
+            reading.indicators = [subjects[n]]
+        elif len(group) > 1 and n > 0 and m.q.dimension != "count":
+            reading.indicators = [(p, a, b) for p, a, b in _indicators(ctx, m, _after_previous(text, group[n - 1]))]
+        if suffix:
+            reading.indicators = [(p + suffix, a, b) if not p.endswith(suffix) else (p, a, b)
+                                  for p, a, b in reading.indicators]
+        out.extend(_to_targets(ctx, m, reading))
+    return out
+
+
+def _after_previous(text: str, prev: Mention) -> int:
+    """Start of the words of a list member: after the previous member and the separator."""
+    m = regex.match(r"[ \u3000]*(?:、|和|及|与|以及|或|,)[ \u3000]*", text[prev.q.end:])
+    return prev.q.end + (m.end() if m else 0)
+
+
+def _indicator_suffix(after: str) -> str:
+    """'…220吨、320吨减排目标': the measure named after the list (减排) belongs to each item."""
+    m = regex.match(r"[ \u3000]*的?(减排|削减|减少|下降)", after)
+    return m.group(1) if m else ""
+
+
+def _read(ctx: DocContext, m: Mention, prefix: str, own_after: str, group_after: str,
+          seg_start: int, stmt_start: int) -> Reading:
+    text = ctx.norm.text
+    clause = ctx.clause_at(ctx.src_span(m.q.start, m.q.end)[0])
+    comparator = _comparator(m.q, prefix, own_after, group_after)
+    kind = _local_kind(ctx, m, prefix, own_after)
+    sentence_prefix = text[m.sent_start:m.q.start]
+    base_year = _base_year(ctx.cues, text[stmt_start:m.q.start])
+    kind, year = _time(ctx, m, clause, kind, sentence_prefix)
+    if base_year is None:
+        base_year = _relative_base(ctx.cues, text[stmt_start:m.q.start], year)
+    indicators = _indicators(ctx, m, seg_start)
+    if _is_definition(ctx, clause, "") and clause is not None:
+        title = ctx.sections[clause.section_id].title if clause.section_id in ctx.sections else ""
+        indicators = [(title + p, a, b) for p, a, b in indicators]
+    quals = [w for w in ctx.cues.qualifiers if w in text[m.sent_start:m.q.start]]
+    return Reading(indicators, comparator, kind, year, base_year, quals)
+
+
+# -------------------------------------------------------------------------------- comparator
+
+
+def _comparator(q: Quantity, prefix: str, own_after: str, group_after: str) -> str:
+    comps = load_comparators()
+    if q.comparator_hint:
+        return comps.symbols.get(q.comparator_hint, "=")
+    if q.approx and q.approx in comps.approx and q.approx in ("左右", "上下"):
+        return comps.approx[q.approx]
+    for after in (own_after, group_after):
+        word = _starting_word(after.lstrip(" \u3000"), comps.after)
+        if word:
+            return comps.after[word]
+    if q.approx and q.approx in comps.approx:
+        return comps.approx[q.approx]
+    return _before_comparator(prefix)
+
+
+def _starting_word(text: str, words: dict[str, str]) -> str | None:
+    for word in sorted(words, key=len, reverse=True):
+        if text.startswith(word):
+            return word
+    return None
+
+
+def _before_comparator(prefix: str) -> str:
+    """The comparator of the words before the number: the closest non-'=' word wins."""
+    comps = load_comparators()
+    for pattern, comp in comps.before_patterns:
+        if pattern.search(prefix):
+            return comp
+    found: list[tuple[int, int, str]] = []
+    for word, comp in comps.before.items():
+        pos = prefix.rfind(word)
+        if pos >= 0:
+            found.append((pos + len(word), len(word), comp))
+    strict = [f for f in found if f[2] != "="]
+    if strict:
+        return max(strict)[2]
+    return "="
+
+
+# ------------------------------------------------------------------------------------- kind
+
+
+def _local_kind(ctx: DocContext, m: Mention, prefix: str, after: str) -> str | None:
+    """condition or scope from the words around the number; None if they do not say."""
+    if _is_condition(ctx, m, prefix, after):
+        return "condition"
+    if _is_scope(ctx, m, prefix, after):
+        return "scope"
+    return None
+
+
+def _is_condition(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
+    cues, q, text = ctx.cues, m.q, ctx.norm.text
+    comps = load_comparators()
+    rest = after.lstrip(" \u3000")
+    word = _starting_word(rest, {w: "" for w in ("及以下", "以下", "及以上", "以上", "以内")})
+    if word:
+        tail = rest[len(word):].lstrip(" \u3000")
+        tail = tail[1:] if tail.startswith("的") else tail
+        if tail and regex.match(r"\p{Han}", tail) and not any(tail.startswith(s) for s in cues.condition_stop):
+            return True
+        open_paren = max(text.rfind("（", m.sent_start, q.start), text.rfind("(", m.sent_start, q.start))
+        if open_paren >= 0 and not regex.search(r"[）)]", text[open_paren:q.start]) and \
+                tail[:1] in ("）", ")") and q.start - open_paren <= 4:
+            return True
+    if q.dimension == "length" and any(rest.startswith(w) for w in cues.condition_length_words):
+        return True
+    if not q.unit and any(prefix.rstrip().endswith(w) for w in cues.condition_range_words):
+        return True
+    del comps
+    return False
+
+
+def _is_scope(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
+    cues, q, text = ctx.cues, m.q, ctx.norm.text
+    unit = q.unit[-1:] if q.unit else ""
+    if unit in cues.scope_units and any(n in after[:8] for n in cues.scope_nouns):
+        return True
+    if q.dimension == "count" and prefix.rstrip(" \u3000").endswith("等"):
+        return True
+    sentence = text[m.sent_start:m.sent_end]
+    rel = q.start - m.sent_start
+    return q.dimension == "count" and any(f.start() <= rel < f.end() for frame in cues.scope_frames
+                                          for f in frame.finditer(sentence))
+
+
+def _is_definition(ctx: DocContext, clause: Clause | None, prefix: str) -> bool:
+    path = ctx.section_path(clause)
+    return any(w in path for w in ctx.cues.definition_headings) or any(
+        prefix.rstrip().endswith(w) for w in ctx.cues.condition_range_words)
+
+
+# ------------------------------------------------------------------------------------- time
+
+
+def _years(pattern: regex.Pattern, text: str) -> list[tuple[int, int, int]]:
+    return [(m.start(), m.end(), int(m.group("year"))) for m in pattern.finditer(text)]
+
+
+def _base_year(cues: StatementCues, sentence_prefix: str) -> int | None:
+    found = [y for p in cues.base_year_patterns for y in _years(p, sentence_prefix)]
+    return max(found)[2] if found else None
+
+
+def _relative_base(cues: StatementCues, sentence_prefix: str, year: int | None) -> int | None:
+    if year is None:
+        return None
+    for word, offset in cues.relative_base_years.items():
+        if word in sentence_prefix:
+            return year + offset
+    return None
+
+
+def _dated_years(cues: StatementCues, text: str) -> list[tuple[int, int, int]]:
+    """Years used as time adverbials: not base years, not titles (《…2024年行动计划》)."""
+    excluded = [(s, e) for p in cues.base_year_patterns for s, e, _ in _years(p, text)]
+    out = []
+    for s, e, y in _years(cues.dated_year, text):
+        if any(a <= s < b for a, b in excluded):
+            continue
+        if text.rfind("《", 0, s) > text.rfind("》", 0, s):
+            continue
+        if regex.match(r"\s*(?:度|行动计划|工作计划|计划|实施方案|年度)", text[e:]):
+            continue
+        out.append((s, e, y))
+    return out
+
+
+def _time(ctx: DocContext, m: Mention, clause: Clause | None, kind: str | None,
+          sentence_prefix: str) -> tuple[str, int | None]:
+    """(kind, year) from target years, dated sentences and paragraphs, review sections."""
+    cues, text = ctx.cues, ctx.norm.text
+    targets = [y for p in cues.target_year_patterns for y in _years(p, sentence_prefix)]
+    if targets:
+        return kind or "target", max(targets)[2]
+    dated = _dated_years(cues, sentence_prefix)
+    if not dated:
+        lead = text[m.line_start:m.sent_start]
+        lead_m = regex.match(r"\s*(?:[一二三四五六七八九十]+是)?\s*((?:19|20)\d{2})\s*年[，,]", lead + text[m.sent_start:m.sent_start + 12])
+        if lead_m:
+            dated = [(0, 0, int(lead_m.group(1)))]
+    if dated and ctx.plan_year is not None:
+        year = dated[-1][2]
+        if kind == "condition" or (kind == "scope" and year >= ctx.plan_year):
+            return kind, year
+        return ("actual" if year < ctx.plan_year else "target"), year
+    review = any(w in ctx.section_path(clause) for w in cues.review_headings)
+    if kind == "condition" or (kind == "scope" and not review):
+        if kind == "condition" and _is_definition(ctx, clause, sentence_prefix):
+            return kind, None
+        return kind, (ctx.plan_year if ctx.annual else None)
+    if review and ctx.plan_year is not None:
+        return "actual", ctx.plan_year - 1
+    return "target", ctx.default_year
+
+
+# ------------------------------------------------------------------------------- indicators
+
+
+def _clean_indicator(text: str, s: int, e: int) -> tuple[int, int]:
+    """Trim lead words, time phrases, comparators and qualifiers off an indicator span."""
+    comps = load_comparators()
+    cues = load_statements()
+    trail_words = sorted({*comps.before, *cues.qualifiers, "分别", "均", "合计", "共计", "共", "累计完成",
+                          "完成", "实现", "持续", "进一步", "全部", "都"}, key=len, reverse=True)
+    changed = True
+    while changed and s < e:
+        changed = False
+        lead = ORDINAL_LEAD.match(text, s, e)
+        if lead and lead.end() > s:
+            s, changed = lead.end(), True
+        for pat in (*cues.target_year_patterns, *cues.base_year_patterns, cues.dated_year):
+            mm = pat.match(text, s, e)
+            if mm:
+                s, changed = mm.end(), True
+        while s < e and text[s] in " \u3000，,":
+            s, changed = s + 1, True
+        for word in trail_words:
+            if text.endswith(word, s, e):
+                e, changed = e - len(word), True
+                break
+        for pat in cues.base_year_patterns:
+            mm = regex.search(pat.pattern + r"\s*$", text[s:e])
+            if mm:
+                e, changed = s + mm.start(), True
+        while e > s and text[e - 1] in " \u3000，,（(":
+            e, changed = e - 1, True
+    return s, e
+
+
+def _indicators(ctx: DocContext, m: Mention, seg_start: int) -> list[tuple[str, int, int]]:
+    """The indicator phrase(s) of a quantity: the counted noun after a count (7 条黑臭水体), the
+    bounded subject after a condition (3吨以下燃油叉车), else the words before the comparator."""
+    text = ctx.norm.text
+    following = _following_noun(text, m)
+    if following:
+        return [following]
+    s, e = _clean_indicator(text, seg_start, m.q.start)
+    if e - s < 2 or regex.fullmatch(r"[\p{Han}]{0,2}(?:下降|减少|增加|提高|削减|降低|上升)了?", text[s:e]):
+        prev_end = seg_start - 1
+        if prev_end > m.sent_start:
+            ps = _segment_start(text, m.sent_start, prev_end)
+            s2, e2 = _clean_indicator(text, ps, prev_end)
+            if e2 - s2 >= 2:
+                s, e = s2, e2
+    s, e = _chop_verbs(text, s, e)
+    cut = text.rfind("的", s, e)
+    if cut >= 0 and e - cut - 1 >= 4:
+        s = cut + 1
+    subjects = _shared_subjects(text, s, e)
+    return subjects or [(text[s:e], s, e)]
+
+
+FOLLOWING_STOP = regex.compile(r"[，,。；;：:、！？\n（(]|以及|和[ \u3000]*\d|及[ \u3000]*\d|的|等|为重点")
+
+
+def _following_noun(text: str, m: Mention) -> tuple[str, int, int] | None:
+    """The noun a count counts or a condition bounds, written after it (88项重点任务)."""
+    q = m.q
+    start = q.end
+    if q.dimension != "count":
+        cond = regex.match(r"[ \u3000]*(?:及以下|以下|及以上|以上)的?", text[start:m.sent_end])
+        if not cond or q.dimension in ("ratio", "number"):
+            return None
+        start += cond.end()
+    stop = FOLLOWING_STOP.search(text, start, m.sent_end)
+    end = stop.start() if stop else m.sent_end
+    end = min(end, start + 24)
+    if end - start < 2 or not regex.match(r"[\p{Han}“《A-Za-z]", text[start]):
+        return None
+    return text[start:end], start, end
+
+
+def _chop_verbs(text: str, s: int, e: int) -> tuple[int, int]:
+    """Drop a leading clause before the last verb of a long phrase (推进3吨以下 -> '')."""
+    phrase = text[s:e]
+    m = regex.search(r"(?:推进|推动|实施|完成|开展|建立|实现|保障|确保|提高|提升|解决|增加)(?=[^推实完开建保确提解增]{2,}$)", phrase)
+    if m and len(phrase) > 14:
+        return s + m.end(), e
+    return s, e
+
+
+def _shared_subjects(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
+    """'A和B均…': one indicator per subject (the phrase ends with 均 in the source)."""
+    if not text.startswith("均", e) and not regex.match(r"\s*均", text[e:e + 3]):
+        return []
+    return _split_subjects(text, s, e)
+
+
+def _split_subjects(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
+    """Split a subject list on 、/和/及/与 outside parentheses; share a trailing head noun."""
+    items, depth, start = [], 0, s
+    i = s
+    while i < e:
+        ch = text[i]
+        depth += ch in "（(" and 1 or 0
+        depth -= ch in "）)" and 1 or 0
+        sep = SPLIT_ITEMS.match(text, i, e) if depth == 0 else None
+        if sep:
+            items.append((start, i))
+            start = i = sep.end()
+            continue
+        i += 1
+    items.append((start, e))
+    items = [(a, b) for a, b in items if b > a]
+    if len(items) < 2:
+        return []
+    return _share_head(text, items)
+
+
+def _share_head(text: str, items: list[tuple[int, int]]) -> list[tuple[str, int, int]]:
+    heads = load_indicators().heads
+    a, b = items[-1]
+    last = text[a:b]
+    head = ""
+    if "的" in last:
+        cut = last.rindex("的")
+        head, items[-1] = last[cut + 1:], (a, a + cut)
+    else:
+        for h in sorted(heads, key=len, reverse=True):
+            if last.endswith(h) and not any(text[x:y].endswith(h) for x, y in items[:-1]):
+                head, items[-1] = h, (a, b - len(h))
+                break
+    return [(text[x:y] + head, x, y) for x, y in items]
+
+
+def _distributed_subjects(ctx: DocContext, group: list[Mention], seg_start: int) -> list[tuple[str, int, int]]:
+    """For a 分别 list, the subjects in order (from this segment or the sentence's earlier list)."""
+    text = ctx.norm.text
+    first = group[0]
+    if len(group) < 2:
+        return []
+    before = text[first.sent_start:first.q.start]
+    if "分别" not in before:
+        return []
+    cut = first.sent_start + before.rindex("分别")
+    verb = _change_verb(text[cut + 2:first.q.start])
+    starts = [seg_start]
+    s = seg_start
+    while s > first.sent_start:  # walk back over earlier segments of the sentence
+        s = _segment_start(text, first.sent_start, s - 1)
+        starts.append(s)
+    for start in starts:
+        end = cut if start == seg_start else _list_end(text, start, cut)
+        a, b = _clean_indicator(text, start, end)
+        subjects = _split_subjects(text, a, b)
+        if len(subjects) == len(group):
+            return [(p + verb, x, y) for p, x, y in subjects]
+    return []
+
+
+def _list_end(text: str, start: int, limit: int) -> int:
+    """End of a subject list in an earlier segment: before its own 分别 or comparator."""
+    seg = text[start:limit]
+    pos = seg.find("分别")
+    return start + pos if pos >= 0 else _segment_start(text, start, limit) - 1
+
+
+def _change_verb(text: str) -> str:
+    m = regex.search(r"(下降|减少|增加|提高|削减|降低|上升|增长)", text)
+    return m.group(1) if m else ""
+
+
+# ----------------------------------------------------------------------------------- tables
+
+TABLE_CELL = regex.compile(r"^[ \u3000]*(?P<sym>[≤≥<>＜＞≦≧])?[ \u3000]*(?P<num>\d+(?:\.\d+)?)[ \u3000]*(?P<pct>%|％)?[ \u3000]*$")
+HEADER_UNIT = regex.compile(r"[（(](?P<unit>[^（）()]{1,12})[）)][ \u3000]*$")
+
+
+@dataclass
+class TableColumn:
+    """What a header cell says about its column: a value column (kind, year) or a role."""
+
+    role: str  # "value" | "indicator" | "attribute" | "other"
+    kind: str | None = None
+    year: int | None = None
+
+
+def _cells(line: str, offset: int) -> list[tuple[str, int, int]]:
+    out, pos = [], offset
+    for cell in line.split("\t"):
+        out.append((cell, pos, pos + len(cell)))
+        pos += len(cell) + 1
+    return out
+
+
+def _table_header(ctx: DocContext, line_start: int) -> list[TableColumn] | None:
+    """The columns of the nearest header row above (or at) ``line_start``."""
+    text = ctx.norm.text
+    pos = line_start
+    while pos >= 0:
+        end = text.find("\n", pos)
+        line = text[pos:end if end >= 0 else len(text)]
+        if line.strip() and line.count("\t") < 2:
+            return None
+        cells = [c.strip() for c in line.split("\t")]
+        if line.count("\t") >= 2 and cells[0] and not cells[0][0].isdigit():
+            return [_column(c) for c in cells]
+        if pos == 0:
+            return None
+        pos = text.rfind("\n", 0, pos - 1) + 1
+    return None
+
+
+def _column(cell: str) -> TableColumn:
+    year = regex.search(r"((?:19|20)\d{2})\s*年?", cell)
+    if any(w in cell for w in ("现状", "基数", "基准")):
+        return TableColumn("value", "actual", int(year.group(1)) if year else None)
+    if any(w in cell for w in ("目标", "规划", "预期值")):
+        return TableColumn("value", "target", int(year.group(1)) if year else None)
+    if "属性" in cell:
+        return TableColumn("attribute")
+    if "名称" in cell or cell in ("指标", "项目"):
+        return TableColumn("indicator")
+    return TableColumn("other")
+
+
+def _table_targets(ctx: DocContext, line_start: int, line: str) -> list[Target]:
+    """One target per numeric value cell of an indicator table row."""
+    header = _table_header(ctx, line_start)
+    cells = _cells(line, line_start)
+    if not header or not cells[0][0].strip()[:1].isdigit():
+        return []
+    ind_col = next((i for i, c in enumerate(header) if c.role == "indicator"), 2)
+    if ind_col >= len(cells):
+        return []
+    name, ns, ne = cells[ind_col]
+    unit_m = HEADER_UNIT.search(name)
+    name_end = ns + unit_m.start() if unit_m else ne
+    unit_src = ctx.src_text(ns + unit_m.start("unit"), ns + unit_m.end("unit")) if unit_m else ""
+    attr_col = next((i for i, c in enumerate(header) if c.role == "attribute"), None)
+    attribute = cells[attr_col][0].strip() if attr_col is not None and attr_col < len(cells) else None
+    src_s, _ = ctx.src_span(ns, ne)
+    clause = ctx.clause_at(src_s)
+    indicator_text = ctx.src_text(ns, name_end).strip()
+    indicator = indicator_for(ctx.norm.text[ns:name_end])
+    out = []
+    for col, (cell, cs, ce) in enumerate(cells):
+        if col >= len(header) or header[col].role != "value":
+            continue
+        m = TABLE_CELL.match(cell)
+        if not m:
+            continue
+        out.append(_table_target(ctx, m, cs, ce, header[col], unit_src, indicator_text, indicator,
+                                 clause, attribute or None))
+    return out
+
+
+def _table_target(ctx: DocContext, m, cs: int, ce: int, column: TableColumn, unit_src: str,
+                  indicator_text: str, indicator, clause: Clause | None, attribute: str | None) -> Target:
+    unit = "%" if m.group("pct") else unit_src
+    found = load_units().canonical_of(unit) or ("", 1.0)
+    value = float(m.group("num"))
+    comp = load_comparators().symbols.get(m.group("sym"), "=") if m.group("sym") else "="
+    year = column.year
+    if year is None:
+        year = ctx.default_year if column.kind == "target" else (ctx.plan_year - 1 if ctx.plan_year else None)
+    lead = len(m.string) - len(m.string.lstrip(" \u3000"))
+    trail = len(m.string) - len(m.string.rstrip(" \u3000"))
+    src_start, src_end = ctx.src_span(cs + lead, ce - trail)
+    campaign = indicator.campaign if indicator else (clause.campaign if clause else "general")
+    return Target(
+        id="", document_id=ctx.document_id, clause_id=clause.id if clause else None,
+        indicator=indicator_text, indicator_id=indicator.id if indicator else None, value=value,
+        value_max=None, unit=unit, canonical_unit=found[0], value_canonical=value * found[1],
+        comparator=comp, kind=column.kind or "target", year=year, base_year=None, campaign=campaign,
+        qualifiers=[], attribute=attribute if attribute in ("约束性", "预期性") else None,
+        surface=ctx.source[src_start:src_end], start=src_start, end=src_end)
+
+
+# --------------------------------------------------------------------------------- building
+
+
+def _to_targets(ctx: DocContext, m: Mention, reading: Reading) -> list[Target]:
+    q = m.q
+    src_start, src_end = ctx.src_span(q.start, q.end)
+    clause = ctx.clause_at(src_start)
+    out = []
+    for phrase, s, e in reading.indicators:
+        written = ctx.src_text(s, e).strip() if e > s else phrase
+        if phrase != ctx.norm.text[s:e]:
+            written = phrase
+        indicator = indicator_for(phrase) if phrase else None
+        if indicator and indicator.canonical_unit and q.canonical_unit and indicator.canonical_unit != q.canonical_unit:
+            indicator = None
+        out.append(Target(
+            id="", document_id=ctx.document_id, clause_id=clause.id if clause else None,
+            indicator=written, indicator_id=indicator.id if indicator else None,
+            value=q.value, value_max=q.value_max, unit=_unit_written(ctx, q),
+            canonical_unit=q.canonical_unit, value_canonical=q.value * q.factor,
+            comparator=reading.comparator, kind=reading.kind, year=reading.year,
+            base_year=reading.base_year, campaign=_campaign(ctx, clause, indicator, phrase, m),
+            qualifiers=list(reading.qualifiers), attribute=None,
+            surface=ctx.source[src_start:src_end], start=src_start, end=src_end))
+    return out
+
+
+def _unit_written(ctx: DocContext, q: Quantity) -> str:
+    if q.unit_start is None:
+        return q.unit
+    text = ctx.src_text(q.unit_start, q.unit_end)
+    lex = load_units()
+    for word in lex.approx_middle:
+        text = text.replace(word, "")
+    return regex.sub(r"[ \u3000]", "", text)
+
+
+def _campaign(ctx: DocContext, clause: Clause | None, indicator, phrase: str, m: Mention) -> str:
+    """The section's campaign when the section names one; else the indicator's, else keywords
+    of the phrase, the sentence before the number (closest first), the section title."""
+    section_campaign = ctx.section_campaign(clause)
+    if section_campaign != "general":
+        return section_campaign
+    if indicator is not None:
+        return indicator.campaign
+    text = ctx.norm.text
+    section = ctx.sections.get(clause.section_id) if clause and clause.section_id else None
+    for context in (phrase, text[m.sent_start:m.q.end], section.title if section else ""):
+        found = _campaign_by_keywords(context)
+        if found:
+            return found
+    return "general"
+
+
+def _campaign_by_keywords(text: str) -> str | None:
+    best = None
+    for campaign, words in load_indicators().campaign_keywords.items():
+        for word in words:
+            pos = text.rfind(word)
+            if pos >= 0 and (best is None or (pos + len(word), len(word)) > best[:2]):
+                best = (pos + len(word), len(word), campaign)
+    return best[2] if best and best[2] in CAMPAIGNS else None
+
+
+def _assign_ids(document_id: str, targets: list[Target]) -> list[Target]:
+    targets.sort(key=lambda t: (t.start, t.end))
+    counts: dict[int, int] = {}
+    for t in targets:
+        counts[t.start] = counts.get(t.start, 0) + 1
+    seen: dict[int, int] = {}
+    for t in targets:
+        base = f"{document_id}:t{t.start}"
+        if counts[t.start] > 1:
+            seen[t.start] = seen.get(t.start, 0) + 1
+            t.id = f"{base}-{seen[t.start]}"
+        else:
+            t.id = base
+    return targets

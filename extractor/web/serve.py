@@ -1,0 +1,85 @@
+"""``policykb serve``: (re)build kb.db when the corpus changed, then run Datasette on it.
+
+The database is opened immutable (``datasette -i kb.db``): read-only, no locking, and Datasette
+can count rows once. The metadata.yml at the repository root holds titles, descriptions,
+facets, the canned queries and the plugin settings.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_METADATA = REPO_ROOT / "metadata.yml"
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "default_page_size": 50,
+    "sql_time_limit_ms": 3000,
+    "facet_time_limit_ms": 500,
+    "allow_download": True,
+}
+
+
+def ensure_db(db_path: str | os.PathLike, corpus_dir: str | os.PathLike) -> bool:
+    """Build ``db_path`` from ``corpus_dir`` if it is missing or older than the corpus.
+
+    Returns True if it was (re)built. Raises the store's errors (``PolicyKBError``) unchanged.
+    """
+    from extractor import store  # the lead's builder; imported late so the web layer stays light
+
+    db_path = Path(db_path)
+    if db_path.exists() and not store.is_stale(db_path, corpus_dir):
+        return False
+    store.build_db(corpus_dir, db_path)
+    return True
+
+
+def load_metadata(path: str | os.PathLike | None = None) -> dict[str, Any]:
+    """metadata.yml as a dict (``{}`` if the file does not exist)."""
+    path = Path(path) if path else DEFAULT_METADATA
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as f:
+        return yaml.safe_load(f) or {}
+
+
+def make_datasette(
+    db_path: str | os.PathLike,
+    metadata_path: str | os.PathLike | None = None,
+    settings: dict[str, Any] | None = None,
+):
+    """A Datasette instance serving ``db_path`` immutably with our metadata and settings.
+
+    Datasette names the database after the file stem; metadata.yml configures ``kb``, so the
+    file should be called ``kb.db``.
+    """
+    from datasette.app import Datasette
+
+    return Datasette(
+        immutables=[str(db_path)],
+        metadata=load_metadata(metadata_path),
+        settings={**DEFAULT_SETTINGS, **(settings or {})},
+    )
+
+
+def serve(
+    db_path: str | os.PathLike = "kb.db",
+    corpus_dir: str | os.PathLike = "corpus",
+    host: str = "127.0.0.1",
+    port: int = 8001,
+    *,
+    metadata_path: str | os.PathLike | None = None,
+    build: bool = True,
+) -> None:
+    """Build kb.db if needed (``build=False`` skips the check), then serve it until interrupted."""
+    import asyncio
+
+    import uvicorn
+
+    if build:
+        ensure_db(db_path, corpus_dir)
+    ds = make_datasette(db_path, metadata_path)
+    asyncio.run(ds.invoke_startup())
+    uvicorn.run(ds.app(), host=host, port=port, log_level="warning")

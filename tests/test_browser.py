@@ -1,0 +1,112 @@
+"""A real browser on the served site: the PM2.5 comparison page, its chart, a click to a clause.
+
+Needs Debian's chromium at /usr/bin/chromium (``apt-get install -y chromium fonts-noto-cjk``);
+never ``playwright install``. Run alone with ``pytest -m browser``.
+"""
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest_web import kb_path  # noqa: F401  (fixture)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LEAD_SCREENSHOT = Path("/tmp/policykb-compare.png")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install -y chromium fonts-noto-cjk)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(kb_path):
+    """``serve()`` in a subprocess on a free port (kb.db already built: build=False)."""
+    port = free_port()
+    code = (
+        "from extractor.web.serve import serve; "
+        f"serve({str(kb_path)!r}, 'corpus', '127.0.0.1', {port}, build=False)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parent.parent)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            urllib.request.urlopen(url + "/-/versions.json", timeout=1).read()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"server did not start (exit code {proc.poll()})")
+            time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def page():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+        yield page
+        browser.close()
+
+
+def test_compare_page_then_click_to_the_clause(server, page, tmp_path):
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    page.goto(f"{server}/-/compare/pm25_annual_mean")
+    page.wait_for_selector("#chart svg .mark-rect path", timeout=10_000)  # Vega-Lite drew the bars
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+
+    rows = page.locator("table.policykb-compare-table tbody tr")
+    seen = {}
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        seen.setdefault(row.locator("td.district").inner_text(), []).append(
+            (row.locator("td.value").inner_text(), row.locator("td").nth(3).inner_text())
+        )
+    assert ("≤28 微克/立方米", "2024") in seen.get("怀柔区", []), seen
+    assert ("30 微克/立方米", "2024") in seen.get("门头沟区", []), seen
+    assert ("32 微克/立方米", "2025") in seen.get("朝阳区", []), seen
+    assert page.locator("#chart svg .mark-rect path").count() >= 3
+
+    shot = tmp_path / "policykb-compare.png"
+    page.screenshot(path=str(shot), full_page=True)
+    shutil.copy(shot, LEAD_SCREENSHOT)
+
+    page.locator('tr[data-district="怀柔区"] a.value-link', has_text="28").first.click()
+    page.wait_for_url("**/-/clause/**")
+    assert "target=" in page.url
+    marked = page.locator("blockquote.policykb-clause-text mark.quantity.selected")
+    assert marked.count() == 1
+    assert marked.inner_text() == "28微克/立方米"
+    assert "北京市怀柔区生态环境局" in page.locator("#citation").inner_text()
+    page.screenshot(path=str(tmp_path / "policykb-clause.png"), full_page=True)
+    assert not errors, errors

@@ -1,0 +1,476 @@
+"""The Datasette publication: Chinese search, citations, canned queries, pages, exports.
+
+Plain functions (extractor/search.py, extractor/web/pages.py) are tested without HTTP; the
+rest goes through Datasette's test client against kb.db built from the corpus.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+import sqlite3
+
+import pytest
+import sqlite_utils
+
+from extractor import search
+from extractor.web import pages
+from tests.conftest_web import conn, ds, kb_path, metadata  # noqa: F401  (fixtures)
+
+PM25 = "pm25_annual_mean"
+# The contract of the issue: district -> (value, year) of the targets a reader must find.
+PM25_TARGETS = {"怀柔区": (28, 2024), "门头沟区": (30, 2024), "朝阳区": (32, 2025)}
+DUSTFALL_TARGETS = {"丰台区": 5, "怀柔区": 4.5, "门头沟区": 5}
+SEARCHES = ["扬尘", "扬尘管控", "燃油叉车", "PM2.5浓度"]
+
+
+# -- tokens, queries, snippets (no database) ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, tokens",
+    [
+        ("扬尘管控", ["扬尘", "管控"]),
+        ("燃油叉车", ["燃油", "叉车"]),
+        ("PM2.5浓度", ["pm2.5", "浓度"]),
+        ("协同控制 PM_{2.5} 和臭氧", ["协同", "控制", "pm2.5", "和", "臭氧"]),
+        ("ＰＭ２．５年均浓度", ["pm2.5", "年均", "浓度"]),
+        ("降尘量控制在5吨/平方公里·月", ["降尘", "量", "控制", "在", "5", "吨", "平方", "公里", "方公里", "平方公里", "月"]),
+        ("", []),
+        ("，。！", []),
+    ],
+    ids=["扬尘管控", "燃油叉车", "PM2.5浓度", "PM_{2.5}", "full-width", "unit", "empty", "punctuation"],
+)
+def test_search_tokens(text, tokens):
+    assert search.search_tokens(text) == tokens
+    assert search.tokenize(text) == " ".join(tokens)
+
+
+def test_tokens_ignore_words_added_to_jiebas_global_dictionary():
+    import jieba
+
+    before = search.tokenize("细颗粒物年均浓度持续下降")
+    jieba.add_word("细颗粒物年均浓度持续下降")
+    try:
+        assert search.tokenize("细颗粒物年均浓度持续下降") == before
+    finally:
+        jieba.del_word("细颗粒物年均浓度持续下降")
+
+
+@pytest.mark.parametrize(
+    "q, expected",
+    [
+        ("扬尘", '"扬尘"'),
+        ("扬尘管控", '"扬尘" "管控"'),
+        ("PM2.5浓度", '"pm2.5" "浓度"'),
+        ('a"b', '"a" "b"'),
+        ("水", '"水"*'),
+        ("扬尘 扬尘", '"扬尘"'),
+        ("", search.NO_MATCH),
+        (None, search.NO_MATCH),
+        ("（）", search.NO_MATCH),
+    ],
+)
+def test_fts_query(q, expected):
+    assert search.fts_query(q) == expected
+
+
+def test_fts_queries_never_raise_in_sqlite():
+    db = sqlite3.connect(":memory:")
+    search.register_functions(db)
+    db.execute("create virtual table t using fts5(tokens)")
+    db.execute("insert into t values (?)", [search.tokenize("强化扬尘精细化管控")])
+    for q in ["", "（", '"', "AND", "OR NOT", "扬尘 OR", "*", "扬尘管控", "NEAR(", "水"]:
+        db.execute("select count(*) from t where t match escape_fts(?)", [q]).fetchone()
+    assert db.execute("select count(*) from t where t match escape_fts('扬尘管控')").fetchone() == (1,)
+
+
+def test_snippet_marks_terms_in_the_original_text():
+    text = "一是全力巩固空气质量改善成效，PM2.5年均浓度达到32微克/立方米，优良天数比率达到78%。"
+    html = search.snippet(text, "PM2.5浓度")
+    assert "<mark>PM2.5</mark>年均<mark>浓度</mark>" in html
+    assert search.highlight("控制 PM_{2.5} 浓度", "pm2.5") == "控制 <mark>PM_{2.5}</mark> 浓度"
+    assert search.highlight("ＰＭ２．５", "PM2.5") == "<mark>ＰＭ２．５</mark>"
+    assert search.highlight("a<b>扬尘</b>", "扬尘") == "a&lt;b&gt;<mark>扬尘</mark>&lt;/b&gt;"
+    long = "甲" * 200 + "扬尘管控" + "乙" * 200
+    short = search.snippet(long, "扬尘管控")
+    assert short.startswith("…") and short.endswith("…")
+    assert "<mark>扬尘管控</mark>" in short and len(short) < 120
+
+
+def test_citation_format():
+    assert search.format_citation(
+        "北京市丰台区人民政府", "丰台区“十四五”时期生态环境保护规划", "丰政发〔2022〕2号", 2022,
+        "三、主要措施 › （一）蓝天保卫战", "三是",
+    ) == (
+        "北京市丰台区人民政府，《丰台区“十四五”时期生态环境保护规划》，丰政发〔2022〕2号，2022年，"
+        "三、主要措施 › （一）蓝天保卫战 › 三是"
+    )
+    assert search.format_citation(None, "关于《X计划》的起草说明", None, 2025, None, "第1段", page=3) == (
+        "《关于〈X计划〉的起草说明》，2025年，第1段，第3页"
+    )
+    assert search.citation_year("2022-01-24", 2021) == 2022
+    assert search.citation_year(None, 2024) == 2024
+
+
+def test_clause_labels():
+    rows = [
+        {"id": "d:c1", "document_id": "d", "section_id": "s1", "seq": 1, "ordinal": None, "kind": "heading"},
+        {"id": "d:c2", "document_id": "d", "section_id": "s1", "seq": 2, "ordinal": None, "kind": "paragraph"},
+        {"id": "d:c3", "document_id": "d", "section_id": "s1", "seq": 3, "ordinal": "一是", "kind": "item"},
+        {"id": "d:c4", "document_id": "d", "section_id": "s1", "seq": 4, "ordinal": None, "kind": "paragraph"},
+        {"id": "d:c5", "document_id": "d", "section_id": "s2", "seq": 5, "ordinal": None, "kind": "paragraph"},
+    ]
+    assert search.clause_labels(rows) == {
+        "d:c1": None, "d:c2": "第1段", "d:c3": "一是", "d:c4": "第3段", "d:c5": "第1段"
+    }
+
+
+def test_cell_html_is_sanitized():
+    assert pages.safe_mark_html("<mark>扬尘</mark><script>x</script>") == (
+        "<mark>扬尘</mark>&lt;script&gt;x&lt;/script&gt;"
+    )
+    assert pages.safe_mark_html("a &lt; b") == "a &lt; b"
+
+
+@pytest.mark.parametrize(
+    "args, shown",
+    [
+        ((28.0, None, "<=", "微克/立方米"), "≤28 微克/立方米"),
+        ((4.5, None, "<=", "吨/平方公里·月"), "≤4.5 吨/平方公里·月"),
+        ((5.0, None, "~", "吨/平方公里·月"), "约5 吨/平方公里·月"),
+        ((32.0, None, "=", "微克/立方米"), "32 微克/立方米"),
+        ((40.0, 50.0, ">=", "%"), "≥40–50 %"),
+    ],
+)
+def test_format_value(args, shown):
+    assert pages.format_value(*args) == shown
+
+
+# -- the built kb.db ----------------------------------------------------------------------
+
+
+def test_index_structures_exist_and_fts_rowids_match(kb_path):
+    db = sqlite_utils.Database(kb_path)
+    names = set(db.table_names())
+    assert {"clauses_fts", "targets_fts", "clause_citations"} <= names
+    assert {"target_citations", "clause_context", "indicator_coverage"} <= set(db.view_names())
+    assert db.execute(
+        "select count(*) from clauses_fts f join clauses c on c.rowid = f.rowid where c.id != f.clause_id"
+    ).fetchone() == (0,)
+    assert db["clauses_fts"].count == db["clauses"].count
+    assert db["targets_fts"].count == db["targets"].count
+    assert db["clause_citations"].count == db["clauses"].count
+    assert db.execute("select count(*) from target_citations where citation is null or citation = ''").fetchone() == (0,)
+
+
+def test_index_database_is_deterministic(kb_path, tmp_path):
+    copy = tmp_path / "kb.db"
+    shutil.copy(kb_path, copy)
+    db = sqlite_utils.Database(copy)
+
+    def dump():
+        return (
+            list(db.execute("select rowid, clause_id, tokens from clauses_fts order by rowid")),
+            list(db.execute("select rowid, target_id, tokens from targets_fts order by rowid")),
+            list(db.execute("select * from clause_citations order by clause_id")),
+            list(db.execute("select * from target_citations order by target_id")),
+        )
+
+    before = dump()
+    search.index_database(db)
+    assert dump() == before
+
+
+@pytest.mark.parametrize("q", ["扬尘", "燃油叉车"])
+def test_fts_finds_every_clause_containing_the_word(conn, q):
+    expected = {r[0] for r in conn.execute("select id from clauses where instr(text, ?)", [q])}
+    found = {
+        r[0] for r in conn.execute(
+            "select clause_id from clauses_fts where clauses_fts match policykb_fts(?)", [q]
+        )
+    }
+    assert expected and expected <= found
+
+
+def test_citations_in_the_built_db(conn):
+    row = conn.execute(
+        "select citation from clause_citations where clause_id in "
+        "(select id from clauses where document_id = 'fengtai-2021-2025-eco-plan') limit 1"
+    ).fetchone()
+    assert row[0].startswith("北京市丰台区人民政府，《丰台区“十四五”时期生态环境保护规划》，丰政发〔2022〕2号，2022年")
+
+
+# -- pages as plain functions ---------------------------------------------------------------
+
+
+def _values(rows, kind="target"):
+    return {r["district"]: (r["value"], r["year"]) for r in rows if r["kind"] == kind}
+
+
+def test_compare_context_pm25(conn):
+    context = pages.compare_context(conn, PM25)
+    values = _values(context["rows"])
+    for district, (value, year) in PM25_TARGETS.items():
+        assert values.get(district) == (value, year), (district, values)
+    huairou = next(r for r in context["rows"] if r["district"] == "怀柔区" and r["kind"] == "target")
+    assert huairou["display"].startswith("≤28")
+    assert '<mark class="quantity">28微克/立方米</mark>' in huairou["excerpt_html"]
+    assert huairou["url"].startswith("/-/clause/huairou-2024-action-plan-draft-explanation:c")
+    spec = context["chart"]
+    assert spec["$schema"].endswith("vega-lite/v5.json")
+    assert {v["district"] for v in spec["data"]["values"]} >= set(PM25_TARGETS)
+    assert all(v["href"].startswith("/-/clause/") for v in spec["data"]["values"])
+
+
+def test_compare_context_dustfall_and_unknown(conn):
+    values = {d: v for d, (v, _) in _values(pages.compare_context(conn, "dustfall")["rows"]).items()}
+    for district, value in DUSTFALL_TARGETS.items():
+        assert values.get(district) == value, (district, values)
+    assert pages.compare_context(conn, "no_such_indicator") is None
+
+
+def test_clause_context_highlights_the_target_quantity(conn):
+    target = conn.execute(
+        "select id, clause_id, start, \"end\", document_id from targets where indicator_id = ? and value = 28",
+        [PM25],
+    ).fetchone()
+    assert target, "the Huairou PM2.5 target (28) is missing from kb.db"
+    target_id, clause_id, start, end, doc_id = target
+    quantity = conn.execute("select substr(text, ?, ?) from documents where id = ?", [start + 1, end - start, doc_id]).fetchone()[0]
+    context = pages.clause_context(conn, clause_id, target_id)
+    assert f'<mark class="quantity selected">{quantity}</mark>' in context["clause_html"]
+    assert context["selected"]["target_id"] == target_id
+    assert context["clause"]["citation"].startswith("北京市怀柔区生态环境局，《")
+    assert any(t["compare_url"] == f"/-/compare/{PM25}" for t in context["targets"])
+    assert context["before"] or context["after"]
+    assert pages.clause_context(conn, "no:c1") is None
+
+
+def test_indicator_index(conn):
+    ids = [r["id"] for r in pages.indicator_index(conn)]
+    assert PM25 in ids and "dustfall" in ids
+    assert ids.index(PM25) < 10 and ids.index("dustfall") < 10  # the covered ones come first
+
+
+# -- Datasette: search box, canned queries, exports, pages ---------------------------------
+
+
+async def get_json(ds, path, **params):
+    r = await ds.client.get(path, params={**params, "_shape": "array"} if params is not None else None)
+    assert r.status_code == 200, (path, r.status_code, r.text[:500])
+    return r.json()
+
+
+@pytest.mark.parametrize("q", SEARCHES)
+async def test_search_box_on_clauses_table(ds, q):
+    rows = await get_json(ds, "/kb/clauses.json", _search=q, _size="max")
+    assert rows, f"?_search={q} found nothing"
+    normalized = [search.normalize_for_search(r["text"]).text for r in rows]
+    for term in search.query_terms(q):
+        assert all(term in t for t in normalized), (q, term)
+    if q == "PM2.5浓度":
+        assert any("PM2.5年均浓度达到32" in r["text"] for r in rows)
+    if q == "燃油叉车":
+        assert {r["document_id"] for r in rows} >= {"mentougou-2024-action-plan-qa", "fengtai-2024-action-plan-interpretation"}
+
+
+async def test_search_box_html_page(ds):
+    r = await ds.client.get("/kb/clauses", params={"_search": "扬尘管控"})
+    assert r.status_code == 200
+    assert 'name="_search"' in r.text and "扬尘管控" in r.text
+    assert '<html lang="zh-CN">' in r.text
+
+
+async def test_search_box_on_targets_table(ds):
+    rows = await get_json(ds, "/kb/targets.json", _search="降尘", _size="max")
+    assert {r["value"] for r in rows if r["indicator_id"] == "dustfall"} >= {5.0, 4.5}
+
+
+async def test_canned_query_search_measures(ds):
+    rows = await get_json(ds, "/kb/search_measures.json", q="扬尘")
+    assert rows
+    assert set(rows[0]) >= {"district", "campaign", "title", "section", "snippet", "citation", "clause_url"}
+    assert all("<mark>扬尘</mark>" in r["snippet"] for r in rows)
+    assert {r["district"] for r in rows} >= {"丰台区", "怀柔区", "门头沟区"}
+    for district in ("怀柔", "怀柔区", "huairou"):
+        only = await get_json(ds, "/kb/search_measures.json", q="扬尘", district=district)
+        assert only and {r["district"] for r in only} == {"怀柔区"}
+    air = await get_json(ds, "/kb/search_measures.json", q="扬尘", campaign="air")
+    assert air and {r["campaign"] for r in air} == {"air"}
+    assert await get_json(ds, "/kb/search_measures.json", q="") == []
+
+
+async def test_canned_query_search_measures_html_renders_marks_and_links(ds):
+    r = await ds.client.get("/kb/search_measures", params={"q": "燃油叉车"})
+    assert r.status_code == 200
+    assert "<mark>燃油</mark>" in r.text or "<mark>燃油叉车</mark>" in r.text
+    assert re.search(r'<a href="/-/clause/[^"]+\?q=%E7%87%83', r.text)
+
+
+async def test_canned_query_compare_indicator(ds):
+    rows = await get_json(ds, "/kb/compare_indicator.json", indicator=PM25)
+    assert set(rows[0]) >= {"district", "value", "value_max", "unit", "comparator", "kind", "year", "clause", "citation"}
+    targets = {r["district"]: (r["value"], r["year"]) for r in rows if r["kind"] == "target"}
+    for district, expected in PM25_TARGETS.items():
+        assert targets.get(district) == expected
+    keys = [(r["district"], r["document_id"], r["year"]) for r in rows]
+    assert len(keys) == len(set(keys)), "one row per district, document and year"
+    huairou = next(r for r in rows if r["district"] == "怀柔区" and r["year"] == 2024)
+    assert huairou["comparator"] == "<=" and "28微克/立方米" in huairou["clause"]
+    dust = await get_json(ds, "/kb/compare_indicator.json", indicator="dustfall")
+    values = {r["district"]: r["value"] for r in dust if r["kind"] == "target"}
+    for district, value in DUSTFALL_TARGETS.items():
+        assert values.get(district) == value
+
+
+async def test_canned_query_coverage(ds):
+    rows = await get_json(ds, "/kb/coverage.json", _size="max")
+    cell = {(r["indicator_id"], r["district"]): r["states_target"] for r in rows}
+    for district in PM25_TARGETS:
+        assert cell[(PM25, district)] == 1
+    for district in DUSTFALL_TARGETS:
+        assert cell[("dustfall", district)] == 1
+    assert cell[("dustfall", "朝阳区")] == 0  # Chaoyang's 2025 plan states no dustfall target
+    districts = {r["district"] for r in rows}
+    assert {(i, d) for i, _ in cell for d in districts} == set(cell)  # the full matrix
+
+
+async def test_canned_query_targets_by_district(ds):
+    rows = await get_json(ds, "/kb/targets_by_district.json", district="门头沟", _size="max")
+    assert rows and {r["district"] for r in rows} == {"门头沟区"}
+    assert {(r["indicator_id"], r["value"]) for r in rows} >= {(PM25, 30.0), ("dustfall", 5.0)}
+    assert all(r["citation"] for r in rows)
+    everyone = await get_json(ds, "/kb/targets_by_district.json", district="", _size="max")
+    assert {r["district"] for r in everyone} >= set(PM25_TARGETS) | set(DUSTFALL_TARGETS)
+
+
+@pytest.mark.parametrize(
+    "path, params",
+    [
+        ("/kb/compare_indicator.csv", {"indicator": PM25}),
+        ("/kb/targets_by_district.csv", {"district": "怀柔"}),
+        ("/kb/search_measures.csv", {"q": "扬尘"}),
+        ("/kb/target_citations.csv", {"_size": "max"}),
+    ],
+)
+async def test_csv_export_includes_citation(ds, path, params):
+    r = await ds.client.get(path, params=params)
+    assert r.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert rows and "citation" in rows[0]
+    assert all(row["citation"] for row in rows)
+
+
+async def test_json_export_of_tables_and_views(ds):
+    for table in ["documents", "clauses", "targets", "indicators", "campaigns", "sections", "clause_citations", "target_citations", "indicator_coverage"]:
+        r = await ds.client.get(f"/kb/{table}.json", params={"_size": "1"})
+        assert r.status_code == 200, table
+    rows = await get_json(ds, "/kb/target_citations.json", indicator_id="dustfall")
+    assert rows and all("citation" in r and r["citation"] for r in rows)
+
+
+async def test_metadata_describes_every_column(ds, metadata, kb_path):
+    db = sqlite_utils.Database(kb_path)
+    tables = metadata["databases"]["kb"]["tables"]
+    for name in ["documents", "campaigns", "sections", "clauses", "indicators", "targets", "clause_citations", "target_citations", "clause_context", "indicator_coverage"]:
+        table = db[name] if name in db.table_names() else db.view(name) if hasattr(db, "view") else db[name]
+        columns = {c.name for c in table.columns}
+        described = set(tables[name].get("columns", {}))
+        missing = columns - described - {"plan_title", "source_url", "notes"}
+        assert not missing, (name, missing)
+    assert set(metadata["databases"]["kb"]["queries"]) >= {"search_measures", "compare_indicator", "coverage", "targets_by_district"}
+
+
+async def test_index_page_links(ds):
+    r = await ds.client.get("/")
+    assert r.status_code == 200
+    assert 'href="/-/compare"' in r.text
+    assert 'action="/kb/search_measures"' in r.text
+
+
+async def test_compare_pages(ds):
+    r = await ds.client.get("/-/compare")
+    assert r.status_code == 200 and f'href="/-/compare/{PM25}"' in r.text
+    r = await ds.client.get(f"/-/compare/{PM25}")
+    assert r.status_code == 200
+    html = r.text
+    assert '<html lang="zh-CN">' in html and 'charset="utf-8"' in html
+    for district in PM25_TARGETS:
+        assert district in html
+    assert "≤28 微克/立方米" in html
+    assert re.search(r'<a class="value-link" href="/-/clause/huairou-2024-action-plan-draft-explanation:c\d+\?target=', html)
+    assert "/-/policykb/static/vendor/vega-lite.min.js" in html
+    assert "cdn" not in html.lower() and "https://cdn" not in html
+    r = await ds.client.get("/-/compare/no_such_indicator")
+    assert r.status_code == 404
+
+
+async def test_clause_page(ds, conn):
+    target_id, clause_id, start, end, doc_id = conn.execute(
+        "select id, clause_id, start, \"end\", document_id from targets where indicator_id = 'dustfall' and value = 4.5"
+    ).fetchone()
+    r = await ds.client.get(f"/-/clause/{clause_id}", params={"target": target_id})
+    assert r.status_code == 200
+    html = r.text
+    assert '<mark class="quantity selected">4.5吨/平方公里·月</mark>' in html
+    assert "北京市怀柔区生态环境局，《" in html
+    assert 'href="/-/compare/dustfall"' in html
+    r = await ds.client.get(f"/-/clause/{clause_id}", params={"q": "扬尘"})
+    assert '<mark class="term">扬尘</mark>' in r.text
+    assert (await ds.client.get("/-/clause/nope:c0")).status_code == 404
+
+
+async def test_vendored_vega_is_served(ds):
+    for name in ["vega.min.js", "vega-lite.min.js", "vega-embed.min.js"]:
+        r = await ds.client.get(f"/-/policykb/static/vendor/{name}")
+        assert r.status_code == 200 and len(r.content) > 50_000, name
+
+
+async def test_journey_search_to_dustfall_targets(ds):
+    """扬尘 -> a result clause -> its dustfall target -> the comparison of the districts."""
+    rows = await get_json(ds, "/kb/search_measures.json", q="扬尘", _size="max")
+    with_dustfall = []
+    for row in rows:
+        page = await ds.client.get(row["clause_url"])
+        assert page.status_code == 200
+        if 'href="/-/compare/dustfall"' in page.text:
+            with_dustfall.append(row["district"])
+    assert {"丰台区", "怀柔区"} <= set(with_dustfall), with_dustfall
+    compare = await ds.client.get("/-/compare/dustfall")
+    for district, value in DUSTFALL_TARGETS.items():
+        assert district in compare.text
+        assert f"{value:g} 吨/平方公里·月" in compare.text
+
+
+# -- plugin hooks and serve() as plain functions --------------------------------------------
+
+
+async def test_render_cell_html_and_links(ds):
+    from extractor.web import plugin
+
+    cell = plugin.render_cell("<mark>扬尘</mark><b>x</b>", "snippet", ds)
+    assert str(cell) == "<mark>扬尘</mark>&lt;b&gt;x&lt;/b&gt;"
+    link = plugin.render_cell("/-/clause/a:c1?q=%E6%89%AC", "clause_url", ds)
+    assert str(link) == '<a href="/-/clause/a:c1?q=%E6%89%AC">原文条款</a>'
+    assert plugin.render_cell("javascript:alert(1)", "clause_url", ds) is None
+    assert plugin.render_cell("<b>", "text", ds) is None
+    assert plugin.render_cell(3, "snippet", ds) is None
+
+
+def test_ensure_db_builds_only_when_stale(tmp_path, monkeypatch):
+    from extractor import store
+    from extractor.web import serve
+
+    calls = []
+    stale = {"value": True}
+    monkeypatch.setattr(store, "is_stale", lambda db, corpus: stale["value"])
+    monkeypatch.setattr(store, "build_db", lambda corpus, db: calls.append((corpus, db)))
+    db = tmp_path / "kb.db"
+    assert serve.ensure_db(db, "corpus") is True  # missing
+    db.write_bytes(b"")
+    assert serve.ensure_db(db, "corpus") is True  # stale
+    stale["value"] = False
+    assert serve.ensure_db(db, "corpus") is False
+    assert calls == [("corpus", db), ("corpus", db)]
