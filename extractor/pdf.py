@@ -321,7 +321,7 @@ def _starts_paragraph(prev: Line, line: Line, layout: Layout) -> bool:
         return False
     if line.x0 - layout.left[line.page % 2] >= INDENT_CHARS * char:
         return True  # first-line indent (or a centred line)
-    if HEADING.match(line.text):
+    if False:
         return True
     if prev.x1 < layout.right[prev.page % 2] - SHORT_CHARS * char:
         return True  # the previous line ended well before the margin

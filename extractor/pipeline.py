@@ -40,9 +40,10 @@ def slugify(name: str) -> str:
     return slug or "document-" + hashlib.sha1(name.encode()).hexdigest()[:8]
 
 
-def guess_plan_years(title: str, text: str) -> tuple[int | None, int | None]:
-    """The plan year(s) from a title (…2024年行动计划, "十四五" → 2021-2025), for uncatalogued files."""
-    for candidate in (title, text[:400]):
+def guess_plan_years(title: str, text: str, file_name: str = "") -> tuple[int | None, int | None]:
+    """The plan year(s) from a title or file name (…2024年行动计划, "十四五" → 2021-2025),
+    for files outside the catalog."""
+    for candidate in (title, file_name, text[:400]):
         if "十四五" in candidate:
             return 2021, 2025
         m = _PLAN_YEAR.search(candidate)
@@ -65,7 +66,7 @@ def _document_row(entry: CatalogEntry | None, doc_id: str, path: Path, source: S
         row.update(entry.meta())
         row["id"] = doc_id
     else:
-        row["year"], row["year_end"] = guess_plan_years(row["title"], text)
+        row["year"], row["year_end"] = guess_plan_years(row["title"], text, path.stem)
     row.update({"n_chars": len(text), "n_pages": len(source.pages) or None, "text": text})
     return row
 

@@ -237,7 +237,7 @@ def _read(ctx: DocContext, m: Mention, prefix: str, own_after: str, group_after:
     if _is_definition(ctx, clause, "") and clause is not None:
         title = ctx.sections[clause.section_id].title if clause.section_id in ctx.sections else ""
         indicators = [(title + p, a, b) for p, a, b in indicators]
-    quals = [w for w in ctx.cues.qualifiers if w in text[m.sent_start:m.q.start]]
+    quals = [w for w in ctx.cues.qualifiers if w in text[stmt_start:m.q.start]]
     return Reading(indicators, comparator, kind, year, base_year, quals)
 
 
@@ -309,6 +309,9 @@ def _is_condition(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
         if open_paren >= 0 and not regex.search(r"[）)]", text[open_paren:q.start]) and \
                 tail[:1] in ("）", ")") and q.start - open_paren <= 4:
             return True
+    strict = _before_comparator(prefix) in ("<", ">", ">=", "<=") and prefix.rstrip()[-2:] not in ("控制", "在")
+    if strict and regex.match(r"的\p{Han}", rest) and not any(rest[1:].startswith(s) for s in cues.condition_stop):
+        return True  # 对日均用水量超过500立方米的单位
     if q.dimension == "length" and any(rest.startswith(w) for w in cues.condition_length_words):
         return True
     if not q.unit and any(prefix.rstrip().endswith(w) for w in cues.condition_range_words):
@@ -378,7 +381,10 @@ def _time(ctx: DocContext, m: Mention, clause: Clause | None, kind: str | None,
     cues, text = ctx.cues, ctx.norm.text
     targets = [y for p in cues.target_year_patterns for y in _years(p, sentence_prefix)]
     if targets:
-        return kind or "target", max(targets)[2]
+        year = max(targets)[2]
+        if kind is None and ctx.plan_year is not None and year < ctx.plan_year:
+            return "actual", year
+        return kind or "target", year
     dated = _dated_years(cues, sentence_prefix)
     if not dated:
         lead = text[m.line_start:m.sent_start]
@@ -721,7 +727,12 @@ def _campaign(ctx: DocContext, clause: Clause | None, indicator, phrase: str, m:
         return indicator.campaign
     text = ctx.norm.text
     section = ctx.sections.get(clause.section_id) if clause and clause.section_id else None
-    for context in (phrase, text[m.sent_start:m.q.end], section.title if section else ""):
+    seg_end = m.q.end
+    while seg_end < m.sent_end and text[seg_end] not in SEGMENT_END:
+        seg_end += 1
+    contexts = (phrase, text[m.q.end:seg_end], text[m.sent_start:m.q.end], section.title if section else "")
+    for context in contexts:
+        context = regex.sub(r"《[^》]*》", "", context)
         found = _campaign_by_keywords(context)
         if found:
             return found

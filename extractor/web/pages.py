@@ -280,6 +280,7 @@ def clause_context(
         " from documents where id = ?",
         [clause["document_id"]],
     )[0]
+    document["book_title"] = search.book_title(document["title"] or "")
     doc_text = conn.execute(
         "select text from documents where id = ?", [clause["document_id"]]
     ).fetchone()[0]

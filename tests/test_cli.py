@@ -1,0 +1,81 @@
+"""The command line: help texts, README examples that cannot drift, extract and quantities."""
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+from click.testing import CliRunner
+
+from extractor.cli import main
+
+from .conftest import ROOT
+
+COMMANDS = sorted(main.commands)
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_has_help_with_an_example(name):
+    result = CliRunner().invoke(main, [name, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output, name
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_readme_documents_every_command(name):
+    assert f"policykb {name}" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def readme_examples():
+    """``(command, expected output)`` pairs from README blocks of the form ``$ policykb …`` + output."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("$ policykb quantities"):
+            out = []
+            for nxt in lines[i + 1:]:
+                if not nxt.strip() or nxt.startswith(("$", "```")):
+                    break
+                out.append(nxt)
+            yield line[2:], "\n".join(out)
+
+
+@pytest.mark.parametrize("command,expected", list(readme_examples()))
+def test_readme_output_is_what_the_command_prints(command, expected):
+    args = shlex.split(command)[1:]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0
+    assert result.output.strip() == expected.strip()
+
+
+def test_quantities_reads_standard_input():
+    result = CliRunner().invoke(main, ["quantities"], input="优良天数比率达到78%，重污染天不超过3天")
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [(r["value"], r["unit"]) for r in rows] == [(78, "%"), (3, "天")]
+    assert set(rows[0]) == {"value", "value_max", "unit", "canonical_unit", "surface", "start", "end"}
+
+
+def test_extract_any_file_outside_the_catalog(tmp_path):
+    path = tmp_path / "某区2026年行动计划.txt"
+    path.write_text("一、工作目标\n蓝天保卫战方面：PM2.5年均浓度不高于29微克/立方米，降尘量控制在4吨/平方公里·月以内。\n",
+                    encoding="gbk")
+    result = CliRunner().invoke(main, ["extract", str(path)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    text = path.read_bytes().decode("gbk")
+    assert [(r["indicator_id"], r["value"], r["comparator"], r["year"]) for r in rows] == [
+        ("pm25_annual_mean", 29, "<=", 2026), ("dustfall", 4, "<=", 2026)]
+    for r in rows:
+        assert text[r["start"]:r["end"]] == r["surface"]
+        assert r["campaign"] == "air" and r["clause"] in text
+        for key in ("doc", "section", "clause", "indicator", "value_max", "unit", "kind", "base_year"):
+            assert key in r
+    table = CliRunner().invoke(main, ["extract", str(path), "--format", "table"])
+    assert "降尘量" in table.output and "≤ 4 吨/平方公里·月" in table.output
+
+
+def test_errors_are_one_line_without_traceback(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"")
+    result = CliRunner().invoke(main, ["extract", str(bad)])
+    assert result.exit_code == 1
+    assert "bad.txt" in result.output and "empty" in result.output and "Traceback" not in result.output
