@@ -138,7 +138,7 @@ def serve(host: str, port: int, corpus_dir: Path, db_path: Path) -> None:
     """
     from .web.serve import serve as run
 
-    run(db_path, corpus_dir, host, port)
+    run(db_path, corpus_dir, host, port, echo=click.echo)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -84,6 +84,7 @@ def _substring_mentions(text: str, keep: list[int]) -> list[IndicatorMention]:
     return [IndicatorMention(ind_id, keep[pos], keep[pos + len(term) - 1] + 1, term)]
 
 
+@functools.lru_cache(maxsize=8192)
 def indicator_for(phrase: str) -> Indicator | None:
     """The indicator a phrase names: its longest mention, the last one on a tie."""
     mentions = find_mentions(phrase)

@@ -240,6 +240,8 @@ class StatementCues:
     condition_range_words: tuple[str, ...]
     definition_headings: tuple[str, ...]
     qualifiers: tuple[str, ...]
+    five_year_periods: dict[str, tuple[int, int]]
+    past_words: tuple[str, ...]
 
 
 @functools.cache
@@ -273,7 +275,19 @@ def load_statements(path: Path = DATA_DIR / "statements.yml") -> StatementCues:
         condition_range_words=_str_list(data, "condition_range_words", path),
         definition_headings=_str_list(data, "definition_headings", path),
         qualifiers=_str_list(data, "qualifiers", path),
+        five_year_periods=_periods(data, path),
+        past_words=_str_list(data, "past_words", path),
     )
+
+
+def _periods(data: dict, path: Path) -> dict[str, tuple[int, int]]:
+    out = {}
+    for name, span in (data.get("five_year_periods") or {}).items():
+        if not (isinstance(span, list) and len(span) == 2 and all(isinstance(y, int) for y in span)):
+            raise DataFileError(f"period {name!r} needs [first year, last year]", path=path,
+                                where="five_year_periods")
+        out[str(name)] = (span[0], span[1])
+    return out
 
 
 # ---------------------------------------------------------------------------------- indicators

@@ -44,10 +44,11 @@ PAGE_NUMBER = regex.compile(
 )
 HEADING = regex.compile(
     r"^\s*(?:第[一二三四五六七八九十百零〇\d]+[章节篇部]|[一二三四五六七八九十]+、"
-    r"|[（(][一二三四五六七八九十]+[）)]|附件\s*\d*[：:]?$|表\s*\d+)"
+    r"|[（(][一二三四五六七八九十]+[）)]|附件\s*\d*[：:]?$)"
 )
-TOC_LINE = regex.compile(
-    r"(?:[.…·．]{3,}\s*[-—–－]?\s*\d{1,4}\s*[-—–－]?|[-—–－]\s*\d{1,4}\s*[-—–－]|\s\d{1,4}\s*[-—–－])\s*$"
+TOC_LINE = regex.compile(  # "标题......12", "标题 ...... - 12 -", "标题 - 12 -", "标题 12 -"
+    r"(?:[.…·．]{3,}\s*[-—–－]?\s*\d{1,4}\s*[-—–－]?"
+    r"|[-—–－]\s*\d{1,4}\s*[-—–－]|\s\d{1,4}\s*[-—–－])\s*$"
 )
 NUMBER_CELL = regex.compile(r"^[<>≤≥＜＞~约]*\s*[\d.,%]+\s*%?$")
 CONTINUED_TABLE = regex.compile(r"^\s*续表\s*\d*\s*$")
@@ -205,9 +206,11 @@ def _drop_running_lines(lines: list[Line], n_pages: int) -> list[Line]:
     for line in lines:
         by_page.setdefault(line.page, []).append(line)
     keys = {id(line): _running_key(line) for line in lines}
-    pages_per_key = Counter(k for k in {(line.page, keys[id(line)]) for line in lines})
-    per_key = Counter(key for (_, key) in pages_per_key)
-    repeated = {key for key, n in per_key.items() if key[0] and n >= max(2, n_pages / 2)}
+    pages_of: dict[tuple[str | None, str], set[int]] = {}
+    for line in lines:
+        pages_of.setdefault(keys[id(line)], set()).add(line.page)
+    threshold = max(2, n_pages / 2)
+    repeated = {key for key, pages in pages_of.items() if key[0] and len(pages) >= threshold}
     kept = []
     for line in lines:
         zone = keys[id(line)][0]
@@ -272,8 +275,8 @@ def _blocks(items: list[Line | Table], layout: Layout) -> list[Block]:
             continue  # a "续表" caption over the rest of a table: keep `prev` the table
         else:
             toc = _is_toc(item.text)
-            if (prev is None or isinstance(prev, Table) or toc or blocks[-1].kind == "toc"
-                    or _starts_paragraph(prev, item, layout)):
+            new = prev is None or isinstance(prev, Table) or toc
+            if new or _starts_paragraph(prev, item, layout):
                 blocks.append(Block("toc" if toc else "para"))
             blocks[-1].segments.append((item.page, item.text))
         prev = item
@@ -321,7 +324,7 @@ def _starts_paragraph(prev: Line, line: Line, layout: Layout) -> bool:
         return False
     if line.x0 - layout.left[line.page % 2] >= INDENT_CHARS * char:
         return True  # first-line indent (or a centred line)
-    if False:
+    if HEADING.match(line.text):
         return True
     if prev.x1 < layout.right[prev.page % 2] - SHORT_CHARS * char:
         return True  # the previous line ended well before the margin

@@ -243,6 +243,12 @@ def snippet(text: str | None, q: str | None, width: int = 80) -> str:
 # -- citations ----------------------------------------------------------------------------
 
 
+def issuing_place(document: dict) -> str | None:
+    """Who to cite when the catalog names no issuer: the jurisdiction (北京市朝阳区)."""
+    place = f"{document.get('city') or ''}{document.get('district') or ''}"
+    return place or None
+
+
 def citation_year(published: str | None, year: int | None) -> int | None:
     """The year to cite: the publication year if known (``2022-01-24`` -> 2022), else the
     document's first plan year."""
@@ -279,7 +285,7 @@ def format_citation(
         doc_number,
         f"{year}年" if year else None,
         location or None,
-        f"第{page}页" if page else None,
+        f"p. {page}" if page else None,
     ]
     return "，".join(p for p in parts if p)
 
@@ -320,7 +326,7 @@ def citation_rows(db: sqlite_utils.Database) -> list[dict]:
                 "section_path": path,
                 "label": labels[c["id"]],
                 "citation": format_citation(
-                    d.get("issuer"),
+                    d.get("issuer") or issuing_place(d),
                     d.get("title"),
                     d.get("doc_number"),
                     citation_year(d.get("published"), d.get("year")),

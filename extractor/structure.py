@@ -156,7 +156,10 @@ class _Parser:
     def _label(section: Section) -> str:
         if section.kind == "table":
             return section.title
-        return f"{section.number or ''}{section.title}".strip()
+        number = section.number or ""
+        if number.endswith(("章", "篇")):  # 第四章 深入打好污染防治攻坚战
+            number += " "
+        return f"{number}{section.title}".strip()
 
     def _heading(self, s: int, e: int):
         """``(rank, kind, number, title, body_start)`` if the paragraph is a heading, else None."""

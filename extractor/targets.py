@@ -19,6 +19,7 @@ Offsets are source offsets; ``surface`` and ``unit`` are verbatim source text.
 from __future__ import annotations
 
 import bisect
+import functools
 from dataclasses import dataclass, field
 
 import regex
@@ -33,7 +34,8 @@ SENTENCE_END = "。！？；;!?\n"
 SEGMENT_END = "，,。！？；;!?\n：:"
 LIST_GAP = regex.compile(r"^[ \u3000]*(?:、|和|及|与|以及|或|,)[ \u3000]*$")
 SPLIT_ITEMS = regex.compile(r"、|以及|和|及|与")
-ORDINAL_LEAD = regex.compile(r"^\s*(?:[一二三四五六七八九十]+是|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|其中|同时|或者|并且|而且|以及|且|并|主要目标(?:为|是)?)[，,：:]?")
+ORDINAL_LEAD = regex.compile(r"^\s*(?:[一二三四五六七八九十]+是|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|其中|同时|或者|并且|而且|以及|且|并|"
+                             r"主要目标(?:为|是)?|(?:及)?以[上下内]的?|左右|较上年|比上年|同比|、)[，,：:]?")
 
 
 @dataclass
@@ -377,7 +379,8 @@ def _dated_years(cues: StatementCues, text: str) -> list[tuple[int, int, int]]:
 
 def _time(ctx: DocContext, m: Mention, clause: Clause | None, kind: str | None,
           sentence_prefix: str) -> tuple[str, int | None]:
-    """(kind, year) from target years, dated sentences and paragraphs, review sections."""
+    """(kind, year): a target year, a dated sentence or paragraph, a past period or word, an
+    achievement cue, a dated or review heading; else a target of the plan's year."""
     cues, text = ctx.cues, ctx.norm.text
     targets = [y for p in cues.target_year_patterns for y in _years(p, sentence_prefix)]
     if targets:
@@ -385,36 +388,86 @@ def _time(ctx: DocContext, m: Mention, clause: Clause | None, kind: str | None,
         if kind is None and ctx.plan_year is not None and year < ctx.plan_year:
             return "actual", year
         return kind or "target", year
-    dated = _dated_years(cues, sentence_prefix)
-    if not dated:
-        lead = text[m.line_start:m.sent_start]
-        lead_m = regex.match(r"\s*(?:[一二三四五六七八九十]+是)?\s*((?:19|20)\d{2})\s*年[，,]", lead + text[m.sent_start:m.sent_start + 12])
-        if lead_m:
-            dated = [(0, 0, int(lead_m.group(1)))]
-    if dated and ctx.plan_year is not None:
-        year = dated[-1][2]
-        if kind == "condition" or (kind == "scope" and year >= ctx.plan_year):
-            return kind, year
-        return ("actual" if year < ctx.plan_year else "target"), year
-    review = any(w in ctx.section_path(clause) for w in cues.review_headings)
-    if kind == "condition" or (kind == "scope" and not review):
+    observed = _observation_year(ctx, m, sentence_prefix)
+    if observed is not None and ctx.plan_year is not None:
+        if kind == "condition" or (kind == "scope" and observed >= ctx.plan_year):
+            return kind, observed
+        return ("actual" if observed < ctx.plan_year else "target"), observed
+    path = ctx.section_path(clause)
+    past_heading = _past_heading_year(ctx, path)
+    if kind == "condition" or (kind == "scope" and past_heading is None):
         if kind == "condition" and _is_definition(ctx, clause, sentence_prefix):
             return kind, None
         return kind, (ctx.plan_year if ctx.annual else None)
-    if review and ctx.plan_year is not None:
+    if past_heading is not None:
+        return "actual", past_heading
+    if ctx.plan_year is not None and _achieved(cues, text[_segment_start(text, m.sent_start, m.q.start):m.q.start]):
         return "actual", ctx.plan_year - 1
     return "target", ctx.default_year
+
+
+def _observation_year(ctx: DocContext, m: Mention, sentence_prefix: str) -> int | None:
+    """The year a sentence is dated by: 2023年，…; “十三五”期间…; 去年…; or its paragraph's 2023年，."""
+    cues, text = ctx.cues, ctx.norm.text
+    dated = _dated_years(cues, sentence_prefix)
+    if dated:
+        return dated[-1][2]
+    ended = _ended_period(cues, sentence_prefix, ctx.plan_year)
+    if ended is not None:
+        return ended
+    if ctx.plan_year is not None and any(
+            regex.search(rf"(?<![较比同于]){w}", sentence_prefix) for w in cues.past_words):
+        return ctx.plan_year - 1
+    lead = text[m.line_start:m.sent_start] + text[m.sent_start:m.sent_start + 12]
+    lead_m = regex.match(r"\s*(?:[一二三四五六七八九十]+是)?\s*((?:19|20)\d{2})\s*年[，,]", lead)
+    return int(lead_m.group(1)) if lead_m else None
+
+
+def _ended_period(cues: StatementCues, text: str, plan_year: int | None) -> int | None:
+    """The last year of a five-year period named in ``text`` that ended before the plan."""
+    if plan_year is None:
+        return None
+    ends = [end for name, (_, end) in cues.five_year_periods.items() if name in text and end < plan_year]
+    return max(ends) if ends else None
+
+
+def _past_heading_year(ctx: DocContext, path: str) -> int | None:
+    """A heading path about the past: a review heading, a past year, an ended period."""
+    if ctx.plan_year is None or not path:
+        return None
+    years = [y for _, _, y in _dated_years(ctx.cues, path) if y < ctx.plan_year]
+    if years:
+        return years[-1]
+    ended = _ended_period(ctx.cues, path, ctx.plan_year)
+    if ended is not None:
+        return ended
+    if any(w in path for w in ctx.cues.review_headings):
+        return ctx.plan_year - 1
+    return None
+
+
+def _achieved(cues: StatementCues, segment: str) -> bool:
+    """An achievement cue (已建成…) and no goal word in the clause before the number."""
+    return any(w in segment for w in cues.actual_cues) and not any(w in segment for w in cues.target_cues)
 
 
 # ------------------------------------------------------------------------------- indicators
 
 
+@functools.cache
+def _trimmers() -> tuple[tuple[str, ...], tuple[regex.Pattern, ...]]:
+    """Words trimmed off the end of an indicator phrase, and base-year phrases at its end."""
+    comps, cues = load_comparators(), load_statements()
+    words = sorted({*comps.before, *cues.qualifiers, "分别", "均", "合计", "共计", "共", "累计完成",
+                    "完成", "实现", "持续", "进一步", "全部", "都"}, key=len, reverse=True)
+    ends = tuple(regex.compile(p.pattern + r"\s*$") for p in cues.base_year_patterns)
+    return tuple(words), ends
+
+
 def _clean_indicator(text: str, s: int, e: int) -> tuple[int, int]:
     """Trim lead words, time phrases, comparators and qualifiers off an indicator span."""
-    comps = load_comparators()
     cues = load_statements()
-    trail_words = sorted({*comps.before, *cues.qualifiers, "分别", "均", "合计", "共计", "共", "累计完成",
-                          "完成", "实现", "持续", "进一步", "全部", "都"}, key=len, reverse=True)
+    trail_words, base_ends = _trimmers()
     changed = True
     while changed and s < e:
         changed = False
@@ -431,8 +484,8 @@ def _clean_indicator(text: str, s: int, e: int) -> tuple[int, int]:
             if text.endswith(word, s, e):
                 e, changed = e - len(word), True
                 break
-        for pat in cues.base_year_patterns:
-            mm = regex.search(pat.pattern + r"\s*$", text[s:e])
+        for pat in base_ends:
+            mm = pat.search(text[s:e])
             if mm:
                 e, changed = s + mm.start(), True
         while e > s and text[e - 1] in " \u3000，,（(":
@@ -448,13 +501,16 @@ def _indicators(ctx: DocContext, m: Mention, seg_start: int) -> list[tuple[str, 
     if following:
         return [following]
     s, e = _clean_indicator(text, seg_start, m.q.start)
-    if e - s < 2 or regex.fullmatch(r"[\p{Han}]{0,2}(?:下降|减少|增加|提高|削减|降低|上升)了?", text[s:e]):
+    verb = regex.fullmatch(r"[\p{Han}]{0,2}?(下降|减少|增加|提高|削减|降低|上升)了?", text[s:e])
+    if e - s < 2 or verb:
         prev_end = seg_start - 1
-        if prev_end > m.sent_start:
+        if prev_end > m.sent_start:  # 重污染天数降至12天，较2015年减少46天 -> 重污染天数减少
             ps = _segment_start(text, m.sent_start, prev_end)
-            s2, e2 = _clean_indicator(text, ps, prev_end)
+            digit = regex.compile(r"\d").search(text, ps, prev_end)
+            s2, e2 = _clean_indicator(text, ps, digit.start() if digit else prev_end)
             if e2 - s2 >= 2:
-                s, e = s2, e2
+                phrase = text[s2:e2] + (verb.group(1) if verb else "")
+                return [(phrase, s2, e2)]
     s, e = _chop_verbs(text, s, e)
     cut = text.rfind("的", s, e)
     if cut >= 0 and e - cut - 1 >= 4:
@@ -463,7 +519,8 @@ def _indicators(ctx: DocContext, m: Mention, seg_start: int) -> list[tuple[str, 
     return subjects or [(text[s:e], s, e)]
 
 
-FOLLOWING_STOP = regex.compile(r"[，,。；;：:、！？\n（(]|以及|和[ \u3000]*\d|及[ \u3000]*\d|的|等|为重点")
+FOLLOWING_STOP = regex.compile(r"[，,。；;：:、！？\n（(\d]|以及|和[ \u3000]*\d|及[ \u3000]*\d|的|等|为重点|开展|实施|推进|"
+                               r"不少于|不低于|不超过|不高于|达到|超过")
 
 
 def _following_noun(text: str, m: Mention) -> tuple[str, int, int] | None:
@@ -575,7 +632,7 @@ def _change_verb(text: str) -> str:
 
 # ----------------------------------------------------------------------------------- tables
 
-TABLE_CELL = regex.compile(r"^[ \u3000]*(?P<sym>[≤≥<>＜＞≦≧])?[ \u3000]*(?P<num>\d+(?:\.\d+)?)[ \u3000]*(?P<pct>%|％)?[ \u3000]*$")
+TABLE_CELL = regex.compile(r"^[ \u3000]*(?P<sym>[≤≥<>＜＞≦≧])?[ \u3000]*(?P<num>\d+(?:\.\d+)?)[ \u3000]*(?P<pct>%|％)?[ \u3000]*(?:左右)?[ \u3000]*$")
 HEADER_UNIT = regex.compile(r"[（(](?P<unit>[^（）()]{1,12})[）)][ \u3000]*$")
 
 
@@ -583,8 +640,8 @@ HEADER_UNIT = regex.compile(r"[（(](?P<unit>[^（）()]{1,12})[）)][ \u3000]*$
 class TableColumn:
     """What a header cell says about its column: a value column (kind, year) or a role."""
 
-    role: str  # "value" | "indicator" | "attribute" | "other"
-    kind: str | None = None
+    role: str  # "value" | "indicator" | "unit" | "attribute" | "other"
+    kind: str | None = None  # None for a value column headed by a bare year (2020年)
     year: int | None = None
 
 
@@ -596,50 +653,74 @@ def _cells(line: str, offset: int) -> list[tuple[str, int, int]]:
     return out
 
 
+def _is_data_row(cells: list[str]) -> bool:
+    """A row with a numeric cell beyond its first (row number) cell."""
+    return any(TABLE_CELL.match(c) for c in cells[1:])
+
+
 def _table_header(ctx: DocContext, line_start: int) -> list[TableColumn] | None:
-    """The columns of the nearest header row above (or at) ``line_start``."""
+    """The columns of the nearest header row above ``line_start`` (a table row without numbers)."""
     text = ctx.norm.text
     pos = line_start
-    while pos >= 0:
+    while pos > 0:
+        pos = text.rfind("\n", 0, pos - 1) + 1
         end = text.find("\n", pos)
         line = text[pos:end if end >= 0 else len(text)]
         if line.strip() and line.count("\t") < 2:
             return None
         cells = [c.strip() for c in line.split("\t")]
-        if line.count("\t") >= 2 and cells[0] and not cells[0][0].isdigit():
-            return [_column(c) for c in cells]
-        if pos == 0:
-            return None
-        pos = text.rfind("\n", 0, pos - 1) + 1
+        if line.count("\t") >= 2 and not _is_data_row(cells) and not cells[0][:1].isdigit():
+            columns = [_column(c) for c in cells]
+            if any(c.role == "value" for c in columns):
+                return columns
     return None
 
 
 def _column(cell: str) -> TableColumn:
-    year = regex.search(r"((?:19|20)\d{2})\s*年?", cell)
-    if any(w in cell for w in ("现状", "基数", "基准")):
-        return TableColumn("value", "actual", int(year.group(1)) if year else None)
+    year_m = regex.search(r"((?:19|20)\d{2})\s*年?", cell)
+    year = int(year_m.group(1)) if year_m else None
+    if any(w in cell for w in ("现状", "基数", "基准", "完成值", "实际", "现值")):
+        return TableColumn("value", "actual", year)
     if any(w in cell for w in ("目标", "规划", "预期值")):
-        return TableColumn("value", "target", int(year.group(1)) if year else None)
+        return TableColumn("value", "target", year)
     if "属性" in cell:
         return TableColumn("attribute")
-    if "名称" in cell or cell in ("指标", "项目"):
+    if cell in ("单位", "计量单位", "指标单位"):
+        return TableColumn("unit")
+    if "名称" in cell or cell in ("指标", "项目", "主要指标"):
         return TableColumn("indicator")
+    if year is not None and regex.fullmatch(r"\s*(?:19|20)\d{2}\s*年?\s*(?:值|数值)?\s*", cell):
+        return TableColumn("value", None, year)
     return TableColumn("other")
+
+
+def _indicator_column(header: list[TableColumn]) -> int:
+    named = [i for i, c in enumerate(header) if c.role == "indicator"]
+    if named:
+        return named[-1]
+    first_value = next(i for i, c in enumerate(header) if c.role == "value")
+    others = [i for i, c in enumerate(header[:first_value]) if c.role == "other"]
+    return others[-1] if others else 0
 
 
 def _table_targets(ctx: DocContext, line_start: int, line: str) -> list[Target]:
     """One target per numeric value cell of an indicator table row."""
-    header = _table_header(ctx, line_start)
     cells = _cells(line, line_start)
-    if not header or not cells[0][0].strip()[:1].isdigit():
+    if not _is_data_row([c for c, _, _ in cells]):
         return []
-    ind_col = next((i for i, c in enumerate(header) if c.role == "indicator"), 2)
+    header = _table_header(ctx, line_start)
+    if not header:
+        return []
+    ind_col = _indicator_column(header)
     if ind_col >= len(cells):
         return []
     name, ns, ne = cells[ind_col]
     unit_m = HEADER_UNIT.search(name)
     name_end = ns + unit_m.start() if unit_m else ne
     unit_src = ctx.src_text(ns + unit_m.start("unit"), ns + unit_m.end("unit")) if unit_m else ""
+    unit_col = next((i for i, c in enumerate(header) if c.role == "unit"), None)
+    if unit_col is not None and unit_col < len(cells) and cells[unit_col][0].strip():
+        unit_src = ctx.src_text(cells[unit_col][1], cells[unit_col][2]).strip()
     attr_col = next((i for i, c in enumerate(header) if c.role == "attribute"), None)
     attribute = cells[attr_col][0].strip() if attr_col is not None and attr_col < len(cells) else None
     src_s, _ = ctx.src_span(ns, ne)
@@ -651,10 +732,9 @@ def _table_targets(ctx: DocContext, line_start: int, line: str) -> list[Target]:
         if col >= len(header) or header[col].role != "value":
             continue
         m = TABLE_CELL.match(cell)
-        if not m:
-            continue
-        out.append(_table_target(ctx, m, cs, ce, header[col], unit_src, indicator_text, indicator,
-                                 clause, attribute or None))
+        if m:
+            out.append(_table_target(ctx, m, cs, ce, header[col], unit_src, indicator_text, indicator,
+                                     clause, attribute or None))
     return out
 
 
@@ -664,9 +744,13 @@ def _table_target(ctx: DocContext, m, cs: int, ce: int, column: TableColumn, uni
     found = load_units().canonical_of(unit) or ("", 1.0)
     value = float(m.group("num"))
     comp = load_comparators().symbols.get(m.group("sym"), "=") if m.group("sym") else "="
-    year = column.year
+    if m.group(0).rstrip().endswith("左右"):
+        comp = "~"
+    kind, year = column.kind, column.year
+    if kind is None:  # a bare year column: before the plan it is observed, else planned
+        kind = "actual" if ctx.plan_year is not None and year < ctx.plan_year else "target"
     if year is None:
-        year = ctx.default_year if column.kind == "target" else (ctx.plan_year - 1 if ctx.plan_year else None)
+        year = ctx.default_year if kind == "target" else (ctx.plan_year - 1 if ctx.plan_year else None)
     lead = len(m.string) - len(m.string.lstrip(" \u3000"))
     trail = len(m.string) - len(m.string.rstrip(" \u3000"))
     src_start, src_end = ctx.src_span(cs + lead, ce - trail)
@@ -675,7 +759,7 @@ def _table_target(ctx: DocContext, m, cs: int, ce: int, column: TableColumn, uni
         id="", document_id=ctx.document_id, clause_id=clause.id if clause else None,
         indicator=indicator_text, indicator_id=indicator.id if indicator else None, value=value,
         value_max=None, unit=unit, canonical_unit=found[0], value_canonical=value * found[1],
-        comparator=comp, kind=column.kind or "target", year=year, base_year=None, campaign=campaign,
+        comparator=comp, kind=kind, year=year, base_year=None, campaign=campaign,
         qualifiers=[], attribute=attribute if attribute in ("约束性", "预期性") else None,
         surface=ctx.source[src_start:src_end], start=src_start, end=src_end)
 
@@ -730,7 +814,11 @@ def _campaign(ctx: DocContext, clause: Clause | None, indicator, phrase: str, m:
     seg_end = m.q.end
     while seg_end < m.sent_end and text[seg_end] not in SEGMENT_END:
         seg_end += 1
-    contexts = (phrase, text[m.q.end:seg_end], text[m.sent_start:m.q.end], section.title if section else "")
+    contexts = [phrase, text[m.q.end:seg_end]]
+    bare_head = phrase.strip() in load_indicators().heads or len(phrase.strip()) < 3
+    if bare_head and not _following_noun(text, m):  # 年均浓度29: the subject is further back
+        contexts.append(text[m.sent_start:m.q.end])
+    contexts.append(section.title if section else "")
     for context in contexts:
         context = regex.sub(r"《[^》]*》", "", context)
         found = _campaign_by_keywords(context)

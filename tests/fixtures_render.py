@@ -51,6 +51,7 @@ class Block:
     rows: list[list[str]] = field(default_factory=list)
     page_label: str = ""  # for "toc": the page number as printed
     size: float = SIZE  # font size of a "centre" block (a title set larger)
+    indent: int = 2  # first-line indent of a "para" block, in characters
 
 
 @dataclass
@@ -192,7 +193,7 @@ def paragraph_lines(block: Block) -> list[tuple[float, str, bool]]:
         tail = " " + block.page_label
         dots = int((WIDTH - indent - width_of(block.text) - width_of(tail)) // width_of("."))
         return [(indent, block.text + "." * max(3, dots) + tail, True)]
-    indent = 2 * SIZE
+    indent = block.indent * SIZE
     texts = break_lines(block.text, WIDTH - indent, WIDTH)
     return [(indent if i == 0 else 0.0, t, i < len(texts) - 1) for i, t in enumerate(texts)]
 

@@ -6,7 +6,6 @@ import os
 import docx
 import pytest
 from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 
 from extractor.errors import DocxError, EmptyDocumentError
 from extractor.model import Page
@@ -123,6 +122,26 @@ def test_soft_breaks_tabs_and_spanned_cells(tmp_path):
     path = tmp_path / "cells.docx"
     document.save(str(path))
     assert read_docx(path).text == "第一行\n第二行\n\n合并\t\t值\na\t单元格第二段\t3"
+
+
+def test_a_vertically_merged_cell_is_read_once(tmp_path):
+    """Word shows a merged cell's text once, in its first row; the rows below get ""."""
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).merge(table.cell(1, 0)).text = "类别"
+    table.cell(0, 1).text, table.cell(1, 1).text = "甲", "乙"
+    hidden = table.rows[1]._tr.tc_lst[0].p_lst[0]
+    hidden.append(_run("残留"))  # text left in a continuation cell is not displayed
+    path = tmp_path / "vmerge.docx"
+    document.save(str(path))
+    assert read_docx(path).text == "类别\t甲\n\t乙"
+
+
+def _run(text: str):
+    run, t = OxmlElement("w:r"), OxmlElement("w:t")
+    t.text = text
+    run.append(t)
+    return run
 
 
 # -- broken files ---------------------------------------------------------------------------

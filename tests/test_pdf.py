@@ -13,7 +13,7 @@ import regex
 import pytest
 
 from extractor.errors import EmptyDocumentError, PdfError
-from extractor.pdf import PAGE_NUMBER, read_pdf
+from extractor.pdf import PAGE_NUMBER, _is_toc, read_pdf
 from tests import fixtures_render as fr
 from tests.conftest import CORPUS
 
@@ -121,11 +121,12 @@ def test_tables_are_tab_separated_rows(fengtai_pdf):
 
 
 def test_table_words_stay_out_of_the_running_text(fengtai_pdf):
+    """Words inside a table are read once, as cells, never as running text too."""
     _, source = fengtai_pdf
-    for line in source.text.split("\n"):
-        if "\t" not in line:
-            assert "碳排放总量（万吨）" not in line
-            assert "约束性" not in line or "指标" not in line
+    corpus = FENGTAI.read_text(encoding="utf-8")
+    for word in ("碳排放总量（万吨）", "约束性", "指标属性", "氨氮減排量（噸）"):
+        assert source.text.count(word) == corpus.count(word)
+        assert all("\t" in line for line in source.text.split("\n") if word in line)
 
 
 def test_toc_lines_are_one_per_line(fengtai_pdf, fengtai_blocks):
@@ -154,13 +155,33 @@ def test_a_table_over_several_pages_continues_its_rows(tmp_path):
 
 
 def test_paragraph_breaks_without_indent_or_punctuation(tmp_path):
-    """A heading after a full line, and flush-left paragraphs ending short, still break."""
-    long = "加快推进生态环境治理体系和治理能力现代化建设" * 4
-    blocks = [fr.Block("para", long), fr.Block("para", "一、强化组织领导"),
-              fr.Block("para", long + "以及其他相关工作")]
-    rendered = fr.render_pdf(blocks, tmp_path / "b.pdf", "测试")
-    source = read_pdf(rendered.path)
-    assert source.text.split("\n\n") == [long, "一、强化组织领导", long + "以及其他相关工作"]
+    """Flush-left text: a heading after a full line, a paragraph after a short line."""
+    per_line = int(fr.WIDTH // fr.SIZE)
+    full = ("加快推进生态环境治理体系和治理能力现代化建设" * 4)[:2 * per_line]  # two full lines
+    assert sum(len(line) for line in fr.break_lines(full, fr.WIDTH, fr.WIDTH)) == len(full)
+    assert fr.width_of(fr.break_lines(full, fr.WIDTH, fr.WIDTH)[-1]) > fr.WIDTH - fr.SIZE
+    texts = [full, "（一）强化组织领导", full + "以及其他相关工作", "第二章 保障措施", full]
+    blocks = [fr.Block("para", text, indent=0) for text in texts]
+    source = read_pdf(fr.render_pdf(blocks, tmp_path / "flush.pdf", "测试").path)
+    assert source.text.split("\n\n") == texts
+
+
+@pytest.mark.parametrize("line,expected", [
+    ("- 12 -", True), ("— 12 —", True), ("－3－", True), ("第 3 页", True), ("第3页 共10页", True),
+    ("12", True), ("3/10", True), ("Page 4 of 9", True),
+    ("到2025年", False), ("- 12 - 附件", False), ("12.5%", False), ("2013-2019", False),
+])
+def test_page_number_lines(line, expected):
+    assert bool(PAGE_NUMBER.match(line)) is expected
+
+
+@pytest.mark.parametrize("line,expected", [
+    ("第一章 总则......12", True), ("三、总体目标 12 -", True), ("序言\t- 1 -", True),
+    ("（一）生态文明建设全面推进……………… - 2 -", True),
+    ("全区用水总量控制在 3", False), ("完成 2013-2019", False), ("- 2 -", False),
+])
+def test_toc_lines(line, expected):
+    assert _is_toc(line) is expected
 
 
 # -- broken files ---------------------------------------------------------------------------
@@ -209,7 +230,7 @@ def test_a_large_title_over_two_centred_lines_is_one_paragraph(tmp_path):
     title = "北京市丰台区人民政府关于印发《丰台区“十四五”时期生态环境保护规划》的通知"
     blocks = [fr.Block("centre", title, size=22.0), fr.Block("centre", "丰政发〔2022〕2号"),
               fr.Block("centre", "北京市丰台区人民政府"), fr.Block("centre", "2022年1月24日"),
-              fr.Block("para", "现将规划印发给你们，请认真贯彻执行。")]
+              fr.Block("para", "现将规划印发给你们，请认真贯彻执行。" * 6)]
     rendered = fr.render_pdf(blocks, tmp_path / "title.pdf", "测试")
     assert rendered.lines[0][1] + rendered.lines[1][1] == title  # drawn on two lines
     assert read_pdf(rendered.path).text.split("\n\n") == [b.text for b in blocks]

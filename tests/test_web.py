@@ -110,7 +110,7 @@ def test_citation_format():
         "三、主要措施 › （一）蓝天保卫战 › 三是"
     )
     assert search.format_citation(None, "关于《X计划》的起草说明", None, 2025, None, "第1段", page=3) == (
-        "《关于〈X计划〉的起草说明》，2025年，第1段，第3页"
+        "《关于〈X计划〉的起草说明》，2025年，第1段，p. 3"
     )
     assert search.citation_year("2022-01-24", 2021) == 2022
     assert search.citation_year(None, 2024) == 2024
@@ -471,11 +471,12 @@ def test_ensure_db_builds_only_when_stale(tmp_path, monkeypatch):
     calls = []
     stale = {"value": True}
     monkeypatch.setattr(store, "is_stale", lambda db, corpus: stale["value"])
-    monkeypatch.setattr(store, "build_db", lambda corpus, db: calls.append((corpus, db)))
+    monkeypatch.setattr(store, "build_db", lambda corpus, db: calls.append((corpus, db)) or "report")
     db = tmp_path / "kb.db"
-    assert serve.ensure_db(db, "corpus") is True  # missing
+    assert serve.ensure_db(db, "corpus") == "report"  # missing
     db.write_bytes(b"")
-    assert serve.ensure_db(db, "corpus") is True  # stale
+    assert serve.ensure_db(db, "corpus") == "report"  # stale
     stale["value"] = False
-    assert serve.ensure_db(db, "corpus") is False
+    assert serve.ensure_db(db, "corpus") is None
+    assert len(calls) == 2
     assert calls == [("corpus", db), ("corpus", db)]

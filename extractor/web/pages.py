@@ -93,7 +93,7 @@ def indicator_index(conn: sqlite3.Connection) -> list[dict]:
         select i.id, i.name_zh, i.name_en, i.campaign, i.canonical_unit,
           count(t.id) as n_targets,
           count(distinct case when t.kind = 'target' then d.district end) as n_districts,
-          group_concat(distinct d.district) as districts
+          group_concat(distinct case when t.kind = 'target' then d.district end) as districts
         from indicators i
         left join targets t on t.indicator_id = i.id
         left join documents d on d.id = t.document_id

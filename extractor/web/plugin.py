@@ -62,7 +62,7 @@ def nav_links(datasette) -> list[dict[str, str]]:
             "label": "检索措施 Search measures",
         },
         {"href": datasette.urls.path(f"/{db_name}/coverage"), "label": "指标覆盖 Coverage"},
-        {"href": datasette.urls.path(f"/{db_name}/target_citations"), "label": "全部目标 All targets"},
+        {"href": datasette.urls.path(f"/{db_name}/targets_by_district"), "label": "各区目标 Targets by district"},
     ]
 
 

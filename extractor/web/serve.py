@@ -19,26 +19,29 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "sql_time_limit_ms": 3000,
     "facet_time_limit_ms": 500,
     "allow_download": True,
+    "truncate_cells_html": 300,  # long clause texts in table pages; exports stay complete
 }
 
 
-def ensure_db(db_path: str | os.PathLike, corpus_dir: str | os.PathLike) -> bool:
+def ensure_db(db_path: str | os.PathLike, corpus_dir: str | os.PathLike):
     """Build ``db_path`` from ``corpus_dir`` if it is missing or older than the corpus.
 
-    Returns True if it was (re)built. Raises the store's errors (``PolicyKBError``) unchanged.
+    Returns the ``BuildReport`` if it was (re)built, else None. Raises the store's errors
+    (``PolicyKBError``) unchanged.
     """
-    from extractor import store  # the lead's builder; imported late so the web layer stays light
+    from extractor import store  # imported late so the web layer stays light
 
     db_path = Path(db_path)
     if db_path.exists() and not store.is_stale(db_path, corpus_dir):
-        return False
-    store.build_db(corpus_dir, db_path)
-    return True
+        return None
+    return store.build_db(corpus_dir, db_path)
 
 
 def load_metadata(path: str | os.PathLike | None = None) -> dict[str, Any]:
     """metadata.yml as a dict (``{}`` if the file does not exist)."""
-    path = Path(path) if path else DEFAULT_METADATA
+    if path is None:  # the working directory's metadata.yml, else the repository's
+        path = Path("metadata.yml") if Path("metadata.yml").exists() else DEFAULT_METADATA
+    path = Path(path)
     if not path.exists():
         return {}
     with path.open(encoding="utf-8") as f:
@@ -72,6 +75,7 @@ def serve(
     *,
     metadata_path: str | os.PathLike | None = None,
     build: bool = True,
+    echo=print,
 ) -> None:
     """Build kb.db if needed (``build=False`` skips the check), then serve it until interrupted."""
     import asyncio
@@ -79,7 +83,12 @@ def serve(
     import uvicorn
 
     if build:
-        ensure_db(db_path, corpus_dir)
+        report = ensure_db(db_path, corpus_dir)
+        if report is not None:
+            echo(f"built {db_path}: {len(report.documents)} documents")
+            for err in report.errors:
+                echo(f"error: {err} (left out)")
     ds = make_datasette(db_path, metadata_path)
+    echo(f"policy-kb: serving {db_path} at http://{host}:{port}/  (Ctrl+C to stop)")
     asyncio.run(ds.invoke_startup())
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning")

@@ -1,0 +1,99 @@
+"""Golden cases for find_quantities (tests/cases/quantities.json) and the data-file loaders."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from extractor.errors import DataFileError
+from extractor.lexicon_quantities import load_comparators, load_indicators, load_statements, load_units
+from extractor.quantities import find_quantities
+
+CASES = Path(__file__).parent / "cases"
+QUANTITY_CASES = json.loads((CASES / "quantities.json").read_text(encoding="utf-8"))
+ERROR_INPUTS = json.loads((CASES / "errors.json").read_text(encoding="utf-8"))
+FIELDS = ("value", "value_max", "unit", "canonical_unit", "surface")
+
+
+@pytest.mark.parametrize("case", QUANTITY_CASES, ids=[c["req"][:24] for c in QUANTITY_CASES])
+def test_golden_quantities(case):
+    got = [{k: q.to_json()[k] for k in FIELDS} for q in find_quantities(case["req"])]
+    assert got == case["res"]
+
+
+@pytest.mark.parametrize("text", ERROR_INPUTS, ids=[repr(t)[:20] for t in ERROR_INPUTS])
+def test_bad_input_does_not_crash(text):
+    for q in find_quantities(text):
+        assert text[q.start:q.end] == q.surface
+
+
+def test_offsets_point_into_the_text():
+    text = "累计淘汰高排放车14万余辆，降尘量降至每月5.2吨/平方公里，劣Ⅴ类水体比例为0。"
+    for q in find_quantities(text):
+        assert text[q.start:q.end] == q.surface
+        assert q.unit_start is None or text[q.unit_start:q.unit_end].replace("余", "") == q.unit
+
+
+def test_percentage_point_is_not_percent():
+    pp, pct = find_quantities("提高2个百分点，提高2%")
+    assert pp.canonical_unit == "百分点" and pp.dimension == "percentage_point"
+    assert pct.canonical_unit == "%" and pct.dimension == "ratio"
+
+
+def test_magnitudes_compare_in_canonical_units():
+    (wan,), (dun,) = find_quantities("4.2 万吨"), find_quantities("42000噸")
+    assert wan.canonical_unit == dun.canonical_unit == "t"
+    assert wan.value * wan.factor == dun.value * dun.factor == 42000
+
+
+def test_traditional_text_is_read():
+    (q,) = find_quantities("化學需氧量減排量 19003 噸")
+    assert (q.value, q.unit, q.canonical_unit) == (19003, "噸", "t")
+
+
+def test_approximation_and_symbols_are_kept():
+    (a,), (b,), (c,) = (find_quantities(t) for t in ("近 20 次", "15%左右", "≤55。"))
+    assert (a.approx, b.approx, c.comparator_hint) == ("近", "左右", "≤")
+
+
+def test_data_files_load():
+    assert load_units().lookup("万吨标准煤")[1] == 1e4
+    assert load_comparators().after["以上"] == ">="
+    assert load_statements().qualifiers
+    ids = set(load_indicators().indicators)
+    for required in ("pm25_annual_mean", "pm10_annual_mean", "so2_annual_mean", "no2_annual_mean", "dustfall",
+                     "good_air_days_ratio", "heavy_pollution_days", "vocs_reduction", "nox_reduction",
+                     "cod_reduction", "nh3n_reduction", "carbon_intensity_reduction", "forest_coverage",
+                     "contaminated_farmland_safe_use", "construction_land_safe_use", "sewage_treatment_rate"):
+        assert required in ids
+
+
+def test_duplicate_key_is_a_data_file_error(tmp_path):
+    bad = tmp_path / "units.yml"
+    bad.write_text("magnitudes:\n  万: 10000\n  万: 10000\nunits: []\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match="duplicate key"):
+        load_units(bad)
+
+
+def test_duplicate_form_is_a_data_file_error(tmp_path):
+    bad = tmp_path / "units.yml"
+    bad.write_text("units:\n"
+                   "  - {id: a, forms: [吨], canonical: t, dimension: mass, factor: 1}\n"
+                   "  - {id: b, forms: [吨], canonical: t, dimension: mass, factor: 1}\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match="already belongs"):
+        load_units(bad)
+
+
+def test_unknown_comparator_is_a_data_file_error(tmp_path):
+    bad = tmp_path / "comparators.yml"
+    bad.write_text("before:\n  不高于: '=<'\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match="unknown comparator"):
+        load_comparators(bad)
+
+
+def test_unknown_campaign_is_a_data_file_error(tmp_path):
+    bad = tmp_path / "indicators.yml"
+    bad.write_text("indicators:\n  - {id: x, name_zh: 某指标, campaign: sky}\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match="unknown campaign"):
+        load_indicators(bad)

@@ -1,0 +1,90 @@
+"""Golden cases for extract_targets (tests/cases/targets.json) on sentences, plus tables and ids."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from extractor.indicators import find_mentions, indicator_for, ruler_patterns
+from extractor.normalize import normalize
+from extractor.structure import parse_structure
+from extractor.targets import extract_targets
+
+CASES = Path(__file__).parent / "cases"
+TARGET_CASES = json.loads((CASES / "targets.json").read_text(encoding="utf-8"))
+ERROR_INPUTS = json.loads((CASES / "errors.json").read_text(encoding="utf-8"))
+
+
+def targets_of(text: str, plan_year: int | None = 2024, plan_year_end: int | None = None):
+    norm = normalize(text)
+    structure = parse_structure("doc", text, norm)
+    return extract_targets("doc", text, norm, structure, plan_year=plan_year,
+                           plan_year_end=plan_year_end, genre=None)
+
+
+@pytest.mark.parametrize("case", TARGET_CASES, ids=[c["req"][:20] for c in TARGET_CASES])
+def test_golden_targets(case):
+    got = targets_of(case["req"], case["plan_year"], case["plan_year_end"])
+    fields = case["res"][0].keys() if case["res"] else ()
+    assert [{k: getattr(t, k) for k in fields} for t in got] == case["res"]
+
+
+@pytest.mark.parametrize("text", ERROR_INPUTS, ids=[repr(t)[:20] for t in ERROR_INPUTS])
+def test_bad_input_does_not_crash(text):
+    for t in targets_of(text):
+        assert text[t.start:t.end] == t.surface
+
+
+def test_surface_and_unit_are_verbatim_source_text():
+    text = "累計发放宣传材料 10 萬余份，降塵量降至每月5.2噸/平方公里。"
+    got = targets_of(text)
+    assert [t.surface for t in got] == ["10 萬余份", "每月5.2噸/平方公里"]
+    assert [t.unit for t in got] == ["萬份", "噸/平方公里"]
+    assert got[1].canonical_unit == "t/(km²·month)"
+
+
+def test_shared_subjects_give_one_target_each_with_suffixed_ids():
+    got = targets_of("受污染耕地安全利用率和污染地块安全利用率均达到95%以上。", 2021, 2025)
+    assert [t.id for t in got] == [f"doc:t{got[0].start}-1", f"doc:t{got[0].start}-2"]
+    assert [t.indicator for t in got] == ["受污染耕地安全利用率", "污染地块安全利用率"]
+
+
+def test_actual_beside_target_is_not_confused():
+    text = "2023年，全区PM2.5年均浓度29微克/立方米。\n主要目标：PM2.5年均浓度不高于28微克/立方米。"
+    actual, target = targets_of(text)
+    assert (actual.value, actual.kind, actual.year) == (29, "actual", 2023)
+    assert (target.value, target.kind, target.year, target.comparator) == (28, "target", 2024, "<=")
+
+
+TABLE = ("表 2 规划指标\n"
+         "序号\t指标类别\t指标名称\t2020年现状值\t2025年规划值\t指标属性\n"
+         "1\t环境质量\t细颗粒物年均浓度（微克/立方米）\t36\t达到市级要求\t约束性\n"
+         "2\t\t受污染耕地安全利用率（%）\t>90\t>95\t约束性\n"
+         "3\t污染排放\t氮氧化物重点工程减排量（噸）\t/\t≥1730\t预期性\n")
+
+
+def test_table_cells_take_unit_year_kind_and_attribute_from_headers():
+    got = targets_of(TABLE, 2021, 2025)
+    rows = [(t.value, t.unit, t.comparator, t.kind, t.year, t.attribute, t.indicator_id) for t in got]
+    assert rows == [
+        (36, "微克/立方米", "=", "actual", 2020, "约束性", "pm25_annual_mean"),
+        (90, "%", ">", "actual", 2020, "约束性", "contaminated_farmland_safe_use"),
+        (95, "%", ">", "target", 2025, "约束性", "contaminated_farmland_safe_use"),
+        (1730, "噸", ">=", "target", 2025, "预期性", "nox_reduction"),
+    ]
+    assert all(TABLE[t.start:t.end] == t.surface for t in got)
+
+
+def test_review_section_reports_actuals_of_the_previous_period():
+    text = "一、“十三五”生态环境保护取得积极成效\n全区污水处理率达到 98%。\n二、主要目标\n全区污水处理率达到 99.7%。\n"
+    got = targets_of(text, 2021, 2025)
+    assert [(t.value, t.kind, t.year) for t in got] == [(98, "actual", 2020), (99.7, "target", 2025)]
+
+
+def test_span_ruler_finds_indicators():
+    assert {"label", "pattern", "id"} <= set(ruler_patterns()[0])
+    assert indicator_for("可吸入颗粒物（PM10）年均浓度").id == "pm10_annual_mean"
+    assert indicator_for("優良天數比率（扣除沙塵）").id == "good_air_days_ratio"
+    assert indicator_for("第三产业比重").id == "tertiary_industry_share"
+    assert find_mentions("没有指标的一句话") == []
