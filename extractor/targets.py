@@ -34,7 +34,7 @@ SENTENCE_END = "。！？；;!?\n"
 SEGMENT_END = "，,。！？；;!?\n：:"
 LIST_GAP = regex.compile(r"^[ \u3000]*(?:、|和|及|与|以及|或|,)[ \u3000]*$")
 SPLIT_ITEMS = regex.compile(r"、|以及|和|及|与")
-ORDINAL_LEAD = regex.compile(r"^\s*(?:[一二三四五六七八九十]+是|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|其中|同时|或者|并且|而且|以及|且|并|"
+ORDINAL_LEAD = regex.compile(r"\s*(?:[一二三四五六七八九十]+是|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|其中|同时|或者|并且|而且|以及|且|并|"
                              r"主要目标(?:为|是)?|(?:及)?以[上下内]的?|左右|较上年|比上年|同比|、)[，,：:]?")
 
 
@@ -502,12 +502,12 @@ def _indicators(ctx: DocContext, m: Mention, seg_start: int) -> list[tuple[str, 
         return [following]
     s, e = _clean_indicator(text, seg_start, m.q.start)
     verb = regex.fullmatch(r"[\p{Han}]{0,2}?(下降|减少|增加|提高|削减|降低|上升)了?", text[s:e])
-    if e - s < 2 or verb:
+    if e - s < 2 or verb or text[s:e] in ("目标", "目标值", "指标", "要求", "任务"):
         prev_end = seg_start - 1
         if prev_end > m.sent_start:  # 重污染天数降至12天，较2015年减少46天 -> 重污染天数减少
             ps = _segment_start(text, m.sent_start, prev_end)
-            digit = regex.compile(r"\d").search(text, ps, prev_end)
-            s2, e2 = _clean_indicator(text, ps, digit.start() if digit else prev_end)
+            earlier = find_quantities(text[ps:prev_end])
+            s2, e2 = _clean_indicator(text, ps, ps + earlier[0].start if earlier else prev_end)
             if e2 - s2 >= 2:
                 phrase = text[s2:e2] + (verb.group(1) if verb else "")
                 return [(phrase, s2, e2)]
@@ -777,7 +777,7 @@ def _to_targets(ctx: DocContext, m: Mention, reading: Reading) -> list[Target]:
         if phrase != ctx.norm.text[s:e]:
             written = phrase
         indicator = indicator_for(phrase) if phrase else None
-        if indicator and indicator.canonical_unit and q.canonical_unit and indicator.canonical_unit != q.canonical_unit:
+        if indicator and not _unit_fits(indicator.canonical_unit, q.canonical_unit):
             indicator = None
         out.append(Target(
             id="", document_id=ctx.document_id, clause_id=clause.id if clause else None,
@@ -789,6 +789,16 @@ def _to_targets(ctx: DocContext, m: Mention, reading: Reading) -> list[Target]:
             qualifiers=list(reading.qualifiers), attribute=None,
             surface=ctx.source[src_start:src_end], start=src_start, end=src_end))
     return out
+
+
+def _unit_fits(indicator_unit: str | None, unit: str) -> bool:
+    """An indicator measured in μg/m³ is not what a number in % states; a bare number (unit "")
+    fits an index or a ratio written without %."""
+    if not indicator_unit:
+        return True
+    if not unit:
+        return indicator_unit == "%"
+    return indicator_unit == unit
 
 
 def _unit_written(ctx: DocContext, q: Quantity) -> str:
@@ -815,7 +825,9 @@ def _campaign(ctx: DocContext, clause: Clause | None, indicator, phrase: str, m:
     while seg_end < m.sent_end and text[seg_end] not in SEGMENT_END:
         seg_end += 1
     contexts = [phrase, text[m.q.end:seg_end]]
-    bare_head = phrase.strip() in load_indicators().heads or len(phrase.strip()) < 3
+    head = phrase.strip()
+    bare_head = head in load_indicators().heads or len(head) < 3 or bool(
+        _starting_word(head, load_comparators().before) or regex.match(r"(?:下降|减少|增加|提高|削减|降低|上升)", head))
     if bare_head and not _following_noun(text, m):  # 年均浓度29: the subject is further back
         contexts.append(text[m.sent_start:m.q.end])
     contexts.append(section.title if section else "")

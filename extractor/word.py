@@ -32,6 +32,7 @@ T, TAB, BR, CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
 RENDERED = qn("w:lastRenderedPageBreak")
 NO_BREAK_HYPHEN = qn("w:noBreakHyphen")
 TYPE, VAL = qn("w:type"), qn("w:val")
+SDT, SDT_CONTENT, CUSTOM_XML = qn("w:sdt"), qn("w:sdtContent"), qn("w:customXml")
 
 
 @dataclass
@@ -82,7 +83,7 @@ def read_docx(path: Path) -> SourceText:
     body = _open_body(path)
     rendered = any(True for _ in body.iter(RENDERED))
     writer = _Writer()
-    for child in body:
+    for child in _block_items(body):
         if child.tag == P:
             writer.block(_paragraph_text(child, rendered))
         elif child.tag == TBL:
@@ -105,6 +106,18 @@ def _open_body(path: Path) -> etree._Element:
     except (OpcError, KeyError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
         raise DocxError(f"corrupt .docx: {type(exc).__name__}: {exc}", path=path) from exc
     return document.element.body
+
+
+def _block_items(parent: etree._Element):
+    """The paragraphs and tables of ``parent`` in order, also those inside content controls
+    (``w:sdt``, where Word puts a generated table of contents) and custom XML."""
+    for child in parent:
+        if child.tag in (P, TBL):
+            yield child
+        elif child.tag in (SDT, CUSTOM_XML):
+            content = child.find(SDT_CONTENT) if child.tag == SDT else child
+            if content is not None:
+                yield from _block_items(content)
 
 
 def _owner(element: etree._Element) -> etree._Element | None:

@@ -144,6 +144,23 @@ def _run(text: str):
     return run
 
 
+def test_a_table_of_contents_inside_a_content_control(tmp_path):
+    """Word puts a generated TOC in a w:sdt block; its entries are read like paragraphs."""
+    document = _document_with(["目录", "第一章 总则"])
+    sdt, content = OxmlElement("w:sdt"), OxmlElement("w:sdtContent")
+    entry = OxmlElement("w:p")
+    entry.append(_run("第一章 总则"))
+    entry.append(OxmlElement("w:r"))
+    entry[-1].append(OxmlElement("w:tab"))
+    entry.append(_run("1"))
+    content.append(entry)
+    sdt.append(content)
+    document.paragraphs[0]._p.addnext(sdt)
+    path = tmp_path / "toc.docx"
+    document.save(str(path))
+    assert read_docx(path).text == "目录\n\n第一章 总则\t1\n\n第一章 总则"
+
+
 # -- broken files ---------------------------------------------------------------------------
 
 def test_random_bytes(tmp_path):

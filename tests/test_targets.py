@@ -88,3 +88,15 @@ def test_span_ruler_finds_indicators():
     assert indicator_for("優良天數比率（扣除沙塵）").id == "good_air_days_ratio"
     assert indicator_for("第三产业比重").id == "tertiary_industry_share"
     assert find_mentions("没有指标的一句话") == []
+
+
+def test_table_with_a_unit_column_and_bare_year_headers():
+    text = ("指标\t单位\t2020年\t2025年\t属性\n"
+            "PM2.5年均浓度\t微克/立方米\t38\t35左右\t约束性\n"
+            "森林覆盖率\t%\t44.6\t≥45\t预期性\n")
+    got = targets_of(text, 2021, 2025)
+    rows = [(t.value, t.unit, t.comparator, t.kind, t.year, t.indicator_id) for t in got]
+    assert rows == [(38, "微克/立方米", "=", "actual", 2020, "pm25_annual_mean"),
+                    (35, "微克/立方米", "~", "target", 2025, "pm25_annual_mean"),
+                    (44.6, "%", "=", "actual", 2020, "forest_coverage"),
+                    (45, "%", ">=", "target", 2025, "forest_coverage")]
