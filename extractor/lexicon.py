@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import regex
@@ -15,33 +15,50 @@ import yaml
 
 from .errors import DataFileError
 
+DATA_DIR = Path(__file__).parent / "data"
 CAMPAIGN_IDS = ("air", "water", "soil", "climate", "ecology", "noise", "waste", "radiation", "general")
 
 
-def load_data(name: str) -> Any:
-    """Parse ``extractor/data/<name>`` (YAML), rejecting duplicate keys."""
-    path = resources.files("extractor") / "data" / name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataFileError(f"cannot read data file: {exc}", path=str(path)) from exc
-    try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        raise DataFileError(f"invalid YAML: {exc}", path=str(path)) from exc
-
-
 class _UniqueKeyLoader(yaml.SafeLoader):
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep)
+    """A YAML loader that refuses duplicate mapping keys (PyYAML silently keeps the last)."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in mapping:
+            raise DataFileError(f"duplicate key {key!r}", path=loader.name,
+                                where=f"line {key_node.start_mark.line + 1}")
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Read one data file with duplicate-key checking; the top level must be a mapping."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            loader = _UniqueKeyLoader(fh)
+            loader.name = str(path)
+            try:
+                data = loader.get_single_data()
+            finally:
+                loader.dispose()
+    except OSError as exc:
+        raise DataFileError(f"cannot read: {exc}", path=path) from exc
+    except yaml.YAMLError as exc:
+        raise DataFileError(f"invalid YAML: {exc}", path=path) from exc
+    if not isinstance(data, dict):
+        raise DataFileError("top level must be a mapping", path=path)
+    return data
+
+
+def load_data(name: str) -> dict[str, Any]:
+    """Parse ``extractor/data/<name>``, rejecting duplicate keys."""
+    return read_yaml(DATA_DIR / name)
 
 
 @dataclass(frozen=True)
@@ -50,6 +67,7 @@ class Campaign:
     name_zh: str
     name_en: str
     labels: tuple[str, ...]
+    topic_labels: tuple[str, ...]
     keywords: tuple[str, ...]
 
 
@@ -62,8 +80,8 @@ def campaigns() -> tuple[Campaign, ...]:
         where = f"campaigns[{i}]"
         try:
             cid = item["id"]
-            campaign = Campaign(cid, item["name_zh"], item["name_en"],
-                                tuple(item.get("labels") or ()), tuple(item.get("keywords") or ()))
+            campaign = Campaign(cid, item["name_zh"], item["name_en"], tuple(item.get("labels") or ()),
+                                tuple(item.get("topic_labels") or ()), tuple(item.get("keywords") or ()))
         except (KeyError, TypeError) as exc:
             raise DataFileError(f"{where}: missing field {exc}", path="extractor/data/campaigns.yml") from exc
         if cid not in CAMPAIGN_IDS:
@@ -87,7 +105,7 @@ class HeadingRule:
 class Headings:
     rules: tuple[HeadingRule, ...]
     max_heading_chars: int
-    lead: regex.Pattern
+    leads: tuple[regex.Pattern, ...]
     enumerations: tuple[tuple[str, regex.Pattern], ...]
 
 
@@ -118,4 +136,5 @@ def headings() -> Headings:
         (e["name"], compile_(f"enumerations.{e['name']}", boundary + e["pattern"]))
         for e in data["enumerations"]
     )
-    return Headings(tuple(rules), int(data["max_heading_chars"]), compile_("lead", data["lead"]), enums)
+    leads = tuple(compile_(f"leads[{i}]", p) for i, p in enumerate(data["leads"]))
+    return Headings(tuple(rules), int(data["max_heading_chars"]), leads, enums)

@@ -16,47 +16,11 @@ import regex
 import yaml
 
 from .errors import DataFileError
+from .lexicon import CAMPAIGN_IDS as CAMPAIGNS
+from .lexicon import read_yaml
 
 DATA_DIR = Path(__file__).parent / "data"
 COMPARATORS = ("<=", ">=", "~", "=", "<", ">")
-CAMPAIGNS = ("air", "water", "soil", "climate", "ecology", "noise", "waste", "radiation", "general")
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses duplicate mapping keys (PyYAML silently keeps the last)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    mapping: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in mapping:
-            raise DataFileError(f"duplicate key {key!r}", path=loader.name,
-                                where=f"line {key_node.start_mark.line + 1}")
-        mapping[key] = loader.construct_object(value_node, deep=deep)
-    return mapping
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Read one data file with duplicate-key checking; the top level must be a mapping."""
-    try:
-        with path.open(encoding="utf-8") as fh:
-            loader = _UniqueKeyLoader(fh)
-            loader.name = str(path)
-            try:
-                data = loader.get_single_data()
-            finally:
-                loader.dispose()
-    except OSError as exc:
-        raise DataFileError(f"cannot read: {exc}", path=path) from exc
-    except yaml.YAMLError as exc:
-        raise DataFileError(f"invalid YAML: {exc}", path=path) from exc
-    if not isinstance(data, dict):
-        raise DataFileError("top level must be a mapping", path=path)
-    return data
 
 
 @functools.cache
@@ -314,7 +278,6 @@ class Indicator:
 @dataclass(frozen=True)
 class IndicatorLexicon:
     indicators: dict[str, Indicator]
-    campaign_keywords: dict[str, tuple[str, ...]]
     heads: tuple[str, ...]  # head nouns shared by a list (年均浓度, 平均值, 减排量)
 
 
@@ -349,10 +312,5 @@ def load_indicators(path: Path = DATA_DIR / "indicators.yml") -> IndicatorLexico
                                     path=path, where=where)
             seen_terms[term] = ind.id
         indicators[ind.id] = ind
-    keywords: dict[str, tuple[str, ...]] = {}
-    for campaign, words in (data.get("campaign_keywords") or {}).items():
-        if campaign not in CAMPAIGNS:
-            raise DataFileError(f"unknown campaign {campaign!r}", path=path, where="campaign_keywords")
-        keywords[campaign] = tuple(str(w) for w in words)
-    return IndicatorLexicon(indicators=indicators, campaign_keywords=keywords,
+    return IndicatorLexicon(indicators=indicators,
                             heads=_str_list(data, "heads", path))

@@ -58,15 +58,22 @@ def campaign_by_content(text: str, window: int | None = None) -> str | None:
     return best[2] if best else None
 
 
-def campaign_by_label(title: str) -> tuple[str, str, int] | None:
-    """``(campaign id, label, offset in title)`` of the earliest campaign label in a title."""
-    best: tuple[int, int, str, str] | None = None
+def campaign_by_label(title: str, topics: bool = True) -> tuple[str, str, int] | None:
+    """``(campaign id, label, offset in title)`` of the earliest campaign label in a title.
+
+    With ``topics``, topic labels (空气质量, 低碳) count too, after the campaign names.
+    """
+    best: tuple[int, int, int, str, str] | None = None
     for campaign in campaigns():
-        for label in campaign.labels:
+        named = [(0, label) for label in campaign.labels]
+        if topics:
+            named += [(1, label) for label in campaign.topic_labels]
+        for weak, label in named:
             pos = title.find(label)
-            if pos >= 0 and (best is None or (pos, -len(label)) < (best[0], best[1])):
-                best = (pos, -len(label), campaign.id, label)
-    return (best[2], best[3], best[0]) if best else None
+            key = (weak, pos, -len(label))
+            if pos >= 0 and (best is None or key < best[:3]):
+                best = (*key, campaign.id, label)
+    return (best[3], best[4], best[1]) if best else None
 
 
 @dataclass
@@ -126,8 +133,9 @@ class _Parser:
     def _open(self, rank: int, kind: str, number: str | None, title: str, s: int, e: int) -> _Open:
         self._close(rank, s)
         parent = self.stack[-1].section if self.stack else None
-        label = campaign_by_label(title)
-        campaign = label[0] if label else (parent.campaign if parent else "general")
+        inherited = parent.campaign if parent else "general"
+        label = campaign_by_label(title, topics=inherited == "general")
+        campaign = label[0] if label else inherited
         if not label and kind == "lead" and campaign == "general":
             campaign = campaign_by_content(title) or "general"
         src_start, src_end = self._src(s, e)
@@ -178,11 +186,12 @@ class _Parser:
             if title.endswith(("？", "?")):
                 kind = "question"
             body = None
-            colon = self.rules.lead.match(title)
+            colon = self.rules.leads[0].match(title)
             if colon and len(title) > colon.end() and len(colon.group("title")) <= 25:
                 body = m.start("title") + colon.end()
                 title = colon.group("title").strip()
-            elif len(title) > self.rules.max_heading_chars or _SENTENCE_STOP.search(title[:-1]):
+            elif (len(title) > self.rules.max_heading_chars or _SENTENCE_STOP.search(title[:-1])
+                  or (rank >= 4 and (title.endswith(("。", "；")) or "，" in title))):
                 if rank >= 4:  # 1. / （1）: a numbered paragraph, not a heading
                     return None
                 stop = _SENTENCE_STOP.search(title)
@@ -315,7 +324,7 @@ class _Parser:
                 num = regex.match(r"\s*(\d{1,2}[.．、]|[（(]\d{1,2}[）)])", line).group(1)
                 self._paragraph(s, e, ordinal=num.strip())
                 continue
-            lead = self.rules.lead.match(line.lstrip())
+            lead = next((m for p in self.rules.leads if (m := p.match(line.lstrip()))), None)
             if lead and len(line.strip()) > lead.end():
                 lead_ws = len(line) - len(line.lstrip())
                 opened = self._open(_LEAF_RANK, "lead", None, lead.group("title").strip(), s, e)

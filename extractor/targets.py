@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import regex
 
 from .indicators import indicator_for
+from .lexicon import campaigns
 from .lexicon_quantities import (CAMPAIGNS, StatementCues, load_comparators, load_indicators,
                                  load_statements, load_units)
 from .model import Clause, Quantity, Section, Target
@@ -299,7 +300,6 @@ def _local_kind(ctx: DocContext, m: Mention, prefix: str, after: str) -> str | N
 
 def _is_condition(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
     cues, q, text = ctx.cues, m.q, ctx.norm.text
-    comps = load_comparators()
     rest = after.lstrip(" \u3000")
     word = _starting_word(rest, {w: "" for w in ("及以下", "以下", "及以上", "以上", "以内")})
     if word:
@@ -318,7 +318,6 @@ def _is_condition(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
         return True
     if not q.unit and any(prefix.rstrip().endswith(w) for w in cues.condition_range_words):
         return True
-    del comps
     return False
 
 
@@ -841,12 +840,12 @@ def _campaign(ctx: DocContext, clause: Clause | None, indicator, phrase: str, m:
 
 def _campaign_by_keywords(text: str) -> str | None:
     best = None
-    for campaign, words in load_indicators().campaign_keywords.items():
-        for word in words:
+    for campaign in campaigns():
+        for word in campaign.keywords:
             pos = text.rfind(word)
             if pos >= 0 and (best is None or (pos + len(word), len(word)) > best[:2]):
-                best = (pos + len(word), len(word), campaign)
-    return best[2] if best and best[2] in CAMPAIGNS else None
+                best = (pos + len(word), len(word), campaign.id)
+    return best[2] if best else None
 
 
 def _assign_ids(document_id: str, targets: list[Target]) -> list[Target]:
