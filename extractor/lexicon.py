@@ -68,6 +68,7 @@ class Campaign:
     name_en: str
     labels: tuple[str, ...]
     topic_labels: tuple[str, ...]
+    lead_words: tuple[str, ...]
     keywords: tuple[str, ...]
 
 
@@ -81,7 +82,8 @@ def campaigns() -> tuple[Campaign, ...]:
         try:
             cid = item["id"]
             campaign = Campaign(cid, item["name_zh"], item["name_en"], tuple(item.get("labels") or ()),
-                                tuple(item.get("topic_labels") or ()), tuple(item.get("keywords") or ()))
+                                tuple(item.get("topic_labels") or ()), tuple(item.get("lead_words") or ()),
+                                tuple(item.get("keywords") or ()))
         except (KeyError, TypeError) as exc:
             raise DataFileError(f"{where}: missing field {exc}", path="extractor/data/campaigns.yml") from exc
         if cid not in CAMPAIGN_IDS:

@@ -26,6 +26,8 @@ _LEAF_RANK = 99
 _TOPIC_WINDOW = 40  # a general paragraph's campaign is read from its first characters
 _TABLE_CAPTION = regex.compile(r"^表\s*\d+")
 _SENTENCE_STOP = regex.compile(r"[。！？；]")
+# A topic lead opening a sentence inside a paragraph: "…。水污染防治方面，…", "…。净土方面，…".
+_INLINE_TOPIC = regex.compile(r"(?<=[。；;：:])\s*(?P<title>[^，。；：:,;！？\n]{1,14}方面)[，,：:。]")
 
 
 def _cn_int(numeral: str) -> int | None:
@@ -58,22 +60,40 @@ def campaign_by_content(text: str, window: int | None = None) -> str | None:
     return best[2] if best else None
 
 
-def campaign_by_label(title: str, topics: bool = True) -> tuple[str, str, int] | None:
+def campaign_by_label(title: str, topics: bool = True, lead: bool = False) -> tuple[str, str, int] | None:
     """``(campaign id, label, offset in title)`` of the earliest campaign label in a title.
 
-    With ``topics``, topic labels (空气质量, 低碳) count too, after the campaign names.
+    With ``topics``, topic labels (空气质量, 低碳) count too, after the campaign names; with
+    ``lead`` (a "…方面" lead), the short lead words (碧水, 生态) count last.
     """
     best: tuple[int, int, int, str, str] | None = None
     for campaign in campaigns():
         named = [(0, label) for label in campaign.labels]
         if topics:
             named += [(1, label) for label in campaign.topic_labels]
+        if lead:
+            named += [(2, label) for label in campaign.lead_words]
         for weak, label in named:
             pos = title.find(label)
             key = (weak, pos, -len(label))
             if pos >= 0 and (best is None or key < best[:3]):
                 best = (*key, campaign.id, label)
     return (best[3], best[4], best[1]) if best else None
+
+
+def campaigns_named(title: str) -> set[str]:
+    """Every campaign a lead title names (土壤和固体废物方面 → soil, waste)."""
+    found: set[str] = set()
+    rest = title
+    for campaign in campaigns():  # longest names first, each consumed, so 土壤污染防治 is not also 水
+        for label in sorted((*campaign.labels, *campaign.topic_labels), key=len, reverse=True):
+            if label in rest:
+                found.add(campaign.id)
+                rest = rest.replace(label, "　")
+    for campaign in campaigns():
+        if any(word in rest for word in campaign.lead_words):
+            found.add(campaign.id)
+    return found
 
 
 @dataclass
@@ -134,9 +154,12 @@ class _Parser:
         self._close(rank, s)
         parent = self.stack[-1].section if self.stack else None
         inherited = parent.campaign if parent else "general"
-        label = campaign_by_label(title, topics=inherited == "general")
+        # a lead names its topic outright (净土方面), so its topic labels count anywhere
+        label = campaign_by_label(title, topics=inherited == "general" or kind == "lead", lead=kind == "lead")
         campaign = label[0] if label else inherited
-        if not label and kind == "lead" and campaign == "general":
+        if kind == "lead" and len(campaigns_named(title)) > 1:  # 气候和生态方面: decide by content
+            label, campaign = None, "general"
+        elif not label and kind == "lead" and campaign == "general":
             campaign = campaign_by_content(title) or "general"
         src_start, src_end = self._src(s, e)
         label_text = None
@@ -241,13 +264,15 @@ class _Parser:
                 found[family] = accepted
         return found
 
-    def _add_clause(self, s: int, e: int, kind: str, ordinal: str | None, parent: Clause | None = None) -> Clause | None:
+    def _add_clause(self, s: int, e: int, kind: str, ordinal: str | None, parent: Clause | None = None,
+                    campaign: str | None = None) -> Clause | None:
         src_start, src_end = self._src(s, e)
         text = self.source[src_start:src_end]
         if len(regex.sub(r"[\p{P}\s]", "", text)) < 2:
             return None
         section = self.stack[-1].section if self.stack else None
-        campaign = section.campaign if section else "general"
+        if campaign is None:
+            campaign = section.campaign if section else "general"
         if campaign == "general":
             campaign = campaign_by_content(self.text[s:e], window=_TOPIC_WINDOW) or "general"
         clause = Clause(
@@ -261,7 +286,25 @@ class _Parser:
         self.out.clauses.append(clause)
         return clause
 
-    def _paragraph(self, s: int, e: int, ordinal: str | None = None) -> None:
+    def _topic_cuts(self, s: int, e: int) -> list[tuple[int, str, str]]:
+        """Inline topic leads inside a paragraph (…。水污染防治方面，…): ``(pos, title, campaign)``."""
+        cuts = []
+        for m in _INLINE_TOPIC.finditer(self.text, s, e):
+            title = m.group("title").strip()
+            named = campaigns_named(title)
+            if m.start("title") > s and named:
+                cuts.append((m.start("title"), title, named.pop() if len(named) == 1 else "general"))
+        return cuts
+
+    def _paragraph(self, s: int, e: int, ordinal: str | None = None, campaign: str | None = None) -> None:
+        cuts = self._topic_cuts(s, e)
+        if cuts:  # each topic lead opens a lead section that runs to the next one
+            self._paragraph(s, cuts[0][0], ordinal, campaign)
+            for (pos, title, _), end in zip(cuts, [c[0] for c in cuts[1:]] + [e]):
+                self._open(_LEAF_RANK, "lead", None, title, pos, end)
+                self._paragraph(pos, end)
+            self._close(_LEAF_RANK, e)
+            return
         markers = self._markers(s, e)
         fangmian = markers.pop("fangmian", [])
         primary = next((markers[f] for f in ("shi", "arabic_inline", "paren_arabic_inline") if f in markers), [])
@@ -271,16 +314,17 @@ class _Parser:
             if ordinal is None and self.stack:
                 self.stack[-1].paragraphs += 1
                 ordinal = f"第{self.stack[-1].paragraphs}段"
-            self._add_clause(s, e, "item" if ordinal and not ordinal.startswith("第") else "paragraph", ordinal)
+            kind = "item" if ordinal and not ordinal.startswith("第") else "paragraph"
+            self._add_clause(s, e, kind, ordinal, campaign=campaign)
             return
         if primary[0][0] > s:
-            self._add_clause(s, primary[0][0], "paragraph", None)
+            self._add_clause(s, primary[0][0], "paragraph", ordinal, campaign=campaign)
         bounds = [p for p, _ in primary] + [e]
         for (pos, marker), end in zip(primary, bounds[1:]):
-            item = self._add_clause(pos, end, "item", marker.strip())
+            item = self._add_clause(pos, end, "item", marker.strip(), campaign=campaign)
             inner = [(p, t) for p, t in fangmian if pos <= p < end]
             for (p, t), q in zip(inner, [p for p, _ in inner[1:]] + [end]):
-                self._add_clause(p, q, "subitem", t, parent=item)
+                self._add_clause(p, q, "subitem", t, parent=item, campaign=campaign)
 
     def _table_row(self, s: int, e: int) -> None:
         if self.table is None or self.table not in self.stack:
