@@ -155,6 +155,20 @@ class ComparatorLexicon:
     before: dict[str, str]
     before_patterns: tuple[tuple[regex.Pattern, str], ...]
     approx: dict[str, str]
+    not_comparators: tuple[str, ...] = ()  # 履约, 节约, 附近…: longest first
+
+    def mask(self, text: str) -> str:
+        """``text`` with every not-comparator word blanked out (same length: offsets hold)."""
+        for word in self.not_comparators:
+            if word in text:
+                text = text.replace(word, "□" * len(word))
+        return text
+
+    def ends_word(self, text: str, end: int, word: str) -> bool:
+        """Whether ``word``, ending at ``end`` of ``text``, is the tail of a not-comparator word
+        there (节约 for the 约 of 节约5万吨)."""
+        return any(w.endswith(word) and len(w) > len(word) and text.endswith(w, 0, end)
+                   for w in self.not_comparators)
 
 
 def _comparator_map(data: dict, key: str, path: Path) -> dict[str, str]:
@@ -181,7 +195,9 @@ def load_comparators(path: Path = DATA_DIR / "comparators.yml") -> ComparatorLex
                              after=_comparator_map(data, "after", path),
                              before=_comparator_map(data, "before", path),
                              before_patterns=tuple(patterns),
-                             approx=_comparator_map(data, "approx", path))
+                             approx=_comparator_map(data, "approx", path),
+                             not_comparators=tuple(sorted({v for w in _str_list(data, "not_comparators", path)
+                                                           for v in variants(w)}, key=len, reverse=True)))
 
 
 # ---------------------------------------------------------------------------------- statements

@@ -186,19 +186,30 @@ def _from_united(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | None
     if _in_name(text, m.start(), m.end()):
         return None
     canonical, dimension, factor = unit.canonical, unit.dimension, unit.factor
-    if m.group("per"):
-        per_unit = _per_unit(unit_written, lex.per_prefixes[m.group("per")], lex)
-        if per_unit is None:
-            return None
+    start, apre = m.start(), _approx_before(text, m)
+    per_unit = _per_unit(unit_written, lex.per_prefixes[m.group("per")], lex) if m.group("per") else None
+    if per_unit is not None:
         canonical, dimension, factor = per_unit.canonical, per_unit.dimension, per_unit.factor
+    elif m.group("per"):  # 每年5万吨: no per-year unit of 吨, so the quantity is 5万吨
+        start = m.start("sym") if m.group("sym") else m.start("apre") if apre else num_start
+    if m.group("apre") and not apre:  # 节约5万吨: the 约 of 节约 is no approximation
+        start = num_start
     mag_factor = lex.magnitudes.get(mag, 1.0) if mag else 1.0
     unit_start = m.start("mag") if mag and m.group("mag") else m.start("unit")
-    approx = m.group("apre") or m.group("amid") or m.group("apost")
+    approx = apre or m.group("amid") or m.group("apost")
     return Quantity(value=value, value_max=value_max, unit=(mag or "") + unit_written,
                     canonical_unit=canonical, dimension=dimension, factor=factor * mag_factor,
-                    surface=text[m.start():m.end()], start=m.start(), end=m.end(),
+                    surface=text[start:m.end()], start=start, end=m.end(),
                     unit_start=unit_start, unit_end=m.end("unit"), approx=approx,
-                    comparator_hint=m.group("sym"))
+                    comparator_hint=m.group("sym") if m.group("sym") and m.start("sym") >= start else None)
+
+
+def _approx_before(text: str, m: regex.Match) -> str | None:
+    """The approximation word before the number, unless it ends a word (节约, 附近, 最近)."""
+    word = m.group("apre")
+    if word and load_comparators().ends_word(text, m.end("apre"), word):
+        return None
+    return word
 
 
 def _per_unit(unit_written: str, period: str, lex: UnitLexicon):

@@ -75,8 +75,18 @@ def corpus_digest(corpus_dir: str | Path) -> str:
     return h.hexdigest()
 
 
+def extractor_digest() -> str:
+    """A digest of the extractor's code and data files: kb.db is stale when the rules change."""
+    root = Path(__file__).parent
+    h = hashlib.sha256()
+    for path in sorted([*root.glob("*.py"), *(root / "data").glob("*.yml")]):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
 def is_stale(db_path: str | Path, corpus_dir: str | Path) -> bool:
-    """True when kb.db is missing or was built from another corpus (or an older schema)."""
+    """True when kb.db is missing or was built from another corpus, other extraction rules or
+    an older schema."""
     db_path = Path(db_path)
     if not db_path.exists():
         return True
@@ -87,7 +97,9 @@ def is_stale(db_path: str | Path, corpus_dir: str | Path) -> bool:
         info = {r["key"]: r["value"] for r in db["build_info"].rows}
     finally:
         db.close()
-    return info.get("corpus_digest") != corpus_digest(corpus_dir) or info.get("schema_version") != str(SCHEMA_VERSION)
+    return (info.get("corpus_digest") != corpus_digest(corpus_dir)
+            or info.get("extractor_digest") != extractor_digest()
+            or info.get("schema_version") != str(SCHEMA_VERSION))
 
 
 def _create_schema(db: sqlite_utils.Database) -> None:
@@ -158,6 +170,7 @@ def write_db(db_path: Path, docs: Iterable[ProcessedDocument], digest: str) -> l
         index_database(db)
         db["build_info"].insert_all([
             {"key": "corpus_digest", "value": digest},
+            {"key": "extractor_digest", "value": extractor_digest()},
             {"key": "schema_version", "value": str(SCHEMA_VERSION)},
         ])
         db.vacuum()

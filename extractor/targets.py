@@ -1,7 +1,7 @@
 """Quantities understood as statements: ``extract_targets(...) -> list[Target]``.
 
 For every quantity of the analysis text (``find_quantities`` on ``norm.text``) and every value cell
-of an indicator table, decide what it says:
+of an indicator table (``tables.py``), decide what it says:
 
 * ``indicator``: the phrase before the comparator (PM2.5年均浓度达到32 -> PM2.5年均浓度); in a list
   distributed by 分别 the matching item (PM10、SO2和NO2的年均浓度分别为52、3和17 -> SO2年均浓度); a
@@ -30,6 +30,7 @@ from .lexicon_quantities import (CAMPAIGNS, StatementCues, load_comparators, loa
                                  load_statements, load_units)
 from .model import Clause, Quantity, Section, Target
 from .quantities import find_quantities
+from .tables import is_table_line, table_targets
 
 SENTENCE_END = "。！？；;!?\n"
 SEGMENT_END = "，,。！？；;!?\n：:"
@@ -119,8 +120,8 @@ def extract_targets(document_id: str, source_text: str, norm, structure, *, plan
                      {s.id: s for s in structure.sections}, plan_year, plan_year_end)
     targets: list[Target] = []
     for line_start, line in _lines(norm.text):
-        if line.count("\t") >= 2:
-            targets.extend(_table_targets(ctx, line_start, line))
+        if is_table_line(line):
+            targets.extend(table_targets(ctx, line_start, line))
             continue
         mentions = [Mention(q, *_sentence(line, q.start), line_start)
                     for q in find_quantities(line)]
@@ -272,6 +273,7 @@ def _starting_word(text: str, words: dict[str, str]) -> str | None:
 def _before_comparator(prefix: str) -> str:
     """The comparator of the words before the number: the closest non-'=' word wins."""
     comps = load_comparators()
+    prefix = comps.mask(prefix)
     for pattern, comp in comps.before_patterns:
         if pattern.search(prefix):
             return comp
@@ -465,7 +467,7 @@ def _trimmers() -> tuple[tuple[str, ...], tuple[regex.Pattern, ...]]:
 
 def _clean_indicator(text: str, s: int, e: int) -> tuple[int, int]:
     """Trim lead words, time phrases, comparators and qualifiers off an indicator span."""
-    cues = load_statements()
+    cues, comps = load_statements(), load_comparators()
     trail_words, base_ends = _trimmers()
     changed = True
     while changed and s < e:
@@ -480,7 +482,7 @@ def _clean_indicator(text: str, s: int, e: int) -> tuple[int, int]:
         while s < e and text[s] in " \u3000，,":
             s, changed = s + 1, True
         for word in trail_words:
-            if text.endswith(word, s, e):
+            if text.endswith(word, s, e) and not comps.ends_word(text, e, word):
                 e, changed = e - len(word), True
                 break
         for pat in base_ends:
@@ -627,140 +629,6 @@ def _list_end(text: str, start: int, limit: int) -> int:
 def _change_verb(text: str) -> str:
     m = regex.search(r"(下降|减少|增加|提高|削减|降低|上升|增长)", text)
     return m.group(1) if m else ""
-
-
-# ----------------------------------------------------------------------------------- tables
-
-TABLE_CELL = regex.compile(r"^[ \u3000]*(?P<sym>[≤≥<>＜＞≦≧])?[ \u3000]*(?P<num>\d+(?:\.\d+)?)[ \u3000]*(?P<pct>%|％)?[ \u3000]*(?:左右)?[ \u3000]*$")
-HEADER_UNIT = regex.compile(r"[（(](?P<unit>[^（）()]{1,12})[）)][ \u3000]*$")
-
-
-@dataclass
-class TableColumn:
-    """What a header cell says about its column: a value column (kind, year) or a role."""
-
-    role: str  # "value" | "indicator" | "unit" | "attribute" | "other"
-    kind: str | None = None  # None for a value column headed by a bare year (2020年)
-    year: int | None = None
-
-
-def _cells(line: str, offset: int) -> list[tuple[str, int, int]]:
-    out, pos = [], offset
-    for cell in line.split("\t"):
-        out.append((cell, pos, pos + len(cell)))
-        pos += len(cell) + 1
-    return out
-
-
-def _is_data_row(cells: list[str]) -> bool:
-    """A row with a numeric cell beyond its first (row number) cell."""
-    return any(TABLE_CELL.match(c) for c in cells[1:])
-
-
-def _table_header(ctx: DocContext, line_start: int) -> list[TableColumn] | None:
-    """The columns of the nearest header row above ``line_start`` (a table row without numbers)."""
-    text = ctx.norm.text
-    pos = line_start
-    while pos > 0:
-        pos = text.rfind("\n", 0, pos - 1) + 1
-        end = text.find("\n", pos)
-        line = text[pos:end if end >= 0 else len(text)]
-        if line.strip() and line.count("\t") < 2:
-            return None
-        cells = [c.strip() for c in line.split("\t")]
-        if line.count("\t") >= 2 and not _is_data_row(cells) and not cells[0][:1].isdigit():
-            columns = [_column(c) for c in cells]
-            if any(c.role == "value" for c in columns):
-                return columns
-    return None
-
-
-def _column(cell: str) -> TableColumn:
-    year_m = regex.search(r"((?:19|20)\d{2})\s*年?", cell)
-    year = int(year_m.group(1)) if year_m else None
-    if any(w in cell for w in ("现状", "基数", "基准", "完成值", "实际", "现值")):
-        return TableColumn("value", "actual", year)
-    if any(w in cell for w in ("目标", "规划", "预期值")):
-        return TableColumn("value", "target", year)
-    if "属性" in cell:
-        return TableColumn("attribute")
-    if cell in ("单位", "计量单位", "指标单位"):
-        return TableColumn("unit")
-    if "名称" in cell or cell in ("指标", "项目", "主要指标"):
-        return TableColumn("indicator")
-    if year is not None and regex.fullmatch(r"\s*(?:19|20)\d{2}\s*年?\s*(?:值|数值)?\s*", cell):
-        return TableColumn("value", None, year)
-    return TableColumn("other")
-
-
-def _indicator_column(header: list[TableColumn]) -> int:
-    named = [i for i, c in enumerate(header) if c.role == "indicator"]
-    if named:
-        return named[-1]
-    first_value = next(i for i, c in enumerate(header) if c.role == "value")
-    others = [i for i, c in enumerate(header[:first_value]) if c.role == "other"]
-    return others[-1] if others else 0
-
-
-def _table_targets(ctx: DocContext, line_start: int, line: str) -> list[Target]:
-    """One target per numeric value cell of an indicator table row."""
-    cells = _cells(line, line_start)
-    if not _is_data_row([c for c, _, _ in cells]):
-        return []
-    header = _table_header(ctx, line_start)
-    if not header:
-        return []
-    ind_col = _indicator_column(header)
-    if ind_col >= len(cells):
-        return []
-    name, ns, ne = cells[ind_col]
-    unit_m = HEADER_UNIT.search(name)
-    name_end = ns + unit_m.start() if unit_m else ne
-    unit_src = ctx.src_text(ns + unit_m.start("unit"), ns + unit_m.end("unit")) if unit_m else ""
-    unit_col = next((i for i, c in enumerate(header) if c.role == "unit"), None)
-    if unit_col is not None and unit_col < len(cells) and cells[unit_col][0].strip():
-        unit_src = ctx.src_text(cells[unit_col][1], cells[unit_col][2]).strip()
-    attr_col = next((i for i, c in enumerate(header) if c.role == "attribute"), None)
-    attribute = cells[attr_col][0].strip() if attr_col is not None and attr_col < len(cells) else None
-    src_s, _ = ctx.src_span(ns, ne)
-    clause = ctx.clause_at(src_s)
-    indicator_text = ctx.src_text(ns, name_end).strip()
-    indicator = indicator_for(ctx.norm.text[ns:name_end])
-    out = []
-    for col, (cell, cs, ce) in enumerate(cells):
-        if col >= len(header) or header[col].role != "value":
-            continue
-        m = TABLE_CELL.match(cell)
-        if m:
-            out.append(_table_target(ctx, m, cs, ce, header[col], unit_src, indicator_text, indicator,
-                                     clause, attribute or None))
-    return out
-
-
-def _table_target(ctx: DocContext, m, cs: int, ce: int, column: TableColumn, unit_src: str,
-                  indicator_text: str, indicator, clause: Clause | None, attribute: str | None) -> Target:
-    unit = "%" if m.group("pct") else unit_src
-    found = load_units().canonical_of(unit) or ("", 1.0)
-    value = float(m.group("num"))
-    comp = load_comparators().symbols.get(m.group("sym"), "=") if m.group("sym") else "="
-    if m.group(0).rstrip().endswith("左右"):
-        comp = "~"
-    kind, year = column.kind, column.year
-    if kind is None:  # a bare year column: before the plan it is observed, else planned
-        kind = "actual" if ctx.plan_year is not None and year < ctx.plan_year else "target"
-    if year is None:
-        year = ctx.default_year if kind == "target" else (ctx.plan_year - 1 if ctx.plan_year else None)
-    lead = len(m.string) - len(m.string.lstrip(" \u3000"))
-    trail = len(m.string) - len(m.string.rstrip(" \u3000"))
-    src_start, src_end = ctx.src_span(cs + lead, ce - trail)
-    campaign = indicator.campaign if indicator else (clause.campaign if clause else "general")
-    return Target(
-        id="", document_id=ctx.document_id, clause_id=clause.id if clause else None,
-        indicator=indicator_text, indicator_id=indicator.id if indicator else None, value=value,
-        value_max=None, unit=unit, canonical_unit=found[0], value_canonical=value * found[1],
-        comparator=comp, kind=kind, year=year, base_year=None, campaign=campaign,
-        qualifiers=[], attribute=attribute if attribute in ("约束性", "预期性") else None,
-        surface=ctx.source[src_start:src_end], start=src_start, end=src_end)
 
 
 # --------------------------------------------------------------------------------- building

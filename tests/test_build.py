@@ -154,3 +154,18 @@ def test_build_prints_a_summary_per_document(corpus_dir, tmp_path):
     assert result.exit_code == 0, result.output
     line = next(ln for ln in result.output.splitlines() if ln.startswith("chaoyang-2025"))
     assert "6 campaigns" in line and "静音保卫战" in line and "clauses" in line
+
+
+def test_kb_db_is_stale_when_corpus_or_rules_change(built_db, corpus_copy, tmp_path, monkeypatch):
+    import extractor.store as store
+
+    db_path = tmp_path / "kb.db"
+    shutil.copy(built_db, db_path)
+    assert not is_stale(db_path, corpus_copy)
+    monkeypatch.setattr(store, "extractor_digest", lambda: "other rules")
+    assert is_stale(db_path, corpus_copy)
+    monkeypatch.undo()
+    with open(corpus_copy / "mentougou-2024-action-plan-qa.txt", "a", encoding="utf-8") as f:
+        f.write("\n")
+    assert is_stale(db_path, corpus_copy)
+    assert is_stale(tmp_path / "missing.db", corpus_copy)

@@ -1,0 +1,199 @@
+"""Indicator tables: one target per numeric value cell of a tab-separated table row.
+
+A table is a run of lines with two or more tabs. The nearest header row above a data row (a
+table row without numbers) says what each column holds: a value column of a kind and year
+(``2020年现状值`` -> actual 2020, ``2025年规划值`` -> target 2025, a bare ``2025年`` -> by the plan
+year), the indicator name (with its unit in brackets: ``细颗粒物年均浓度（微克/立方米）``), a unit
+column (``单位``) or the attribute (``指标属性``: 约束性/预期性).
+
+Called by :func:`extractor.targets.extract_targets` with its ``DocContext``; offsets are
+analysis offsets mapped back to the source through ``ctx``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import regex
+
+from .indicators import indicator_for
+from .lexicon_quantities import Indicator, load_comparators, load_units
+from .model import Clause, Target
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .targets import DocContext
+
+TABLE_CELL = regex.compile(r"^[ \u3000]*(?P<sym>[≤≥<>＜＞≦≧])?[ \u3000]*(?P<num>\d+(?:\.\d+)?)[ \u3000]*"
+                           r"(?P<pct>%|％)?[ \u3000]*(?:左右)?[ \u3000]*$")
+HEADER_UNIT = regex.compile(r"[（(](?P<unit>[^（）()]{1,12})[）)][ \u3000]*$")
+ATTRIBUTES = ("约束性", "预期性")
+
+
+@dataclass
+class TableColumn:
+    """What a header cell says about its column: a value column (kind, year) or a role."""
+
+    role: str  # "value" | "indicator" | "unit" | "attribute" | "other"
+    kind: str | None = None  # None for a value column headed by a bare year (2020年)
+    year: int | None = None
+
+
+@dataclass
+class RowLabels:
+    """What the non-value cells of a data row say about its values."""
+
+    indicator_text: str  # verbatim source text of the name cell, without its bracketed unit
+    indicator: Indicator | None
+    unit: str  # verbatim source text of the unit ("" if none)
+    attribute: str | None
+    clause: Clause | None
+
+
+def is_table_line(line: str) -> bool:
+    """A line of a tab-separated table (two tabs or more)."""
+    return line.count("\t") >= 2
+
+
+def table_targets(ctx: DocContext, line_start: int, line: str) -> list[Target]:
+    """One target per numeric value cell of an indicator table row (none for other rows)."""
+    cells = _cells(line, line_start)
+    if not _is_data_row([c for c, _, _ in cells]):
+        return []
+    header = _table_header(ctx, line_start)
+    if not header:
+        return []
+    labels = _row_labels(ctx, cells, header)
+    if labels is None:
+        return []
+    out = []
+    for col, (cell, cs, ce) in enumerate(cells):
+        if col >= len(header) or header[col].role != "value":
+            continue
+        m = TABLE_CELL.match(cell)
+        if m:
+            out.append(_table_target(ctx, m, cs, ce, header[col], labels))
+    return out
+
+
+# ------------------------------------------------------------------------------------ rows
+
+
+def _cells(line: str, offset: int) -> list[tuple[str, int, int]]:
+    out, pos = [], offset
+    for cell in line.split("\t"):
+        out.append((cell, pos, pos + len(cell)))
+        pos += len(cell) + 1
+    return out
+
+
+def _is_data_row(cells: list[str]) -> bool:
+    """A row with a numeric cell beyond its first (row number) cell."""
+    return any(TABLE_CELL.match(c) for c in cells[1:])
+
+
+def _row_labels(ctx: DocContext, cells: list[tuple[str, int, int]],
+                header: list[TableColumn]) -> RowLabels | None:
+    """Indicator, unit and attribute of a data row, from the columns the header names."""
+    ind_col = _indicator_column(header)
+    if ind_col >= len(cells):
+        return None
+    name, ns, ne = cells[ind_col]
+    unit_m = HEADER_UNIT.search(name)
+    name_end = ns + unit_m.start() if unit_m else ne
+    unit = ctx.src_text(ns + unit_m.start("unit"), ns + unit_m.end("unit")) if unit_m else ""
+    unit_col = _column_of(header, "unit")
+    if unit_col is not None and unit_col < len(cells) and cells[unit_col][0].strip():
+        unit = ctx.src_text(cells[unit_col][1], cells[unit_col][2]).strip()
+    attr_col = _column_of(header, "attribute")
+    attribute = cells[attr_col][0].strip() if attr_col is not None and attr_col < len(cells) else None
+    return RowLabels(indicator_text=ctx.src_text(ns, name_end).strip(),
+                     indicator=indicator_for(ctx.norm.text[ns:name_end]), unit=unit,
+                     attribute=attribute or None, clause=ctx.clause_at(ctx.src_span(ns, ne)[0]))
+
+
+# --------------------------------------------------------------------------------- headers
+
+
+def _table_header(ctx: DocContext, line_start: int) -> list[TableColumn] | None:
+    """The columns of the nearest header row above ``line_start`` (a table row without numbers)."""
+    text = ctx.norm.text
+    pos = line_start
+    while pos > 0:
+        pos = text.rfind("\n", 0, pos - 1) + 1
+        end = text.find("\n", pos)
+        line = text[pos:end if end >= 0 else len(text)]
+        if line.strip() and not is_table_line(line):
+            return None
+        cells = [c.strip() for c in line.split("\t")]
+        if is_table_line(line) and not _is_data_row(cells) and not cells[0][:1].isdigit():
+            columns = [_column(c) for c in cells]
+            if any(c.role == "value" for c in columns):
+                return columns
+    return None
+
+
+def _column(cell: str) -> TableColumn:
+    year_m = regex.search(r"((?:19|20)\d{2})\s*年?", cell)
+    year = int(year_m.group(1)) if year_m else None
+    if any(w in cell for w in ("现状", "基数", "基准", "完成值", "实际", "现值")):
+        return TableColumn("value", "actual", year)
+    if any(w in cell for w in ("目标", "规划", "预期值")):
+        return TableColumn("value", "target", year)
+    if "属性" in cell:
+        return TableColumn("attribute")
+    if cell in ("单位", "计量单位", "指标单位"):
+        return TableColumn("unit")
+    if "名称" in cell or cell in ("指标", "项目", "主要指标"):
+        return TableColumn("indicator")
+    if year is not None and regex.fullmatch(r"\s*(?:19|20)\d{2}\s*年?\s*(?:值|数值)?\s*", cell):
+        return TableColumn("value", None, year)
+    return TableColumn("other")
+
+
+def _column_of(header: list[TableColumn], role: str) -> int | None:
+    return next((i for i, c in enumerate(header) if c.role == role), None)
+
+
+def _indicator_column(header: list[TableColumn]) -> int:
+    named = [i for i, c in enumerate(header) if c.role == "indicator"]
+    if named:
+        return named[-1]
+    first_value = next(i for i, c in enumerate(header) if c.role == "value")
+    others = [i for i, c in enumerate(header[:first_value]) if c.role == "other"]
+    return others[-1] if others else 0
+
+
+# ----------------------------------------------------------------------------------- cells
+
+
+def _cell_kind_year(ctx: DocContext, column: TableColumn) -> tuple[str, int | None]:
+    """A value column's kind and year; a bare year column before the plan is observed."""
+    kind, year = column.kind, column.year
+    if kind is None:
+        kind = "actual" if ctx.plan_year is not None and year < ctx.plan_year else "target"
+    if year is None:
+        year = ctx.default_year if kind == "target" else (ctx.plan_year - 1 if ctx.plan_year else None)
+    return kind, year
+
+
+def _table_target(ctx: DocContext, m: regex.Match, cs: int, ce: int, column: TableColumn,
+                  labels: RowLabels) -> Target:
+    unit = "%" if m.group("pct") else labels.unit
+    canonical, factor = load_units().canonical_of(unit) or ("", 1.0)
+    value = float(m.group("num"))
+    comp = load_comparators().symbols.get(m.group("sym"), "=") if m.group("sym") else "="
+    if m.group(0).rstrip().endswith("左右"):
+        comp = "~"
+    kind, year = _cell_kind_year(ctx, column)
+    lead = len(m.string) - len(m.string.lstrip(" \u3000"))
+    trail = len(m.string) - len(m.string.rstrip(" \u3000"))
+    src_start, src_end = ctx.src_span(cs + lead, ce - trail)
+    indicator, clause = labels.indicator, labels.clause
+    campaign = indicator.campaign if indicator else (clause.campaign if clause else "general")
+    return Target(
+        id="", document_id=ctx.document_id, clause_id=clause.id if clause else None,
+        indicator=labels.indicator_text, indicator_id=indicator.id if indicator else None, value=value,
+        value_max=None, unit=unit, canonical_unit=canonical, value_canonical=value * factor,
+        comparator=comp, kind=kind, year=year, base_year=None, campaign=campaign,
+        qualifiers=[], attribute=labels.attribute if labels.attribute in ATTRIBUTES else None,
+        surface=ctx.source[src_start:src_end], start=src_start, end=src_end)
