@@ -106,6 +106,8 @@ def load_catalog(corpus_dir: str | Path) -> list[CatalogEntry]:
     if not isinstance(data, dict) or set(data) != {"documents"} or not isinstance(data["documents"], list):
         raise CatalogError("the catalog must be a mapping with one key, documents: a list of entries",
                            path=catalog)
+    if not data["documents"]:
+        raise CatalogError("the catalog lists no documents", path=catalog)
     entries = [_entry(raw, i, corpus_dir, catalog) for i, raw in enumerate(data["documents"])]
     for key in ("id", "file"):
         seen: dict[str, int] = {}
@@ -116,3 +118,12 @@ def load_catalog(corpus_dir: str | Path) -> list[CatalogEntry]:
                                    path=catalog, where=f"entry {i + 1} ({e.id})")
             seen[value] = i
     return sorted(entries, key=lambda e: e.id)
+
+
+def unlisted_files(corpus_dir: str | Path, entries: list[CatalogEntry]) -> list[Path]:
+    """Readable documents in ``corpus_dir`` that no catalog entry names (probably forgotten)."""
+    from .sources import SUPPORTED_SUFFIXES
+
+    listed = {e.path for e in entries}
+    return sorted(p for p in Path(corpus_dir).rglob("*")
+                  if p.suffix.lower() in SUPPORTED_SUFFIXES and p.resolve() not in listed)

@@ -57,6 +57,8 @@ def build(corpus_dir: Path, db_path: Path) -> None:
     for doc in report.documents:
         labels = "、".join(label for _, label in doc.campaigns) or "-"
         click.echo(f"{doc.id}: {len(doc.campaigns)} campaigns ({labels}), {doc.clauses} clauses, {doc.targets} targets")
+    for path in report.unlisted:
+        click.secho(f"warning: {path} is not in catalog.yml and was not built", fg="yellow", err=True)
     for err in report.errors:
         click.secho(f"error: {err}", fg="red", err=True)
     click.echo(f"wrote {db_path} ({len(report.documents)} documents, {len(report.errors)} failed)")

@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 
 import sqlite_utils
 
-from .catalog import CatalogEntry, load_catalog
+from .catalog import CatalogEntry, load_catalog, unlisted_files
 from .errors import PolicyKBError, SourceError
 from .lexicon import campaigns
 from .pipeline import ProcessedDocument, process_file
@@ -64,6 +64,7 @@ class BuildReport:
     db_path: Path
     documents: list[DocumentSummary] = field(default_factory=list)
     errors: list[PolicyKBError] = field(default_factory=list)
+    unlisted: list[Path] = field(default_factory=list)  # documents in the corpus the catalog misses
 
 
 def corpus_digest(corpus_dir: str | Path) -> str:
@@ -195,7 +196,7 @@ def build_db(
     """
     entries = load_catalog(corpus_dir)
     digest = corpus_digest(corpus_dir)
-    report = BuildReport(Path(db_path))
+    report = BuildReport(Path(db_path), unlisted=unlisted_files(corpus_dir, entries))
     processed = []
     for entry in entries:
         try:

@@ -169,3 +169,10 @@ def test_kb_db_is_stale_when_corpus_or_rules_change(built_db, corpus_copy, tmp_p
         f.write("\n")
     assert is_stale(db_path, corpus_copy)
     assert is_stale(tmp_path / "missing.db", corpus_copy)
+
+
+def test_a_file_missing_from_the_catalog_is_reported(corpus_copy, tmp_path):
+    (corpus_copy / "forgotten-plan.txt").write_text("一、目标\n降尘量控制在5吨/平方公里·月。\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--corpus", str(corpus_copy), "--db", str(tmp_path / "kb.db")])
+    assert result.exit_code == 0
+    assert "forgotten-plan.txt is not in catalog.yml" in result.output

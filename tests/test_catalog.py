@@ -55,3 +55,9 @@ def test_catalog_that_is_not_yaml(corpus_copy):
     (corpus_copy / "catalog.yml").write_text("documents: [\n", encoding="utf-8")
     with pytest.raises(CatalogError, match="not valid YAML"):
         load_catalog(corpus_copy)
+
+
+def test_empty_catalog_is_an_error(corpus_copy):
+    (corpus_copy / "catalog.yml").write_text("documents: []\n", encoding="utf-8")
+    with pytest.raises(CatalogError, match="lists no documents"):
+        load_catalog(corpus_copy)
