@@ -40,6 +40,18 @@ def slugify(name: str) -> str:
     return slug or "document-" + hashlib.sha1(name.encode()).hexdigest()[:8]
 
 
+_TITLE_WORDS = regex.compile(r"《|计划|规划|方案|说明|解读|意见|通知|问答")
+
+
+def guess_title(text: str) -> str | None:
+    """A title for a file outside the catalog: the first of its opening lines that reads like
+    one (names a plan, 说明, 解读…), else its first line; artifacts like [bookmark: …] removed."""
+    lines = [regex.sub(r"\[bookmark:[^\]]*\]", "", ln).strip() for ln in text.splitlines()[:15]]
+    lines = [ln for ln in lines if ln]
+    titled = next((ln for ln in lines if _TITLE_WORDS.search(ln) and len(ln) <= 120), None)
+    return titled or (lines[0] if lines else None)
+
+
 def guess_plan_years(title: str, text: str, file_name: str = "") -> tuple[int | None, int | None]:
     """The plan year(s) from a title or file name (…2024年行动计划, "十四五" → 2021-2025),
     for files outside the catalog."""
@@ -54,7 +66,7 @@ def guess_plan_years(title: str, text: str, file_name: str = "") -> tuple[int | 
 
 def _document_row(entry: CatalogEntry | None, doc_id: str, path: Path, source: SourceText) -> dict[str, Any]:
     text = source.text
-    first_line = next((ln.strip() for ln in text.splitlines() if ln.strip()), path.stem)
+    first_line = guess_title(text) or path.stem
     row: dict[str, Any] = {
         "id": doc_id, "file": path.name, "format": source.format, "encoding": source.encoding,
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
