@@ -76,6 +76,9 @@ class UnitLexicon:
     approx_after: tuple[str, ...]
     per_prefixes: dict[str, str]  # 每月 -> 月
     blocked_words: tuple[str, ...]  # 3部门: a one-character unit that starts a word is no unit
+    bare_heads: tuple[str, ...] = ()  # words after which a bare number is a value (besides comparators)
+    bare_after: tuple[str, ...] = ()  # words that may follow a bare value (的, 之间, 以上…)
+    bare_range_heads: tuple[str, ...] = ()  # 在 … 之间
 
     def lookup(self, written: str) -> tuple[Unit, float] | None:
         """(unit, magnitude factor) for a unit as written (万吨 -> (tonne, 1e4)); None if unknown."""
@@ -142,7 +145,10 @@ def load_units(path: Path = DATA_DIR / "units.yml") -> UnitLexicon:
                        approx_middle=_str_list(approx, "middle", path),
                        approx_after=_str_list(approx, "after", path), per_prefixes=per,
                        blocked_words=tuple(sorted({v for w in _str_list(data, "blocked_words", path)
-                                                   for v in variants(w)})))
+                                                   for v in variants(w)})),
+                       bare_heads=_str_list(data, "bare_heads", path),
+                       bare_after=_str_list(data, "bare_after", path),
+                       bare_range_heads=_str_list(data, "bare_range_heads", path))
 
 
 # --------------------------------------------------------------------------------- comparators
@@ -212,16 +218,28 @@ class StatementCues:
     dated_year: regex.Pattern
     actual_cues: tuple[str, ...]
     target_cues: tuple[str, ...]
+    stock_verbs: tuple[str, ...]
+    stock_not_after: tuple[str, ...]
+    duration_window_words: tuple[str, ...]
     scope_nouns: tuple[str, ...]
     scope_units: tuple[str, ...]
     scope_frames: tuple[regex.Pattern, ...]
+    scope_share_words: tuple[str, ...]
+    plan_subject: regex.Pattern
+    plan_reach_verbs: tuple[str, ...]
+    skip_lines: tuple[regex.Pattern, ...]
     condition_stop: tuple[str, ...]
+    object_verbs: tuple[str, ...]
     condition_length_words: tuple[str, ...]
     condition_range_words: tuple[str, ...]
     definition_headings: tuple[str, ...]
+    definition: regex.Pattern
     qualifiers: tuple[str, ...]
     five_year_periods: dict[str, tuple[int, int]]
     past_words: tuple[str, ...]
+
+
+YEARLESS_PATTERNS = ("scope_frames", "skip_lines")
 
 
 @functools.cache
@@ -233,7 +251,7 @@ def load_statements(path: Path = DATA_DIR / "statements.yml") -> StatementCues:
         out = []
         for n, pat in enumerate(_str_list(data, key, path)):
             compiled = compile_pattern(pat, path, f"{key}[{n}]")
-            if key != "scope_frames" and "year" not in compiled.groupindex:
+            if key not in YEARLESS_PATTERNS and "year" not in compiled.groupindex:
                 raise DataFileError("pattern needs a named group 'year'", path=path, where=f"{key}[{n}]")
             out.append(compiled)
         return tuple(out)
@@ -247,13 +265,22 @@ def load_statements(path: Path = DATA_DIR / "statements.yml") -> StatementCues:
         dated_year=compile_pattern(str(data.get("dated_year_pattern")), path, "dated_year_pattern"),
         actual_cues=_str_list(data, "actual_cues", path),
         target_cues=_str_list(data, "target_cues", path),
+        stock_verbs=_str_list(data, "stock_verbs", path),
+        stock_not_after=_str_list(data, "stock_not_after", path),
+        duration_window_words=_str_list(data, "duration_window_words", path),
         scope_nouns=_str_list(data, "scope_nouns", path),
         scope_units=_str_list(data, "scope_units", path),
         scope_frames=patterns("scope_frames"),
+        scope_share_words=_str_list(data, "scope_share_words", path),
+        plan_subject=compile_pattern(str(data.get("plan_subject") or "(?!)"), path, "plan_subject"),
+        plan_reach_verbs=_str_list(data, "plan_reach_verbs", path),
+        skip_lines=patterns("skip_lines"),
         condition_stop=_str_list(data, "condition_stop", path),
+        object_verbs=_str_list(data, "object_verbs", path),
         condition_length_words=_str_list(data, "condition_length_words", path),
         condition_range_words=_str_list(data, "condition_range_words", path),
         definition_headings=_str_list(data, "definition_headings", path),
+        definition=compile_pattern(str(data.get("definition_pattern") or "(?!)"), path, "definition_pattern"),
         qualifiers=_str_list(data, "qualifiers", path),
         five_year_periods=_periods(data, path),
         past_words=_str_list(data, "past_words", path),

@@ -34,7 +34,7 @@ from .model import Quantity
 SPACE = r"[ \u3000]*"
 ARABIC = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.．]\d+)?"
 CHINESE = r"[一二两三四五六七八九十零〇壹贰叁肆伍陆柒捌玖拾兩貳陸][零〇一二两三四五六七八九十百千万亿点兩萬億]*"
-RANGE_SEP = r"[-－—–~～至到]"
+RANGE_SEP = r"(?:——|[-－—–~～〜至到])"
 SYMBOLS = r"[≤≥<>＜＞≦≧]"
 LIST_SEP = r"(?:、|和|及|与|以及|或|,)"
 CODE_BEFORE = regex.compile(r"[A-Za-z_{}.\d]")
@@ -79,10 +79,10 @@ def grammar() -> Grammar:
     percent = rf"(?P<unit>百分之|千分之)(?:(?P<ar>{ARABIC})|(?P<cn>{CHINESE}))"
     bare = (rf"(?:(?P<sym>{SYMBOLS}){SPACE})?(?P<ar>{ARABIC})"
             rf"(?:{SPACE}(?P<sep>{RANGE_SEP}){SPACE}(?P<ar2>{ARABIC}))?"
-            r"(?=[ \u3000]*(?:[，。；;,、）)\t\n：:！？]|$))")
+            rf"(?=[ \u3000]*(?:[，。；;,、）)\t\n：:！？]|$|(?P<after>{_alternation(lex.bare_after)})))")
     list_tail = rf"(?:(?<![\d.])(?:{ARABIC}){SPACE}{LIST_SEP}{SPACE})+$"
     comps = load_comparators()
-    stating = tuple(sorted(set(comps.before) | {"范围", "范围为", "范围是", "分别为"}, key=len, reverse=True))
+    stating = tuple(sorted(set(comps.before) | set(lex.bare_heads), key=len, reverse=True))
     return Grammar(lexicon=lex, united=regex.compile(united), percent_form=regex.compile(percent),
                    bare=regex.compile(bare), list_tail=regex.compile(list_tail), stating_words=stating)
 
@@ -134,6 +134,14 @@ def _in_name(text: str, start: int, end: int) -> bool:
     return start > 0 and text[start - 1] in "〔[【"
 
 
+ORDINAL_LIST = regex.compile(r"第[ \u3000]*\d+(?:[ \u3000]*[、和及至,-][ \u3000]*\d+)*[ \u3000]*[、和及至,-][ \u3000]*$")
+
+
+def _in_ordinal_list(text: str, num_start: int) -> bool:
+    """The later members of an ordinal list: the 2 of 第1、2项."""
+    return bool(ORDINAL_LIST.search(text, max(0, num_start - 24), num_start))
+
+
 def _is_code(text: str, num_start: int) -> bool:
     """A number glued to a Latin letter or another number: PM2.5, SO2, DB11, NH3-N."""
     return num_start > 0 and bool(CODE_BEFORE.match(text[num_start - 1]))
@@ -165,19 +173,10 @@ def _from_united(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | None
         return None
     unit, _ = found
     num_start = m.start("ar") if m.group("ar") else m.start("cn")
-    if _is_code(text, num_start) or _blocked(text, m.start("unit"), unit_written, lex):
+    if _is_code(text, num_start) or _blocked(text, m.start("unit"), unit_written, lex) or \
+            _in_ordinal_list(text, num_start):
         return None
-    mag = m.group("mag")
-    if m.group("cn"):
-        if unit.dimension in ("count", "rank") or _before(text, num_start) == "第":
-            return None
-        cn, cn_mag = _split_chinese_magnitude(m.group("cn"))
-        value = parse_chinese(cn)
-        mag = mag or cn_mag
-    else:
-        if _before(text, num_start) == "第" and unit.dimension != "rank":
-            return None
-        value = parse_arabic(m.group("ar"))
+    value, mag = _united_value(text, m, unit, num_start)
     if value is None or (mag and not unit.magnitude):
         return None
     value_max = _value(m, "ar2", "cn2") if m.group("sep") else None
@@ -202,6 +201,20 @@ def _from_united(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | None
                     surface=text[start:m.end()], start=start, end=m.end(),
                     unit_start=unit_start, unit_end=m.end("unit"), approx=approx,
                     comparator_hint=m.group("sym") if m.group("sym") and m.start("sym") >= start else None)
+
+
+def _united_value(text: str, m: regex.Match, unit, num_start: int) -> tuple[float | None, str | None]:
+    """(value, magnitude word) of a united match; (None, None) for a count in Chinese numerals
+    (六个方面) or an ordinal (第三项; 第4名 is a rank)."""
+    mag = m.group("mag")
+    if m.group("cn"):
+        if unit.dimension in ("count", "rank") or _before(text, num_start) == "第":
+            return None, None
+        cn, cn_mag = _split_chinese_magnitude(m.group("cn"))
+        return parse_chinese(cn), mag or cn_mag
+    if _before(text, num_start) == "第" and unit.dimension != "rank":
+        return None, None
+    return parse_arabic(m.group("ar")), mag
 
 
 def _approx_before(text: str, m: regex.Match) -> str | None:
@@ -259,14 +272,20 @@ def _bare(text: str, m: regex.Match, g: Grammar) -> Quantity | None:
     value = parse_arabic(m.group("ar"))
     if value.is_integer() and 1900 <= value <= 2100 and not m.group("sym"):
         return None
-    if not m.group("sym"):
-        head = text[max(0, m.start() - 4):m.start()].rstrip(" \u3000")
-        if not any(head.endswith(w) for w in g.stating_words):
-            return None
+    if not m.group("sym") and not _stated(text, m, g):
+        return None
     value_max = parse_arabic(m.group("ar2")) if m.group("sep") else None
     return Quantity(value=value, value_max=value_max, unit="", canonical_unit="", dimension="number",
                     factor=1.0, surface=m.group(0), start=m.start(), end=m.end(),
                     comparator_hint=m.group("sym"))
+
+
+def _stated(text: str, m: regex.Match, g: Grammar) -> bool:
+    """A bare number after a stating word (达到65, AQI大于200的), or a range 在0—100之间."""
+    head = load_comparators().mask(text[max(0, m.start() - 4):m.start()]).rstrip(" \u3000")
+    if m.group("sep") and m.group("after") == "之间":
+        return any(head.endswith(w) for w in (*g.stating_words, *g.lexicon.bare_range_heads))
+    return any(head.endswith(w) for w in g.stating_words)
 
 
 def _overlaps(q: Quantity, taken: list[tuple[int, int]]) -> bool:

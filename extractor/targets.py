@@ -8,8 +8,11 @@ of an indicator table (``tables.py``), decide what it says:
   subject list before 均 gives one target per subject. ``indicator_id`` from the span ruler.
 * ``comparator``: symbols (≤55), words after the unit (以上, 以内, 左右), approximation words
   (余, 近), comparator words before the number (不高于, 控制在, 约, 达到); a list shares them.
-* ``kind``: condition (3吨以下燃油叉车, 30米范围内), scope (92项重点任务, 等3处, 以…为重点), actual
-  (an observation year before the plan, a review section, a 现状 column) or target.
+* ``kind``: condition (3吨以下燃油叉车, 工地（建筑面积5000平方米以上）, 30米范围内, 24小时内响应, a
+  defined scale), scope (the plan's own counts: 92项重点任务, 重点任务76项, 由161项增加至183项, 措施占比,
+  《计划》涉及22个乡镇; named lists: 等3处, 以…为重点), actual (an observation year before the plan,
+  a review section, a present stock 全区现有…120座, a 现状 column) or target.
+* Footer and header lines (共印50份, 抄送, 联系电话, 附件2：…; statements.yml ``skip_lines``) give none.
 * ``year`` / ``base_year``: 到2025年, a dated sentence or paragraph (2023年，…), the plan year;
   较/比/相较 20XX年 before the number.
 * ``campaign``: the section's campaign when the section names one, else by content.
@@ -120,6 +123,8 @@ def extract_targets(document_id: str, source_text: str, norm, structure, *, plan
                      {s.id: s for s in structure.sections}, plan_year, plan_year_end)
     targets: list[Target] = []
     for line_start, line in _lines(norm.text):
+        if any(p.search(line) for p in ctx.cues.skip_lines):
+            continue
         if is_table_line(line):
             targets.extend(table_targets(ctx, line_start, line))
             continue
@@ -222,7 +227,7 @@ def _after_previous(text: str, prev: Mention) -> int:
 
 def _indicator_suffix(after: str) -> str:
     """'…220吨、320吨减排目标': the measure named after the list (减排) belongs to each item."""
-    m = regex.match(r"[ \u3000]*的?(减排|削减|减少|下降)", after)
+    m = regex.match(r"[ \u3000]*的?(减排|削减|减少|下降)(?![至到为])", after)
     return m.group(1) if m else ""
 
 
@@ -297,49 +302,154 @@ def _local_kind(ctx: DocContext, m: Mention, prefix: str, after: str) -> str | N
         return "condition"
     if _is_scope(ctx, m, prefix, after):
         return "scope"
+    if _is_named_list(ctx, m, prefix):
+        return "named_list"
     return None
 
 
 def _is_condition(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
-    cues, q, text = ctx.cues, m.q, ctx.norm.text
+    cues, q = ctx.cues, m.q
     rest = after.lstrip(" \u3000")
-    word = _starting_word(rest, {w: "" for w in ("及以下", "以下", "及以上", "以上", "以内")})
-    if word:
-        tail = rest[len(word):].lstrip(" \u3000")
-        tail = tail[1:] if tail.startswith("的") else tail
-        if tail and regex.match(r"\p{Han}", tail) and not any(tail.startswith(s) for s in cues.condition_stop):
-            return True
-        open_paren = max(text.rfind("（", m.sent_start, q.start), text.rfind("(", m.sent_start, q.start))
-        if open_paren >= 0 and not regex.search(r"[）)]", text[open_paren:q.start]) and \
-                tail[:1] in ("）", ")") and q.start - open_paren <= 4:
-            return True
+    if _bound_before_subject(ctx, m, prefix, rest) or _bound_in_brackets(ctx, m, rest):
+        return True
     strict = _before_comparator(prefix) in ("<", ">", ">=", "<=") and prefix.rstrip()[-2:] not in ("控制", "在")
     if strict and regex.match(r"的\p{Han}", rest) and not any(rest[1:].startswith(s) for s in cues.condition_stop):
         return True  # 对日均用水量超过500立方米的单位
+    if strict and regex.match(r"时[，,\p{Han}]", rest):
+        return True  # 当AQI大于300时，启动红色预警
     if q.dimension == "length" and any(rest.startswith(w) for w in cues.condition_length_words):
         return True
+    if q.dimension == "duration" and _window(cues, rest):
+        return True
     if not q.unit and any(prefix.rstrip().endswith(w) for w in cues.condition_range_words):
+        return True
+    return q.value_max is not None and bool(regex.match(r"之间的?\p{Han}", rest))  # 在0—100之间的天数
+
+
+BOUND_WORDS = {w: "" for w in ("及以下", "以下", "及以上", "以上", "以内")}
+
+
+def _bound_before_subject(ctx: DocContext, m: Mention, prefix: str, rest: str) -> bool:
+    """3吨以下燃油叉车, 2000平方米以上的工地: a bound written before the noun it qualifies. A count
+    after a verb of doing is the object of the measure, not a bound (建设10个以上示范社区)."""
+    word = _starting_word(rest, BOUND_WORDS)
+    if not word:
+        return False
+    tail = rest[len(word):].lstrip(" \u3000")
+    tail = tail[1:] if tail.startswith("的") else tail
+    if not (tail and regex.match(r"\p{Han}", tail)) or any(tail.startswith(s) for s in ctx.cues.condition_stop):
+        return False
+    lead = prefix.rstrip(" \u3000")
+    return not (m.q.dimension == "count" and any(lead.endswith(v) for v in ctx.cues.object_verbs))
+
+
+def _bound_in_brackets(ctx: DocContext, m: Mention, rest: str) -> bool:
+    """规模以上施工工地（建筑面积5000平方米以上）, 轻型货车（4.5吨以下）: a bound in brackets right
+    after the noun it qualifies (not a goal: （目标值95%以上）)."""
+    word = _starting_word(rest, BOUND_WORDS)
+    if not word or rest[len(word):].lstrip(" \u3000")[:1] not in ("）", ")"):
+        return False
+    text, q = ctx.norm.text, m.q
+    opened = max(text.rfind("（", m.sent_start, q.start), text.rfind("(", m.sent_start, q.start))
+    if opened <= m.sent_start or regex.search(r"[）)]", text[opened:q.start]):
+        return False
+    inside = text[opened + 1:q.start]
+    return (len(inside) <= 10 and bool(regex.fullmatch(r"[\p{Han} \u3000]*", inside))
+            and bool(regex.match(r"\p{Han}", text[opened - 1]))
+            and not any(w in inside for w in ctx.cues.target_cues)
+            and _before_comparator(inside) == "=" and not any(w in inside for w in load_comparators().before))
+
+
+def _window(cues: StatementCues, rest: str) -> bool:
+    """A duration that opens a time window of a rule: 24小时内响应, 3个工作日内办结."""
+    word = _starting_word(rest, {w: "" for w in cues.duration_window_words})
+    if not word:
+        return False
+    tail = rest[len(word):].lstrip(" \u3000")
+    return bool(regex.match(r"\p{Han}", tail)) and not any(tail.startswith(s) for s in cues.condition_stop)
+
+
+def _is_scope(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
+    """Counts that describe the plan itself (see statements.yml ``scope_nouns``)."""
+    cues, q, text = ctx.cues, m.q, ctx.norm.text
+    sentence_prefix = text[m.sent_start:q.start]
+    if (q.unit[-1:] if q.unit else "") in cues.scope_units and (
+            _scope_noun_after(cues, after) or _scope_noun_before(cues, prefix)
+            or _scope_change(cues, sentence_prefix)):
+        return True
+    if q.dimension == "ratio" and _scope_share(cues, prefix):
+        return True
+    if q.dimension in ("count", "area") and _plan_reach(ctx, m):
         return True
     return False
 
 
-def _is_scope(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
-    cues, q, text = ctx.cues, m.q, ctx.norm.text
-    unit = q.unit[-1:] if q.unit else ""
-    if unit in cues.scope_units and any(n in after[:8] for n in cues.scope_nouns):
-        return True
+def _is_named_list(ctx: DocContext, m: Mention, prefix: str) -> bool:
+    """园博湖、晓月湖等3处湖泊, 以…9条河道…为重点: the count of a list the plan names (scope, unless
+    a dated sentence reports it: then it is an actual)."""
+    q, text = m.q, ctx.norm.text
     if q.dimension == "count" and prefix.rstrip(" \u3000").endswith("等"):
         return True
     sentence = text[m.sent_start:m.sent_end]
     rel = q.start - m.sent_start
-    return q.dimension == "count" and any(f.start() <= rel < f.end() for frame in cues.scope_frames
+    return q.dimension == "count" and any(f.start() <= rel < f.end() for frame in ctx.cues.scope_frames
                                           for f in frame.finditer(sentence))
 
 
+@functools.cache
+def _scope_patterns() -> dict[str, regex.Pattern]:
+    cues = load_statements()
+    nouns = "|".join(map(regex.escape, cues.scope_nouns))
+    shares = "|".join(map(regex.escape, cues.scope_share_words))
+    year = r"(?:19|20)\d{2}[ \u3000]*年(?:底|末)?的?"
+    return {
+        "after": regex.compile(rf"[ \u3000]*[^，,。；;：:、（(\d]{{0,6}}?(?:{nouns})"),
+        "before": regex.compile(rf"(?:{nouns})[ \u3000]*(?:(?:由|从)?[ \u3000]*{year})?[ \u3000]*$"),
+        "change": regex.compile(rf"(?:{nouns})[ \u3000]*(?:由|从)[^，,。；;]*?\d[^，,。；;]*?"
+                                rf"(?:增加|增至|提高|增长|减少|减至|下降|调整|扩大|压减|精简)?(?:到|至|为)"
+                                rf"[ \u3000]*(?:{year})?[ \u3000]*$"),
+        "share": regex.compile(rf"(?:{nouns})(?:{shares})[^，,。；;\d]{{0,6}}$"),
+    }
+
+
+def _scope_noun_after(cues: StatementCues, after: str) -> bool:
+    """92项重点任务: a scope noun in the noun phrase right after the count."""
+    return bool(_scope_patterns()["after"].match(after))
+
+
+def _scope_noun_before(cues: StatementCues, prefix: str) -> bool:
+    """重点任务76项, 、具体措施183项, 具体措施由2024年的161项: a scope noun right before the count."""
+    return bool(_scope_patterns()["before"].search(prefix))
+
+
+def _scope_change(cues: StatementCues, sentence_prefix: str) -> bool:
+    """具体措施由161项增加至183项: the new count of a plan's tasks or measures."""
+    return bool(_scope_patterns()["change"].search(sentence_prefix))
+
+
+def _scope_share(cues: StatementCues, prefix: str) -> bool:
+    """可考核的措施占比超过80%: the share of the plan's measures."""
+    return bool(_scope_patterns()["share"].search(load_comparators().mask(prefix)))
+
+
+def _plan_reach(ctx: DocContext, m: Mention) -> bool:
+    """《行动计划》…涉及22个乡镇街道, 覆盖全区906平方公里: what the plan involves or covers, in a
+    sentence about the plan; the clause starts with the verb."""
+    text, cues = ctx.norm.text, ctx.cues
+    if not cues.plan_subject.search(text, m.sent_start, m.q.start):
+        return False
+    clause = text[_segment_start(text, m.sent_start, m.q.start):m.q.start].lstrip(" \u3000")
+    subject = cues.plan_subject.match(clause)
+    clause = regex.sub(r"^[ \u3000]*(?:共|还|并|总共|合计|共计)?", "", clause[subject.end() if subject else 0:])
+    return any(clause.startswith(v) for v in cues.plan_reach_verbs)
+
+
 def _is_definition(ctx: DocContext, clause: Clause | None, prefix: str) -> bool:
+    """A section of definitions (名词解释), a scale (数值范围0-100) or a defining sentence (…是指)."""
     path = ctx.section_path(clause)
     return any(w in path for w in ctx.cues.definition_headings) or any(
-        prefix.rstrip().endswith(w) for w in ctx.cues.condition_range_words)
+        prefix.rstrip().endswith(w) for w in ctx.cues.condition_range_words) or bool(
+        ctx.cues.definition.search(prefix))
 
 
 # ------------------------------------------------------------------------------------- time
@@ -381,7 +491,14 @@ def _dated_years(cues: StatementCues, text: str) -> list[tuple[int, int, int]]:
 def _time(ctx: DocContext, m: Mention, clause: Clause | None, kind: str | None,
           sentence_prefix: str) -> tuple[str, int | None]:
     """(kind, year): a target year, a dated sentence or paragraph, a past period or word, an
-    achievement cue, a dated or review heading; else a target of the plan's year."""
+    achievement cue, a dated or review heading; else a target of the plan's year. A named list
+    (kind "named_list") is scope unless a past date makes it an actual."""
+    kind, year = _kind_year(ctx, m, clause, kind, sentence_prefix)
+    return ("scope" if kind == "named_list" else kind), year
+
+
+def _kind_year(ctx: DocContext, m: Mention, clause: Clause | None, kind: str | None,
+               sentence_prefix: str) -> tuple[str, int | None]:
     cues, text = ctx.cues, ctx.norm.text
     targets = [y for p in cues.target_year_patterns for y in _years(p, sentence_prefix)]
     if targets:
@@ -391,18 +508,19 @@ def _time(ctx: DocContext, m: Mention, clause: Clause | None, kind: str | None,
         return kind or "target", year
     observed = _observation_year(ctx, m, sentence_prefix)
     if observed is not None and ctx.plan_year is not None:
-        if kind == "condition" or (kind == "scope" and observed >= ctx.plan_year):
+        if kind in ("condition", "scope") or (kind == "named_list" and observed >= ctx.plan_year):
             return kind, observed
         return ("actual" if observed < ctx.plan_year else "target"), observed
     path = ctx.section_path(clause)
     past_heading = _past_heading_year(ctx, path)
-    if kind == "condition" or (kind == "scope" and past_heading is None):
+    if kind == "condition" or (kind in ("scope", "named_list") and past_heading is None):
         if kind == "condition" and _is_definition(ctx, clause, sentence_prefix):
             return kind, None
         return kind, (ctx.plan_year if ctx.annual else None)
     if past_heading is not None:
         return "actual", past_heading
-    if ctx.plan_year is not None and _achieved(cues, text[_segment_start(text, m.sent_start, m.q.start):m.q.start]):
+    segment = text[_segment_start(text, m.sent_start, m.q.start):m.q.start]
+    if ctx.plan_year is not None and (_achieved(cues, segment) or _stock(cues, segment)):
         return "actual", ctx.plan_year - 1
     return "target", ctx.default_year
 
@@ -410,7 +528,7 @@ def _time(ctx: DocContext, m: Mention, clause: Clause | None, kind: str | None,
 def _observation_year(ctx: DocContext, m: Mention, sentence_prefix: str) -> int | None:
     """The year a sentence is dated by: 2023年，…; “十三五”期间…; 去年…; or its paragraph's 2023年，."""
     cues, text = ctx.cues, ctx.norm.text
-    dated = _dated_years(cues, sentence_prefix)
+    dated = [d for d in _dated_years(cues, sentence_prefix) if not _earlier_value_year(sentence_prefix, *d[:2])]
     if dated:
         return dated[-1][2]
     ended = _ended_period(cues, sentence_prefix, ctx.plan_year)
@@ -422,6 +540,16 @@ def _observation_year(ctx: DocContext, m: Mention, sentence_prefix: str) -> int 
     lead = text[m.line_start:m.sent_start] + text[m.sent_start:m.sent_start + 12]
     lead_m = regex.match(r"\s*(?:[一二三四五六七八九十]+是)?\s*((?:19|20)\d{2})\s*年[，,]", lead)
     return int(lead_m.group(1)) if lead_m else None
+
+
+FROM_END = regex.compile(r"(?:由|从)[ \u3000]*(?:(?:19|20)\d{2}[ \u3000]*年(?:底|末)?的?)?[ \u3000]*$")
+FROM_YEAR = regex.compile(r"(?:由|从)[ \u3000]*$")
+TO_WORD = regex.compile(r"\d[^，,。；;]*?(?:到|至|为)")
+
+
+def _earlier_value_year(text: str, s: int, e: int) -> bool:
+    """由2024年的161项增加至183项: 2024 dates the value it introduces, not the one after 至."""
+    return bool(FROM_YEAR.search(text, 0, s)) and bool(TO_WORD.search(text, e))
 
 
 def _ended_period(cues: StatementCues, text: str, plan_year: int | None) -> int | None:
@@ -447,6 +575,19 @@ def _past_heading_year(ctx: DocContext, path: str) -> int | None:
     return None
 
 
+def _stock(cues: StatementCues, segment: str) -> bool:
+    """A present stock (全区共有加油站120座): a verb of having is the predicate of the clause, and
+    no goal word says otherwise (对现有120座加油站开展治理 is a measure, not a stock)."""
+    if any(w in segment for w in cues.target_cues):
+        return False
+    for verb in cues.stock_verbs:
+        pos = segment.find(verb)
+        if pos >= 0 and not segment.startswith("的", pos + len(verb)) and \
+                not any(w in segment[:pos] for w in cues.stock_not_after):
+            return True
+    return False
+
+
 def _achieved(cues: StatementCues, segment: str) -> bool:
     """An achievement cue (已建成…) and no goal word in the clause before the number."""
     return any(w in segment for w in cues.actual_cues) and not any(w in segment for w in cues.target_cues)
@@ -460,7 +601,7 @@ def _trimmers() -> tuple[tuple[str, ...], tuple[regex.Pattern, ...]]:
     """Words trimmed off the end of an indicator phrase, and base-year phrases at its end."""
     comps, cues = load_comparators(), load_statements()
     words = sorted({*comps.before, *cues.qualifiers, "分别", "均", "合计", "共计", "共", "累计完成",
-                    "完成", "实现", "持续", "进一步", "全部", "都"}, key=len, reverse=True)
+                    "完成", "实现", "持续", "进一步", "全部", "都", "在"}, key=len, reverse=True)
     ends = tuple(regex.compile(p.pattern + r"\s*$") for p in cues.base_year_patterns)
     return tuple(words), ends
 
@@ -469,6 +610,9 @@ def _clean_indicator(text: str, s: int, e: int) -> tuple[int, int]:
     """Trim lead words, time phrases, comparators and qualifiers off an indicator span."""
     cues, comps = load_statements(), load_comparators()
     trail_words, base_ends = _trimmers()
+    defined = list(cues.definition.finditer(text, s, e))
+    if defined:  # 重污染天数指空气质量指数（AQI）大于200 -> 空气质量指数（AQI）
+        s = defined[-1].end()
     changed = True
     while changed and s < e:
         changed = False
@@ -485,6 +629,9 @@ def _clean_indicator(text: str, s: int, e: int) -> tuple[int, int]:
             if text.endswith(word, s, e) and not comps.ends_word(text, e, word):
                 e, changed = e - len(word), True
                 break
+        mm = FROM_END.search(text, s, e)
+        if mm and mm.start() > s:  # 污水处理率由2015年的 -> 污水处理率
+            e, changed = mm.start(), True
         for pat in base_ends:
             mm = pat.search(text[s:e])
             if mm:
@@ -502,6 +649,11 @@ def _indicators(ctx: DocContext, m: Mention, seg_start: int) -> list[tuple[str, 
     if following:
         return [following]
     s, e = _clean_indicator(text, seg_start, m.q.start)
+    if CHANGE_TO.fullmatch(text, s, e):  # 由2015年的80.5%提高到95.2%: the subject before 由
+        full = _segment_start(text, m.sent_start, m.q.start)
+        cut = max(text.rfind("由", full, s), text.rfind("从", full, s))
+        if cut > full:
+            s, e = _clean_indicator(text, full, cut)
     verb = regex.fullmatch(r"[\p{Han}]{0,2}?(下降|减少|增加|提高|削减|降低|上升)了?", text[s:e])
     if e - s < 2 or verb or text[s:e] in ("目标", "目标值", "指标", "要求", "任务"):
         prev_end = seg_start - 1
@@ -524,15 +676,21 @@ FOLLOWING_STOP = regex.compile(r"[，,。；;：:、！？\n（(\d]|以及|和[ 
                                r"不少于|不低于|不超过|不高于|达到|超过")
 
 
+CHANGE_TO = regex.compile(r"[ \u3000]*(?:增加|增至|提高|提升|增长|减少|减至|下降|降低|调整|扩大|压减|上升|降)"
+                          r"[ \u3000]*(?:到|至|为)?[ \u3000]*(?:(?:19|20)\d{2}[ \u3000]*年(?:底|末)?的?)?[ \u3000]*")
+CHANGE_VERB = regex.compile(r"[ \u3000]*(?:增加|增至|提高|提升|增长|减少|减至|下降|降低|调整|扩大|压减|上升)")
+
+
 def _following_noun(text: str, m: Mention) -> tuple[str, int, int] | None:
     """The noun a count counts or a condition bounds, written after it (88项重点任务)."""
     q = m.q
     start = q.end
-    if q.dimension != "count":
-        cond = regex.match(r"[ \u3000]*(?:及以下|以下|及以上|以上)的?", text[start:m.sent_end])
-        if not cond or q.dimension in ("ratio", "number"):
-            return None
-        start += cond.end()
+    cond = regex.match(r"[ \u3000]*(?:及以下|以下|及以上|以上)的?", text[start:m.sent_end])
+    if q.dimension != "count" and (not cond or q.dimension in ("ratio", "number")):
+        return None
+    start += cond.end() if cond else 0
+    if CHANGE_VERB.match(text, start):  # 由161项增加至183项: no noun follows
+        return None
     stop = FOLLOWING_STOP.search(text, start, m.sent_end)
     end = stop.start() if stop else m.sent_end
     end = min(end, start + 24)

@@ -97,3 +97,18 @@ def test_unknown_campaign_is_a_data_file_error(tmp_path):
     bad.write_text("indicators:\n  - {id: x, name_zh: 某指标, campaign: sky}\n", encoding="utf-8")
     with pytest.raises(DataFileError, match="unknown campaign"):
         load_indicators(bad)
+
+
+def test_words_that_hold_a_comparator_do_not_compare():
+    comps = load_comparators()
+    assert comps.mask("履约率达到") == "□□率达到"
+    (saved,), (near,) = find_quantities("年节约1.5万吨标准煤"), find_quantities("学校附近300米")
+    assert (saved.approx, saved.surface) == (None, "1.5万吨标准煤")
+    assert (near.approx, near.surface) == (None, "300米")
+    (approx,) = find_quantities("年节约用水量约50万立方米")
+    assert approx.approx == "约"
+
+
+def test_a_per_period_prefix_without_a_rate_unit_keeps_the_quantity():
+    (q,) = find_quantities("每月3台")
+    assert (q.value, q.unit, q.surface) == (3, "台", "3台")
