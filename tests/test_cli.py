@@ -79,3 +79,20 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     result = CliRunner().invoke(main, ["extract", str(bad)])
     assert result.exit_code == 1
     assert "bad.txt" in result.output and "empty" in result.output and "Traceback" not in result.output
+
+
+def readme_evaluate_blocks():
+    """``(args, the four score lines)`` for each ``$ policykb evaluate`` shown in the README."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("$ policykb evaluate"):
+            yield shlex.split(line[2:])[1:], "\n".join(lines[i + 1:i + 5])
+
+
+@pytest.mark.parametrize("args,expected", list(readme_evaluate_blocks()))
+def test_readme_shows_the_current_scores(args, expected):
+    if not (ROOT.parent / "shared" / "gold").is_dir():
+        pytest.skip("../shared/gold not present")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0
+    assert "\n".join(result.output.strip().splitlines()[-4:]) == expected, "update the README's scores"
