@@ -18,16 +18,10 @@ import yaml
 from .errors import DataFileError
 from .lexicon import CAMPAIGN_IDS as CAMPAIGNS
 from .lexicon import read_yaml
+from .normalize import t2s_converter
 
 DATA_DIR = Path(__file__).parent / "data"
 COMPARATORS = ("<=", ">=", "~", "=", "<", ">")
-
-
-@functools.cache
-def _t2s_converter():
-    import opencc
-
-    return opencc.OpenCC("t2s")
 
 
 @functools.cache
@@ -39,7 +33,7 @@ def _s2t_converters() -> tuple:
 
 def to_simplified(text: str) -> str:
     """OpenCC t2s (1:1 in length for the characters we meet)."""
-    return _t2s_converter().convert(text)
+    return t2s_converter().convert(text)
 
 
 def variants(form: str) -> set[str]:

@@ -71,7 +71,8 @@ class Normalized:
 
 
 @cache
-def _t2s():
+def t2s_converter():
+    """OpenCC's traditional -> simplified converter (character for character), built once."""
     import opencc
 
     return opencc.OpenCC("t2s")
@@ -79,9 +80,9 @@ def _t2s():
 
 def _one_to_one(text: str) -> str:
     """t2s and full-width/subscript folding, character by character (length preserved)."""
-    converted = _t2s().convert(text)
+    converted = t2s_converter().convert(text)
     if len(converted) != len(text):  # a phrase rule changed the length: fall back per character
-        converted = "".join(ch if len(c := _t2s().convert(ch)) != 1 else c for ch in text)
+        converted = "".join(ch if len(c := t2s_converter().convert(ch)) != 1 else c for ch in text)
     return converted.translate(_SUBSCRIPTS).translate(_FULLWIDTH_TABLE)
 
 
