@@ -58,9 +58,10 @@ def guess_plan_years(title: str, text: str, file_name: str = "") -> tuple[int | 
     for candidate in (title, file_name, text[:400]):
         if "十四五" in candidate:
             return 2021, 2025
-        m = _PLAN_YEAR.search(candidate)
-        if m:
-            return int(m.group(1)), int(m.group(2)) if m.group(2) else None
+        found = [(int(m.group(1)), int(m.group(2)) if m.group(2) else None)
+                 for m in _PLAN_YEAR.finditer(candidate)]
+        if found:  # "2023年工作总结和2024年工作计划": the plan is the later year's
+            return max(found, key=lambda y: (y[1] or y[0], y[0]))
     return None, None
 
 

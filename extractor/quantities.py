@@ -148,10 +148,8 @@ def _is_code(text: str, num_start: int) -> bool:
 
 
 def _blocked(text: str, unit_start: int, unit: str, lex: UnitLexicon) -> bool:
-    """A one-character unit that starts a longer word (3部门) is no unit."""
-    if len(unit) != 1:
-        return False
-    return any(text.startswith(w, unit_start) for w in lex.blocked_words)
+    """A unit that starts a longer word (3部门, 8小时滑动平均浓度) is no unit."""
+    return any(len(w) > len(unit) and text.startswith(w, unit_start) for w in lex.blocked_words)
 
 
 # -------------------------------------------------------------------------------- matching

@@ -23,6 +23,7 @@ from .model import Clause, Section
 from .normalize import Normalized
 
 _LEAF_RANK = 99
+_NUMBERED_PARAGRAPH_RULES = ("arabic_number", "paren_arabic_number")  # "1. 句子。" is a clause
 _TOPIC_WINDOW = 40  # a general paragraph's campaign is read from its first characters
 _TABLE_CAPTION = regex.compile(r"^表\s*\d+")
 _SENTENCE_STOP = regex.compile(r"[。！？；]")
@@ -132,7 +133,7 @@ class _Parser:
         self.stack: list[_Open] = []
         self.out = Structure()
         self.root_counters: dict[str, int] = {}
-        self.last_rank2: int | None = None
+        self.last_cn: tuple[int | None, int] | None = None  # (number, rank) of the last 一、
         self.table: _Open | None = None
         self.pending_caption: tuple[int, int] | None = None
 
@@ -202,10 +203,11 @@ class _Parser:
                 continue
             number, title = m.group("num"), m.group("title").strip()
             rank, kind = rule.rank, rule.kind
+            numbered_paragraph = rule.name in _NUMBERED_PARAGRAPH_RULES
             if rule.name == "arabic_number" and number.endswith("、"):
-                n = _cn_int(number[:-1])
-                if self.last_rank2 is not None and n == self.last_rank2 + 1:
-                    rank = 2
+                n = _cn_int(number[:-1])  # "3、任务要求" continuing 一、二、 is their sibling
+                if self.last_cn is not None and n == self.last_cn[0] + 1:
+                    rank, numbered_paragraph = self.last_cn[1], False
             if title.endswith(("？", "?")):
                 kind = "question"
             body = None
@@ -214,16 +216,16 @@ class _Parser:
                 body = m.start("title") + colon.end()
                 title = colon.group("title").strip()
             elif (len(title) > self.rules.max_heading_chars or _SENTENCE_STOP.search(title[:-1])
-                  or (rank >= 4 and (title.endswith(("。", "；")) or "，" in title))):
-                if rank >= 4:  # 1. / （1）: a numbered paragraph, not a heading
+                  or (numbered_paragraph and (title.endswith(("。", "；")) or "，" in title))):
+                if numbered_paragraph:  # 1. / （1）: a numbered paragraph, not a heading
                     return None
                 stop = _SENTENCE_STOP.search(title)
                 if not stop:
                     return None
                 body = m.start("title") + stop.end()
                 title = title[: stop.start()]
-            if rank == 2:
-                self.last_rank2 = _cn_int(number.rstrip("、"))
+            if rule.name == "cn_number":
+                self.last_cn = (_cn_int(number.rstrip("、")), rank)
             return rank, kind, number, title, (s + lead_ws + body) if body is not None else None
         return None
 
