@@ -34,6 +34,11 @@ from urllib.parse import quote
 import jieba
 import sqlite_utils
 
+from .citations import (  # noqa: F401  (re-exported: the web pages and tests use them here)
+    PATH_SEPARATOR, book_title, citation_rows, citation_year, clause_labels, format_citation,
+    issuing_place,
+)
+
 jieba.setLogLevel(60)
 
 # Our own tokenizer on jieba's default dictionary: other modules add domain words to jieba's
@@ -43,7 +48,6 @@ _JIEBA = jieba.Tokenizer()
 
 FTS_TOKENIZE = "unicode61"
 NO_MATCH = '"\u2400"'  # an FTS5 phrase no document contains: a blank query matches nothing
-PATH_SEPARATOR = " › "
 
 _PM_SUBSCRIPT = re.compile(r"(?i)(?<=pm)_\{(\d+(?:\.\d+)?)\}")
 _WORDLIKE = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
@@ -238,105 +242,6 @@ def snippet(text: str | None, q: str | None, width: int = 80) -> str:
     inside = [(max(s, start) - start, min(e, end) - start) for s, e in spans if e > start and s < end]
     body = mark_spans(text[start:end], inside)
     return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
-
-
-# -- citations ----------------------------------------------------------------------------
-
-
-def issuing_place(document: dict) -> str | None:
-    """Who to cite when the catalog names no issuer: the jurisdiction (北京市朝阳区)."""
-    place = f"{document.get('city') or ''}{document.get('district') or ''}"
-    return place or None
-
-
-def citation_year(published: str | None, year: int | None) -> int | None:
-    """The year to cite: the publication year if known (``2022-01-24`` -> 2022), else the
-    document's first plan year."""
-    m = re.match(r"\s*(\d{4})", str(published or ""))
-    return int(m.group(1)) if m else year
-
-
-def book_title(title: str) -> str:
-    """A title in 书名号; titles quoted inside it take the inner marks 〈〉:
-    ``关于《X》的说明`` -> ``《关于〈X〉的说明》``."""
-    inner = title.replace("《", "〈").replace("》", "〉")
-    return f"《{inner}》"
-
-
-def format_citation(
-    issuer: str | None,
-    title: str | None,
-    doc_number: str | None,
-    year: int | None,
-    section_path: str | None,
-    label: str | None,
-    page: int | None = None,
-) -> str:
-    """A ready-to-copy citation of one clause, parts joined by ``，``.
-
-    >>> format_citation("北京市丰台区人民政府", "丰台区“十四五”时期生态环境保护规划",
-    ...     "丰政发〔2022〕2号", 2022, "三、主要措施 › （一）蓝天保卫战", "三是")
-    '北京市丰台区人民政府，《丰台区“十四五”时期生态环境保护规划》，丰政发〔2022〕2号，2022年，三、主要措施 › （一）蓝天保卫战 › 三是'
-    """
-    location = PATH_SEPARATOR.join(p for p in (section_path, label) if p)
-    parts = [
-        issuer,
-        book_title(title) if title else None,
-        doc_number,
-        f"{year}年" if year else None,
-        location or None,
-        f"p. {page}" if page else None,
-    ]
-    return "，".join(p for p in parts if p)
-
-
-def clause_labels(clauses: Iterable[dict]) -> dict[str, str | None]:
-    """Label of each clause within its section: its ordinal (三是, （2）), else 第N段 counting
-    the section's non-heading clauses in document order; headings get no label."""
-    labels: dict[str, str | None] = {}
-    counters: dict[tuple[str, str | None], int] = {}
-    for c in sorted(clauses, key=lambda c: (c["document_id"], c["seq"])):
-        if c.get("kind") == "heading":
-            labels[c["id"]] = None
-            continue
-        key = (c["document_id"], c.get("section_id"))
-        counters[key] = counters.get(key, 0) + 1
-        labels[c["id"]] = c.get("ordinal") or f"第{counters[key]}段"
-    return labels
-
-
-def citation_rows(db: sqlite_utils.Database) -> list[dict]:
-    """One ``clause_citations`` row per clause, in document order."""
-    docs = {d["id"]: d for d in db["documents"].rows}
-    paths = {s["id"]: s.get("path") or s.get("title") for s in db["sections"].rows}
-    clauses = list(
-        db.query(
-            "select id, document_id, section_id, seq, ordinal, kind, page from clauses"
-            " order by document_id, seq"
-        )
-    )
-    labels = clause_labels(clauses)
-    rows = []
-    for c in clauses:
-        d = docs.get(c["document_id"], {})
-        path = paths.get(c["section_id"]) if c["section_id"] else None
-        rows.append(
-            {
-                "clause_id": c["id"],
-                "section_path": path,
-                "label": labels[c["id"]],
-                "citation": format_citation(
-                    d.get("issuer") or issuing_place(d),
-                    d.get("title"),
-                    d.get("doc_number"),
-                    citation_year(d.get("published"), d.get("year")),
-                    path,
-                    labels[c["id"]],
-                    c["page"],
-                ),
-            }
-        )
-    return rows
 
 
 # -- building the index -------------------------------------------------------------------
