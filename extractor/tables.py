@@ -21,7 +21,7 @@ from .lexicon_quantities import Indicator, load_comparators, load_units
 from .model import Clause, Target
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .targets import DocContext
+    from .mentions import DocContext
 
 TABLE_CELL = regex.compile(r"^[ \u3000]*(?P<sym>[≤≥<>＜＞≦≧])?[ \u3000]*(?P<num>\d+(?:\.\d+)?)[ \u3000]*"
                            r"(?P<pct>%|％)?[ \u3000]*(?:左右)?[ \u3000]*$")

@@ -1,0 +1,53 @@
+"""The comparator of a quantity: ``=``, ``<``, ``<=``, ``>``, ``>=`` or ``~``.
+
+Symbols (≤55), words after the unit (以上, 以内, 左右), approximation words (余, 近) and
+comparator words before the number (不高于, 控制在, 约, 达到); a list shares them. The words
+are data (``comparators.yml``, loaded by :func:`extractor.lexicon_quantities.load_comparators`).
+"""
+from __future__ import annotations
+
+from .lexicon_quantities import load_comparators
+from .model import Quantity
+
+
+def read_comparator(q: Quantity, prefix: str, own_after: str, group_after: str) -> str:
+    """The comparator of ``q`` from its symbol, approximation word, the words after it (its own,
+    then the list's) or the words before it."""
+    comps = load_comparators()
+    if q.comparator_hint:
+        return comps.symbols.get(q.comparator_hint, "=")
+    if q.approx and q.approx in comps.approx and q.approx in ("左右", "上下"):
+        return comps.approx[q.approx]
+    for after in (own_after, group_after):
+        word = starting_word(after.lstrip(" \u3000"), comps.after)
+        if word:
+            return comps.after[word]
+    if q.approx and q.approx in comps.approx:
+        return comps.approx[q.approx]
+    return before_comparator(prefix)
+
+
+def starting_word(text: str, words: dict[str, str]) -> str | None:
+    """The longest of ``words`` that ``text`` starts with, or None."""
+    for word in sorted(words, key=len, reverse=True):
+        if text.startswith(word):
+            return word
+    return None
+
+
+def before_comparator(prefix: str) -> str:
+    """The comparator of the words before the number: the closest non-'=' word wins."""
+    comps = load_comparators()
+    prefix = comps.mask(prefix)
+    for pattern, comp in comps.before_patterns:
+        if pattern.search(prefix):
+            return comp
+    found: list[tuple[int, int, str]] = []
+    for word, comp in comps.before.items():
+        pos = prefix.rfind(word)
+        if pos >= 0:
+            found.append((pos + len(word), len(word), comp))
+    strict = [f for f in found if f[2] != "="]
+    if strict:
+        return max(strict)[2]
+    return "="

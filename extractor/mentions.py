@@ -1,0 +1,158 @@
+"""The statement context of one document and the layout of its analysis text.
+
+``DocContext`` holds what every statement of a document needs (clauses, sections, plan years,
+the statement cues, offset mapping); ``Mention`` is a quantity with its sentence; ``Reading``
+is what a statement says before it becomes Targets. The layout helpers cut the analysis text
+into lines, sentences, comma-delimited segments and lists of quantities that share their words.
+
+Used by :mod:`extractor.targets` and the modules it delegates to (``comparators``, ``kinds``,
+``years``, ``subjects``, ``tables``).
+"""
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import regex
+
+from .lexicon_quantities import StatementCues, load_statements
+from .model import Clause, Quantity, Section
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .normalize import Normalized
+
+SENTENCE_END = "。！？；;!?\n"
+SEGMENT_END = "，,。！？；;!?\n：:"
+LIST_GAP = regex.compile(r"^[ \u3000]*(?:、|和|及|与|以及|或|,)[ \u3000]*$")
+
+
+@dataclass
+class DocContext:
+    """What every statement of one document needs to know."""
+
+    document_id: str
+    source: str
+    norm: Normalized
+    clauses: list[Clause]
+    sections: dict[str, Section]
+    plan_year: int | None
+    plan_year_end: int | None
+    cues: StatementCues = field(default_factory=load_statements)
+    _starts: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.clauses = sorted(self.clauses, key=lambda c: (c.start, -c.end))
+        self._starts = [c.start for c in self.clauses]
+
+    @property
+    def annual(self) -> bool:
+        """An annual plan: a single plan year."""
+        return self.plan_year is not None and self.plan_year_end in (None, self.plan_year)
+
+    @property
+    def default_year(self) -> int | None:
+        """The year of a target that names none: the plan year, or the last year of the period."""
+        return self.plan_year if self.annual else self.plan_year_end
+
+    def clause_at(self, src: int) -> Clause | None:
+        """The innermost clause holding source offset ``src``."""
+        i = bisect.bisect_right(self._starts, src)
+        best = None
+        for c in reversed(self.clauses[max(0, i - 40):i]):
+            if c.start <= src < c.end and (best is None or c.end - c.start < best.end - best.start):
+                best = c
+        return best
+
+    def section_path(self, clause: Clause | None) -> str:
+        """The heading path of the clause's section, ending with its title ("" if none)."""
+        section = self.sections.get(clause.section_id) if clause and clause.section_id else None
+        return section.path + " › " + section.title if section else ""
+
+    def section_campaign(self, clause: Clause | None) -> str:
+        """The campaign of the clause's section ("general" if none)."""
+        section = self.sections.get(clause.section_id) if clause and clause.section_id else None
+        return section.campaign if section else "general"
+
+    def src_span(self, s: int, e: int) -> tuple[int, int]:
+        """The source span of the analysis span ``s:e``."""
+        return self.norm.span_to_source(s, e)
+
+    def src_text(self, s: int, e: int) -> str:
+        """The verbatim source text of the analysis span ``s:e``."""
+        a, b = self.src_span(s, e)
+        return self.source[a:b]
+
+
+@dataclass
+class Mention:
+    """A quantity in the analysis text with the sentence around it."""
+
+    q: Quantity  # offsets into norm.text
+    sent_start: int
+    sent_end: int
+    line_start: int
+
+
+@dataclass
+class Reading:
+    """What a statement says, before it becomes one or more Targets."""
+
+    indicators: list[tuple[str, int, int]]  # (phrase, norm start, norm end); several with 均
+    comparator: str
+    kind: str
+    year: int | None
+    base_year: int | None
+    qualifiers: list[str]
+
+
+def text_lines(text: str) -> Iterator[tuple[int, str]]:
+    """``(offset, line)`` for each line of ``text``."""
+    pos = 0
+    for line in text.split("\n"):
+        yield pos, line
+        pos += len(line) + 1
+
+
+def sentence_bounds(line: str, i: int) -> tuple[int, int]:
+    """Start and end (offsets into ``line``) of the sentence that holds ``i``."""
+    s = i
+    while s > 0 and line[s - 1] not in SENTENCE_END:
+        s -= 1
+    e = i
+    while e < len(line) and line[e] not in SENTENCE_END:
+        e += 1
+    return s, e
+
+
+def shift_mention(m: Mention, by: int) -> None:
+    """Move a mention found in a line to offsets into the whole text."""
+    q = m.q
+    q.start += by
+    q.end += by
+    if q.unit_start is not None:
+        q.unit_start += by
+        q.unit_end += by
+    m.sent_start += by
+    m.sent_end += by
+
+
+def list_groups(text: str, mentions: list[Mention]) -> list[list[Mention]]:
+    """Quantities of one sentence joined only by 、/和/及: a list that shares words."""
+    groups: list[list[Mention]] = []
+    for m in mentions:
+        prev = groups[-1][-1] if groups else None
+        if prev and prev.sent_start == m.sent_start and LIST_GAP.match(text[prev.q.end:m.q.start]):
+            groups[-1].append(m)
+        else:
+            groups.append([m])
+    return groups
+
+
+def segment_start(text: str, sent_start: int, pos: int) -> int:
+    """Start of the comma-delimited segment that holds ``pos``."""
+    s = pos
+    while s > sent_start and text[s - 1] not in SEGMENT_END:
+        s -= 1
+    return s

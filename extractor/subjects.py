@@ -1,0 +1,242 @@
+"""The subject of a statement: the indicator phrase(s) of a quantity.
+
+* the words before the comparator, trimmed of ordinals, time phrases, comparator words and
+  qualifiers (PM2.5年均浓度达到32 -> PM2.5年均浓度);
+* the noun a count counts or a condition bounds, written after it (88项重点任务, 3吨以下燃油叉车);
+* a 分别 list: the matching item of a subject list (PM10、SO2和NO2的年均浓度分别为52、3和17 ->
+  SO2年均浓度), from the same segment or an earlier one of the sentence;
+* a subject list before 均: one indicator per subject, sharing a trailing head noun.
+
+Phrases are ``(phrase, start, end)`` with analysis offsets.
+"""
+from __future__ import annotations
+
+import functools
+
+import regex
+
+from .lexicon_quantities import StatementCues, load_comparators, load_indicators, load_statements
+from .mentions import DocContext, Mention, segment_start
+from .quantities import find_quantities
+
+SPLIT_ITEMS = regex.compile(r"、|以及|和|及|与")
+ORDINAL_LEAD = regex.compile(r"\s*(?:[一二三四五六七八九十]+是|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|其中|同时|或者|并且|而且|以及|且|并|"
+                             r"主要目标(?:为|是)?|(?:及)?以[上下内]的?|左右|较上年|比上年|同比|、)[，,：:]?")
+FROM_END = regex.compile(r"(?:由|从)[ \u3000]*(?:(?:19|20)\d{2}[ \u3000]*年(?:底|末)?的?)?[ \u3000]*$")
+FOLLOWING_STOP = regex.compile(r"[，,。；;：:、！？\n（(\d]|以及|和[ \u3000]*\d|及[ \u3000]*\d|的|等|为重点|开展|实施|推进|"
+                               r"不少于|不低于|不超过|不高于|达到|超过")
+CHANGE_TO = regex.compile(r"[ \u3000]*(?:增加|增至|提高|提升|增长|减少|减至|下降|降低|调整|扩大|压减|上升|降)"
+                          r"[ \u3000]*(?:到|至|为)?[ \u3000]*(?:(?:19|20)\d{2}[ \u3000]*年(?:底|末)?的?)?[ \u3000]*")
+CHANGE_VERB = regex.compile(r"[ \u3000]*(?:增加|增至|提高|提升|增长|减少|减至|下降|降低|调整|扩大|压减|上升)")
+
+
+@functools.cache
+def _trimmers() -> tuple[tuple[str, ...], tuple[regex.Pattern, ...]]:
+    """Words trimmed off the end of an indicator phrase, and base-year phrases at its end."""
+    comps, cues = load_comparators(), load_statements()
+    words = sorted({*comps.before, *cues.qualifiers, "分别", "均", "合计", "共计", "共", "累计完成",
+                    "完成", "实现", "持续", "进一步", "全部", "都", "在"}, key=len, reverse=True)
+    ends = tuple(regex.compile(p.pattern + r"\s*$") for p in cues.base_year_patterns)
+    return tuple(words), ends
+
+
+def _clean_indicator(text: str, s: int, e: int) -> tuple[int, int]:
+    """Trim lead words, time phrases, comparators and qualifiers off an indicator span."""
+    cues = load_statements()
+    defined = list(cues.definition.finditer(text, s, e))
+    if defined:  # 重污染天数指空气质量指数（AQI）大于200 -> 空气质量指数（AQI）
+        s = defined[-1].end()
+    changed = True
+    while changed and s < e:
+        s, lead_changed = _trim_lead(cues, text, s, e)
+        e, tail_changed = _trim_tail(text, s, e)
+        changed = lead_changed or tail_changed
+    return s, e
+
+
+def _trim_lead(cues: StatementCues, text: str, s: int, e: int) -> tuple[int, bool]:
+    """One pass over the start of ``s:e``: ordinals and linking words, year phrases, blanks."""
+    changed = False
+    lead = ORDINAL_LEAD.match(text, s, e)
+    if lead and lead.end() > s:
+        s, changed = lead.end(), True
+    for pat in (*cues.target_year_patterns, *cues.base_year_patterns, cues.dated_year):
+        mm = pat.match(text, s, e)
+        if mm:
+            s, changed = mm.end(), True
+    while s < e and text[s] in " \u3000，,":
+        s, changed = s + 1, True
+    return s, changed
+
+
+def _trim_tail(text: str, s: int, e: int) -> tuple[int, bool]:
+    """One pass over the end of ``s:e``: a comparator or qualifier word, 由 + year, a base-year
+    phrase, trailing blanks, commas and an opening bracket."""
+    comps = load_comparators()
+    trail_words, base_ends = _trimmers()
+    changed = False
+    for word in trail_words:
+        if text.endswith(word, s, e) and not comps.ends_word(text, e, word):
+            e, changed = e - len(word), True
+            break
+    mm = FROM_END.search(text, s, e)
+    if mm and mm.start() > s:  # 污水处理率由2015年的 -> 污水处理率
+        e, changed = mm.start(), True
+    for pat in base_ends:
+        mm = pat.search(text[s:e])
+        if mm:
+            e, changed = s + mm.start(), True
+    while e > s and text[e - 1] in " \u3000，,（(":
+        e, changed = e - 1, True
+    return e, changed
+
+
+def indicator_phrases(ctx: DocContext, m: Mention, seg_start: int) -> list[tuple[str, int, int]]:
+    """The indicator phrase(s) of a quantity: the counted noun after a count (7 条黑臭水体), the
+    bounded subject after a condition (3吨以下燃油叉车), else the words before the comparator."""
+    text = ctx.norm.text
+    following = following_noun(text, m)
+    if following:
+        return [following]
+    s, e = _clean_indicator(text, seg_start, m.q.start)
+    if CHANGE_TO.fullmatch(text, s, e):  # 由2015年的80.5%提高到95.2%: the subject before 由
+        full = segment_start(text, m.sent_start, m.q.start)
+        cut = max(text.rfind("由", full, s), text.rfind("从", full, s))
+        if cut > full:
+            s, e = _clean_indicator(text, full, cut)
+    verb = regex.fullmatch(r"[\p{Han}]{0,2}?(下降|减少|增加|提高|削减|降低|上升)了?", text[s:e])
+    if e - s < 2 or verb or text[s:e] in ("目标", "目标值", "指标", "要求", "任务"):
+        earlier = _earlier_subject(text, m, seg_start, verb.group(1) if verb else "")
+        if earlier:
+            return [earlier]
+    s, e = _chop_verbs(text, s, e)
+    cut = text.rfind("的", s, e)
+    if cut >= 0 and e - cut - 1 >= 4:
+        s = cut + 1
+    subjects = _shared_subjects(text, s, e)
+    return subjects or [(text[s:e], s, e)]
+
+
+def _earlier_subject(text: str, m: Mention, seg_start: int, verb: str) -> tuple[str, int, int] | None:
+    """A bare verb or 目标 before the number: the subject of the sentence's previous segment,
+    with the verb (重污染天数降至12天，较2015年减少46天 -> 重污染天数减少)."""
+    prev_end = seg_start - 1
+    if prev_end <= m.sent_start:
+        return None
+    ps = segment_start(text, m.sent_start, prev_end)
+    earlier = find_quantities(text[ps:prev_end])
+    s2, e2 = _clean_indicator(text, ps, ps + earlier[0].start if earlier else prev_end)
+    if e2 - s2 < 2:
+        return None
+    return text[s2:e2] + verb, s2, e2
+
+
+def following_noun(text: str, m: Mention) -> tuple[str, int, int] | None:
+    """The noun a count counts or a condition bounds, written after it (88项重点任务)."""
+    q = m.q
+    start = q.end
+    cond = regex.match(r"[ \u3000]*(?:及以下|以下|及以上|以上)的?", text[start:m.sent_end])
+    if q.dimension != "count" and (not cond or q.dimension in ("ratio", "number")):
+        return None
+    start += cond.end() if cond else 0
+    if CHANGE_VERB.match(text, start):  # 由161项增加至183项: no noun follows
+        return None
+    stop = FOLLOWING_STOP.search(text, start, m.sent_end)
+    end = stop.start() if stop else m.sent_end
+    end = min(end, start + 24)
+    if end - start < 2 or not regex.match(r"[\p{Han}“《A-Za-z]", text[start]):
+        return None
+    return text[start:end], start, end
+
+
+def _chop_verbs(text: str, s: int, e: int) -> tuple[int, int]:
+    """Drop a leading clause before the last verb of a long phrase (推进3吨以下 -> '')."""
+    phrase = text[s:e]
+    m = regex.search(r"(?:推进|推动|实施|完成|开展|建立|实现|保障|确保|提高|提升|解决|增加)(?=[^推实完开建保确提解增]{2,}$)", phrase)
+    if m and len(phrase) > 14:
+        return s + m.end(), e
+    return s, e
+
+
+def _shared_subjects(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
+    """'A和B均…': one indicator per subject (the phrase ends with 均 in the source)."""
+    if not text.startswith("均", e) and not regex.match(r"\s*均", text[e:e + 3]):
+        return []
+    return _split_subjects(text, s, e)
+
+
+def _split_subjects(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
+    """Split a subject list on 、/和/及/与 outside parentheses; share a trailing head noun."""
+    items, depth, start = [], 0, s
+    i = s
+    while i < e:
+        ch = text[i]
+        depth += ch in "（(" and 1 or 0
+        depth -= ch in "）)" and 1 or 0
+        sep = SPLIT_ITEMS.match(text, i, e) if depth == 0 else None
+        if sep:
+            items.append((start, i))
+            start = i = sep.end()
+            continue
+        i += 1
+    items.append((start, e))
+    items = [(a, b) for a, b in items if b > a]
+    if len(items) < 2:
+        return []
+    return _share_head(text, items)
+
+
+def _share_head(text: str, items: list[tuple[int, int]]) -> list[tuple[str, int, int]]:
+    """Give every item the head noun the last item ends with (after 的, or a known head)."""
+    heads = load_indicators().heads
+    a, b = items[-1]
+    last = text[a:b]
+    head = ""
+    if "的" in last:
+        cut = last.rindex("的")
+        head, items[-1] = last[cut + 1:], (a, a + cut)
+    else:
+        for h in sorted(heads, key=len, reverse=True):
+            if last.endswith(h) and not any(text[x:y].endswith(h) for x, y in items[:-1]):
+                head, items[-1] = h, (a, b - len(h))
+                break
+    return [(text[x:y] + head, x, y) for x, y in items]
+
+
+def distributed_subjects(ctx: DocContext, group: list[Mention], seg_start: int) -> list[tuple[str, int, int]]:
+    """For a 分别 list, the subjects in order (from this segment or the sentence's earlier list)."""
+    text = ctx.norm.text
+    first = group[0]
+    if len(group) < 2:
+        return []
+    before = text[first.sent_start:first.q.start]
+    if "分别" not in before:
+        return []
+    cut = first.sent_start + before.rindex("分别")
+    verb = _change_verb(text[cut + 2:first.q.start])
+    starts = [seg_start]
+    s = seg_start
+    while s > first.sent_start:  # walk back over earlier segments of the sentence
+        s = segment_start(text, first.sent_start, s - 1)
+        starts.append(s)
+    for start in starts:
+        end = cut if start == seg_start else _list_end(text, start, cut)
+        a, b = _clean_indicator(text, start, end)
+        subjects = _split_subjects(text, a, b)
+        if len(subjects) == len(group):
+            return [(p + verb, x, y) for p, x, y in subjects]
+    return []
+
+
+def _list_end(text: str, start: int, limit: int) -> int:
+    """End of a subject list in an earlier segment: before its own 分别 or comparator."""
+    seg = text[start:limit]
+    pos = seg.find("分别")
+    return start + pos if pos >= 0 else segment_start(text, start, limit) - 1
+
+
+def _change_verb(text: str) -> str:
+    """The first verb of change in ``text`` (下降, 提高, …), or ""."""
+    m = regex.search(r"(下降|减少|增加|提高|削减|降低|上升|增长)", text)
+    return m.group(1) if m else ""
+
