@@ -14,6 +14,8 @@ from .normalize import Normalized, normalize
 from .sources import read_source
 from .structure import Structure, parse_structure
 
+_PLAN_WORDS = regex.compile(r"(?:20\d\d)\s*(?:[-—–至~]\s*20\d\d\s*)?年度?[^，。；\n]{0,10}?(?:行动计划|工作计划|实施方案|工作要点|规划)")
+_HORIZON = regex.compile(r"(?:到|至|力争到)\s*20\d\d\s*年")
 _PLAN_YEAR = regex.compile(r"(20\d\d)\s*(?:[-—–至~]\s*(20\d\d)\s*)?年")
 
 
@@ -40,7 +42,7 @@ def slugify(name: str) -> str:
     return slug or "document-" + hashlib.sha1(name.encode()).hexdigest()[:8]
 
 
-_TITLE_WORDS = regex.compile(r"《|计划|规划|方案|说明|解读|意见|通知|问答")
+_TITLE_WORDS = regex.compile(r"《|计划|规划|方案|说明|解读|意见|通知|问答|报告|总结|关于")
 
 
 def guess_title(text: str) -> str | None:
@@ -55,7 +57,7 @@ def guess_title(text: str) -> str | None:
 def guess_plan_years(title: str, text: str, file_name: str = "") -> tuple[int | None, int | None]:
     """The plan year(s) from a title or file name (…2024年行动计划, "十四五" → 2021-2025),
     for files outside the catalog."""
-    for candidate in (title, file_name, text[:400]):
+    for candidate in (title, file_name, *_plan_mentions(text[:1500]), text[:400]):
         if "十四五" in candidate:
             return 2021, 2025
         found = [(int(m.group(1)), int(m.group(2)) if m.group(2) else None)
@@ -63,6 +65,12 @@ def guess_plan_years(title: str, text: str, file_name: str = "") -> tuple[int | 
         if found:  # "2023年工作总结和2024年工作计划": the plan is the later year's
             return max(found, key=lambda y: (y[1] or y[0], y[0]))
     return None, None
+
+
+def _plan_mentions(text: str) -> list[str]:
+    """Where a text names its plan's year: "2024年行动计划", "到2025年" (the horizon)."""
+    named = [m.group(0) for m in _PLAN_WORDS.finditer(text)]
+    return named or [m.group(0) for m in _HORIZON.finditer(text)][:1]
 
 
 def _document_row(entry: CatalogEntry | None, doc_id: str, path: Path, source: SourceText) -> dict[str, Any]:
@@ -93,7 +101,7 @@ def process_file(path: str | Path, entry: CatalogEntry | None = None) -> Process
     doc_id = entry.id if entry is not None else slugify(path.name)
     row = _document_row(entry, doc_id, path, source)
     norm = normalize(source.text)
-    structure = parse_structure(doc_id, source.text, norm)
+    structure = parse_structure(doc_id, source.text, norm, title=row.get("plan_title") or row["title"])
     if source.pages:
         for item in (*structure.clauses, *structure.sections):
             if isinstance(item, Clause):

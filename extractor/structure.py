@@ -82,15 +82,22 @@ def campaign_by_label(title: str, topics: bool = True, lead: bool = False) -> tu
     return (best[3], best[4], best[1]) if best else None
 
 
-def campaigns_named(title: str) -> set[str]:
-    """Every campaign a lead title names (土壤和固体废物方面 → soil, waste)."""
+def _labelled(title: str) -> tuple[set[str], str]:
+    """Campaigns a title names by labels and topic labels (longest first, each consumed, so
+    土壤污染防治 is not also 水), and what is left of the title."""
     found: set[str] = set()
     rest = title
-    for campaign in campaigns():  # longest names first, each consumed, so 土壤污染防治 is not also 水
+    for campaign in campaigns():
         for label in sorted((*campaign.labels, *campaign.topic_labels), key=len, reverse=True):
             if label in rest:
                 found.add(campaign.id)
                 rest = rest.replace(label, "　")
+    return found, rest
+
+
+def campaigns_named(title: str) -> set[str]:
+    """Every campaign a lead title names (土壤和固体废物方面 → soil, waste; 碧水方面 → water)."""
+    found, rest = _labelled(title)
     for campaign in campaigns():
         if any(word in rest for word in campaign.lead_words):
             found.add(campaign.id)
@@ -126,7 +133,8 @@ class _Open:
 
 
 class _Parser:
-    def __init__(self, doc_id: str, source: str, norm: Normalized):
+    def __init__(self, doc_id: str, source: str, norm: Normalized, root_campaign: str = "general"):
+        self.root_campaign = root_campaign
         self.doc_id, self.source, self.norm = doc_id, source, norm
         self.text = norm.text
         self.rules: Headings = headings()
@@ -154,11 +162,11 @@ class _Parser:
     def _open(self, rank: int, kind: str, number: str | None, title: str, s: int, e: int) -> _Open:
         self._close(rank, s)
         parent = self.stack[-1].section if self.stack else None
-        inherited = parent.campaign if parent else "general"
+        inherited = parent.campaign if parent else self.root_campaign
         # a lead names its topic outright (净土方面), so its topic labels count anywhere
         label = campaign_by_label(title, topics=inherited == "general" or kind == "lead", lead=kind == "lead")
         campaign = label[0] if label else inherited
-        if kind == "lead" and len(campaigns_named(title)) > 1:  # 气候和生态方面: decide by content
+        if kind != "table" and len(campaigns_named(title)) > 1:  # 气候和生态方面: decide by content
             label, campaign = None, "general"
         elif not label and kind == "lead" and campaign == "general":
             campaign = campaign_by_content(title) or "general"
@@ -274,7 +282,7 @@ class _Parser:
             return None
         section = self.stack[-1].section if self.stack else None
         if campaign is None:
-            campaign = section.campaign if section else "general"
+            campaign = section.campaign if section else self.root_campaign
         if campaign == "general":
             campaign = campaign_by_content(self.text[s:e], window=_TOPIC_WINDOW) or "general"
         clause = Clause(
@@ -386,6 +394,14 @@ class _Parser:
         return self.out
 
 
-def parse_structure(doc_id: str, source: str, norm: Normalized) -> Structure:
-    """Sections, campaigns and clauses of a document (see module docstring)."""
-    return _Parser(doc_id, source, norm).run()
+def title_campaign(title: str | None) -> str:
+    """The campaign of a single-topic plan from its title (…2024年大气污染防治工作计划 → air);
+    ``general`` when the title names none or several."""
+    found = _labelled(title)[0] if title else set()
+    return found.pop() if len(found) == 1 else "general"
+
+
+def parse_structure(doc_id: str, source: str, norm: Normalized, title: str | None = None) -> Structure:
+    """Sections, campaigns and clauses of a document (see module docstring). ``title`` (the
+    document's) sets the campaign of a single-topic plan's untitled parts."""
+    return _Parser(doc_id, source, norm, title_campaign(title)).run()
