@@ -82,6 +82,8 @@ def _entry(raw: object, index: int, corpus_dir: Path, catalog: Path) -> CatalogE
         except ValueError:
             raise fail(f"published {published!r} is not a date (YYYY-MM-DD)") from None
     path = (corpus_dir / str(raw["file"])).resolve()
+    if path.is_dir():
+        raise fail(f"file {raw['file']!r} is a directory, not a document")
     if not path.is_file():
         raise fail(f"file {raw['file']!r} does not exist in {corpus_dir}")
     opt = {k: (str(raw[k]) if raw.get(k) is not None else None) for k in OPTIONAL}

@@ -1,7 +1,7 @@
 """Read a source file into a ``SourceText``: the decoded text the extractor reads and cites.
 
-``.txt`` is decoded strictly as UTF-8 (with or without BOM), then UTF-16 (with BOM), then
-GB18030 (a superset of GBK and GB2312). A file that none of them decodes cleanly, or that
+``.txt`` is decoded strictly as UTF-8 (with or without BOM), UTF-16 (with a BOM), GB18030 (a
+superset of GBK and GB2312), then UTF-16 without a BOM if that reads as Chinese text. A file that none of them decodes cleanly, or that
 decodes to text with control characters, is a ``DecodeError`` naming the file: the KB never
 holds mojibake. ``.pdf`` and ``.docx`` are read by ``extractor.pdf`` and ``extractor.word``.
 """
@@ -21,6 +21,12 @@ _BAD_CONTROL = regex.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _HAN = regex.compile(r"\p{Han}")
 
 
+def _reads_as_chinese(text: str) -> bool:
+    """Mostly Han characters, with the commonest function characters of Chinese prose: random
+    bytes decoded as UTF-16 give Han characters too, but rarely ，。、的."""
+    return len(_HAN.findall(text)) >= 0.3 * len(text.strip()) and any(c in text for c in "，。、的")
+
+
 def decode_text(data: bytes, path: Path | str = "<bytes>") -> tuple[str, str]:
     """Decode ``data``; return ``(text, encoding)`` or raise ``DecodeError``/``EmptyDocumentError``."""
     if not data.strip():
@@ -32,10 +38,12 @@ def decode_text(data: bytes, path: Path | str = "<bytes>") -> tuple[str, str]:
         candidates.append(("utf-16", data))
     else:
         candidates += [("utf-8", data), ("gb18030", data)]
+        if len(data) % 2 == 0:  # UTF-16 without a BOM: accepted only if it reads as Chinese
+            candidates += [("utf-16-le", data), ("utf-16-be", data)]
     reasons = []
     for encoding, payload in candidates:
         try:
-            text = payload.decode("utf-16" if encoding == "utf-16" else encoding.replace("-sig", ""))
+            text = payload.decode(encoding.replace("-sig", ""))
         except UnicodeDecodeError as exc:
             reasons.append(f"not {encoding} (byte {exc.start}: {exc.reason})")
             continue
@@ -44,6 +52,9 @@ def decode_text(data: bytes, path: Path | str = "<bytes>") -> tuple[str, str]:
             continue
         if encoding == "gb18030" and not _HAN.search(text):
             reasons.append("gb18030 decoding gives no Chinese text")
+            continue
+        if encoding.startswith("utf-16-") and not _reads_as_chinese(text):
+            reasons.append(f"{encoding} decoding does not read as Chinese")
             continue
         if not text.strip():
             raise EmptyDocumentError("the file holds only whitespace", path=path)
@@ -70,6 +81,8 @@ def read_source(path: str | Path) -> SourceText:
     path = Path(path)
     if not path.exists():
         raise SourceError("the file does not exist", path=path)
+    if path.is_file() and path.stat().st_size == 0:
+        raise EmptyDocumentError("the file is empty", path=path)
     suffix = path.suffix.lower()
     if suffix == ".txt":
         source = read_text_file(path)

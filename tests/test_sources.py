@@ -11,7 +11,7 @@ SAMPLE = "蓝天保卫战方面：降尘量控制在5吨/平方公里·月左右
 
 @pytest.mark.parametrize("encoding,expected", [
     ("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gbk", "gb18030"), ("gb18030", "gb18030"),
-    ("utf-16", "utf-16"),
+    ("utf-16", "utf-16"), ("utf-16-le", "utf-16-le"), ("utf-16-be", "utf-16-be"),
 ])
 def test_encodings_are_detected(tmp_path, encoding, expected):
     path = tmp_path / "doc.txt"
@@ -31,6 +31,7 @@ def test_bom_is_not_part_of_the_text(tmp_path):
     (b"", EmptyDocumentError, "empty"),
     (b"  \n\t ", EmptyDocumentError, "empty"),
     (b"\x00\x01\x02\xff\xfe\x00binary", DecodeError, "cannot decode"),
+    (b"\x00\x00abc", DecodeError, "cannot decode"),
     (bytes(range(0x80, 0x100)) * 3, DecodeError, "cannot decode"),
 ])
 def test_bad_text_files_raise_named_errors(tmp_path, data, error, reason):
