@@ -18,6 +18,8 @@ def read_comparator(q: Quantity, prefix: str, own_after: str, group_after: str) 
         return comps.symbols.get(q.comparator_hint, "=")
     if q.approx and q.approx in comps.approx and q.approx in ("左右", "上下"):
         return comps.approx[q.approx]
+    if q.dimension in ("duration", "length") and own_after.lstrip(" \u3000")[:1] == "内":
+        return "<="  # 24小时内响应, 500米内
     for after in (own_after, group_after):
         word = starting_word(after.lstrip(" \u3000"), comps.after)
         if word:

@@ -17,7 +17,7 @@ import functools
 import regex
 
 from .comparators import before_comparator, starting_word
-from .lexicon_quantities import StatementCues, load_comparators, load_statements
+from .lexicon_quantities import StatementCues, load_comparators, load_statements, load_units
 from .mentions import DocContext, Mention, segment_start
 from .model import Clause
 
@@ -49,7 +49,9 @@ def _is_condition(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
         return True  # 当AQI大于300时，启动红色预警
     if q.dimension == "length" and any(rest.startswith(w) for w in cues.condition_length_words):
         return True
-    if q.dimension == "duration" and _window(cues, rest):
+    if q.dimension == "duration" and _window(cues, rest) and not _goal_window(cues, prefix):
+        return True
+    if _is_period(q) or _bound_of_counted(ctx, m, prefix):
         return True
     if not q.unit and any(prefix.rstrip().endswith(w) for w in cues.condition_range_words):
         return True
@@ -87,6 +89,27 @@ def _bound_in_brackets(ctx: DocContext, m: Mention, rest: str) -> bool:
             and before_comparator(inside) == "=" and not any(w in inside for w in load_comparators().before))
 
 
+def _is_period(q) -> bool:
+    """试点创建期为2至3年: a period read only after its head (units.yml contextual) bounds a measure."""
+    found = load_units().lookup(q.unit) if q.unit else None
+    return bool(found and found[0].contextual)
+
+
+def _bound_of_counted(ctx: DocContext, m: Mention, prefix: str) -> bool:
+    """全县有9座乡镇污水处理设施负荷率低于60%: a strict bound on what an earlier count counts."""
+    if before_comparator(prefix) not in ("<", ">"):
+        return False
+    text = ctx.norm.text
+    clause = text[segment_start(text, m.sent_start, m.q.start):m.q.start]
+    units = "".join(u for u in ctx.cues.scope_units + ("座", "家", "辆", "台", "所", "户", "条"))
+    return bool(regex.search(rf"有[ \u3000]*\d+(?:\.\d+)?[ \u3000]*[{units}]\p{{Han}}", clause))
+
+
+def _goal_window(cues: StatementCues, prefix: str) -> bool:
+    """做到24小时内响应: a time window that is itself the goal of the measure (a target, ≤)."""
+    return any(prefix.rstrip(" \u3000").endswith(w) for w in cues.window_goal_verbs)
+
+
 def _window(cues: StatementCues, rest: str) -> bool:
     """A duration that opens a time window of a rule: 24小时内响应, 3个工作日内办结."""
     word = starting_word(rest, {w: "" for w in cues.duration_window_words})
@@ -108,7 +131,18 @@ def _is_scope(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
         return True
     if q.dimension in ("count", "area") and _plan_reach(ctx, m):
         return True
-    return False
+    return _listed_works(ctx, m, prefix, after)
+
+
+def _listed_works(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
+    """实施重点工程项目4个，…详见下表: the number of projects of the plan's own table or annex."""
+    cues, q, text = ctx.cues, m.q, ctx.norm.text
+    if (q.unit[-1:] if q.unit else "") not in cues.scope_units or \
+            not cues.list_reference.search(text, m.sent_start, m.sent_end):
+        return False
+    nouns = "|".join(map(regex.escape, cues.list_nouns))
+    return bool(regex.search(rf"(?:{nouns})[ \u3000]*$", prefix) or
+                regex.match(rf"[ \u3000]*[^，,。；;：:、（(\d]{{0,6}}?(?:{nouns})", after))
 
 
 def _is_named_list(ctx: DocContext, m: Mention, prefix: str) -> bool:
@@ -132,7 +166,8 @@ def _scope_patterns() -> dict[str, regex.Pattern]:
     year = r"(?:19|20)\d{2}[ \u3000]*年(?:底|末)?的?"
     return {
         "after": regex.compile(rf"[ \u3000]*[^，,。；;：:、（(\d]{{0,6}}?(?:{nouns})"),
-        "before": regex.compile(rf"(?:{nouns})[ \u3000]*(?:(?:由|从)?[ \u3000]*{year})?[ \u3000]*$"),
+        "before": regex.compile(rf"(?:{nouns})[ \u3000]*(?:(?:由|从)?[ \u3000]*{year})?[ \u3000]*"
+                                rf"(?:共计|合计|总计|共)?[ \u3000]*$"),
         "change": regex.compile(rf"(?:{nouns})[ \u3000]*(?:由|从)[^，,。；;]*?\d[^，,。；;]*?"
                                 rf"(?:增加|增至|提高|增长|减少|减至|下降|调整|扩大|压减|精简)?(?:到|至|为)"
                                 rf"[ \u3000]*(?:{year})?[ \u3000]*$"),

@@ -58,6 +58,7 @@ class Unit:
     dimension: str
     factor: float
     magnitude: bool  # may take a magnitude word (万吨)
+    contextual: bool = False  # a quantity only after a contextual head (为期3年)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ class UnitLexicon:
     bare_heads: tuple[str, ...] = ()  # words after which a bare number is a value (besides comparators)
     bare_after: tuple[str, ...] = ()  # words that may follow a bare value (的, 之间, 以上…)
     bare_range_heads: tuple[str, ...] = ()  # 在 … 之间
+    contextual_heads: tuple[str, ...] = ()  # 为期, 期限为…: where a contextual unit (年) states a period
 
     def lookup(self, written: str) -> tuple[Unit, float] | None:
         """(unit, magnitude factor) for a unit as written (万吨 -> (tonne, 1e4)); None if unknown."""
@@ -114,7 +116,8 @@ def load_units(path: Path = DATA_DIR / "units.yml") -> UnitLexicon:
         try:
             unit = Unit(id=str(entry["id"]), canonical=str(entry["canonical"]),
                         dimension=str(entry["dimension"]), factor=float(entry["factor"]),
-                        magnitude=bool(entry.get("magnitude", True)))
+                        magnitude=bool(entry.get("magnitude", True)),
+                        contextual=bool(entry.get("contextual", False)))
             written = [str(f) for f in entry["forms"]]
         except (KeyError, TypeError, ValueError) as exc:
             raise DataFileError(f"unit entry needs id, forms, canonical, dimension, factor ({exc})",
@@ -142,7 +145,8 @@ def load_units(path: Path = DATA_DIR / "units.yml") -> UnitLexicon:
                                                    for v in variants(w)})),
                        bare_heads=_str_list(data, "bare_heads", path),
                        bare_after=_str_list(data, "bare_after", path),
-                       bare_range_heads=_str_list(data, "bare_range_heads", path))
+                       bare_range_heads=_str_list(data, "bare_range_heads", path),
+                       contextual_heads=_str_list(data, "contextual_heads", path))
 
 
 # --------------------------------------------------------------------------------- comparators
@@ -215,11 +219,14 @@ class StatementCues:
     stock_verbs: tuple[str, ...]
     stock_not_after: tuple[str, ...]
     duration_window_words: tuple[str, ...]
+    window_goal_verbs: tuple[str, ...]
     scope_nouns: tuple[str, ...]
     scope_units: tuple[str, ...]
     scope_frames: tuple[regex.Pattern, ...]
     scope_share_words: tuple[str, ...]
     plan_subject: regex.Pattern
+    list_reference: regex.Pattern
+    list_nouns: tuple[str, ...]
     plan_reach_verbs: tuple[str, ...]
     skip_lines: tuple[regex.Pattern, ...]
     condition_stop: tuple[str, ...]
@@ -262,11 +269,14 @@ def load_statements(path: Path = DATA_DIR / "statements.yml") -> StatementCues:
         stock_verbs=_str_list(data, "stock_verbs", path),
         stock_not_after=_str_list(data, "stock_not_after", path),
         duration_window_words=_str_list(data, "duration_window_words", path),
+        window_goal_verbs=_str_list(data, "window_goal_verbs", path),
         scope_nouns=_str_list(data, "scope_nouns", path),
         scope_units=_str_list(data, "scope_units", path),
         scope_frames=patterns("scope_frames"),
         scope_share_words=_str_list(data, "scope_share_words", path),
         plan_subject=compile_pattern(str(data.get("plan_subject") or "(?!)"), path, "plan_subject"),
+        list_reference=compile_pattern(str(data.get("list_reference") or "(?!)"), path, "list_reference"),
+        list_nouns=_str_list(data, "list_nouns", path),
         plan_reach_verbs=_str_list(data, "plan_reach_verbs", path),
         skip_lines=patterns("skip_lines"),
         condition_stop=_str_list(data, "condition_stop", path),

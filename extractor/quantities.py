@@ -22,6 +22,7 @@ names in quotation marks or book-title marks (“一微克”行动, 《…100�
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -50,6 +51,7 @@ class Grammar:
     bare: regex.Pattern
     list_tail: regex.Pattern
     stating_words: tuple[str, ...]
+    periods: regex.Pattern  # a contextual unit after its head: 创建期为2至3年
 
 
 def _alternation(words) -> str:
@@ -61,21 +63,30 @@ def _alternation(words) -> str:
     return "(?:" + "|".join(parts) + ")"
 
 
-@functools.cache
-def grammar() -> Grammar:
-    """Build the quantity grammar from units.yml once."""
-    lex = load_units()
+def _united_pattern(lex: UnitLexicon, forms) -> str:
+    """Number (or range), magnitude, approximation words and one of ``forms``."""
     number = rf"(?:(?P<ar>{ARABIC})|(?P<cn>{CHINESE}))"
     number2 = rf"(?:(?P<ar2>{ARABIC})|(?P<cn2>{CHINESE}))"
-    united = (
+    return (
         rf"(?:(?P<per>{_alternation(lex.per_prefixes)}){SPACE})?"
         rf"(?:(?P<sym>{SYMBOLS}){SPACE})?"
         rf"(?:(?P<apre>{_alternation(lex.approx_before)}){SPACE})?"
         rf"{number}(?:{SPACE}(?P<sep>{RANGE_SEP}){SPACE}{number2})?{SPACE}"
         rf"(?P<mag>{_alternation(lex.magnitudes)})?(?P<amid>{_alternation(lex.approx_middle)})?{SPACE}"
-        rf"(?P<unit>{_alternation(f for f in lex.forms if f not in ('百分之', '千分之', '百分之'))})"
+        rf"(?P<unit>{_alternation(forms)})"
         rf"(?:{SPACE}(?P<apost>{_alternation(lex.approx_after)}))?"
     )
+
+
+@functools.cache
+def grammar() -> Grammar:
+    """Build the quantity grammar from units.yml once."""
+    lex = load_units()
+    plain = [f for f, u in lex.forms.items() if not u.contextual and f not in ("百分之", "千分之")]
+    contextual = [f for f, u in lex.forms.items() if u.contextual] or ["(?!)"]
+    united = _united_pattern(lex, plain)
+    heads = _alternation(lex.contextual_heads) if lex.contextual_heads else "(?!)"
+    periods = rf"(?<={heads}{SPACE})" + _united_pattern(lex, contextual)
     percent = rf"(?P<unit>百分之|千分之)(?:(?P<ar>{ARABIC})|(?P<cn>{CHINESE}))"
     bare = (rf"(?:(?P<sym>{SYMBOLS}){SPACE})?(?P<ar>{ARABIC})"
             rf"(?:{SPACE}(?P<sep>{RANGE_SEP}){SPACE}(?P<ar2>{ARABIC}))?"
@@ -84,7 +95,8 @@ def grammar() -> Grammar:
     comps = load_comparators()
     stating = tuple(sorted(set(comps.before) | set(lex.bare_heads), key=len, reverse=True))
     return Grammar(lexicon=lex, united=regex.compile(united), percent_form=regex.compile(percent),
-                   bare=regex.compile(bare), list_tail=regex.compile(list_tail), stating_words=stating)
+                   bare=regex.compile(bare), list_tail=regex.compile(list_tail), stating_words=stating,
+                   periods=regex.compile(periods))
 
 
 # ------------------------------------------------------------------------------ number values
@@ -286,6 +298,30 @@ def _stated(text: str, m: regex.Match, g: Grammar) -> bool:
     return any(head.endswith(w) for w in g.stating_words)
 
 
+RANGE_GAP = regex.compile(r"[ \u3000]*(?:——|[-－—–~～〜至])[ \u3000]*")
+FROM_BEFORE = regex.compile(r"(?:由|从)[ \u3000]*$")
+
+
+def _merge_ranges(text: str, found: list[Quantity]) -> list[Quantity]:
+    """20%-30%, 5万吨～8万吨, 20%至30%: a range written with its unit on both ends is one
+    quantity (not after 由/从: 由20%至30% is a change)."""
+    out: list[Quantity] = []
+    for q in found:
+        prev = out[-1] if out else None
+        if (prev is not None and prev.value_max is None and q.value_max is None
+                and to_simplified(prev.unit) == to_simplified(q.unit) and not q.comparator_hint
+                and RANGE_GAP.fullmatch(text, prev.end, q.start) and not q.surface[:1] in "每约近"
+                and prev.approx in (None, *load_units().approx_before)
+                and not FROM_BEFORE.search(text, 0, prev.start)):
+            out[-1] = dataclasses.replace(q, value=prev.value, value_max=q.value, start=prev.start,
+                                          surface=text[prev.start:q.end],
+                                          comparator_hint=prev.comparator_hint,
+                                          approx=prev.approx or q.approx)
+            continue
+        out.append(q)
+    return out
+
+
 def _overlaps(q: Quantity, taken: list[tuple[int, int]]) -> bool:
     return any(q.start < e and s < q.end for s, e in taken)
 
@@ -299,11 +335,14 @@ def find_quantities(text: str) -> list[Quantity]:
         if q:
             found.append(q)
     taken = [(q.start, q.end) for q in found]
-    for m in g.united.finditer(text):
-        q = _from_united(text, m, g.lexicon)
-        if q and not _overlaps(q, taken):
-            found.append(q)
-            taken.append((q.start, q.end))
+    for pattern in (g.united, g.periods):
+        for m in pattern.finditer(text):
+            q = _from_united(text, m, g.lexicon)
+            if q and not _overlaps(q, taken):
+                found.append(q)
+                taken.append((q.start, q.end))
+    found = _merge_ranges(text, sorted(found, key=lambda q: q.start))
+    taken = [(q.start, q.end) for q in found]
     for q in list(found):
         for inh in _inherited(text, q, g):
             if not _overlaps(inh, taken):

@@ -19,12 +19,12 @@ from .lexicon_quantities import StatementCues, load_comparators, load_indicators
 from .mentions import DocContext, Mention, segment_start
 from .quantities import find_quantities
 
-SPLIT_ITEMS = regex.compile(r"、|以及|和|及|与")
+SPLIT_ITEMS = regex.compile(r"、|以及|和|(?<![普涉波危顾])及(?![时早])|与")  # not the 及 of 普及率, 及时
 ORDINAL_LEAD = regex.compile(r"\s*(?:[一二三四五六七八九十]+是|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|其中|同时|或者|并且|而且|以及|且|并|"
                              r"主要目标(?:为|是)?|(?:及)?以[上下内]的?|左右|较上年|比上年|同比|、)[，,：:]?")
 FROM_END = regex.compile(r"(?:由|从)[ \u3000]*(?:(?:19|20)\d{2}[ \u3000]*年(?:底|末)?的?)?[ \u3000]*$")
 FOLLOWING_STOP = regex.compile(r"[，,。；;：:、！？\n（(\d]|以及|和[ \u3000]*\d|及[ \u3000]*\d|的|等|为重点|开展|实施|推进|"
-                               r"不少于|不低于|不超过|不高于|达到|超过")
+                               r"不少于|不低于|不超过|不高于|达到|超过|高于|低于|大于|小于")
 CHANGE_TO = regex.compile(r"[ \u3000]*(?:增加|增至|提高|提升|增长|减少|减至|下降|降低|调整|扩大|压减|上升|降)"
                           r"[ \u3000]*(?:到|至|为)?[ \u3000]*(?:(?:19|20)\d{2}[ \u3000]*年(?:底|末)?的?)?[ \u3000]*")
 CHANGE_VERB = regex.compile(r"[ \u3000]*(?:增加|增至|提高|提升|增长|减少|减至|下降|降低|调整|扩大|压减|上升)")
@@ -35,7 +35,7 @@ def _trimmers() -> tuple[tuple[str, ...], tuple[regex.Pattern, ...]]:
     """Words trimmed off the end of an indicator phrase, and base-year phrases at its end."""
     comps, cues = load_comparators(), load_statements()
     words = sorted({*comps.before, *cues.qualifiers, "分别", "均", "合计", "共计", "共", "累计完成",
-                    "完成", "实现", "持续", "进一步", "全部", "都", "在"}, key=len, reverse=True)
+                    "完成", "实现", "持续", "进一步", "全部", "都", "在", "仅有", "只有", "仅为", "做到"}, key=len, reverse=True)
     ends = tuple(regex.compile(p.pattern + r"\s*$") for p in cues.base_year_patterns)
     return tuple(words), ends
 
@@ -166,14 +166,19 @@ def _shared_subjects(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
 
 
 def _split_subjects(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
-    """Split a subject list on 、/和/及/与 outside parentheses; share a trailing head noun."""
+    """Split a subject list on 、/和/及/与 outside parentheses; share a trailing head noun and a
+    leading modifier. With 、 in the list, 和/及/与 join items only after the last 、 (A、B和C):
+    before it they join words of one item (新增和更新公交车、出租车)."""
     items, depth, start = [], 0, s
+    last_comma = text.rfind("、", s, e)
     i = s
     while i < e:
         ch = text[i]
         depth += ch in "（(" and 1 or 0
         depth -= ch in "）)" and 1 or 0
         sep = SPLIT_ITEMS.match(text, i, e) if depth == 0 else None
+        if sep and sep.group() != "、" and i < last_comma:
+            sep = None
         if sep:
             items.append((start, i))
             start = i = sep.end()
@@ -183,7 +188,21 @@ def _split_subjects(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
     items = [(a, b) for a, b in items if b > a]
     if len(items) < 2:
         return []
-    return _share_head(text, items)
+    return _share_lead(text, _share_head(text, items))
+
+
+def _share_lead(text: str, subjects: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """新增和更新公交车、出租车: a modifier before the first item's noun belongs to every item (the
+    nouns are parallel: the first ends like the others, and is longer by the modifier)."""
+    first, a, b = subjects[0]
+    others = [text[x:y] for _, x, y in subjects[1:]]
+    n = len(others[0])
+    if not all(len(o) == n for o in others) or b - a <= n + 1 or text[b - 1] != others[0][-1:]:
+        return subjects
+    lead = text[a:b - n]
+    if not regex.search(r"和|及|与|或", lead):
+        return subjects
+    return [subjects[0]] + [(lead + p, x, y) for p, x, y in subjects[1:]]
 
 
 def _share_head(text: str, items: list[tuple[int, int]]) -> list[tuple[str, int, int]]:
@@ -195,6 +214,9 @@ def _share_head(text: str, items: list[tuple[int, int]]) -> list[tuple[str, int,
     if "的" in last:
         cut = last.rindex("的")
         head, items[-1] = last[cut + 1:], (a, a + cut)
+    elif regex.search(r"\p{Han}中\p{Han}{2,}(?:比例|比重|占比|率)$", last):  # 出租车中新能源车比例
+        cut = last.rindex("中", 0, len(last) - 2)
+        head, items[-1] = last[cut:], (a, a + cut)
     else:
         for h in sorted(heads, key=len, reverse=True):
             if last.endswith(h) and not any(text[x:y].endswith(h) for x, y in items[:-1]):

@@ -23,8 +23,9 @@ from .model import Clause, Target
 if TYPE_CHECKING:  # pragma: no cover
     from .mentions import DocContext
 
-TABLE_CELL = regex.compile(r"^[ \u3000]*(?P<sym>[≤≥<>＜＞≦≧])?[ \u3000]*(?P<num>\d+(?:\.\d+)?)[ \u3000]*"
-                           r"(?P<pct>%|％)?[ \u3000]*(?:左右)?[ \u3000]*$")
+TABLE_CELL = regex.compile(r"^[ \u3000]*(?P<sym>[≤≥<>＜＞≦≧])?[ \u3000]*(?P<open>[\[［〔【])?[ \u3000]*"
+                           r"(?P<num>\d+(?:\.\d+)?)(?:[ \u3000]*(?:-|－|—|–|~|～|至)[ \u3000]*(?P<num2>\d+(?:\.\d+)?))?"
+                           r"[ \u3000]*(?P<pct>%|％)?[ \u3000]*(?(open)[\]］〕】])[ \u3000]*(?:左右)?[ \u3000]*$")
 HEADER_UNIT = regex.compile(r"[（(](?P<unit>[^（）()]{1,12})[）)][ \u3000]*$")
 ATTRIBUTES = ("约束性", "预期性")
 
@@ -54,13 +55,14 @@ def is_table_line(line: str) -> bool:
     return line.count("\t") >= 2
 
 
-def table_targets(ctx: DocContext, line_start: int, line: str) -> list[Target]:
-    """One target per numeric value cell of an indicator table row (none for other rows)."""
+def table_targets(ctx: DocContext, line_start: int, line: str) -> list[Target] | None:
+    """One target per numeric value cell of an indicator table row (none for its other rows);
+    None when the line is not in an indicator table (no header names a value column)."""
     cells = _cells(line, line_start)
-    if not _is_data_row([c for c, _, _ in cells]):
-        return []
     header = _table_header(ctx, line_start)
     if not header:
+        return None
+    if not _is_data_row([c for c, _, _ in cells]):
         return []
     labels = _row_labels(ctx, cells, header)
     if labels is None:
@@ -143,7 +145,7 @@ def _column(cell: str) -> TableColumn:
         return TableColumn("attribute")
     if cell in ("单位", "计量单位", "指标单位"):
         return TableColumn("unit")
-    if "名称" in cell or cell in ("指标", "项目", "主要指标"):
+    if "名称" in cell or cell in ("指标", "项目", "主要指标", "指标内容"):
         return TableColumn("indicator")
     if year is not None and regex.fullmatch(r"\s*(?:19|20)\d{2}\s*年?\s*(?:值|数值)?\s*", cell):
         return TableColumn("value", None, year)
@@ -181,6 +183,7 @@ def _table_target(ctx: DocContext, m: regex.Match, cs: int, ce: int, column: Tab
     unit = "%" if m.group("pct") else labels.unit
     canonical, factor = load_units().canonical_of(unit) or ("", 1.0)
     value = float(m.group("num"))
+    value_max = float(m.group("num2")) if m.group("num2") else None
     comp = load_comparators().symbols.get(m.group("sym"), "=") if m.group("sym") else "="
     if m.group(0).rstrip().endswith("左右"):
         comp = "~"
@@ -193,7 +196,67 @@ def _table_target(ctx: DocContext, m: regex.Match, cs: int, ce: int, column: Tab
     return Target(
         id="", document_id=ctx.document_id, clause_id=clause.id if clause else None,
         indicator=labels.indicator_text, indicator_id=indicator.id if indicator else None, value=value,
-        value_max=None, unit=unit, canonical_unit=canonical, value_canonical=value * factor,
+        value_max=value_max, unit=unit, canonical_unit=canonical, value_canonical=value * factor,
         comparator=comp, kind=kind, year=year, base_year=None, campaign=campaign,
-        qualifiers=[], attribute=labels.attribute if labels.attribute in ATTRIBUTES else None,
+        qualifiers=["累计"] if m.group("open") else [], attribute=labels.attribute if labels.attribute in ATTRIBUTES else None,
         surface=ctx.source[src_start:src_end], start=src_start, end=src_end)
+
+
+# --------------------------------------------------------------------------- other tables
+
+SKIPPED_COLUMNS = regex.compile(r"序号|编号|时限|时间|日期|年份|年度|期限|进度|责任单位|牵头单位|配合单位|备注")
+
+
+@dataclass
+class ListCell:
+    """A cell of a table that is not an indicator table (a project or task list) to read."""
+
+    text: str
+    start: int  # analysis offsets of the cell
+    end: int
+    label: str = ""  # the header of its column without the bracketed unit (投资)
+    unit_span: tuple[int, int] | None = None  # analysis span of the header's unit (万元)
+    number: regex.Match | None = None  # a bare number cell (TABLE_CELL match)
+
+
+def list_row(ctx: DocContext, line_start: int, line: str) -> tuple[str, list[ListCell]]:
+    """The row name (its 名称 column) and the cells to read of a row of a project or task table:
+    text cells (read as prose), and bare numbers in a column whose header gives a unit in brackets
+    (投资（万元）, 规模（公里））. Row numbers (序号), dates and responsibility columns are skipped."""
+    cells = _cells(line, line_start)
+    header = _list_header(ctx, line_start) or []
+    name_col = next((i for i, (h, _, _) in enumerate(header) if "名称" in h), None)
+    out = []
+    for col, (cell, cs, ce) in enumerate(cells):
+        head = header[col] if col < len(header) else None
+        if not cell.strip() or (head and SKIPPED_COLUMNS.search(head[0])) or \
+                (col == 0 and regex.fullmatch(r"\s*\d{1,3}[.．、]?\s*", cell)):
+            continue
+        m = TABLE_CELL.match(cell)
+        if m is None:
+            out.append(ListCell(cell, cs, ce))
+            continue
+        unit_m = HEADER_UNIT.search(head[0]) if head else None
+        if unit_m and not m.group("pct") and load_units().lookup(unit_m.group("unit")):
+            label = head[0][:unit_m.start()].strip()
+            out.append(ListCell(cell, cs, ce, label, (head[1] + unit_m.start("unit"),
+                                                       head[1] + unit_m.end("unit")), m))
+    name = cells[name_col][0].strip() if name_col is not None and name_col < len(cells) else ""
+    return name, out
+
+
+def _list_header(ctx: DocContext, line_start: int) -> list[tuple[str, int, int]] | None:
+    """The cells of the nearest header row above ``line_start`` in the same table (a table row
+    that does not start with a row number and has no numeric cell)."""
+    text = ctx.norm.text
+    pos = line_start
+    while pos > 0:
+        pos = text.rfind("\n", 0, pos - 1) + 1
+        end = text.find("\n", pos)
+        line = text[pos:end if end >= 0 else len(text)]
+        if not is_table_line(line):
+            return None
+        cells = _cells(line, pos)
+        if not cells[0][0].strip()[:1].isdigit() and not _is_data_row([c for c, _, _ in cells]):
+            return cells
+    return None

@@ -39,7 +39,7 @@ from .mentions import (SEGMENT_END, DocContext, Mention, Reading, list_groups, s
 from .model import Clause, Quantity, Target
 from .quantities import find_quantities
 from .subjects import distributed_subjects, following_noun, indicator_phrases
-from .tables import is_table_line, table_targets
+from .tables import ListCell, is_table_line, list_row, table_targets
 from .years import find_base_year, kind_and_year, relative_base_year
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -60,7 +60,8 @@ def extract_targets(document_id: str, source_text: str, norm: Normalized, struct
         if any(p.search(line) for p in ctx.cues.skip_lines):
             continue
         if is_table_line(line):
-            targets.extend(table_targets(ctx, line_start, line))
+            found = table_targets(ctx, line_start, line)
+            targets.extend(found if found is not None else _list_row_targets(ctx, line_start, line))
             continue
         targets.extend(_line_targets(ctx, line_start, line))
     return _assign_ids(document_id, targets)
@@ -80,6 +81,40 @@ def _line_targets(ctx: DocContext, line_start: int, line: str) -> list[Target]:
         targets.extend(_group_targets(ctx, group, stmt_start))
         stmt_start = group[-1].q.end
     return targets
+
+
+def _list_row_targets(ctx: DocContext, line_start: int, line: str) -> list[Target]:
+    """Targets of a row of a project or task table: its text cells read as prose, its bare
+    numbers with the unit their column's header gives (投资（万元）); the row name (项目名称) leads
+    each indicator."""
+    name, cells = list_row(ctx, line_start, line)
+    out = []
+    for cell in cells:
+        found = _header_unit_targets(ctx, cell, name) if cell.number else \
+            _line_targets(ctx, cell.start, cell.text)
+        for t in found:
+            if name and not t.indicator.startswith(name):
+                t.indicator = name + t.indicator
+        out.extend(found)
+    return out
+
+
+def _header_unit_targets(ctx: DocContext, cell: ListCell, name: str) -> list[Target]:
+    """A bare number cell in a column headed with a unit: 1200 under 投资（万元）."""
+    num = cell.number
+    unit_written = ctx.norm.text[cell.unit_span[0]:cell.unit_span[1]]
+    unit, mag = load_units().lookup(unit_written)
+    start = cell.start + num.start("num")
+    end = cell.start + (num.end("num2") if num.group("num2") else num.end("num"))
+    q = Quantity(value=float(num.group("num")),
+                 value_max=float(num.group("num2")) if num.group("num2") else None,
+                 unit=unit_written, canonical_unit=unit.canonical, dimension=unit.dimension,
+                 factor=unit.factor * mag, surface=ctx.norm.text[start:end], start=start, end=end,
+                 unit_start=cell.unit_span[0], unit_end=cell.unit_span[1])
+    m = Mention(q, cell.start, cell.end, cell.start)
+    reading = _read(ctx, m, "", "", "", cell.start, cell.start)
+    reading.indicators = [(name + cell.label, 0, 0)]
+    return _to_targets(ctx, m, reading)
 
 
 # ---------------------------------------------------------------------------------- reading

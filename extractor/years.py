@@ -89,6 +89,8 @@ def _kind_year(ctx: DocContext, m: Mention, clause: Clause | None, kind: str | N
     if kind == "condition" or (kind in ("scope", "named_list") and past_heading is None):
         if kind == "condition" and is_definition(ctx, clause, sentence_prefix):
             return kind, None
+        if kind == "condition" and past_heading is not None:
+            return kind, past_heading  # a bound in a review of the past (存在的主要问题)
         return kind, (ctx.plan_year if ctx.annual else None)
     if past_heading is not None:
         return "actual", past_heading
@@ -110,8 +112,20 @@ def _observation_year(ctx: DocContext, m: Mention, sentence_prefix: str) -> int 
     if ctx.plan_year is not None and any(
             regex.search(rf"(?<![较比同于]){w}", sentence_prefix) for w in cues.past_words):
         return ctx.plan_year - 1
-    lead = text[m.line_start:m.sent_start] + text[m.sent_start:m.sent_start + 12]
-    lead_m = regex.match(r"\s*(?:[一二三四五六七八九十]+是)?\s*((?:19|20)\d{2})\s*年[，,]", lead)
+    return _lead_year(text, m)
+
+
+LEAD_YEAR = regex.compile(r"\s*(?:[一二三四五六七八九十]+是)?\s*((?:19|20)\d{2})\s*年[，,]")
+
+
+def _lead_year(text: str, m: Mention) -> int | None:
+    """2023年， leading the paragraph, or the full sentence (to 。) whose ；-clauses hold the number."""
+    lead_m = LEAD_YEAR.match(text[m.line_start:m.sent_start] + text[m.sent_start:m.sent_start + 12])
+    if lead_m:
+        return int(lead_m.group(1))
+    full = max(text.rfind(c, m.line_start, m.sent_start) for c in "。！？") + 1
+    if m.line_start < full < m.sent_start:
+        lead_m = LEAD_YEAR.match(text, full, m.sent_start)
     return int(lead_m.group(1)) if lead_m else None
 
 
