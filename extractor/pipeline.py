@@ -15,7 +15,8 @@ from .sources import read_source
 from .structure import Structure, parse_structure
 
 _PLAN_WORDS = regex.compile(r"(?:20\d\d)\s*(?:[-—–至~]\s*20\d\d\s*)?年度?[^，。；\n]{0,10}?(?:行动计划|工作计划|实施方案|工作要点|规划)")
-_HORIZON = regex.compile(r"(?:到|至|力争到)\s*20\d\d\s*年")
+_HORIZON = regex.compile(r"(?:到|至|力争到)\s*(20\d\d)\s*年")
+_PUBLISHED = regex.compile(r"(?:发布(?:时间|日期)|印发(?:时间|日期)|成文日期)\s*[：:]\s*(20\d\d)")
 _PLAN_YEAR = regex.compile(r"(20\d\d)\s*(?:[-—–至~]\s*(20\d\d)\s*)?年")
 
 
@@ -55,22 +56,28 @@ def guess_title(text: str) -> str | None:
 
 
 def guess_plan_years(title: str, text: str, file_name: str = "") -> tuple[int | None, int | None]:
-    """The plan year(s) from a title or file name (…2024年行动计划, "十四五" → 2021-2025),
-    for files outside the catalog."""
-    for candidate in (title, file_name, *_plan_mentions(text[:1500]), text[:400]):
+    """The plan year(s) of a file outside the catalog, from the first of: its title or file
+    name (…2024年行动计划, "十四五" → 2021-2025), the plan it names (2024年工作计划), its horizon
+    (到2025年, from its publication year when it states one), a year near its start."""
+    named = [m.group(0) for m in _PLAN_WORDS.finditer(text[:1500])]
+    for candidate in (title, file_name, *named):
         if "十四五" in candidate:
             return 2021, 2025
-        found = [(int(m.group(1)), int(m.group(2)) if m.group(2) else None)
-                 for m in _PLAN_YEAR.finditer(candidate)]
-        if found:  # "2023年工作总结和2024年工作计划": the plan is the later year's
-            return max(found, key=lambda y: (y[1] or y[0], y[0]))
-    return None, None
+        if years := _years_named(candidate):
+            return years
+    horizon = _HORIZON.search(text[:1500])
+    if horizon:
+        end = int(horizon.group(1))
+        published = _PUBLISHED.search(text[:600])
+        start = int(published.group(1)) if published else None
+        return (start, end) if start and start < end else (end, None)
+    return _years_named(text[:400]) or (None, None)
 
 
-def _plan_mentions(text: str) -> list[str]:
-    """Where a text names its plan's year: "2024年行动计划", "到2025年" (the horizon)."""
-    named = [m.group(0) for m in _PLAN_WORDS.finditer(text)]
-    return named or [m.group(0) for m in _HORIZON.finditer(text)][:1]
+def _years_named(text: str) -> tuple[int, int | None] | None:
+    """The latest plan year(s) a text names ("2023年工作总结和2024年工作计划" → 2024)."""
+    found = [(int(m.group(1)), int(m.group(2)) if m.group(2) else None) for m in _PLAN_YEAR.finditer(text)]
+    return max(found, key=lambda y: (y[1] or y[0], y[0])) if found else None
 
 
 def _document_row(entry: CatalogEntry | None, doc_id: str, path: Path, source: SourceText) -> dict[str, Any]:

@@ -1,0 +1,27 @@
+"""Metadata of files outside the catalog: title and plan years read from the text."""
+from __future__ import annotations
+
+import pytest
+
+from extractor.pipeline import guess_plan_years, guess_title
+
+
+@pytest.mark.parametrize("title,text,expected", [
+    ("推进美丽怀柔建设 持续深入打好污染防治攻坚战2024年行动计划", "", (2024, None)),
+    ("北京市延庆区生态环境局2023年工作总结和2024年工作计划", "2023年，全区…", (2024, None)),
+    ("丰台区“十四五”时期生态环境保护规划", "", (2021, 2025)),
+    ("某区生态环境保护规划（2021—2025年）", "", (2021, 2025)),
+    ("关于《某市减污降碳实施方案》的政策解读", "发布时间：2023-08-21\n2022年，全市…。到2025年，…", (2023, 2025)),
+    ("关于某方案的解读", "2022年，全市…。到2025年，全市…", (2025, None)),
+    ("政策问答", "为贯彻落实《2025年行动计划》，…", (2025, None)),
+    ("说明", "没有年份", (None, None)),
+])
+def test_plan_years(title, text, expected):
+    assert guess_plan_years(title, text) == expected
+
+
+def test_title_is_the_first_title_like_line():
+    text = "附件2\n\n[bookmark: _GoBack]《推进美丽怀柔建设2024年行动计划》的起草说明\n\n正文"
+    assert guess_title(text) == "《推进美丽怀柔建设2024年行动计划》的起草说明"
+    assert guess_title("营山县生态环境局\n关于2023年水污染防治工作总结的报告\n") == "关于2023年水污染防治工作总结的报告"
+    assert guess_title("第一行\n第二行") == "第一行"
