@@ -15,7 +15,7 @@ import yaml
 
 from .errors import CatalogError
 
-GENRES = ("规划", "行动计划", "政策解读", "起草说明", "问答解读")
+GENRES = ("规划", "行动计划", "政策解读", "起草说明", "问答解读", "工作总结", "公报", "新闻发布")
 REQUIRED = ("id", "file", "district", "district_slug", "city", "year", "genre", "title")
 OPTIONAL = ("issuer", "doc_number", "published", "plan_title", "source_url", "notes")
 _SLUG = regex.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")

@@ -216,6 +216,9 @@ class StatementCues:
     dated_year: regex.Pattern
     actual_cues: tuple[str, ...]
     target_cues: tuple[str, ...]
+    report_genres: tuple[str, ...]
+    report_titles: dict[str, str]
+    future_cues: tuple[str, ...]
     stock_verbs: tuple[str, ...]
     stock_not_after: tuple[str, ...]
     duration_window_words: tuple[str, ...]
@@ -258,6 +261,10 @@ def load_statements(path: Path = DATA_DIR / "statements.yml") -> StatementCues:
         return tuple(out)
 
     rel = {str(k): int(v) for k, v in (data.get("relative_base_years") or {}).items()}
+    genres = _str_list(data, "report_genres", path)
+    for word, genre in (data.get("report_titles") or {}).items():
+        if genre not in genres:
+            raise DataFileError(f"report_titles: {word!r} names unknown genre {genre!r}", path=path)
     return StatementCues(
         review_headings=_str_list(data, "review_headings", path),
         target_year_patterns=patterns("target_year_patterns"),
@@ -266,6 +273,9 @@ def load_statements(path: Path = DATA_DIR / "statements.yml") -> StatementCues:
         dated_year=compile_pattern(str(data.get("dated_year_pattern")), path, "dated_year_pattern"),
         actual_cues=_str_list(data, "actual_cues", path),
         target_cues=_str_list(data, "target_cues", path),
+        report_genres=_str_list(data, "report_genres", path),
+        report_titles={str(k): str(v) for k, v in (data.get("report_titles") or {}).items()},
+        future_cues=_str_list(data, "future_cues", path),
         stock_verbs=_str_list(data, "stock_verbs", path),
         stock_not_after=_str_list(data, "stock_not_after", path),
         duration_window_words=_str_list(data, "duration_window_words", path),

@@ -39,6 +39,7 @@ class DocContext:
     sections: dict[str, Section]
     plan_year: int | None
     plan_year_end: int | None
+    report: bool = False  # a report of results (工作总结, 公报): unmarked numbers are actuals
     cues: StatementCues = field(default_factory=load_statements)
     _starts: list[int] = field(default_factory=list)
 

@@ -9,11 +9,13 @@ from typing import Any
 import regex
 
 from .catalog import CatalogEntry
+from .lexicon_quantities import load_statements
 from .model import Clause, Section, SourceText, Target
 from .normalize import Normalized, normalize
 from .sources import read_source
 from .structure import Structure, parse_structure
 
+_AHEAD_IN_TITLE = regex.compile(r"20\d\d\s*年度?(?:工作)?(?:计划|安排|打算|要点|目标)")
 _PLAN_WORDS = regex.compile(r"(?:20\d\d)\s*(?:[-—–至~]\s*20\d\d\s*)?年度?[^，。；\n]{0,10}?(?:行动计划|工作计划|实施方案|工作要点|规划)")
 _HORIZON = regex.compile(r"(?:到|至|力争到)\s*(20\d\d)\s*年")
 _PUBLISHED = regex.compile(r"(?:发布(?:时间|日期)|印发(?:时间|日期)|成文日期)\s*[：:]\s*(20\d\d)")
@@ -53,6 +55,28 @@ def guess_title(text: str) -> str | None:
     lines = [ln for ln in lines if ln]
     titled = next((ln for ln in lines if _TITLE_WORDS.search(ln) and len(ln) <= 120), None)
     return titled or (lines[0] if lines else None)
+
+
+def guess_genre(title: str) -> str | None:
+    """The genre of an uncatalogued file from its title: a report of results (公报, 工作总结,
+    新闻发布会; statements.yml ``report_titles``) or a plan genre."""
+    for word, genre in load_statements().report_titles.items():
+        if word in title and not _AHEAD_IN_TITLE.search(title):
+            return genre
+    for word, genre in (("问答", "问答解读"), ("解读", "政策解读"), ("起草说明", "起草说明"), ("规划", "规划")):
+        if word in title:
+            return genre
+    return "行动计划" if regex.search(r"计划|方案|要点", title) else None
+
+
+def statement_years(row: dict[str, Any]) -> tuple[int | None, int | None]:
+    """The plan year(s) statements are read against. A report of results on year Y (its
+    catalog year) looks ahead to Y+1: its numbers of Y are actuals."""
+    year, year_end = row["year"], row["year_end"]
+    if year is not None and year_end is None and row.get("genre") in load_statements().report_genres \
+            and not _AHEAD_IN_TITLE.search(row.get("title") or ""):
+        return year + 1, None
+    return year, year_end
 
 
 def guess_plan_years(title: str, text: str, file_name: str = "") -> tuple[int | None, int | None]:
@@ -95,6 +119,7 @@ def _document_row(entry: CatalogEntry | None, doc_id: str, path: Path, source: S
         row["id"] = doc_id
     else:
         row["year"], row["year_end"] = guess_plan_years(row["title"], text, path.stem)
+        row["genre"] = guess_genre(row["title"])
     row.update({"n_chars": len(text), "n_pages": len(source.pages) or None, "text": text})
     return row
 
@@ -113,9 +138,10 @@ def process_file(path: str | Path, entry: CatalogEntry | None = None) -> Process
         for item in (*structure.clauses, *structure.sections):
             if isinstance(item, Clause):
                 item.page = source.page_at(item.start)
+    plan_year, plan_year_end = statement_years(row)
     targets = extract_targets(
         doc_id, source.text, norm, structure,
-        plan_year=row["year"], plan_year_end=row["year_end"], genre=row["genre"],
+        plan_year=plan_year, plan_year_end=plan_year_end, genre=row["genre"],
     )
     if source.pages:
         for target in targets:

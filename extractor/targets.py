@@ -55,6 +55,7 @@ def extract_targets(document_id: str, source_text: str, norm: Normalized, struct
     """All targets of one document, sorted by source offset, ids ``{doc}:t{start}`` (+ ``-n``)."""
     ctx = DocContext(document_id, source_text, norm, list(structure.clauses),
                      {s.id: s for s in structure.sections}, plan_year, plan_year_end)
+    ctx.report = genre in ctx.cues.report_genres
     targets: list[Target] = []
     for line_start, line in text_lines(norm.text):
         if any(p.search(line) for p in ctx.cues.skip_lines):

@@ -97,7 +97,18 @@ def _kind_year(ctx: DocContext, m: Mention, clause: Clause | None, kind: str | N
     segment = text[segment_start(text, m.sent_start, m.q.start):m.q.start]
     if ctx.plan_year is not None and (_achieved(cues, segment) or _stock(cues, segment)):
         return "actual", ctx.plan_year - 1
+    if ctx.report and ctx.plan_year is not None and not _looks_ahead(ctx, path, sentence_prefix):
+        return "actual", ctx.plan_year - 1  # a report states results unless it says otherwise
     return "target", ctx.default_year
+
+
+def _looks_ahead(ctx: DocContext, path: str, sentence_prefix: str) -> bool:
+    """In a report: a goal word before the number, or a heading about the plan year or the future."""
+    if any(w in sentence_prefix for w in ctx.cues.future_cues):
+        return True
+    if any(y >= ctx.plan_year for _, _, y in _dated_years(ctx.cues, path)):
+        return True
+    return any(w in path for w in ctx.cues.future_cues)
 
 
 def _observation_year(ctx: DocContext, m: Mention, sentence_prefix: str) -> int | None:

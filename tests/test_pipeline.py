@@ -25,3 +25,24 @@ def test_title_is_the_first_title_like_line():
     assert guess_title(text) == "《推进美丽怀柔建设2024年行动计划》的起草说明"
     assert guess_title("营山县生态环境局\n关于2023年水污染防治工作总结的报告\n") == "关于2023年水污染防治工作总结的报告"
     assert guess_title("第一行\n第二行") == "第一行"
+
+
+@pytest.mark.parametrize("title,genre", [
+    ("德清县2023年环境质量状况公报", "公报"),
+    ("河南省2023年度污染防治攻坚战成效考核新闻发布会实录", "新闻发布"),
+    ("北京市延庆区生态环境局2023年工作总结和2024年工作计划", "行动计划"),
+    ("关于《某区2024年行动计划》的问答解读", "问答解读"),
+    ("丰台区“十四五”时期生态环境保护规划", "规划"),
+])
+def test_genre_of_an_uncatalogued_file(title, genre):
+    from extractor.pipeline import guess_genre
+
+    assert guess_genre(title) == genre
+
+
+def test_a_report_looks_ahead_to_the_next_year():
+    from extractor.pipeline import statement_years
+
+    assert statement_years({"year": 2023, "year_end": None, "genre": "公报", "title": "某县2023年环境质量状况公报"}) == (2024, None)
+    assert statement_years({"year": 2024, "year_end": None, "genre": "行动计划", "title": "x"}) == (2024, None)
+    assert statement_years({"year": 2021, "year_end": 2025, "genre": "规划", "title": "x"}) == (2021, 2025)

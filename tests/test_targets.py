@@ -100,3 +100,16 @@ def test_table_with_a_unit_column_and_bare_year_headers():
                     (35, "微克/立方米", "~", "target", 2025, "pm25_annual_mean"),
                     (44.6, "%", "=", "actual", 2020, "forest_coverage"),
                     (45, "%", ">=", "target", 2025, "forest_coverage")]
+
+
+def test_a_report_states_results_unless_it_looks_ahead():
+    """工作总结/公报: unmarked numbers are actuals of the year reported on; goals stay targets."""
+    text = ("一、环境空气质量\n全县优良天数比率为85.2%，PM2.5年均浓度为26微克/立方米，同比下降7.1%。\n"
+            "二、下一步工作\n力争PM2.5年均浓度控制在25微克/立方米以内。\n")
+    norm = normalize(text)
+    structure = parse_structure("doc", text, norm)
+    got = extract_targets("doc", text, norm, structure, plan_year=2024, plan_year_end=None, genre="公报")
+    assert [(t.value, t.kind, t.year) for t in got] == [
+        (85.2, "actual", 2023), (26, "actual", 2023), (7.1, "actual", 2023), (25, "target", 2024)]
+    as_plan = extract_targets("doc", text, norm, structure, plan_year=2024, plan_year_end=None, genre="行动计划")
+    assert [t.kind for t in as_plan][:2] == ["target", "target"]
