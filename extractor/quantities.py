@@ -9,7 +9,8 @@ What is a quantity here:
   5～10) with a unit of measure, optionally a magnitude word (4 万户) and approximation words
   (近 20 次, 14万余辆, 15%左右), a comparison symbol (≤55) or a per-period prefix (每月5.2吨/平方公里);
 * a Chinese numeral only where it states a measure: with a unit that is not a count or rank
-  classifier (两千吨, 三个百分点), or in 百分之X form. 六个方面, 五项措施, 第三名, 连续五年 are counts
+  classifier (两千吨, 三个百分点), in 百分之X form, or counting a hundred or more (五百家, 二十三万辆).
+  六个方面, 五项措施, 第三名, 连续五年 are counts
   or ordinals the plans use as words, not as statistics; a bare magnitude word without a digit
   (百万亩造林, 万人千吨) names a programme;
 * bare numbers in a list that shares the unit of its last member (分别为52、3和17微克/立方米);
@@ -33,6 +34,7 @@ from .lexicon_quantities import UnitLexicon, load_comparators, load_units, to_si
 from .model import Quantity
 
 SPACE = r"[ \u3000]*"
+SLOGAN_COUNT = regex.compile(r"[一二两三四五六七八九十]个$")
 ARABIC = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.．]\d+)?"
 CHINESE = r"[一二两三四五六七八九十零〇壹贰叁肆伍陆柒捌玖拾兩貳陸][零〇一二两三四五六七八九十百千万亿点兩萬億]*"
 RANGE_SEP = r"(?:——|[-－—–~～〜至到])"
@@ -87,7 +89,7 @@ def grammar() -> Grammar:
     united = _united_pattern(lex, plain)
     heads = _alternation(lex.contextual_heads) if lex.contextual_heads else "(?!)"
     periods = rf"(?<={heads}{SPACE})" + _united_pattern(lex, contextual)
-    percent = rf"(?P<unit>百分之|千分之)(?:(?P<ar>{ARABIC})|(?P<cn>{CHINESE}))"
+    percent = rf"(?P<unit>百分之|千分之)(?:(?P<ar>{ARABIC})|(?P<cn>{CHINESE}|百(?!分)))"
     bare = (rf"(?:(?P<sym>{SYMBOLS}){SPACE})?(?P<ar>{ARABIC})"
             rf"(?:{SPACE}(?P<sep>{RANGE_SEP}){SPACE}(?P<ar2>{ARABIC}))?"
             rf"(?=[ \u3000]*(?:[，。；;,、）)\t\n：:！？]|$|(?P<after>{_alternation(lex.bare_after)})))")
@@ -109,8 +111,11 @@ def parse_arabic(text: str) -> float:
 
 def parse_chinese(text: str) -> float | None:
     """Chinese numeral -> float with cn2an; None if it is not a well-formed number."""
+    text = to_simplified(text)
+    if text[:1] in ("百", "千"):  # 百分之百: a bare 百 is one hundred
+        text = "一" + text
     try:
-        return float(cn2an.cn2an(to_simplified(text), "smart"))
+        return float(cn2an.cn2an(text, "smart"))
     except (ValueError, KeyError, TypeError, IndexError):
         return None
 
@@ -218,10 +223,14 @@ def _united_value(text: str, m: regex.Match, unit, num_start: int) -> tuple[floa
     (六个方面) or an ordinal (第三项; 第4名 is a rank)."""
     mag = m.group("mag")
     if m.group("cn"):
-        if unit.dimension in ("count", "rank") or _before(text, num_start) == "第":
+        if _before(text, num_start) == "第":
             return None, None
         cn, cn_mag = _split_chinese_magnitude(m.group("cn"))
-        return parse_chinese(cn), mag or cn_mag
+        value = parse_chinese(cn)
+        scale = (value or 0) * (load_units().magnitudes.get(mag or cn_mag or "", 1.0))
+        if unit.dimension in ("count", "rank") and scale < 100:  # 六个方面, 五项措施: not 五百家
+            return None, None
+        return value, mag or cn_mag
     if _before(text, num_start) == "第" and unit.dimension != "rank":
         return None, None
     return parse_arabic(m.group("ar")), mag
@@ -246,8 +255,8 @@ def _per_unit(unit_written: str, period: str, lex: UnitLexicon):
 
 def _from_percent(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | None:
     value = _value(m, "ar", "cn")
-    if value is None or _in_name(text, m.start(), m.end()):
-        return None
+    if value is None or _in_name(text, m.start(), m.end()) or SLOGAN_COUNT.search(text, 0, m.start()):
+        return None  # “六个百分之百”: a slogan counting its rules, not a value
     unit = lex.forms[m.group("unit")]
     return Quantity(value=value, value_max=None, unit=m.group("unit"), canonical_unit=unit.canonical,
                     dimension=unit.dimension, factor=unit.factor, surface=m.group(0), start=m.start(),
