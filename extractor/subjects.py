@@ -66,6 +66,9 @@ def _trim_lead(cues: StatementCues, text: str, s: int, e: int) -> tuple[int, boo
             s, changed = mm.end(), True
     while s < e and text[s] in " \u3000，,":
         s, changed = s + 1, True
+    qualifier = next((q for q in cues.qualifiers if text.startswith(q, s) and s + len(q) < e), None)
+    if qualifier:  # 力争臭氧…浓度: 力争 is kept as a qualifier, not in the indicator
+        s, changed = s + len(qualifier), True
     return s, changed
 
 
