@@ -98,6 +98,13 @@ def guess_plan_years(title: str, text: str, file_name: str = "") -> tuple[int | 
     return _years_named(text[:400]) or (None, None)
 
 
+def _report_year(text: str, period_end: int) -> int | None:
+    """The year a report on a plan period (“十四五”…中期评估) reports on: the latest year it
+    names before the period's end."""
+    years = [int(y) for y in regex.findall(r"(20\d\d)\s*年", text) if int(y) < period_end]
+    return max(years) if years else None
+
+
 def _years_named(text: str) -> tuple[int, int | None] | None:
     """The latest plan year(s) a text names ("2023年工作总结和2024年工作计划" → 2024)."""
     found = [(int(m.group(1)), int(m.group(2)) if m.group(2) else None) for m in _PLAN_YEAR.finditer(text)]
@@ -118,8 +125,10 @@ def _document_row(entry: CatalogEntry | None, doc_id: str, path: Path, source: S
         row.update(entry.meta())
         row["id"] = doc_id
     else:
-        row["year"], row["year_end"] = guess_plan_years(row["title"], text, path.stem)
         row["genre"] = guess_genre(row["title"])
+        row["year"], row["year_end"] = guess_plan_years(row["title"], text, path.stem)
+        if row["genre"] in load_statements().report_genres and row["year_end"] is not None:
+            row["year"], row["year_end"] = _report_year(text, row["year_end"]), None
     row.update({"n_chars": len(text), "n_pages": len(source.pages) or None, "text": text})
     return row
 

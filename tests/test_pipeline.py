@@ -46,3 +46,16 @@ def test_a_report_looks_ahead_to_the_next_year():
     assert statement_years({"year": 2023, "year_end": None, "genre": "公报", "title": "某县2023年环境质量状况公报"}) == (2024, None)
     assert statement_years({"year": 2024, "year_end": None, "genre": "行动计划", "title": "x"}) == (2024, None)
     assert statement_years({"year": 2021, "year_end": 2025, "genre": "规划", "title": "x"}) == (2021, 2025)
+
+
+def test_a_report_on_a_plan_period_reports_on_its_latest_year(tmp_path):
+    from extractor.pipeline import process_file
+
+    path = tmp_path / "midterm.txt"
+    path.write_text("某市“十四五”生态环境保护规划中期评估报告\n一、总体进展\n2020年全市PM2.5年均浓度为40微克/立方米。"
+                    "2023年，全市PM2.5年均浓度为34微克/立方米，优良天数比率为86.3%，到2025年目标为33微克/立方米。\n",
+                    encoding="utf-8")
+    doc = process_file(path)
+    assert (doc.document["genre"], doc.document["year"], doc.document["year_end"]) == ("工作总结", 2023, None)
+    assert [(t.value, t.kind, t.year) for t in doc.targets] == [
+        (40, "actual", 2020), (34, "actual", 2023), (86.3, "actual", 2023), (33, "target", 2025)]
