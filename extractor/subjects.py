@@ -27,6 +27,7 @@ FOLLOWING_STOP = regex.compile(r"[，,。；;：:、！？\n（(\d]|以及|和[ 
                                r"不少于|不低于|不超过|不高于|达到|超过|高于|低于|大于|小于")
 CHANGE_TO = regex.compile(r"[ \u3000]*(?:增加|增至|提高|提升|增长|减少|减至|下降|降低|调整|扩大|压减|上升|降)"
                           r"[ \u3000]*(?:到|至|为)?[ \u3000]*(?:(?:19|20)\d{2}[ \u3000]*年(?:底|末)?的?)?[ \u3000]*")
+COUNT_LEAD = regex.compile(r"\s*\d+(?:\.\d+)?\s*[个家座条处项类]")
 CHANGE_VERB = regex.compile(r"[ \u3000]*(?:增加|增至|提高|提升|增长|减少|减至|下降|降低|调整|扩大|压减|上升)")
 
 
@@ -116,8 +117,17 @@ def indicator_phrases(ctx: DocContext, m: Mention, seg_start: int) -> list[tuple
     cut = text.rfind("的", s, e)
     if cut >= 0 and e - cut - 1 >= 4:
         s = cut + 1
-    subjects = _shared_subjects(text, s, e)
+    subjects = _shared_subjects(text, s, e) or _counted_subjects(text, m, s, e)
     return subjects or [(text[s:e], s, e)]
+
+
+def _counted_subjects(text: str, m: Mention, s: int, e: int) -> list[tuple[str, int, int]]:
+    """3个国控断面和8个省控断面水质达标率均为100%: the subjects carry counts of their own, which
+    cut the phrase short; the 均 value applies to each counted subject."""
+    full = segment_start(text, m.sent_start, m.q.start)
+    if full >= s or not COUNT_LEAD.match(text, full):
+        return []
+    return [(COUNT_LEAD.sub("", p, count=1), x, y) for p, x, y in _shared_subjects(text, full, e)]
 
 
 def _earlier_subject(text: str, m: Mention, seg_start: int, verb: str) -> tuple[str, int, int] | None:
