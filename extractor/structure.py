@@ -24,6 +24,7 @@ from .normalize import Normalized
 
 _LEAF_RANK = 99
 _NUMBERED_PARAGRAPH_RULES = ("arabic_number", "paren_arabic_number")  # "1. 句子。" is a clause
+_NUMBERED_PARAGRAPH = regex.compile(r"\s*(\d{1,2}[.．、](?!\d)|[（(]\d{1,2}[）)])")
 _TOPIC_WINDOW = 40  # a general paragraph's campaign is read from its first characters
 _TABLE_CAPTION = regex.compile(r"^表\s*\d+")
 _SENTENCE_STOP = regex.compile(r"[。！？；]")
@@ -160,16 +161,10 @@ class _Parser:
             opened.section.end = self._src(opened.norm_start, at)[1]
 
     def _open(self, rank: int, kind: str, number: str | None, title: str, s: int, e: int) -> _Open:
+        """Close what this heading ends, then open its section (campaign, label, path)."""
         self._close(rank, s)
         parent = self.stack[-1].section if self.stack else None
-        inherited = parent.campaign if parent else self.root_campaign
-        # a lead names its topic outright (净土方面), so its topic labels count anywhere
-        label = campaign_by_label(title, topics=inherited == "general" or kind == "lead", lead=kind == "lead")
-        campaign = label[0] if label else inherited
-        if kind != "table" and len(campaigns_named(title)) > 1:  # 气候和生态方面: decide by content
-            label, campaign = None, "general"
-        elif not label and kind == "lead" and campaign == "general":
-            campaign = campaign_by_content(title) or "general"
+        campaign, label = self._campaign(kind, title, parent.campaign if parent else self.root_campaign)
         src_start, src_end = self._src(s, e)
         label_text = None
         if label:
@@ -185,12 +180,24 @@ class _Parser:
             number=number_src, title=title, kind=kind, start=src_start, end=src_end,
             parent_id=parent.id if parent else None, campaign=campaign, campaign_label=label_text,
         )
-        section.path = " › ".join([*(o.section.path.split(" › ")[-1:] if False else []),
-                                   *[self._label(o.section) for o in self.stack], self._label(section)])
+        section.path = " › ".join([*(self._label(o.section) for o in self.stack), self._label(section)])
         self.out.sections.append(section)
         opened = _Open(section, rank, s)
         self.stack.append(opened)
         return opened
+
+    @staticmethod
+    def _campaign(kind: str, title: str, inherited: str) -> tuple[str, tuple[str, str, int] | None]:
+        """A section's campaign and the label that set it: its own label, else its parent's
+        campaign; a title naming two campaigns leaves the choice to content."""
+        # a lead names its topic outright (净土方面), so its topic labels count anywhere
+        label = campaign_by_label(title, topics=inherited == "general" or kind == "lead", lead=kind == "lead")
+        campaign = label[0] if label else inherited
+        if kind != "table" and len(campaigns_named(title)) > 1:  # 气候和生态方面
+            return "general", None
+        if not label and kind == "lead" and campaign == "general":
+            campaign = campaign_by_content(title) or "general"
+        return campaign, label
 
     @staticmethod
     def _label(section: Section) -> str:
@@ -374,17 +381,16 @@ class _Parser:
                 if body is not None:
                     self._paragraph(body, e)
                 continue
-            if regex.match(r"\s*\d{1,2}[.．、](?!\d)|\s*[（(]\d{1,2}[）)]", line):
-                num = regex.match(r"\s*(\d{1,2}[.．、]|[（(]\d{1,2}[）)])", line).group(1)
-                self._paragraph(s, e, ordinal=num.strip())
+            numbered = _NUMBERED_PARAGRAPH.match(line)
+            if numbered:  # 1. 坚持绿色发展引领。…: a numbered task clause
+                self._paragraph(s, e, ordinal=numbered.group(1))
                 continue
             lead = next((m for p in self.rules.leads if (m := p.match(line.lstrip()))), None)
             if lead and len(line.strip()) > lead.end():
                 lead_ws = len(line) - len(line.lstrip())
-                opened = self._open(_LEAF_RANK, "lead", None, lead.group("title").strip(), s, e)
+                self._open(_LEAF_RANK, "lead", None, lead.group("title").strip(), s, e)
                 self._paragraph(s + lead_ws + lead.end(), e)
                 self._close(_LEAF_RANK, e)
-                del opened
                 continue
             self._paragraph(s, e)
         self._close(0, len(self.text))
