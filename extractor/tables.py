@@ -116,14 +116,18 @@ def _row_labels(ctx: DocContext, cells: list[tuple[str, int, int]],
 # --------------------------------------------------------------------------------- headers
 
 
-def _table_header(ctx: DocContext, line_start: int) -> list[TableColumn] | None:
-    """The columns of the nearest header row above ``line_start`` (a table row without numbers)."""
-    text = ctx.norm.text
+def _lines_above(text: str, line_start: int):
+    """``(start, line)`` of each line above ``line_start``, nearest first."""
     pos = line_start
     while pos > 0:
         pos = text.rfind("\n", 0, pos - 1) + 1
         end = text.find("\n", pos)
-        line = text[pos:end if end >= 0 else len(text)]
+        yield pos, text[pos:end if end >= 0 else len(text)]
+
+
+def _table_header(ctx: DocContext, line_start: int) -> list[TableColumn] | None:
+    """The columns of the nearest header row above ``line_start`` (a table row without numbers)."""
+    for _, line in _lines_above(ctx.norm.text, line_start):
         if line.strip() and not is_table_line(line):
             return None
         cells = [c.strip() for c in line.split("\t")]
@@ -248,12 +252,7 @@ def list_row(ctx: DocContext, line_start: int, line: str) -> tuple[str, list[Lis
 def _list_header(ctx: DocContext, line_start: int) -> list[tuple[str, int, int]] | None:
     """The cells of the nearest header row above ``line_start`` in the same table (a table row
     that does not start with a row number and has no numeric cell)."""
-    text = ctx.norm.text
-    pos = line_start
-    while pos > 0:
-        pos = text.rfind("\n", 0, pos - 1) + 1
-        end = text.find("\n", pos)
-        line = text[pos:end if end >= 0 else len(text)]
+    for pos, line in _lines_above(ctx.norm.text, line_start):
         if not is_table_line(line):
             return None
         cells = _cells(line, pos)
