@@ -145,6 +145,8 @@ def _in_name(text: str, start: int, end: int) -> bool:
         close = regex.search(r"[”’」』\"]", text[end:end + 12])
         if close:
             return True
+    if SLOGAN_COUNT.search(text, max(0, start - 3), start) and regex.search(r"[”’」』\"]", text[end:end + 2]):
+        return True  # “八个100%”: a slogan counting its rules
     opened = text.rfind("《", max(0, start - 80), start)
     if opened >= 0 and "》" not in text[opened:start]:
         return True
