@@ -40,7 +40,7 @@ from .model import Clause, Quantity, Target
 from .quantities import find_quantities
 from .subjects import distributed_subjects, following_noun, indicator_phrases
 from .tables import ListCell, is_table_line, list_row, table_targets
-from .years import find_base_year, kind_and_year, relative_base_year
+from .years import find_base_year, kind_and_year, relative_base_year, sentence_base_year
 
 if TYPE_CHECKING:  # pragma: no cover
     from .normalize import Normalized
@@ -170,6 +170,8 @@ def _read(ctx: DocContext, m: Mention, prefix: str, own_after: str, group_after:
     kind, year = kind_and_year(ctx, m, clause, kind, sentence_prefix)
     if base_year is None:
         base_year = relative_base_year(ctx.cues, text[stmt_start:m.q.start], year)
+    if base_year is None:
+        base_year = sentence_base_year(text, m, text[seg_start:m.q.start])
     indicators = indicator_phrases(ctx, m, seg_start)
     if is_definition(ctx, clause, "") and clause is not None:
         title = ctx.sections[clause.section_id].title if clause.section_id in ctx.sections else ""

@@ -184,3 +184,20 @@ def _stock(cues: StatementCues, segment: str) -> bool:
 def _achieved(cues: StatementCues, segment: str) -> bool:
     """An achievement cue (已建成…) and no goal word in the clause before the number."""
     return any(w in segment for w in cues.actual_cues) and not any(w in segment for w in cues.target_cues)
+
+
+LEAD_BASE = regex.compile(r"\s*(?:与|同|和)\s*((?:19|20)\d{2})\s*年(?:相比|比较)\s*[，,]")
+FROM_BASE = regex.compile(r"由\s*((?:19|20)\d{2})\s*年的?[^，。；]*?(?:下降|降低|减少|提高|提升|增加|增长|上升)(?:到|至)")
+CHANGE_BEFORE = regex.compile(r"(?:下降|降低|减少|削减|提高|提升|增加|增长|上升)了?\s*$")
+
+
+def sentence_base_year(text: str, m: Mention, segment_prefix: str) -> int | None:
+    """A base year stated for the whole sentence: 与2022年相比，…O3浓度上升1.3% (a leading
+    comparison), or 由2015年的52…下降到2020年的37…，累计下降28.8% (the change from the 由-year)."""
+    if not CHANGE_BEFORE.search(segment_prefix):
+        return None
+    lead = LEAD_BASE.match(text, m.sent_start, m.q.start)
+    if lead:
+        return int(lead.group(1))
+    change = FROM_BASE.search(text, m.sent_start, m.q.start)
+    return int(change.group(1)) if change else None
