@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 import regex
 
 from .indicators import indicator_for
-from .lexicon_quantities import Indicator, load_comparators, load_units
+from .lexicon_quantities import Indicator, load_comparators, load_units, to_simplified
 from .model import Clause, Target
+from .years import find_base_year
 
 if TYPE_CHECKING:  # pragma: no cover
     from .mentions import DocContext
@@ -201,7 +202,8 @@ def _table_target(ctx: DocContext, m: regex.Match, cs: int, ce: int, column: Tab
         id="", document_id=ctx.document_id, clause_id=clause.id if clause else None,
         indicator=labels.indicator_text, indicator_id=indicator.id if indicator else None, value=value,
         value_max=value_max, unit=unit, canonical_unit=canonical, value_canonical=value * factor,
-        comparator=comp, kind=kind, year=year, base_year=None, campaign=campaign,
+        comparator=comp, kind=kind, year=year, campaign=campaign,
+        base_year=find_base_year(ctx.cues, to_simplified(labels.indicator_text)),  # 较2020年降低（%）
         qualifiers=["累计"] if m.group("open") else [], attribute=labels.attribute if labels.attribute in ATTRIBUTES else None,
         surface=ctx.source[src_start:src_end], start=src_start, end=src_end)
 
