@@ -99,6 +99,8 @@ def _kind_year(ctx: DocContext, m: Mention, clause: Clause | None, kind: str | N
         return "actual", ctx.plan_year - 1
     if ctx.report and ctx.plan_year is not None and not _looks_ahead(ctx, path, sentence_prefix):
         return "actual", ctx.plan_year - 1  # a report states results unless it says otherwise
+    if not ctx.annual and EVERY_YEAR.search(segment):
+        return "target", None  # 每年创建10-15个: a target for every year of the period, not one
     return "target", ctx.default_year
 
 
@@ -186,6 +188,7 @@ def _achieved(cues: StatementCues, segment: str) -> bool:
     return any(w in segment for w in cues.actual_cues) and not any(w in segment for w in cues.target_cues)
 
 
+EVERY_YEAR = regex.compile(r"每年|逐年|年年")
 LEAD_BASE = regex.compile(r"\s*(?:与|同|和)\s*((?:19|20)\d{2})\s*年(?:相比|比较)\s*[，,]")
 FROM_BASE = regex.compile(r"由\s*((?:19|20)\d{2})\s*年的?[^，。；]*?(?:下降|降低|减少|提高|提升|增加|增长|上升)(?:到|至)")
 CHANGE_BEFORE = regex.compile(r"(?:下降|降低|减少|削减|提高|提升|增加|增长|上升)了?\s*$")
