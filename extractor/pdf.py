@@ -56,6 +56,9 @@ CONTINUED_TABLE = regex.compile(r"^\s*续表\s*\d*\s*$")
 MARGIN_ZONE = 0.12  # top/bottom fraction of the page where running headers/footers live
 INDENT_CHARS = 1.2  # x0 this many character widths right of the left margin: a paragraph start
 SHORT_CHARS = 1.5  # x1 this many character widths left of the right margin: a paragraph end
+KINSOKU_CHARS = 3.5  # ...unless it is short by less than this and does not end a sentence
+LATIN_RUN = regex.compile(r"(?:[0-9A-Za-z.,%‰+\-/_{}₀-₉]+[、，。；：）)%]?)+")
+SENTENCE_END = regex.compile(r"[。！？；：…!?;:][”’」』）)]?\s*$")
 GAP_PITCHES = 1.6  # a vertical gap above this many line pitches: a paragraph start
 
 
@@ -288,6 +291,11 @@ def _add_table(blocks: list[Block], prev: Line | Table | None, table: Table) -> 
     last = blocks[-1] if blocks else None
     if last and isinstance(prev, Table) and _continues_table(last, prev, table):
         rows = table.rows[1:] if table.rows[0] == last.header else table.rows
+        if rows and _row_fragment(rows[0]) and last.segments:  # a row split by the page break
+            page, text = last.segments[-1]
+            cells = [a + b for a, b in zip(text.split("\t"), rows[0])]
+            last.segments[-1] = (page, "\t".join(cells))
+            rows = rows[1:]
         last.segments += [(table.page, "\t".join(row)) for row in rows]
     else:
         segments = [(table.page, "\t".join(row)) for row in table.rows]
@@ -312,6 +320,11 @@ def _continues_table(block: Block, prev: Table, table: Table) -> bool:
     return first == block.header or not _header_like(first)
 
 
+def _row_fragment(row: list[str]) -> bool:
+    """The rest of a row cut by a page break: no row number, no number of its own, some text."""
+    return not row[0].strip() and any(c.strip() for c in row) and not any(NUMBER_CELL.match(c) for c in row)
+
+
 def _header_like(row: list[str]) -> bool:
     """A row of labels: every cell filled and none of them a bare number."""
     return all(row) and not any(NUMBER_CELL.match(cell) for cell in row)
@@ -326,12 +339,25 @@ def _starts_paragraph(prev: Line, line: Line, layout: Layout) -> bool:
         return True  # first-line indent (or a centred line)
     if HEADING.match(line.text):
         return True
-    if prev.x1 < layout.right[prev.page % 2] - SHORT_CHARS * char:
+    shortfall = layout.right[prev.page % 2] - prev.x1
+    if shortfall > SHORT_CHARS * char and not _kinsoku_wrap(prev, line, shortfall, char):
         return True  # the previous line ended well before the margin
     if abs(line.size - prev.size) > 1.0:
         return True
     same_page = prev.page == line.page
     return same_page and line.top - prev.top > GAP_PITCHES * layout.pitch
+
+
+def _kinsoku_wrap(prev: Line, line: Line, shortfall: float, char: float) -> bool:
+    """A line broken early by line-breaking rules, so the paragraph goes on: an opening bracket
+    may not end a line nor a closing one start it (short by under ``KINSOKU_CHARS``), and a
+    run of digits or Latin letters (58.6%、) is not split (short by less than the run). A line
+    that ends a sentence is not continued."""
+    if SENTENCE_END.search(prev.text):
+        return False
+    run = LATIN_RUN.match(line.text)
+    allowance = KINSOKU_CHARS + (0.6 * len(run.group()) if run else 0.0)
+    return shortfall < allowance * char
 
 
 def _title_continues(prev: Line, line: Line, layout: Layout) -> bool:

@@ -333,3 +333,39 @@ def test_document_rows_count_pages(versions):
     assert versions["pdf"][0].document["format"] == "pdf"
     assert versions["docx"][0].document["format"] == "docx"
     assert versions["txt"][0].document["n_pages"] is None
+
+
+# -- line breaking of other layout engines (LibreOffice, Word): unit cases -----------------------
+
+def _line(text, x1, top=100.0, x0=90.0, page=0):
+    from extractor.pdf import Line
+
+    return Line(page=page, text=text, x0=x0, x1=x1, top=top, bottom=top + 10.5, size=10.5, page_height=842.0)
+
+
+@pytest.mark.parametrize("prev,nxt,shortfall_chars,continues", [
+    ("全区细颗粒物、可吸入颗粒物", "（PM10）、二氧化硫年均浓度分别为", 1.8, True),   # 「（」 may not end a line
+    ("较2015年分别下降", "58.6%、47.2%、79.0%、43.7%，其中", 9.0, True),          # a digit run is not split
+    ("持续改善空气质量。", "全面加强扬尘治理", 1.8, False),                          # a sentence ended
+    ("（二）生态环境质量全面改善", "空气质量大幅改善", 20.0, False),                 # a heading line
+])
+def test_early_line_breaks_do_not_end_paragraphs(prev, nxt, shortfall_chars, continues):
+    from extractor.pdf import Layout, _starts_paragraph
+
+    layout = Layout(left={0: 90.0, 1: 90.0}, right={0: 520.0, 1: 520.0}, char=10.5, pitch=18.0)
+    a = _line(prev, 520.0 - shortfall_chars * 10.5)
+    b = _line(nxt, 520.0, top=118.0)
+    assert _starts_paragraph(a, b, layout) is (not continues)
+
+
+def test_a_table_row_cut_by_a_page_break_is_joined():
+    from extractor.pdf import Block, Table, _add_table
+
+    header = ["序号", "指标类别", "指标名称", "2020年目标", "2020年现状"]
+    first = Table(page=3, top=600.0, bottom=780.0, rows=[header, ["5", "", "二氧化氮浓度年均值（微", "29", "29"]])
+    rest = Table(page=4, top=80.0, bottom=200.0, rows=[["", "", "克/立方米）", "", ""], ["6", "", "区域环境噪声平均值（分贝）", "≤55", "52.8"]])
+    blocks: list[Block] = []
+    _add_table(blocks, None, first)
+    _add_table(blocks, first, rest)
+    assert [text for _, text in blocks[0].segments][1:] == [
+        "5\t\t二氧化氮浓度年均值（微克/立方米）\t29\t29", "6\t\t区域环境噪声平均值（分贝）\t≤55\t52.8"]
