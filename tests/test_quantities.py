@@ -69,34 +69,20 @@ def test_data_files_load():
         assert required in ids
 
 
-def test_duplicate_key_is_a_data_file_error(tmp_path):
-    bad = tmp_path / "units.yml"
-    bad.write_text("magnitudes:\n  万: 10000\n  万: 10000\nunits: []\n", encoding="utf-8")
-    with pytest.raises(DataFileError, match="duplicate key"):
-        load_units(bad)
-
-
-def test_duplicate_form_is_a_data_file_error(tmp_path):
-    bad = tmp_path / "units.yml"
-    bad.write_text("units:\n"
-                   "  - {id: a, forms: [吨], canonical: t, dimension: mass, factor: 1}\n"
-                   "  - {id: b, forms: [吨], canonical: t, dimension: mass, factor: 1}\n", encoding="utf-8")
-    with pytest.raises(DataFileError, match="already belongs"):
-        load_units(bad)
-
-
-def test_unknown_comparator_is_a_data_file_error(tmp_path):
-    bad = tmp_path / "comparators.yml"
-    bad.write_text("before:\n  不高于: '=<'\n", encoding="utf-8")
-    with pytest.raises(DataFileError, match="unknown comparator"):
-        load_comparators(bad)
-
-
-def test_unknown_campaign_is_a_data_file_error(tmp_path):
-    bad = tmp_path / "indicators.yml"
-    bad.write_text("indicators:\n  - {id: x, name_zh: 某指标, campaign: sky}\n", encoding="utf-8")
-    with pytest.raises(DataFileError, match="unknown campaign"):
-        load_indicators(bad)
+@pytest.mark.parametrize("name,content,loader,message", [
+    ("units.yml", "magnitudes:\n  万: 10000\n  万: 10000\nunits: []\n", load_units, "duplicate key"),
+    ("units.yml", "units:\n  - {id: a, forms: [吨], canonical: t, dimension: mass, factor: 1}\n"
+                  "  - {id: b, forms: [吨], canonical: t, dimension: mass, factor: 1}\n", load_units,
+     "already belongs"),
+    ("comparators.yml", "before:\n  不高于: '=<'\n", load_comparators, "unknown comparator"),
+    ("indicators.yml", "indicators:\n  - {id: x, name_zh: 某指标, campaign: sky}\n", load_indicators,
+     "unknown campaign"),
+], ids=["duplicate-key", "duplicate-form", "unknown-comparator", "unknown-campaign"])
+def test_a_malformed_data_file_is_a_data_file_error(tmp_path, name, content, loader, message):
+    bad = tmp_path / name
+    bad.write_text(content, encoding="utf-8")
+    with pytest.raises(DataFileError, match=message):
+        loader(bad)
 
 
 def test_words_that_hold_a_comparator_do_not_compare():
