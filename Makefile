@@ -1,6 +1,6 @@
 # policy-kb: two commands do all the set-up on a fresh machine.
 #   make serve   install, build kb.db if missing or stale, serve it at http://127.0.0.1:8001/
-#   make test    install (with test extras and the browser), run the whole test suite
+#   make test    install (with test extras and the browser), lint, run the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -31,6 +31,8 @@ serve: install
 	$(BIN)/policykb serve --host $(HOST) --port $(PORT)
 
 test: install-test browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -q
 
 build: install

@@ -6,6 +6,7 @@ Prints chars/second of find_quantities alone, of the whole extraction (normalize
 targets), of jieba.lcut, the ratio extraction/jieba, and peak memory (tracemalloc and the
 process's max RSS). A benchmark script, not a test: numbers depend on the machine.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,8 @@ def _best(fn, texts: list[str], repeat: int) -> float:
 
 def extract(text: str) -> list:
     from extractor.normalize import normalize
+    from extractor.statements.assemble import extract_targets
     from extractor.structure import parse_structure
-    from extractor.targets import extract_targets
 
     norm = normalize(text)
     structure = parse_structure("bench", text, norm)

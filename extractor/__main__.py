@@ -1,3 +1,3 @@
-from .cli import main
+from extractor.cli import main
 
 main(prog_name="policykb")

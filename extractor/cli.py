@@ -1,4 +1,5 @@
 """The ``policykb`` command line: click commands only; the logic lives in the library."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .errors import PolicyKBError
+from extractor.errors import PolicyKBError
 
 DEFAULT_CORPUS = "corpus"
 DEFAULT_DB = "kb.db"
@@ -34,10 +35,22 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--corpus", "corpus_dir", default=DEFAULT_CORPUS, show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Folder with catalog.yml and the documents.")
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(path_type=Path),
-              help="The knowledge base to write (replaced atomically).")
+@click.option(
+    "--corpus",
+    "corpus_dir",
+    default=DEFAULT_CORPUS,
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder with catalog.yml and the documents.",
+)
+@click.option(
+    "--db",
+    "db_path",
+    default=DEFAULT_DB,
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The knowledge base to write (replaced atomically).",
+)
 def build(corpus_dir: Path, db_path: Path) -> None:
     """Build the knowledge base from the corpus catalog.
 
@@ -45,8 +58,8 @@ def build(corpus_dir: Path, db_path: Path) -> None:
     Example:
       policykb build --corpus corpus --db kb.db
     """
-    from .catalog import load_catalog
-    from .store import build_db
+    from extractor.kb.store import build_db
+    from extractor.read.catalog import load_catalog
 
     entries = load_catalog(corpus_dir)
     if len(entries) > 5:
@@ -56,7 +69,9 @@ def build(corpus_dir: Path, db_path: Path) -> None:
         report = build_db(corpus_dir, db_path)
     for doc in report.documents:
         labels = "、".join(label for _, label in doc.campaigns) or "-"
-        click.echo(f"{doc.id}: {len(doc.campaigns)} campaigns ({labels}), {doc.clauses} clauses, {doc.targets} targets")
+        click.echo(
+            f"{doc.id}: {len(doc.campaigns)} campaigns ({labels}), {doc.clauses} clauses, {doc.targets} targets"
+        )
     for path in report.unlisted:
         click.secho(f"warning: {path} is not in catalog.yml and was not built", fg="yellow", err=True)
     for err in report.errors:
@@ -76,8 +91,8 @@ def extract(file: Path, fmt: str) -> None:
     Example:
       policykb extract corpus/huairou-2024-action-plan-draft-explanation.txt --format table
     """
-    from .pipeline import process_file
-    from .report import target_records, format_table
+    from extractor.pipeline import process_file
+    from extractor.report import format_table, target_records
 
     doc = process_file(file)
     records = target_records(doc)
@@ -97,7 +112,7 @@ def quantities(text: str | None) -> None:
     Example:
       policykb quantities "降尘量控制在5吨/平方公里·月左右"
     """
-    from .quantities import find_quantities
+    from extractor.quantities import find_quantities
 
     if text is None:
         text = sys.stdin.read()
@@ -108,10 +123,20 @@ def quantities(text: str | None) -> None:
 
 
 @main.command()
-@click.option("--gold", "gold_dir", default="../shared/gold", show_default=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--corpus", "corpus_dir", default=DEFAULT_CORPUS, show_default=True,
-              type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--gold",
+    "gold_dir",
+    default="../shared/gold",
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@click.option(
+    "--corpus",
+    "corpus_dir",
+    default=DEFAULT_CORPUS,
+    show_default=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
 @click.option("--verbose", is_flag=True, help="List the misses and the extras.")
 def evaluate(gold_dir: Path, corpus_dir: Path, verbose: bool) -> None:
     """Score the extractor against hand annotations (see ../shared/gold/SCHEMA.md).
@@ -120,7 +145,7 @@ def evaluate(gold_dir: Path, corpus_dir: Path, verbose: bool) -> None:
     Example:
       policykb evaluate --gold ../shared/gold --verbose
     """
-    from .evaluate import evaluate as run
+    from extractor.evaluate import evaluate as run
 
     click.echo(run(gold_dir, corpus_dir).format(verbose=verbose))
 
@@ -128,8 +153,13 @@ def evaluate(gold_dir: Path, corpus_dir: Path, verbose: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
-@click.option("--corpus", "corpus_dir", default=DEFAULT_CORPUS, show_default=True,
-              type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--corpus",
+    "corpus_dir",
+    default=DEFAULT_CORPUS,
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+)
 @click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(path_type=Path))
 def serve(host: str, port: int, corpus_dir: Path, db_path: Path) -> None:
     """Build kb.db if it is missing or stale, then serve it with Datasette.
@@ -138,7 +168,7 @@ def serve(host: str, port: int, corpus_dir: Path, db_path: Path) -> None:
     Example:
       policykb serve --port 8001   # then open http://127.0.0.1:8001/
     """
-    from .web.serve import serve as run
+    from extractor.web.serve import serve as run
 
     run(db_path, corpus_dir, host, port, echo=click.echo)
 

@@ -2,6 +2,7 @@
 
 The CLI turns any ``PolicyKBError`` into a one-line message without a traceback.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -14,6 +14,7 @@ Scores: precision/recall/F1 of detection; micro F1 of the target/actual labels (
 extra quantity counts against it); accuracy of comparator, kind, year, base_year and campaign
 on matched pairs.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import GoldError
-from .lexicon_quantities import load_units
-from .model import Target
+from extractor.errors import GoldError
+from extractor.lexicon.cues import load_units
+from extractor.model import Target
 
 ATTRIBUTES = ("comparator", "kind", "year", "base_year", "campaign")
 LABELS = ("target", "actual")
@@ -72,7 +73,9 @@ class Report:
         if verbose:
             lines += _verbose_lines(self)
         lines.append(f"gold {self.n_gold}  predicted {self.n_pred}  matched {len(self.pairs)}")
-        lines.append(f"detection    precision {self.precision:.3f}  recall {self.recall:.3f}  F1 {self.f1:.3f}")
+        lines.append(
+            f"detection    precision {self.precision:.3f}  recall {self.recall:.3f}  F1 {self.f1:.3f}"
+        )
         lines.append(f"target/actual F1 {self.label_f1:.3f}")
         lines.append("accuracy     " + "  ".join(f"{k} {v:.3f}" for k, v in self.accuracy.items()))
         return "\n".join(lines)
@@ -87,8 +90,11 @@ def _verbose_lines(report: Report) -> list[str]:
         lines.append(f"  {doc}: {t.surface!r} [{t.kind} {t.comparator} {t.year}] {t.indicator[:30]!r}")
     lines.append("DISAGREEMENTS")
     for p in report.pairs:
-        diffs = [f"{a} gold={getattr(p.gold, a)!r} pred={getattr(p.pred, a)!r}"
-                 for a in ATTRIBUTES if getattr(p.gold, a) != getattr(p.pred, a)]
+        diffs = [
+            f"{a} gold={getattr(p.gold, a)!r} pred={getattr(p.pred, a)!r}"
+            for a in ATTRIBUTES
+            if getattr(p.gold, a) != getattr(p.pred, a)
+        ]
         if diffs:
             lines.append(f"  {p.gold.doc}: {p.pred.surface!r} in {p.gold.quote[:40]!r}: " + "; ".join(diffs))
     return lines
@@ -106,7 +112,9 @@ def load_gold(gold_dir: str | Path) -> dict[str, list[GoldRecord]]:
                 continue
             try:
                 raw: dict[str, Any] = json.loads(line)
-                rec = GoldRecord(**{k: raw[k] for k in GoldRecord.__dataclass_fields__ if k != "line"}, line=n)
+                rec = GoldRecord(
+                    **{k: raw[k] for k in GoldRecord.__dataclass_fields__ if k != "line"}, line=n
+                )
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
                 raise GoldError(f"malformed gold record: {exc}", path=path, where=f"line {n}") from exc
             out.setdefault(rec.doc, []).append(rec)
@@ -136,13 +144,16 @@ def _same_quantity(g: GoldRecord, t: Target) -> bool:
     if abs(gold[1] - t.value_canonical) > 1e-6 * max(1.0, abs(gold[1])):
         return False
     return (g.value_max is None) == (t.value_max is None) and (
-        g.value_max is None or abs(g.value_max - t.value_max) < 1e-9)
+        g.value_max is None or abs(g.value_max - t.value_max) < 1e-9
+    )
 
 
 # ---------------------------------------------------------------------------------- scoring
 
 
-def match_document(text: str, gold: list[GoldRecord], preds: list[Target]) -> tuple[list[Pair], list[GoldRecord], list[Target]]:
+def match_document(
+    text: str, gold: list[GoldRecord], preds: list[Target]
+) -> tuple[list[Pair], list[GoldRecord], list[Target]]:
     """One-to-one greedy matching of one document's gold records and predictions."""
     free = list(preds)
     pairs, misses = [], []
@@ -150,11 +161,19 @@ def match_document(text: str, gold: list[GoldRecord], preds: list[Target]) -> tu
         spans = _occurrences(text, g.quote)
         if not spans:
             raise GoldError(f"quote not in the document: {g.quote!r}", path=g.doc, where=f"line {g.line}")
-        cands = [t for t in free if _same_quantity(g, t) and any(s <= t.start and t.end <= e for s, e in spans)]
+        cands = [
+            t for t in free if _same_quantity(g, t) and any(s <= t.start and t.end <= e for s, e in spans)
+        ]
         if not cands:
             misses.append(g)
             continue
-        best = max(cands, key=lambda t: (sum(getattr(g, a) == getattr(t, a) for a in ("kind", "year", "comparator")), -t.start))
+        best = max(
+            cands,
+            key=lambda t: (
+                sum(getattr(g, a) == getattr(t, a) for a in ("kind", "year", "comparator")),
+                -t.start,
+            ),
+        )
         free.remove(best)
         pairs.append(Pair(g, best))
     return pairs, misses, free
@@ -172,22 +191,28 @@ def score(report: Report) -> Report:
     pr = report.precision + report.recall
     report.f1 = 2 * report.precision * report.recall / pr if pr else 0.0
     tp = sum(1 for p in report.pairs if p.gold.kind == p.pred.kind and p.gold.kind in LABELS)
-    n_pred_l = sum(1 for p in report.pairs if p.pred.kind in LABELS) + sum(1 for _, t in report.extras if t.kind in LABELS)
-    n_gold_l = sum(1 for p in report.pairs if p.gold.kind in LABELS) + sum(1 for g in report.misses if g.kind in LABELS)
+    n_pred_l = sum(1 for p in report.pairs if p.pred.kind in LABELS) + sum(
+        1 for _, t in report.extras if t.kind in LABELS
+    )
+    n_gold_l = sum(1 for p in report.pairs if p.gold.kind in LABELS) + sum(
+        1 for g in report.misses if g.kind in LABELS
+    )
     lp, lr = _ratio(tp, n_pred_l), _ratio(tp, n_gold_l)
     report.label_f1 = 2 * lp * lr / (lp + lr) if lp + lr else 0.0
-    report.accuracy = {a: _ratio(sum(1 for p in report.pairs if getattr(p.gold, a) == getattr(p.pred, a)), n_match)
-                       for a in ATTRIBUTES}
+    report.accuracy = {
+        a: _ratio(sum(1 for p in report.pairs if getattr(p.gold, a) == getattr(p.pred, a)), n_match)
+        for a in ATTRIBUTES
+    }
     return report
 
 
 def _predict(path: Path, corpus_dir: Path):
     """Targets of one document through the pipeline (catalog metadata when there is a catalog)."""
-    from .pipeline import process_file
+    from extractor.pipeline import process_file
 
     entry = None
     if (corpus_dir / "catalog.yml").exists():
-        from .catalog import load_catalog
+        from extractor.read.catalog import load_catalog
 
         entry = next((e for e in load_catalog(corpus_dir) if e.file == path.name), None)
     processed = process_file(path, entry)

@@ -4,6 +4,7 @@ Every ``start``/``end`` pair is a character offset into ``Document.text`` (the d
 text, stored unchanged in ``documents.text``) unless a docstring says otherwise, so that
 ``document.text[start:end]`` is always the verbatim citation.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field

@@ -6,13 +6,15 @@ character was dropped (artifacts, a table of contents, page-number lines, the li
 paragraph split by a page break, the braces of ``PM_{2.5}``). So ``Normalized.to_source`` is an
 array lookup, and a span of the analysis text maps to the verbatim source span that holds it.
 """
+
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
-from functools import cache
 
 import regex
+
+from extractor.lexicon.base import t2s_converter
 
 # 1:1 character replacements (besides OpenCC t2s).
 _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
@@ -70,14 +72,6 @@ class Normalized:
         return bisect.bisect_left(self._index, src)
 
 
-@cache
-def t2s_converter():
-    """OpenCC's traditional -> simplified converter (character for character), built once."""
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
 def _one_to_one(text: str) -> str:
     """t2s and full-width/subscript folding, character by character (length preserved)."""
     converted = t2s_converter().convert(text)
@@ -115,7 +109,7 @@ def _page_break_joins(text: str) -> list[tuple[int, int]]:
     spans = []
     for m in regex.finditer(r"(?m)^([^\n]+)(\n[ \t]*\n\s*)(?=[^\n])", text):
         line, gap = m.group(1), m.span(2)
-        nxt = text[gap[1]: text.find("\n", gap[1]) if "\n" in text[gap[1]:] else len(text)]
+        nxt = text[gap[1] : text.find("\n", gap[1]) if "\n" in text[gap[1] :] else len(text)]
         if (
             len(line.strip()) >= 20
             and "\t" not in line

@@ -1,4 +1,5 @@
 """One document through the whole pipeline: source -> normalize -> structure -> targets."""
+
 from __future__ import annotations
 
 import hashlib
@@ -6,20 +7,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import regex
-
-from .catalog import CatalogEntry
-from .lexicon_quantities import load_statements
-from .model import Clause, Section, SourceText, Target
-from .normalize import Normalized, normalize
-from .sources import read_source
-from .structure import Structure, parse_structure
-
-_AHEAD_IN_TITLE = regex.compile(r"20\d\d\s*年度?(?:工作)?(?:计划|安排|打算|要点|目标)")
-_PLAN_WORDS = regex.compile(r"(?:20\d\d)\s*(?:[-—–至~]\s*20\d\d\s*)?年度?[^，。；\n]{0,10}?(?:行动计划|工作计划|实施方案|工作要点|规划)")
-_HORIZON = regex.compile(r"(?:到|至|力争到)\s*(20\d\d)\s*年")
-_PUBLISHED = regex.compile(r"(?:发布(?:时间|日期)|印发(?:时间|日期)|成文日期)\s*[：:]\s*(20\d\d)")
-_PLAN_YEAR = regex.compile(r"(20\d\d)\s*(?:[-—–至~]\s*(20\d\d)\s*)?年")
+from extractor.lexicon.cues import load_statements
+from extractor.model import Clause, Section, SourceText, Target
+from extractor.normalize import Normalized, normalize
+from extractor.read.catalog import CatalogEntry
+from extractor.read.metadata import (
+    AHEAD_IN_TITLE,
+    guess_genre,
+    guess_plan_years,
+    guess_title,
+    report_year,
+    slugify,
+)
+from extractor.read.text import read_source
+from extractor.structure import Structure, parse_structure
 
 
 @dataclass
@@ -39,87 +40,42 @@ class ProcessedDocument:
         return self.structure.clauses
 
 
-def slugify(name: str) -> str:
-    """A document id from a file name: lowercase ASCII words joined by hyphens."""
-    slug = regex.sub(r"[^a-z0-9]+", "-", Path(name).stem.lower()).strip("-")
-    return slug or "document-" + hashlib.sha1(name.encode()).hexdigest()[:8]
-
-
-_TITLE_WORDS = regex.compile(r"《|计划|规划|方案|说明|解读|意见|通知|问答|报告|总结|关于")
-
-
-def guess_title(text: str) -> str | None:
-    """A title for a file outside the catalog: the first of its opening lines that reads like
-    one (names a plan, 说明, 解读…), else its first line; artifacts like [bookmark: …] removed."""
-    lines = [regex.sub(r"\[bookmark:[^\]]*\]", "", ln).strip() for ln in text.splitlines()[:15]]
-    lines = [ln for ln in lines if ln]
-    titled = next((ln for ln in lines if _TITLE_WORDS.search(ln) and len(ln) <= 120), None)
-    return titled or (lines[0] if lines else None)
-
-
-def guess_genre(title: str) -> str | None:
-    """The genre of an uncatalogued file from its title: a report of results (公报, 工作总结,
-    新闻发布会; statements.yml ``report_titles``) or a plan genre."""
-    for word, genre in load_statements().report_titles.items():
-        if word in title and not _AHEAD_IN_TITLE.search(title):
-            return genre
-    for word, genre in (("问答", "问答解读"), ("解读", "政策解读"), ("起草说明", "起草说明"), ("规划", "规划")):
-        if word in title:
-            return genre
-    return "行动计划" if regex.search(r"计划|方案|要点", title) else None
-
-
 def statement_years(row: dict[str, Any]) -> tuple[int | None, int | None]:
     """The plan year(s) statements are read against. A report of results on year Y (its
     catalog year) looks ahead to Y+1: its numbers of Y are actuals."""
     year, year_end = row["year"], row["year_end"]
-    if year is not None and year_end is None and row.get("genre") in load_statements().report_genres \
-            and not _AHEAD_IN_TITLE.search(row.get("title") or ""):
+    if (
+        year is not None
+        and year_end is None
+        and row.get("genre") in load_statements().report_genres
+        and not AHEAD_IN_TITLE.search(row.get("title") or "")
+    ):
         return year + 1, None
     return year, year_end
-
-
-def guess_plan_years(title: str, text: str, file_name: str = "") -> tuple[int | None, int | None]:
-    """The plan year(s) of a file outside the catalog, from the first of: its title or file
-    name (…2024年行动计划, "十四五" → 2021-2025), the plan it names (2024年工作计划), its horizon
-    (到2025年, from its publication year when it states one), a year near its start."""
-    named = [m.group(0) for m in _PLAN_WORDS.finditer(text[:1500])]
-    for candidate in (title, file_name, *named):
-        if "十四五" in candidate:
-            return 2021, 2025
-        if years := _years_named(candidate):
-            return years
-    horizon = _HORIZON.search(text[:1500])
-    if horizon:
-        end = int(horizon.group(1))
-        published = _PUBLISHED.search(text[:600])
-        start = int(published.group(1)) if published else None
-        return (start, end) if start and start < end else (end, None)
-    return _years_named(text[:400]) or (None, None)
-
-
-def _report_year(text: str, period_end: int) -> int | None:
-    """The year a report on a plan period (“十四五”…中期评估) reports on: the latest year it
-    names before the period's end."""
-    years = [int(y) for y in regex.findall(r"(20\d\d)\s*年", text) if int(y) < period_end]
-    return max(years) if years else None
-
-
-def _years_named(text: str) -> tuple[int, int | None] | None:
-    """The latest plan year(s) a text names ("2023年工作总结和2024年工作计划" → 2024)."""
-    found = [(int(m.group(1)), int(m.group(2)) if m.group(2) else None) for m in _PLAN_YEAR.finditer(text)]
-    return max(found, key=lambda y: (y[1] or y[0], y[0])) if found else None
 
 
 def _document_row(entry: CatalogEntry | None, doc_id: str, path: Path, source: SourceText) -> dict[str, Any]:
     text = source.text
     first_line = guess_title(text) or path.stem
     row: dict[str, Any] = {
-        "id": doc_id, "file": path.name, "format": source.format, "encoding": source.encoding,
+        "id": doc_id,
+        "file": path.name,
+        "format": source.format,
+        "encoding": source.encoding,
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "district": None, "district_slug": None, "city": None, "year": None, "year_end": None,
-        "genre": None, "title": first_line[:200], "plan_title": None, "issuer": None,
-        "doc_number": None, "published": None, "source_url": None, "notes": None,
+        "district": None,
+        "district_slug": None,
+        "city": None,
+        "year": None,
+        "year_end": None,
+        "genre": None,
+        "title": first_line[:200],
+        "plan_title": None,
+        "issuer": None,
+        "doc_number": None,
+        "published": None,
+        "source_url": None,
+        "notes": None,
     }
     if entry is not None:
         row.update(entry.meta())
@@ -128,14 +84,14 @@ def _document_row(entry: CatalogEntry | None, doc_id: str, path: Path, source: S
         row["genre"] = guess_genre(row["title"])
         row["year"], row["year_end"] = guess_plan_years(row["title"], text, path.stem)
         if row["genre"] in load_statements().report_genres and row["year_end"] is not None:
-            row["year"], row["year_end"] = _report_year(text, row["year_end"]), None
+            row["year"], row["year_end"] = report_year(text, row["year_end"]), None
     row.update({"n_chars": len(text), "n_pages": len(source.pages) or None, "text": text})
     return row
 
 
 def process_file(path: str | Path, entry: CatalogEntry | None = None) -> ProcessedDocument:
     """Run the pipeline on one file; ``entry`` (from the catalog) supplies its metadata."""
-    from .targets import extract_targets
+    from extractor.statements.assemble import extract_targets
 
     path = Path(path)
     source = read_source(path)
@@ -149,8 +105,13 @@ def process_file(path: str | Path, entry: CatalogEntry | None = None) -> Process
                 item.page = source.page_at(item.start)
     plan_year, plan_year_end = statement_years(row)
     targets = extract_targets(
-        doc_id, source.text, norm, structure,
-        plan_year=plan_year, plan_year_end=plan_year_end, genre=row["genre"],
+        doc_id,
+        source.text,
+        norm,
+        structure,
+        plan_year=plan_year,
+        plan_year_end=plan_year_end,
+        genre=row["genre"],
     )
     if source.pages:
         for target in targets:

@@ -21,6 +21,7 @@ Never a quantity: years and dates, document numbers (〔2024〕4号), list numbe
 (第73次会议; but 第4名 is a rank), numbers glued to Latin letters (PM2.5, SO2, NH3-N, DB11),
 names in quotation marks or book-title marks (“一微克”行动, 《…100项…》).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -30,13 +31,15 @@ from dataclasses import dataclass
 import cn2an
 import regex
 
-from .lexicon_quantities import UnitLexicon, load_comparators, load_units, to_simplified
-from .model import Quantity
+from extractor.lexicon.cues import UnitLexicon, load_comparators, load_units, to_simplified
+from extractor.model import Quantity
 
 SPACE = r"[ \u3000]*"
 SLOGAN_COUNT = regex.compile(r"[一二两三四五六七八九十]个$")
 ARABIC = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.．]\d+)?"
-CHINESE = r"[一二两三四五六七八九十零〇壹贰叁肆伍陆柒捌玖拾兩貳陸][零〇一二两三四五六七八九十百千万亿点兩萬億]*"
+CHINESE = (
+    r"[一二两三四五六七八九十零〇壹贰叁肆伍陆柒捌玖拾兩貳陸][零〇一二两三四五六七八九十百千万亿点兩萬億]*"
+)
 RANGE_SEP = r"(?:——|[-－—–~～〜至到])"
 SYMBOLS = r"[≤≥<>＜＞≦≧]"
 LIST_SEP = r"(?:、|和|及|与|以及|或|,)"
@@ -90,15 +93,23 @@ def grammar() -> Grammar:
     heads = _alternation(lex.contextual_heads) if lex.contextual_heads else "(?!)"
     periods = rf"(?<={heads}{SPACE})" + _united_pattern(lex, contextual)
     percent = rf"(?P<unit>百分之|千分之)(?:(?P<ar>{ARABIC})|(?P<cn>{CHINESE}|百(?!分)))"
-    bare = (rf"(?:(?P<sym>{SYMBOLS}){SPACE})?(?P<ar>{ARABIC})"
-            rf"(?:{SPACE}(?P<sep>{RANGE_SEP}){SPACE}(?P<ar2>{ARABIC}))?"
-            rf"(?=[ \u3000]*(?:[，。；;,、）)\t\n：:！？]|$|(?P<after>{_alternation(lex.bare_after)})))")
+    bare = (
+        rf"(?:(?P<sym>{SYMBOLS}){SPACE})?(?P<ar>{ARABIC})"
+        rf"(?:{SPACE}(?P<sep>{RANGE_SEP}){SPACE}(?P<ar2>{ARABIC}))?"
+        rf"(?=[ \u3000]*(?:[，。；;,、）)\t\n：:！？]|$|(?P<after>{_alternation(lex.bare_after)})))"
+    )
     list_tail = rf"(?:(?<![\d.])(?:{ARABIC}){SPACE}{LIST_SEP}{SPACE})+$"
     comps = load_comparators()
     stating = tuple(sorted(set(comps.before) | set(lex.bare_heads), key=len, reverse=True))
-    return Grammar(lexicon=lex, united=regex.compile(united), percent_form=regex.compile(percent),
-                   bare=regex.compile(bare), list_tail=regex.compile(list_tail), stating_words=stating,
-                   periods=regex.compile(periods))
+    return Grammar(
+        lexicon=lex,
+        united=regex.compile(united),
+        percent_form=regex.compile(percent),
+        bare=regex.compile(bare),
+        list_tail=regex.compile(list_tail),
+        stating_words=stating,
+        periods=regex.compile(periods),
+    )
 
 
 # ------------------------------------------------------------------------------ number values
@@ -141,11 +152,13 @@ def _before(text: str, pos: int) -> str:
 
 def _in_name(text: str, start: int, end: int) -> bool:
     """Inside a short quoted name (“一微克”行动), a book title 《…》 or a bracket 〔2024〕."""
-    if start > 0 and text[start - 1] in "“‘「『\"":
-        close = regex.search(r"[”’」』\"]", text[end:end + 12])
+    if start > 0 and text[start - 1] in '“‘「『"':
+        close = regex.search(r"[”’」』\"]", text[end : end + 12])
         if close:
             return True
-    if SLOGAN_COUNT.search(text, max(0, start - 3), start) and regex.search(r"[”’」』\"]", text[end:end + 2]):
+    if SLOGAN_COUNT.search(text, max(0, start - 3), start) and regex.search(
+        r"[”’」』\"]", text[end : end + 2]
+    ):
         return True  # “八个100%”: a slogan counting its rules
     opened = text.rfind("《", max(0, start - 80), start)
     if opened >= 0 and "》" not in text[opened:start]:
@@ -153,7 +166,9 @@ def _in_name(text: str, start: int, end: int) -> bool:
     return start > 0 and text[start - 1] in "〔[【"
 
 
-ORDINAL_LIST = regex.compile(r"第[ \u3000]*\d+(?:[ \u3000]*[、和及至,-][ \u3000]*\d+)*[ \u3000]*[、和及至,-][ \u3000]*$")
+ORDINAL_LIST = regex.compile(
+    r"第[ \u3000]*\d+(?:[ \u3000]*[、和及至,-][ \u3000]*\d+)*[ \u3000]*[、和及至,-][ \u3000]*$"
+)
 
 
 def _in_ordinal_list(text: str, num_start: int) -> bool:
@@ -190,8 +205,11 @@ def _from_united(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | None
         return None
     unit, _ = found
     num_start = m.start("ar") if m.group("ar") else m.start("cn")
-    if _is_code(text, num_start) or _blocked(text, m.start("unit"), unit_written, lex) or \
-            _in_ordinal_list(text, num_start):
+    if (
+        _is_code(text, num_start)
+        or _blocked(text, m.start("unit"), unit_written, lex)
+        or _in_ordinal_list(text, num_start)
+    ):
         return None
     value, mag = _united_value(text, m, unit, num_start)
     if value is None or (mag and not unit.magnitude):
@@ -213,11 +231,21 @@ def _from_united(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | None
     mag_factor = lex.magnitudes.get(mag, 1.0) if mag else 1.0
     unit_start = m.start("mag") if mag and m.group("mag") else m.start("unit")
     approx = apre or m.group("amid") or m.group("apost")
-    return Quantity(value=value, value_max=value_max, unit=(mag or "") + unit_written,
-                    canonical_unit=canonical, dimension=dimension, factor=factor * mag_factor,
-                    surface=text[start:m.end()], start=start, end=m.end(),
-                    unit_start=unit_start, unit_end=m.end("unit"), approx=approx,
-                    comparator_hint=m.group("sym") if m.group("sym") and m.start("sym") >= start else None)
+    return Quantity(
+        value=value,
+        value_max=value_max,
+        unit=(mag or "") + unit_written,
+        canonical_unit=canonical,
+        dimension=dimension,
+        factor=factor * mag_factor,
+        surface=text[start : m.end()],
+        start=start,
+        end=m.end(),
+        unit_start=unit_start,
+        unit_end=m.end("unit"),
+        approx=approx,
+        comparator_hint=m.group("sym") if m.group("sym") and m.start("sym") >= start else None,
+    )
 
 
 def _united_value(text: str, m: regex.Match, unit, num_start: int) -> tuple[float | None, str | None]:
@@ -260,28 +288,49 @@ def _from_percent(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | Non
     if value is None or _in_name(text, m.start(), m.end()) or SLOGAN_COUNT.search(text, 0, m.start()):
         return None  # “六个百分之百”: a slogan counting its rules, not a value
     unit = lex.forms[m.group("unit")]
-    return Quantity(value=value, value_max=None, unit=m.group("unit"), canonical_unit=unit.canonical,
-                    dimension=unit.dimension, factor=unit.factor, surface=m.group(0), start=m.start(),
-                    end=m.end(), unit_start=m.start("unit"), unit_end=m.end("unit"))
+    return Quantity(
+        value=value,
+        value_max=None,
+        unit=m.group("unit"),
+        canonical_unit=unit.canonical,
+        dimension=unit.dimension,
+        factor=unit.factor,
+        surface=m.group(0),
+        start=m.start(),
+        end=m.end(),
+        unit_start=m.start("unit"),
+        unit_end=m.end("unit"),
+    )
 
 
 def _inherited(text: str, q: Quantity, g: Grammar) -> list[Quantity]:
     """Bare numbers listed before ``q`` that share its unit: 52、3和17微克/立方米."""
-    if q.surface[:1] in "每≤≥<>＜＞" or q.approx and q.surface.startswith(q.approx):
+    if q.surface[:1] in "每≤≥<>＜＞" or (q.approx and q.surface.startswith(q.approx)):
         return []
     window_start = max(0, q.start - 80)
     m = g.list_tail.search(text, window_start, q.start)
     if not m:
         return []
     out = []
-    for num in regex.finditer(ARABIC, text[m.start():m.end()]):
+    for num in regex.finditer(ARABIC, text[m.start() : m.end()]):
         start = m.start() + num.start()
         if _is_code(text, start) or _before(text, start) == "第":
             return []
-        out.append(Quantity(value=parse_arabic(num.group()), value_max=None, unit=q.unit,
-                            canonical_unit=q.canonical_unit, dimension=q.dimension, factor=q.factor,
-                            surface=num.group(), start=start, end=start + len(num.group()),
-                            unit_start=q.unit_start, unit_end=q.unit_end))
+        out.append(
+            Quantity(
+                value=parse_arabic(num.group()),
+                value_max=None,
+                unit=q.unit,
+                canonical_unit=q.canonical_unit,
+                dimension=q.dimension,
+                factor=q.factor,
+                surface=num.group(),
+                start=start,
+                end=start + len(num.group()),
+                unit_start=q.unit_start,
+                unit_end=q.unit_end,
+            )
+        )
     return out
 
 
@@ -296,14 +345,23 @@ def _bare(text: str, m: regex.Match, g: Grammar) -> Quantity | None:
     if not m.group("sym") and not _stated(text, m, g):
         return None
     value_max = parse_arabic(m.group("ar2")) if m.group("sep") else None
-    return Quantity(value=value, value_max=value_max, unit="", canonical_unit="", dimension="number",
-                    factor=1.0, surface=m.group(0), start=m.start(), end=m.end(),
-                    comparator_hint=m.group("sym"))
+    return Quantity(
+        value=value,
+        value_max=value_max,
+        unit="",
+        canonical_unit="",
+        dimension="number",
+        factor=1.0,
+        surface=m.group(0),
+        start=m.start(),
+        end=m.end(),
+        comparator_hint=m.group("sym"),
+    )
 
 
 def _stated(text: str, m: regex.Match, g: Grammar) -> bool:
     """A bare number after a stating word (达到65, AQI大于200的), or a range 在0—100之间."""
-    head = load_comparators().mask(text[max(0, m.start() - 4):m.start()]).rstrip(" \u3000")
+    head = load_comparators().mask(text[max(0, m.start() - 4) : m.start()]).rstrip(" \u3000")
     if m.group("sep") and m.group("after") == "之间":
         return any(head.endswith(w) for w in (*g.stating_words, *g.lexicon.bare_range_heads))
     return any(head.endswith(w) for w in g.stating_words)
@@ -319,15 +377,26 @@ def _merge_ranges(text: str, found: list[Quantity]) -> list[Quantity]:
     out: list[Quantity] = []
     for q in found:
         prev = out[-1] if out else None
-        if (prev is not None and prev.value_max is None and q.value_max is None
-                and to_simplified(prev.unit) == to_simplified(q.unit) and not q.comparator_hint
-                and RANGE_GAP.fullmatch(text, prev.end, q.start) and not q.surface[:1] in "每约近"
-                and prev.approx in (None, *load_units().approx_before)
-                and not FROM_BEFORE.search(text, 0, prev.start)):
-            out[-1] = dataclasses.replace(q, value=prev.value, value_max=q.value, start=prev.start,
-                                          surface=text[prev.start:q.end],
-                                          comparator_hint=prev.comparator_hint,
-                                          approx=prev.approx or q.approx)
+        if (
+            prev is not None
+            and prev.value_max is None
+            and q.value_max is None
+            and to_simplified(prev.unit) == to_simplified(q.unit)
+            and not q.comparator_hint
+            and RANGE_GAP.fullmatch(text, prev.end, q.start)
+            and q.surface[:1] not in "每约近"
+            and prev.approx in (None, *load_units().approx_before)
+            and not FROM_BEFORE.search(text, 0, prev.start)
+        ):
+            out[-1] = dataclasses.replace(
+                q,
+                value=prev.value,
+                value_max=q.value,
+                start=prev.start,
+                surface=text[prev.start : q.end],
+                comparator_hint=prev.comparator_hint,
+                approx=prev.approx or q.approx,
+            )
             continue
         out.append(q)
     return out

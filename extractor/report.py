@@ -1,11 +1,12 @@
 """Targets as records for people: the ``policykb extract`` JSON lines and terminal table."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from tabulate import tabulate
 
-from .pipeline import ProcessedDocument
+from extractor.pipeline import ProcessedDocument
 
 _COMPARATOR_SIGNS = {"<=": "≤", ">=": "≥", "~": "≈", "=": "=", "<": "<", ">": ">"}
 
@@ -18,18 +19,34 @@ def target_records(doc: ProcessedDocument) -> list[dict[str, Any]]:
     for t in doc.targets:
         clause = clauses.get(t.clause_id)
         section = sections.get(clause.section_id) if clause else None
-        records.append({
-            "doc": doc.document["id"], "file": doc.document["file"], "campaign": t.campaign,
-            "section": section.path if section else None,
-            "clause_id": t.clause_id, "clause_ordinal": clause.ordinal if clause else None,
-            "clause": clause.text if clause else None,
-            "indicator": t.indicator, "indicator_id": t.indicator_id,
-            "value": t.value, "value_max": t.value_max, "unit": t.unit,
-            "canonical_unit": t.canonical_unit, "value_canonical": t.value_canonical,
-            "comparator": t.comparator, "kind": t.kind, "year": t.year, "base_year": t.base_year,
-            "qualifiers": t.qualifiers, "attribute": t.attribute,
-            "surface": t.surface, "start": t.start, "end": t.end, "page": t.page,
-        })
+        records.append(
+            {
+                "doc": doc.document["id"],
+                "file": doc.document["file"],
+                "campaign": t.campaign,
+                "section": section.path if section else None,
+                "clause_id": t.clause_id,
+                "clause_ordinal": clause.ordinal if clause else None,
+                "clause": clause.text if clause else None,
+                "indicator": t.indicator,
+                "indicator_id": t.indicator_id,
+                "value": t.value,
+                "value_max": t.value_max,
+                "unit": t.unit,
+                "canonical_unit": t.canonical_unit,
+                "value_canonical": t.value_canonical,
+                "comparator": t.comparator,
+                "kind": t.kind,
+                "year": t.year,
+                "base_year": t.base_year,
+                "qualifiers": t.qualifiers,
+                "attribute": t.attribute,
+                "surface": t.surface,
+                "start": t.start,
+                "end": t.end,
+                "page": t.page,
+            }
+        )
     return records
 
 
@@ -46,8 +63,18 @@ def format_table(records: list[dict[str, Any]]) -> str:
     if not records:
         return "(no targets found)"
     rows = [
-        [r["campaign"], r["indicator"], _value(r), r["kind"], r["year"] or "", r["base_year"] or "",
-         r["page"] or "", r["surface"]]
+        [
+            r["campaign"],
+            r["indicator"],
+            _value(r),
+            r["kind"],
+            r["year"] or "",
+            r["base_year"] or "",
+            r["page"] or "",
+            r["surface"],
+        ]
         for r in records
     ]
-    return tabulate(rows, headers=["campaign", "indicator", "value", "kind", "year", "base", "page", "surface"])
+    return tabulate(
+        rows, headers=["campaign", "indicator", "value", "kind", "year", "base", "page", "surface"]
+    )

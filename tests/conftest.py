@@ -1,4 +1,5 @@
 """Shared fixtures: the repository's corpus, the gold set, parsed documents, a built kb.db."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +8,8 @@ import pytest
 
 from extractor.normalize import normalize
 from extractor.structure import parse_structure
+
+pytest_plugins = ["tests.conftest_web"]  # the web fixtures (kb_path, ds, conn, metadata)
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -50,7 +53,7 @@ def structures():
 @pytest.fixture(scope="session")
 def built_db(tmp_path_factory) -> Path:
     """A kb.db built from the repository's corpus into a temporary folder."""
-    from extractor.store import build_db
+    from extractor.kb.store import build_db
 
     path = tmp_path_factory.mktemp("kb") / "kb.db"
     report = build_db(CORPUS, path)

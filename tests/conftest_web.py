@@ -4,6 +4,7 @@
 ``extractor.store.build_db``), or the file named by ``POLICYKB_TEST_DB`` when set (to test a
 given build quickly). ``ds`` is a started Datasette on it with the repository's metadata.yml.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,7 +35,7 @@ def metadata() -> dict:
 @pytest.fixture
 def conn(kb_path):
     """A plain sqlite3 connection with the plugin's SQL functions, like Datasette's."""
-    from extractor.search import register_functions
+    from extractor.kb.search import register_functions
 
     c = sqlite3.connect(f"file:{kb_path}?mode=ro", uri=True)
     register_functions(c)

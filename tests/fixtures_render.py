@@ -9,6 +9,7 @@ with dot leaders, and ruled tables (reportlab ``Table`` with a grid, merged cate
 Every body line and table cell records the page it was drawn on (``RenderedPdf.lines``), which
 is the ground truth the tests compare the reader against.
 """
+
 from __future__ import annotations
 
 import random
@@ -33,8 +34,7 @@ LEADING = 24.0
 LEFT, RIGHT, TOP, BOTTOM = 80.0, 74.0, 95.0, 85.0
 WIDTH = A4[0] - LEFT - RIGHT
 # STSong-Light has no glyph for these; U+30FB comes back out of the PDF as U+00B7.
-GLYPH_SUBSTITUTES = str.maketrans({"·": "・", "₀": "0", "₁": "1", "₂": "2", "₃": "3",
-                                   "₄": "4", "₅": "5"})
+GLYPH_SUBSTITUTES = str.maketrans({"·": "・", "₀": "0", "₁": "1", "₂": "2", "₃": "3", "₄": "4", "₅": "5"})
 NO_LINE_START = set("，。、；：？！）》」』”’％%,.;:!?)]")
 NO_LINE_END = set("（《「『“‘([")
 TOKENS = regex.compile(r"[A-Za-z0-9.%_+\-/]+|\s|.")
@@ -141,7 +141,7 @@ class LoggedParagraph(Paragraph):
         super().__init__(escape(text), style)
         self.plain, self.log = text, log
 
-    def drawOn(self, canv, x, y, _sW=0):  # noqa: N802 (reportlab API)
+    def drawOn(self, canv, x, y, _sW=0):
         self.log.append((canv.getPageNumber(), self.plain))
         super().drawOn(canv, x, y, _sW)
 
@@ -149,8 +149,13 @@ class LoggedParagraph(Paragraph):
 class Lines(Flowable):
     """Pre-broken lines: (x offset, text, justified); splits between lines at a page end."""
 
-    def __init__(self, lines: list[tuple[float, str, bool]], log: list[tuple[int, str]],
-                 space_before: float = 0.0, size: float = SIZE):
+    def __init__(
+        self,
+        lines: list[tuple[float, str, bool]],
+        log: list[tuple[int, str]],
+        space_before: float = 0.0,
+        size: float = SIZE,
+    ):
         super().__init__()
         self.lines, self.log, self.space_before, self.size = lines, log, space_before, size
         self.leading = max(LEADING, size * 1.5)
@@ -164,14 +169,15 @@ class Lines(Flowable):
         n = int((avail_height - self.space_before) // self.leading)
         if n <= 0 or n >= len(self.lines):
             return []
-        return [Lines(self.lines[:n], self.log, self.space_before, self.size),
-                Lines(self.lines[n:], self.log, 0.0, self.size)]
+        return [
+            Lines(self.lines[:n], self.log, self.space_before, self.size),
+            Lines(self.lines[n:], self.log, 0.0, self.size),
+        ]
 
     def draw(self):
         page = self.canv.getPageNumber()
         for i, (x, text, justified) in enumerate(self.lines):
-            y = (self.height - self.space_before - self.leading * (i + 1)
-                 + (self.leading - self.size) / 2 + 2)
+            y = self.height - self.space_before - self.leading * (i + 1) + (self.leading - self.size) / 2 + 2
             obj = self.canv.beginText(x, y)
             obj.setFont(FONT, self.size)
             if justified and len(text) > 1:
@@ -185,11 +191,13 @@ def paragraph_lines(block: Block) -> list[tuple[float, str, bool]]:
     """The (x, text, justified) lines of a centred line, a paragraph or a TOC entry."""
     if block.kind == "centre":
         size = block.size
-        return [((WIDTH - width_of(t, size)) / 2, t, False)
-                for t in break_lines(block.text, WIDTH, WIDTH, size)]
+        return [
+            ((WIDTH - width_of(t, size)) / 2, t, False) for t in break_lines(block.text, WIDTH, WIDTH, size)
+        ]
     if block.kind == "toc":
-        indent = SIZE * (0 if block.text.startswith(("第", "序")) else
-                         1 if not block.text.startswith(("（", "(")) else 2)
+        indent = SIZE * (
+            0 if block.text.startswith(("第", "序")) else 1 if not block.text.startswith(("（", "(")) else 2
+        )
         tail = " " + block.page_label
         dots = int((WIDTH - indent - width_of(block.text) - width_of(tail)) // width_of("."))
         return [(indent, block.text + "." * max(3, dots) + tail, True)]
@@ -198,11 +206,9 @@ def paragraph_lines(block: Block) -> list[tuple[float, str, bool]]:
     return [(indent if i == 0 else 0.0, t, i < len(texts) - 1) for i, t in enumerate(texts)]
 
 
-def table_flowable(rows: list[list[str]], log: list[tuple[int, str]], repeat_rows: int = 0
-                   ) -> Table:
+def table_flowable(rows: list[list[str]], log: list[tuple[int, str]], repeat_rows: int = 0) -> Table:
     """A ruled table; empty cells under a filled one in the category column (1) are merged."""
-    style = ParagraphStyle("cell", fontName=FONT, fontSize=10.5, leading=14, wordWrap="CJK",
-                           alignment=1)
+    style = ParagraphStyle("cell", fontName=FONT, fontSize=10.5, leading=14, wordWrap="CJK", alignment=1)
     data = [[LoggedParagraph(cell, style, log) if cell else "" for cell in row] for row in rows]
     weights = [min(14, max(2, max(len(row[c]) for row in rows))) for c in range(len(rows[0]))]
     widths = [WIDTH * w / sum(weights) for w in weights]
@@ -248,8 +254,15 @@ def render_pdf(blocks: list[Block], path: Path, title: str, repeat_rows: int = 0
             canv.drawString(LEFT + SIZE, 45, label)
         canv.restoreState()
 
-    doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=LEFT, rightMargin=RIGHT,
-                            topMargin=TOP, bottomMargin=BOTTOM, title=title)
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        leftMargin=LEFT,
+        rightMargin=RIGHT,
+        topMargin=TOP,
+        bottomMargin=BOTTOM,
+        title=title,
+    )
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return Rendered(path, log, max((p for p, _ in log), default=0))
 
@@ -261,20 +274,32 @@ def render_text_pdf(text: str, path: Path, title: str) -> Rendered:
 
 def render_scan_pdf(path: Path) -> Path:
     """A 'scanned' PDF: pages with an image and drawings, no text layer."""
-    from reportlab.lib.utils import ImageReader
     import io
     import struct
     import zlib
 
+    from reportlab.lib.utils import ImageReader
+
     def png(width: int, height: int) -> bytes:
-        raw = b"".join(b"\x00" + bytes(random.Random(y).randrange(256) for _ in range(width))
-                       for y in range(height))
+        raw = b"".join(
+            b"\x00" + bytes(random.Random(y).randrange(256) for _ in range(width)) for y in range(height)
+        )
+
         def chunk(tag: bytes, data: bytes) -> bytes:
-            return struct.pack(">I", len(data)) + tag + data + struct.pack(
-                ">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+            return (
+                struct.pack(">I", len(data))
+                + tag
+                + data
+                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+            )
+
         header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-        return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
-                + chunk(b"IEND", b""))
+        return (
+            b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(raw))
+            + chunk(b"IEND", b"")
+        )
 
     c = canvas.Canvas(str(path), pagesize=A4)
     for _ in range(2):
@@ -285,8 +310,7 @@ def render_scan_pdf(path: Path) -> Path:
     return path
 
 
-def render_simple_pdf(path: Path, pages: list[list[str]], overprint: float = 0.0,
-                      **canvas_options) -> Path:
+def render_simple_pdf(path: Path, pages: list[list[str]], overprint: float = 0.0, **canvas_options) -> Path:
     """A plain PDF: each page's lines drawn from the top (used for encrypted and blank files).
 
     ``overprint`` > 0 draws every line a second time that far to the right (fake bold).
@@ -313,15 +337,21 @@ def truncate(source: Path, path: Path) -> Path:
 def zip_without_document(path: Path) -> Path:
     """A zip archive that looks like a .docx but holds no word/document.xml."""
     with zipfile.ZipFile(path, "w") as archive:
-        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types '
-                         'xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
+        archive.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types '
+            'xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>',
+        )
         archive.writestr("docProps/app.xml", "<Properties/>")
     return path
 
 
 CHAPTER = regex.compile(r"^第[一二三四五六七八九十]+章")
-HEADING_STYLES = [(CHAPTER, "Heading 1"), (regex.compile(r"^[一二三四五六七八九十]+、"), "Heading 2"),
-                  (regex.compile(r"^[（(][一二三四五六七八九十]+[）)]"), "Heading 3")]
+HEADING_STYLES = [
+    (CHAPTER, "Heading 1"),
+    (regex.compile(r"^[一二三四五六七八九十]+、"), "Heading 2"),
+    (regex.compile(r"^[（(][一二三四五六七八九十]+[）)]"), "Heading 3"),
+]
 
 
 def render_docx(blocks: list[Block], path: Path) -> Rendered:

@@ -3,6 +3,7 @@
 Needs Debian's chromium at /usr/bin/chromium (``apt-get install -y chromium fonts-noto-cjk``);
 never ``playwright install``. Run alone with ``pytest -m browser``.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -14,8 +15,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-from tests.conftest_web import kb_path  # noqa: F401  (fixture)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,7 +29,9 @@ LEAD_SCREENSHOT = Path("/tmp/policykb-compare.png")
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install -y chromium fonts-noto-cjk)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install -y chromium fonts-noto-cjk)"
+    ),
 ]
 
 

@@ -1,4 +1,5 @@
 """Building kb.db: contents, determinism, atomic replacement, bad documents, committed kb.db."""
+
 from __future__ import annotations
 
 import shutil
@@ -10,7 +11,7 @@ from click.testing import CliRunner
 
 from extractor.cli import main
 from extractor.errors import CatalogError
-from extractor.store import build_db, is_stale
+from extractor.kb.store import build_db, is_stale
 
 from .conftest import ROOT
 
@@ -44,10 +45,12 @@ def test_every_clause_and_target_cites_documents_text(built_db):
     db = sqlite_utils.Database(built_db)
     texts = {r["id"]: r["text"] for r in db["documents"].rows}
     for c in db["clauses"].rows:
-        assert texts[c["document_id"]][c["start"]:c["end"]] == c["text"], c["id"]
+        assert texts[c["document_id"]][c["start"] : c["end"]] == c["text"], c["id"]
     for t in db["targets"].rows:
-        assert texts[t["document_id"]][t["start"]:t["end"]] == t["surface"], t["id"]
-    for t in db.query("select t.id, t.start, t.end, c.start cs, c.end ce from targets t join clauses c on c.id = t.clause_id"):
+        assert texts[t["document_id"]][t["start"] : t["end"]] == t["surface"], t["id"]
+    for t in db.query(
+        "select t.id, t.start, t.end, c.start cs, c.end ce from targets t join clauses c on c.id = t.clause_id"
+    ):
         assert t["cs"] <= t["start"] and t["end"] <= t["ce"], t["id"]
 
 
@@ -67,7 +70,9 @@ def test_committed_kb_db_is_up_to_date(built_db):
     committed = ROOT / "kb.db"
     assert committed.exists(), "kb.db is missing: run `policykb build` and commit it"
     assert not is_stale(committed, ROOT / "corpus"), "kb.db was built from another corpus: rebuild it"
-    assert table_dump(committed) == table_dump(built_db), "kb.db is out of date: run `policykb build` and commit it"
+    assert table_dump(committed) == table_dump(built_db), (
+        "kb.db is out of date: run `policykb build` and commit it"
+    )
 
 
 @pytest.fixture
@@ -82,9 +87,16 @@ def corpus_copy(tmp_path, corpus_dir):
 def add_entry(corpus, file_name, data: bytes, **fields):
     (corpus / file_name).write_bytes(data)
     catalog = yaml.safe_load((corpus / "catalog.yml").read_text(encoding="utf-8"))
-    entry = {"id": file_name.split(".")[0], "file": file_name, "district": "测试区",
-             "district_slug": "test", "city": "北京市", "year": 2024, "genre": "行动计划",
-             "title": "测试计划"}
+    entry = {
+        "id": file_name.split(".")[0],
+        "file": file_name,
+        "district": "测试区",
+        "district_slug": "test",
+        "city": "北京市",
+        "year": 2024,
+        "genre": "行动计划",
+        "title": "测试计划",
+    }
     entry.update(fields)
     catalog["documents"].append(entry)
     (corpus / "catalog.yml").write_text(yaml.safe_dump(catalog, allow_unicode=True), encoding="utf-8")
@@ -100,12 +112,15 @@ def test_gbk_document_builds(corpus_copy, tmp_path):
     assert db["documents"].get("gbk-plan")["text"] == text
 
 
-@pytest.mark.parametrize("name,data,reason", [
-    ("empty.txt", b"", "empty"),
-    ("garbled.txt", bytes(range(0x80, 0x100)) * 4, "cannot decode"),
-    ("broken.pdf", b"%PDF-1.4\n1 0 obj <<", "pdf"),
-    ("broken.docx", b"PK\x03\x04 not really a zip", "docx"),
-])
+@pytest.mark.parametrize(
+    "name,data,reason",
+    [
+        ("empty.txt", b"", "empty"),
+        ("garbled.txt", bytes(range(0x80, 0x100)) * 4, "cannot decode"),
+        ("broken.pdf", b"%PDF-1.4\n1 0 obj <<", "pdf"),
+        ("broken.docx", b"PK\x03\x04 not really a zip", "docx"),
+    ],
+)
 def test_bad_document_is_reported_and_the_rest_builds(corpus_copy, tmp_path, name, data, reason):
     add_entry(corpus_copy, name, data)
     runner = CliRunner()
@@ -122,8 +137,9 @@ def test_catalog_error_leaves_existing_kb_db_untouched(corpus_copy, tmp_path, bu
     shutil.copy(built_db, db_path)
     before = db_path.read_bytes()
     catalog = corpus_copy / "catalog.yml"
-    catalog.write_text(catalog.read_text(encoding="utf-8").replace("district: 朝阳区", "distrct: 朝阳区"),
-                       encoding="utf-8")
+    catalog.write_text(
+        catalog.read_text(encoding="utf-8").replace("district: 朝阳区", "distrct: 朝阳区"), encoding="utf-8"
+    )
     with pytest.raises(CatalogError, match="unknown field"):
         build_db(corpus_copy, db_path)
     result = CliRunner().invoke(main, ["build", "--corpus", str(corpus_copy), "--db", str(db_path)])
@@ -133,7 +149,7 @@ def test_catalog_error_leaves_existing_kb_db_untouched(corpus_copy, tmp_path, bu
 
 
 def test_failure_while_writing_leaves_existing_kb_db_untouched(corpus_dir, tmp_path, built_db, monkeypatch):
-    import extractor.store as store
+    import extractor.kb.store as store
 
     db_path = tmp_path / "kb.db"
     shutil.copy(built_db, db_path)
@@ -157,7 +173,7 @@ def test_build_prints_a_summary_per_document(corpus_dir, tmp_path):
 
 
 def test_kb_db_is_stale_when_corpus_or_rules_change(built_db, corpus_copy, tmp_path, monkeypatch):
-    import extractor.store as store
+    import extractor.kb.store as store
 
     db_path = tmp_path / "kb.db"
     shutil.copy(built_db, db_path)
@@ -172,7 +188,11 @@ def test_kb_db_is_stale_when_corpus_or_rules_change(built_db, corpus_copy, tmp_p
 
 
 def test_a_file_missing_from_the_catalog_is_reported(corpus_copy, tmp_path):
-    (corpus_copy / "forgotten-plan.txt").write_text("一、目标\n降尘量控制在5吨/平方公里·月。\n", encoding="utf-8")
-    result = CliRunner().invoke(main, ["build", "--corpus", str(corpus_copy), "--db", str(tmp_path / "kb.db")])
+    (corpus_copy / "forgotten-plan.txt").write_text(
+        "一、目标\n降尘量控制在5吨/平方公里·月。\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(
+        main, ["build", "--corpus", str(corpus_copy), "--db", str(tmp_path / "kb.db")]
+    )
     assert result.exit_code == 0
     assert "forgotten-plan.txt is not in catalog.yml" in result.output

@@ -1,4 +1,5 @@
 """Catalog validation: each mistake names the entry and what is wrong."""
+
 from __future__ import annotations
 
 import shutil
@@ -6,8 +7,8 @@ import shutil
 import pytest
 import yaml
 
-from extractor.catalog import load_catalog
 from extractor.errors import CatalogError
+from extractor.read.catalog import load_catalog
 
 
 def test_repository_catalog_is_valid(corpus_dir):
@@ -32,17 +33,29 @@ def edit(corpus, change):
     (corpus / "catalog.yml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
 
 
-@pytest.mark.parametrize("change,message", [
-    (lambda d: d[0].update(file="missing.txt"), "file 'missing.txt' does not exist"),
-    (lambda d: d[1].update(id=d[0]["id"]), "duplicate id"),
-    (lambda d: d[0].update(distrct="朝阳区"), "unknown field(s) distrct"),
-    (lambda d: d[0].pop("district"), "missing required field(s): district"),
-    (lambda d: d[0].update(year="twenty"), "is not a year"),
-    (lambda d: d[0].update(genre="通知"), "genre '通知' is not one of"),
-    (lambda d: d[0].update(published="2024-13-01"), "is not a date"),
-    (lambda d: d[0].update(id="Chao Yang"), "is not a slug"),
-], ids=["missing-file", "duplicate-id", "unknown-field", "missing-district", "bad-year",
-        "bad-genre", "bad-date", "bad-slug"])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (lambda d: d[0].update(file="missing.txt"), "file 'missing.txt' does not exist"),
+        (lambda d: d[1].update(id=d[0]["id"]), "duplicate id"),
+        (lambda d: d[0].update(distrct="朝阳区"), "unknown field(s) distrct"),
+        (lambda d: d[0].pop("district"), "missing required field(s): district"),
+        (lambda d: d[0].update(year="twenty"), "is not a year"),
+        (lambda d: d[0].update(genre="通知"), "genre '通知' is not one of"),
+        (lambda d: d[0].update(published="2024-13-01"), "is not a date"),
+        (lambda d: d[0].update(id="Chao Yang"), "is not a slug"),
+    ],
+    ids=[
+        "missing-file",
+        "duplicate-id",
+        "unknown-field",
+        "missing-district",
+        "bad-year",
+        "bad-genre",
+        "bad-date",
+        "bad-slug",
+    ],
+)
 def test_catalog_mistakes(corpus_copy, change, message):
     edit(corpus_copy, change)
     with pytest.raises(CatalogError) as info:

@@ -1,4 +1,5 @@
 """The command line: help texts, README examples that cannot drift, extract and quantities."""
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,7 @@ def readme_examples():
     for i, line in enumerate(lines):
         if line.startswith("$ policykb quantities"):
             out = []
-            for nxt in lines[i + 1:]:
+            for nxt in lines[i + 1 :]:
                 if not nxt.strip() or nxt.startswith(("$", "```")):
                     break
                 out.append(nxt)
@@ -56,16 +57,20 @@ def test_quantities_reads_standard_input():
 
 def test_extract_any_file_outside_the_catalog(tmp_path):
     path = tmp_path / "某区2026年行动计划.txt"
-    path.write_text("一、工作目标\n蓝天保卫战方面：PM2.5年均浓度不高于29微克/立方米，降尘量控制在4吨/平方公里·月以内。\n",
-                    encoding="gbk")
+    path.write_text(
+        "一、工作目标\n蓝天保卫战方面：PM2.5年均浓度不高于29微克/立方米，降尘量控制在4吨/平方公里·月以内。\n",
+        encoding="gbk",
+    )
     result = CliRunner().invoke(main, ["extract", str(path)])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.output.splitlines()]
     text = path.read_bytes().decode("gbk")
     assert [(r["indicator_id"], r["value"], r["comparator"], r["year"]) for r in rows] == [
-        ("pm25_annual_mean", 29, "<=", 2026), ("dustfall", 4, "<=", 2026)]
+        ("pm25_annual_mean", 29, "<=", 2026),
+        ("dustfall", 4, "<=", 2026),
+    ]
     for r in rows:
-        assert text[r["start"]:r["end"]] == r["surface"]
+        assert text[r["start"] : r["end"]] == r["surface"]
         assert r["campaign"] == "air" and r["clause"] in text
         for key in ("doc", "section", "clause", "indicator", "value_max", "unit", "kind", "base_year"):
             assert key in r
@@ -86,7 +91,7 @@ def readme_evaluate_blocks():
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
     for i, line in enumerate(lines):
         if line.startswith("$ policykb evaluate"):
-            yield shlex.split(line[2:])[1:], "\n".join(lines[i + 1:i + 5])
+            yield shlex.split(line[2:])[1:], "\n".join(lines[i + 1 : i + 5])
 
 
 @pytest.mark.parametrize("args,expected", list(readme_evaluate_blocks()))

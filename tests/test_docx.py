@@ -1,4 +1,5 @@
 """Reading Word files: documents built with python-docx at test time."""
+
 from __future__ import annotations
 
 import os
@@ -9,7 +10,7 @@ from docx.oxml import OxmlElement
 
 from extractor.errors import DocxError, EmptyDocumentError
 from extractor.model import Page
-from extractor.word import read_docx
+from extractor.read.word import read_docx
 from tests import fixtures_render as fr
 from tests.conftest import CORPUS
 
@@ -163,6 +164,7 @@ def test_a_table_of_contents_inside_a_content_control(tmp_path):
 
 # -- broken files ---------------------------------------------------------------------------
 
+
 def test_random_bytes(tmp_path):
     path = tmp_path / "random.docx"
     path.write_bytes(os.urandom(2048))
@@ -188,5 +190,5 @@ def test_an_empty_docx(tmp_path):
     document.add_page_break()
     document.add_table(rows=2, cols=2)
     document.save(str(path))
-    with pytest.raises(EmptyDocumentError, match="empty.docx"):
+    with pytest.raises(EmptyDocumentError, match=r"empty\.docx"):
         read_docx(path)

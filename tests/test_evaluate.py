@@ -2,6 +2,7 @@
 
 The thresholds only ever go up: raise them when the extractor gets better.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,15 +11,22 @@ from pathlib import Path
 import pytest
 
 from extractor.errors import GoldError
-from extractor.evaluate import GoldRecord, evaluate, load_gold, match_document, score, Report
+from extractor.evaluate import GoldRecord, Report, evaluate, load_gold, match_document, score
 from extractor.model import Target
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / ".." / "shared" / "gold"
 CORPUS = ROOT / "corpus"
 
-THRESHOLDS = {"f1": 0.99, "label_f1": 0.98, "comparator": 0.98, "kind": 0.98, "year": 0.98,
-              "base_year": 0.98, "campaign": 0.97}
+THRESHOLDS = {
+    "f1": 0.99,
+    "label_f1": 0.98,
+    "comparator": 0.98,
+    "kind": 0.98,
+    "year": 0.98,
+    "base_year": 0.98,
+    "campaign": 0.97,
+}
 
 
 @pytest.fixture(scope="module")
@@ -48,18 +56,46 @@ def test_report_ends_with_the_scores(report):
 
 
 def _gold(**kw) -> GoldRecord:
-    base = dict(doc="d.txt", quote="化学需氧量减排量19003噸", indicator="化学需氧量减排量", value=19003,
-                value_max=None, unit="噸", comparator="=", kind="target", year=2020, base_year=None,
-                campaign="water")
+    base = dict(
+        doc="d.txt",
+        quote="化学需氧量减排量19003噸",
+        indicator="化学需氧量减排量",
+        value=19003,
+        value_max=None,
+        unit="噸",
+        comparator="=",
+        kind="target",
+        year=2020,
+        base_year=None,
+        campaign="water",
+    )
     return GoldRecord(**{**base, **kw})
 
 
 def _pred(text: str, surface: str, value: float, canonical: str, factor: float = 1.0, **kw) -> Target:
     start = text.index(surface)
-    base = dict(id="d:t0", document_id="d", clause_id=None, indicator="", indicator_id=None, value=value,
-                value_max=None, unit="", canonical_unit=canonical, value_canonical=value * factor,
-                comparator="=", kind="target", year=2020, base_year=None, campaign="water", qualifiers=[],
-                attribute=None, surface=surface, start=start, end=start + len(surface))
+    base = dict(
+        id="d:t0",
+        document_id="d",
+        clause_id=None,
+        indicator="",
+        indicator_id=None,
+        value=value,
+        value_max=None,
+        unit="",
+        canonical_unit=canonical,
+        value_canonical=value * factor,
+        comparator="=",
+        kind="target",
+        year=2020,
+        base_year=None,
+        campaign="water",
+        qualifiers=[],
+        attribute=None,
+        surface=surface,
+        start=start,
+        end=start + len(surface),
+    )
     return Target(**{**base, **kw})
 
 

@@ -1,4 +1,5 @@
 """The analysis text is a view of the source: every character maps back to it."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,17 +9,20 @@ from extractor.normalize import normalize
 from .conftest import read_doc
 
 
-@pytest.mark.parametrize("source,expected", [
-    ("细颗粒物（PM_{2.5}）年均浓度", "细颗粒物（PM2.5）年均浓度"),
-    ("可吸入颗粒物（PM₁₀）、二氧化硫（SO₂）、NO₂和O₃", "可吸入颗粒物（PM10）、二氧化硫（SO2）、NO2和O3"),
-    ("PM２.５浓度３０微克", "PM2.5浓度30微克"),
-    ("ＰＭ２．５", "PM2.5"),
-    ("細顆粒物年均濃度下降率", "细颗粒物年均浓度下降率"),
-    ("[bookmark: _GoBack]关于《计划》的问答解读", "关于《计划》的问答解读"),
-    ("　　三、蓝天保卫战", "  三、蓝天保卫战"),
-    ("正文。\n- 12 -\n下一页", "正文。\n下一页"),
-    ("目录\n序言\t- 1 -\n第一章 总则\t- 2 -\n一、目标\t12 -\n\n序言\n正文", "\n序言\n正文"),
-])
+@pytest.mark.parametrize(
+    "source,expected",
+    [
+        ("细颗粒物（PM_{2.5}）年均浓度", "细颗粒物（PM2.5）年均浓度"),
+        ("可吸入颗粒物（PM₁₀）、二氧化硫（SO₂）、NO₂和O₃", "可吸入颗粒物（PM10）、二氧化硫（SO2）、NO2和O3"),
+        ("PM２.５浓度３０微克", "PM2.5浓度30微克"),
+        ("ＰＭ２．５", "PM2.5"),
+        ("細顆粒物年均濃度下降率", "细颗粒物年均浓度下降率"),
+        ("[bookmark: _GoBack]关于《计划》的问答解读", "关于《计划》的问答解读"),
+        ("　　三、蓝天保卫战", "  三、蓝天保卫战"),
+        ("正文。\n- 12 -\n下一页", "正文。\n下一页"),
+        ("目录\n序言\t- 1 -\n第一章 总则\t- 2 -\n一、目标\t12 -\n\n序言\n正文", "\n序言\n正文"),
+    ],
+)
 def test_normalization_cases(source, expected):
     norm = normalize(source)
     assert norm.text == expected

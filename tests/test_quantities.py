@@ -1,4 +1,5 @@
 """Golden cases for find_quantities (tests/cases/quantities.json) and the data-file loaders."""
+
 from __future__ import annotations
 
 import json
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from extractor.errors import DataFileError
-from extractor.lexicon_quantities import load_comparators, load_indicators, load_statements, load_units
+from extractor.lexicon.cues import load_comparators, load_indicators, load_statements, load_units
 from extractor.quantities import find_quantities
 
 CASES = Path(__file__).parent / "cases"
@@ -25,14 +26,14 @@ def test_golden_quantities(case):
 @pytest.mark.parametrize("text", ERROR_INPUTS, ids=[repr(t)[:20] for t in ERROR_INPUTS])
 def test_bad_input_does_not_crash(text):
     for q in find_quantities(text):
-        assert text[q.start:q.end] == q.surface
+        assert text[q.start : q.end] == q.surface
 
 
 def test_offsets_point_into_the_text():
     text = "累计淘汰高排放车14万余辆，降尘量降至每月5.2吨/平方公里，劣Ⅴ类水体比例为0。"
     for q in find_quantities(text):
-        assert text[q.start:q.end] == q.surface
-        assert q.unit_start is None or text[q.unit_start:q.unit_end].replace("余", "") == q.unit
+        assert text[q.start : q.end] == q.surface
+        assert q.unit_start is None or text[q.unit_start : q.unit_end].replace("余", "") == q.unit
 
 
 def test_percentage_point_is_not_percent():
@@ -62,22 +63,48 @@ def test_data_files_load():
     assert load_comparators().after["以上"] == ">="
     assert load_statements().qualifiers
     ids = set(load_indicators().indicators)
-    for required in ("pm25_annual_mean", "pm10_annual_mean", "so2_annual_mean", "no2_annual_mean", "dustfall",
-                     "good_air_days_ratio", "heavy_pollution_days", "vocs_reduction", "nox_reduction",
-                     "cod_reduction", "nh3n_reduction", "carbon_intensity_reduction", "forest_coverage",
-                     "contaminated_farmland_safe_use", "construction_land_safe_use", "sewage_treatment_rate"):
+    for required in (
+        "pm25_annual_mean",
+        "pm10_annual_mean",
+        "so2_annual_mean",
+        "no2_annual_mean",
+        "dustfall",
+        "good_air_days_ratio",
+        "heavy_pollution_days",
+        "vocs_reduction",
+        "nox_reduction",
+        "cod_reduction",
+        "nh3n_reduction",
+        "carbon_intensity_reduction",
+        "forest_coverage",
+        "contaminated_farmland_safe_use",
+        "construction_land_safe_use",
+        "sewage_treatment_rate",
+    ):
         assert required in ids
 
 
-@pytest.mark.parametrize("name,content,loader,message", [
-    ("units.yml", "magnitudes:\n  万: 10000\n  万: 10000\nunits: []\n", load_units, "duplicate key"),
-    ("units.yml", "units:\n  - {id: a, forms: [吨], canonical: t, dimension: mass, factor: 1}\n"
-                  "  - {id: b, forms: [吨], canonical: t, dimension: mass, factor: 1}\n", load_units,
-     "already belongs"),
-    ("comparators.yml", "before:\n  不高于: '=<'\n", load_comparators, "unknown comparator"),
-    ("indicators.yml", "indicators:\n  - {id: x, name_zh: 某指标, campaign: sky}\n", load_indicators,
-     "unknown campaign"),
-], ids=["duplicate-key", "duplicate-form", "unknown-comparator", "unknown-campaign"])
+@pytest.mark.parametrize(
+    "name,content,loader,message",
+    [
+        ("units.yml", "magnitudes:\n  万: 10000\n  万: 10000\nunits: []\n", load_units, "duplicate key"),
+        (
+            "units.yml",
+            "units:\n  - {id: a, forms: [吨], canonical: t, dimension: mass, factor: 1}\n"
+            "  - {id: b, forms: [吨], canonical: t, dimension: mass, factor: 1}\n",
+            load_units,
+            "already belongs",
+        ),
+        ("comparators.yml", "before:\n  不高于: '=<'\n", load_comparators, "unknown comparator"),
+        (
+            "indicators.yml",
+            "indicators:\n  - {id: x, name_zh: 某指标, campaign: sky}\n",
+            load_indicators,
+            "unknown campaign",
+        ),
+    ],
+    ids=["duplicate-key", "duplicate-form", "unknown-comparator", "unknown-campaign"],
+)
 def test_a_malformed_data_file_is_a_data_file_error(tmp_path, name, content, loader, message):
     bad = tmp_path / name
     bad.write_text(content, encoding="utf-8")

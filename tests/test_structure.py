@@ -1,4 +1,5 @@
 """Sections, campaigns and task clauses on the real corpus."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,16 +9,52 @@ def campaign_ids(structure) -> set[str]:
     return {cid for cid, _ in structure.campaigns()}
 
 
-@pytest.mark.parametrize("key,expected", [
-    ("fengtai2024", {"air": "蓝天保卫战", "water": "碧水保卫战", "soil": "净土保卫战",
-                     "climate": "应对气候变化", "ecology": "生态保护"}),
-    ("huairou", {"air": "大气污染防治", "water": "水污染防治", "soil": "土壤污染防治",
-                 "climate": "应对气候变化", "ecology": "生态保护"}),
-    ("mentougou", {"air": "蓝天保卫战", "water": "碧水保卫战", "soil": "净土保卫战",
-                   "climate": "应对气候变化", "ecology": "生态保护"}),
-    ("chaoyang", {"air": "蓝天保卫战", "water": "碧水保卫战", "soil": "净土保卫战",
-                  "climate": "应对气候变化", "ecology": "生态保护", "noise": "静音保卫战"}),
-])
+@pytest.mark.parametrize(
+    "key,expected",
+    [
+        (
+            "fengtai2024",
+            {
+                "air": "蓝天保卫战",
+                "water": "碧水保卫战",
+                "soil": "净土保卫战",
+                "climate": "应对气候变化",
+                "ecology": "生态保护",
+            },
+        ),
+        (
+            "huairou",
+            {
+                "air": "大气污染防治",
+                "water": "水污染防治",
+                "soil": "土壤污染防治",
+                "climate": "应对气候变化",
+                "ecology": "生态保护",
+            },
+        ),
+        (
+            "mentougou",
+            {
+                "air": "蓝天保卫战",
+                "water": "碧水保卫战",
+                "soil": "净土保卫战",
+                "climate": "应对气候变化",
+                "ecology": "生态保护",
+            },
+        ),
+        (
+            "chaoyang",
+            {
+                "air": "蓝天保卫战",
+                "water": "碧水保卫战",
+                "soil": "净土保卫战",
+                "climate": "应对气候变化",
+                "ecology": "生态保护",
+                "noise": "静音保卫战",
+            },
+        ),
+    ],
+)
 def test_campaign_sections_per_document(structures, key, expected):
     _, st = structures[key]
     # each expected campaign has a section whose title carries that label
@@ -112,7 +149,7 @@ def test_tables_become_table_sections_with_rows(structures):
 def test_every_clause_and_section_round_trips(structures):
     for key, (text, st) in structures.items():
         for c in st.clauses:
-            assert text[c.start:c.end] == c.text, (key, c.id)
+            assert text[c.start : c.end] == c.text, (key, c.id)
             assert c.text == c.text.strip()
         for s in st.sections:
             assert 0 <= s.start < s.end <= len(text), (key, s.id)
@@ -121,12 +158,13 @@ def test_every_clause_and_section_round_trips(structures):
 
 
 def test_page_break_split_paragraph_is_one_clause(structures):
-    text, st = structures["fengtai5y"]
+    _text, st = structures["fengtai5y"]
     clause = next(c for c in st.clauses if "充分调动辖区群众开展垃圾分类的积极" in c.text)
     assert "积极\n\n性、主动性" in clause.text  # verbatim source, one clause across the break
 
 
 # -- layouts of other plans (sentences written for these tests) ---------------------------------
+
 
 def parse(text: str):
     from extractor.normalize import normalize
@@ -136,27 +174,36 @@ def parse(text: str):
 
 
 def test_inline_topic_leads_split_a_paragraph_into_campaign_sections():
-    text = ("二、重点任务\n大气污染防治方面，推广新能源汽车1万辆。水污染防治方面，新建污水管网20公里。"
-            "土壤污染防治方面，完成5个地块调查。\n")
+    text = (
+        "二、重点任务\n大气污染防治方面，推广新能源汽车1万辆。水污染防治方面，新建污水管网20公里。"
+        "土壤污染防治方面，完成5个地块调查。\n"
+    )
     st = parse(text)
     leads = [s for s in st.sections if s.kind == "lead"]
     assert [(s.title, s.campaign) for s in leads] == [
-        ("大气污染防治方面", "air"), ("水污染防治方面", "water"), ("土壤污染防治方面", "soil")]
+        ("大气污染防治方面", "air"),
+        ("水污染防治方面", "water"),
+        ("土壤污染防治方面", "soil"),
+    ]
     for clause in st.clauses:
         section = st.section(clause.section_id)
         assert section.start <= clause.start and clause.end <= section.end
 
 
 def test_a_lead_naming_two_campaigns_leaves_the_choice_to_content():
-    st = parse("（一）工作成效\n土壤和固体废物方面。受污染耕地安全利用率达到95%以上。\n"
-               "答：碧水方面，污水处理率达到98%。净土方面，完成第三次土壤普查。\n")
+    st = parse(
+        "（一）工作成效\n土壤和固体废物方面。受污染耕地安全利用率达到95%以上。\n"
+        "答：碧水方面，污水处理率达到98%。净土方面，完成第三次土壤普查。\n"
+    )
     by_title = {s.title: s.campaign for s in st.sections}
     assert by_title["土壤和固体废物方面"] == "general"
     assert by_title["碧水方面"] == "water" and by_title["净土方面"] == "soil"
 
 
 def test_question_headings_numbered_with_wen():
-    st = parse("问一：《行动计划》出台的背景是什么？\n答：略。\n问四：蓝天行动有哪些重点举措？\n答：一是推广新能源车；二是治理扬尘。\n")
+    st = parse(
+        "问一：《行动计划》出台的背景是什么？\n答：略。\n问四：蓝天行动有哪些重点举措？\n答：一是推广新能源车；二是治理扬尘。\n"
+    )
     questions = [s for s in st.sections if s.kind == "question"]
     assert [s.number for s in questions] == ["问一：", "问四："]
     assert questions[1].campaign == "air"
@@ -164,15 +211,19 @@ def test_question_headings_numbered_with_wen():
 
 
 def test_numbered_sentences_are_clauses_not_headings():
-    st = parse("（二）碧水保卫战\n1. 化学需氧量、氨氮排放量分别削减300吨、30吨。\n2. 加强饮用水水源保护。\n"
-               "3. 推进河湖生态修复\n")
+    st = parse(
+        "（二）碧水保卫战\n1. 化学需氧量、氨氮排放量分别削减300吨、30吨。\n2. 加强饮用水水源保护。\n"
+        "3. 推进河湖生态修复\n"
+    )
     assert [c.ordinal for c in st.clauses if c.kind == "item"] == ["1.", "2."]
     assert [s.title for s in st.sections] == ["碧水保卫战", "推进河湖生态修复"]
 
 
 def test_a_topic_word_in_a_subsection_does_not_override_its_campaign():
-    st = parse("第三章 深入打好蓝天保卫战\n（一）推进交通运输绿色低碳转型\n推广新能源车。\n"
-               "第四章 应对气候变化\n（一）推进低碳发展\n")
+    st = parse(
+        "第三章 深入打好蓝天保卫战\n（一）推进交通运输绿色低碳转型\n推广新能源车。\n"
+        "第四章 应对气候变化\n（一）推进低碳发展\n"
+    )
     by_title = {s.title: s.campaign for s in st.sections}
     assert by_title["推进交通运输绿色低碳转型"] == "air"
     assert by_title["推进低碳发展"] == "climate"

@@ -1,4 +1,5 @@
 """Golden cases for extract_targets (tests/cases/targets.json) on sentences, plus tables and ids."""
+
 from __future__ import annotations
 
 import json
@@ -6,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from extractor.indicators import find_mentions, indicator_for, ruler_patterns
 from extractor.normalize import normalize
+from extractor.statements.assemble import extract_targets
+from extractor.statements.indicators import find_mentions, indicator_for, ruler_patterns
 from extractor.structure import parse_structure
-from extractor.targets import extract_targets
 
 CASES = Path(__file__).parent / "cases"
 TARGET_CASES = json.loads((CASES / "targets.json").read_text(encoding="utf-8"))
@@ -19,8 +20,9 @@ ERROR_INPUTS = json.loads((CASES / "errors.json").read_text(encoding="utf-8"))
 def targets_of(text: str, plan_year: int | None = 2024, plan_year_end: int | None = None):
     norm = normalize(text)
     structure = parse_structure("doc", text, norm)
-    return extract_targets("doc", text, norm, structure, plan_year=plan_year,
-                           plan_year_end=plan_year_end, genre=None)
+    return extract_targets(
+        "doc", text, norm, structure, plan_year=plan_year, plan_year_end=plan_year_end, genre=None
+    )
 
 
 @pytest.mark.parametrize("case", TARGET_CASES, ids=[c["req"][:20] for c in TARGET_CASES])
@@ -33,7 +35,7 @@ def test_golden_targets(case):
 @pytest.mark.parametrize("text", ERROR_INPUTS, ids=[repr(t)[:20] for t in ERROR_INPUTS])
 def test_bad_input_does_not_crash(text):
     for t in targets_of(text):
-        assert text[t.start:t.end] == t.surface
+        assert text[t.start : t.end] == t.surface
 
 
 def test_surface_and_unit_are_verbatim_source_text():
@@ -57,11 +59,13 @@ def test_actual_beside_target_is_not_confused():
     assert (target.value, target.kind, target.year, target.comparator) == (28, "target", 2024, "<=")
 
 
-TABLE = ("表 2 规划指标\n"
-         "序号\t指标类别\t指标名称\t2020年现状值\t2025年规划值\t指标属性\n"
-         "1\t环境质量\t细颗粒物年均浓度（微克/立方米）\t36\t达到市级要求\t约束性\n"
-         "2\t\t受污染耕地安全利用率（%）\t>90\t>95\t约束性\n"
-         "3\t污染排放\t氮氧化物重点工程减排量（噸）\t/\t≥1730\t预期性\n")
+TABLE = (
+    "表 2 规划指标\n"
+    "序号\t指标类别\t指标名称\t2020年现状值\t2025年规划值\t指标属性\n"
+    "1\t环境质量\t细颗粒物年均浓度（微克/立方米）\t36\t达到市级要求\t约束性\n"
+    "2\t\t受污染耕地安全利用率（%）\t>90\t>95\t约束性\n"
+    "3\t污染排放\t氮氧化物重点工程减排量（噸）\t/\t≥1730\t预期性\n"
+)
 
 
 def test_table_cells_take_unit_year_kind_and_attribute_from_headers():
@@ -73,7 +77,7 @@ def test_table_cells_take_unit_year_kind_and_attribute_from_headers():
         (95, "%", ">", "target", 2025, "约束性", "contaminated_farmland_safe_use"),
         (1730, "噸", ">=", "target", 2025, "预期性", "nox_reduction"),
     ]
-    assert all(TABLE[t.start:t.end] == t.surface for t in got)
+    assert all(TABLE[t.start : t.end] == t.surface for t in got)
 
 
 def test_review_section_reports_actuals_of_the_previous_period():
@@ -91,25 +95,37 @@ def test_span_ruler_finds_indicators():
 
 
 def test_table_with_a_unit_column_and_bare_year_headers():
-    text = ("指标\t单位\t2020年\t2025年\t属性\n"
-            "PM2.5年均浓度\t微克/立方米\t38\t35左右\t约束性\n"
-            "森林覆盖率\t%\t44.6\t≥45\t预期性\n")
+    text = (
+        "指标\t单位\t2020年\t2025年\t属性\n"
+        "PM2.5年均浓度\t微克/立方米\t38\t35左右\t约束性\n"
+        "森林覆盖率\t%\t44.6\t≥45\t预期性\n"
+    )
     got = targets_of(text, 2021, 2025)
     rows = [(t.value, t.unit, t.comparator, t.kind, t.year, t.indicator_id) for t in got]
-    assert rows == [(38, "微克/立方米", "=", "actual", 2020, "pm25_annual_mean"),
-                    (35, "微克/立方米", "~", "target", 2025, "pm25_annual_mean"),
-                    (44.6, "%", "=", "actual", 2020, "forest_coverage"),
-                    (45, "%", ">=", "target", 2025, "forest_coverage")]
+    assert rows == [
+        (38, "微克/立方米", "=", "actual", 2020, "pm25_annual_mean"),
+        (35, "微克/立方米", "~", "target", 2025, "pm25_annual_mean"),
+        (44.6, "%", "=", "actual", 2020, "forest_coverage"),
+        (45, "%", ">=", "target", 2025, "forest_coverage"),
+    ]
 
 
 def test_a_report_states_results_unless_it_looks_ahead():
     """工作总结/公报: unmarked numbers are actuals of the year reported on; goals stay targets."""
-    text = ("一、环境空气质量\n全县优良天数比率为85.2%，PM2.5年均浓度为26微克/立方米，同比下降7.1%。\n"
-            "二、下一步工作\n力争PM2.5年均浓度控制在25微克/立方米以内。\n")
+    text = (
+        "一、环境空气质量\n全县优良天数比率为85.2%，PM2.5年均浓度为26微克/立方米，同比下降7.1%。\n"
+        "二、下一步工作\n力争PM2.5年均浓度控制在25微克/立方米以内。\n"
+    )
     norm = normalize(text)
     structure = parse_structure("doc", text, norm)
     got = extract_targets("doc", text, norm, structure, plan_year=2024, plan_year_end=None, genre="公报")
     assert [(t.value, t.kind, t.year) for t in got] == [
-        (85.2, "actual", 2023), (26, "actual", 2023), (7.1, "actual", 2023), (25, "target", 2024)]
-    as_plan = extract_targets("doc", text, norm, structure, plan_year=2024, plan_year_end=None, genre="行动计划")
+        (85.2, "actual", 2023),
+        (26, "actual", 2023),
+        (7.1, "actual", 2023),
+        (25, "target", 2024),
+    ]
+    as_plan = extract_targets(
+        "doc", text, norm, structure, plan_year=2024, plan_year_end=None, genre="行动计划"
+    )
     assert [t.kind for t in as_plan][:2] == ["target", "target"]

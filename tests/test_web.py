@@ -3,6 +3,7 @@
 Plain functions (extractor/search.py, extractor/web/pages.py) are tested without HTTP; the
 rest goes through Datasette's test client against kb.db built from the corpus.
 """
+
 from __future__ import annotations
 
 import csv
@@ -14,9 +15,8 @@ import sqlite3
 import pytest
 import sqlite_utils
 
-from extractor import search
+from extractor.kb import search
 from extractor.web import pages
-from tests.conftest_web import conn, ds, kb_path, metadata  # noqa: F401  (fixtures)
 
 PM25 = "pm25_annual_mean"
 # The contract of the issue: district -> (value, year) of the targets a reader must find.
@@ -36,7 +36,10 @@ SEARCHES = ["扬尘", "扬尘管控", "燃油叉车", "PM2.5浓度"]
         ("PM2.5浓度", ["pm2.5", "浓度"]),
         ("协同控制 PM_{2.5} 和臭氧", ["协同", "控制", "pm2.5", "和", "臭氧"]),
         ("ＰＭ２．５年均浓度", ["pm2.5", "年均", "浓度"]),
-        ("降尘量控制在5吨/平方公里·月", ["降尘", "量", "控制", "在", "5", "吨", "平方", "公里", "方公里", "平方公里", "月"]),
+        (
+            "降尘量控制在5吨/平方公里·月",
+            ["降尘", "量", "控制", "在", "5", "吨", "平方", "公里", "方公里", "平方公里", "月"],
+        ),
         ("", []),
         ("，。！", []),
     ],
@@ -103,8 +106,12 @@ def test_snippet_marks_terms_in_the_original_text():
 
 def test_citation_format():
     assert search.format_citation(
-        "北京市丰台区人民政府", "丰台区“十四五”时期生态环境保护规划", "丰政发〔2022〕2号", 2022,
-        "三、主要措施 › （一）蓝天保卫战", "三是",
+        "北京市丰台区人民政府",
+        "丰台区“十四五”时期生态环境保护规划",
+        "丰政发〔2022〕2号",
+        2022,
+        "三、主要措施 › （一）蓝天保卫战",
+        "三是",
     ) == (
         "北京市丰台区人民政府，《丰台区“十四五”时期生态环境保护规划》，丰政发〔2022〕2号，2022年，"
         "三、主要措施 › （一）蓝天保卫战 › 三是"
@@ -119,13 +126,38 @@ def test_citation_format():
 def test_clause_labels():
     rows = [
         {"id": "d:c1", "document_id": "d", "section_id": "s1", "seq": 1, "ordinal": None, "kind": "heading"},
-        {"id": "d:c2", "document_id": "d", "section_id": "s1", "seq": 2, "ordinal": None, "kind": "paragraph"},
+        {
+            "id": "d:c2",
+            "document_id": "d",
+            "section_id": "s1",
+            "seq": 2,
+            "ordinal": None,
+            "kind": "paragraph",
+        },
         {"id": "d:c3", "document_id": "d", "section_id": "s1", "seq": 3, "ordinal": "一是", "kind": "item"},
-        {"id": "d:c4", "document_id": "d", "section_id": "s1", "seq": 4, "ordinal": None, "kind": "paragraph"},
-        {"id": "d:c5", "document_id": "d", "section_id": "s2", "seq": 5, "ordinal": None, "kind": "paragraph"},
+        {
+            "id": "d:c4",
+            "document_id": "d",
+            "section_id": "s1",
+            "seq": 4,
+            "ordinal": None,
+            "kind": "paragraph",
+        },
+        {
+            "id": "d:c5",
+            "document_id": "d",
+            "section_id": "s2",
+            "seq": 5,
+            "ordinal": None,
+            "kind": "paragraph",
+        },
     ]
     assert search.clause_labels(rows) == {
-        "d:c1": None, "d:c2": "第1段", "d:c3": "一是", "d:c4": "第3段", "d:c5": "第1段"
+        "d:c1": None,
+        "d:c2": "第1段",
+        "d:c3": "一是",
+        "d:c4": "第3段",
+        "d:c5": "第1段",
     }
 
 
@@ -164,7 +196,9 @@ def test_index_structures_exist_and_fts_rowids_match(kb_path):
     assert db["clauses_fts"].count == db["clauses"].count
     assert db["targets_fts"].count == db["targets"].count
     assert db["clause_citations"].count == db["clauses"].count
-    assert db.execute("select count(*) from target_citations where citation is null or citation = ''").fetchone() == (0,)
+    assert db.execute(
+        "select count(*) from target_citations where citation is null or citation = ''"
+    ).fetchone() == (0,)
 
 
 def test_index_database_is_deterministic(kb_path, tmp_path):
@@ -188,11 +222,13 @@ def test_index_database_is_deterministic(kb_path, tmp_path):
 @pytest.mark.parametrize("q", ["扬尘", "燃油叉车", "扬尘管控", "环境质量", "PM2.5"])
 def test_fts_finds_every_clause_containing_the_word(conn, q):
     expected = {
-        r[0] for r in conn.execute("select id, text from clauses")
+        r[0]
+        for r in conn.execute("select id, text from clauses")
         if search.normalize_for_search(r[1]).text.find(search.normalize_for_search(q).text) >= 0
     }
     found = {
-        r[0] for r in conn.execute(
+        r[0]
+        for r in conn.execute(
             "select clause_id from clauses_fts where clauses_fts match policykb_fts(?)", [q]
         )
     }
@@ -204,7 +240,9 @@ def test_citations_in_the_built_db(conn):
         "select citation from clause_citations where clause_id in "
         "(select id from clauses where document_id = 'fengtai-2021-2025-eco-plan') limit 1"
     ).fetchone()
-    assert row[0].startswith("北京市丰台区人民政府，《丰台区“十四五”时期生态环境保护规划》，丰政发〔2022〕2号，2022年")
+    assert row[0].startswith(
+        "北京市丰台区人民政府，《丰台区“十四五”时期生态环境保护规划》，丰政发〔2022〕2号，2022年"
+    )
 
 
 # -- pages as plain functions ---------------------------------------------------------------
@@ -238,12 +276,14 @@ def test_compare_context_dustfall_and_unknown(conn):
 
 def test_clause_context_highlights_the_target_quantity(conn):
     target = conn.execute(
-        "select id, clause_id, start, \"end\", document_id from targets where indicator_id = ? and value = 28",
+        'select id, clause_id, start, "end", document_id from targets where indicator_id = ? and value = 28',
         [PM25],
     ).fetchone()
     assert target, "the Huairou PM2.5 target (28) is missing from kb.db"
     target_id, clause_id, start, end, doc_id = target
-    quantity = conn.execute("select substr(text, ?, ?) from documents where id = ?", [start + 1, end - start, doc_id]).fetchone()[0]
+    quantity = conn.execute(
+        "select substr(text, ?, ?) from documents where id = ?", [start + 1, end - start, doc_id]
+    ).fetchone()[0]
     context = pages.clause_context(conn, clause_id, target_id)
     assert f'<mark class="quantity selected">{quantity}</mark>' in context["clause_html"]
     assert context["selected"]["target_id"] == target_id
@@ -278,7 +318,10 @@ async def test_search_box_on_clauses_table(ds, q):
     if q == "PM2.5浓度":
         assert any("PM2.5年均浓度达到32" in r["text"] for r in rows)
     if q == "燃油叉车":
-        assert {r["document_id"] for r in rows} >= {"mentougou-2024-action-plan-qa", "fengtai-2024-action-plan-interpretation"}
+        assert {r["document_id"] for r in rows} >= {
+            "mentougou-2024-action-plan-qa",
+            "fengtai-2024-action-plan-interpretation",
+        }
 
 
 async def test_search_box_html_page(ds):
@@ -316,7 +359,17 @@ async def test_canned_query_search_measures_html_renders_marks_and_links(ds):
 
 async def test_canned_query_compare_indicator(ds):
     rows = await get_json(ds, "/kb/compare_indicator.json", indicator=PM25)
-    assert set(rows[0]) >= {"district", "value", "value_max", "unit", "comparator", "kind", "year", "clause", "citation"}
+    assert set(rows[0]) >= {
+        "district",
+        "value",
+        "value_max",
+        "unit",
+        "comparator",
+        "kind",
+        "year",
+        "clause",
+        "citation",
+    }
     targets = {r["district"]: (r["value"], r["year"]) for r in rows if r["kind"] == "target"}
     for district, expected in PM25_TARGETS.items():
         assert targets.get(district) == expected
@@ -369,7 +422,17 @@ async def test_csv_export_includes_citation(ds, path, params):
 
 
 async def test_json_export_of_tables_and_views(ds):
-    for table in ["documents", "clauses", "targets", "indicators", "campaigns", "sections", "clause_citations", "target_citations", "indicator_coverage"]:
+    for table in [
+        "documents",
+        "clauses",
+        "targets",
+        "indicators",
+        "campaigns",
+        "sections",
+        "clause_citations",
+        "target_citations",
+        "indicator_coverage",
+    ]:
         r = await ds.client.get(f"/kb/{table}.json", params={"_size": "1"})
         assert r.status_code == 200, table
     rows = await get_json(ds, "/kb/target_citations.json", indicator_id="dustfall")
@@ -379,13 +442,29 @@ async def test_json_export_of_tables_and_views(ds):
 async def test_metadata_describes_every_column(ds, metadata, kb_path):
     db = sqlite_utils.Database(kb_path)
     tables = metadata["databases"]["kb"]["tables"]
-    for name in ["documents", "campaigns", "sections", "clauses", "indicators", "targets", "clause_citations", "target_citations", "clause_context", "indicator_coverage"]:
+    for name in [
+        "documents",
+        "campaigns",
+        "sections",
+        "clauses",
+        "indicators",
+        "targets",
+        "clause_citations",
+        "target_citations",
+        "clause_context",
+        "indicator_coverage",
+    ]:
         table = db[name] if name in db.table_names() else db.view(name) if hasattr(db, "view") else db[name]
         columns = {c.name for c in table.columns}
         described = set(tables[name].get("columns", {}))
         missing = columns - described - {"plan_title", "source_url", "notes"}
         assert not missing, (name, missing)
-    assert set(metadata["databases"]["kb"]["queries"]) >= {"search_measures", "compare_indicator", "coverage", "targets_by_district"}
+    assert set(metadata["databases"]["kb"]["queries"]) >= {
+        "search_measures",
+        "compare_indicator",
+        "coverage",
+        "targets_by_district",
+    }
 
 
 async def test_index_page_links(ds):
@@ -405,7 +484,10 @@ async def test_compare_pages(ds):
     for district in PM25_TARGETS:
         assert district in html
     assert "≤28 微克/立方米" in html
-    assert re.search(r'<a class="value-link" href="/-/clause/huairou-2024-action-plan-draft-explanation:c\d+\?target=', html)
+    assert re.search(
+        r'<a class="value-link" href="/-/clause/huairou-2024-action-plan-draft-explanation:c\d+\?target=',
+        html,
+    )
     assert "/-/policykb/static/vendor/vega-lite.min.js" in html
     assert "cdn" not in html.lower() and "https://cdn" not in html
     r = await ds.client.get("/-/compare/no_such_indicator")
@@ -413,7 +495,7 @@ async def test_compare_pages(ds):
 
 
 async def test_clause_page(ds, conn):
-    target_id, clause_id, start, end, doc_id = conn.execute(
+    target_id, clause_id, _start, _end, _doc_id = conn.execute(
         "select id, clause_id, start, \"end\", document_id from targets where indicator_id = 'dustfall' and value = 4.5"
     ).fetchone()
     r = await ds.client.get(f"/-/clause/{clause_id}", params={"target": target_id})
@@ -465,7 +547,7 @@ async def test_render_cell_html_and_links(ds):
 
 
 def test_ensure_db_builds_only_when_stale(tmp_path, monkeypatch):
-    from extractor import store
+    from extractor.kb import store
     from extractor.web import serve
 
     calls = []

@@ -4,15 +4,17 @@ Every function takes an open ``sqlite3.Connection`` to kb.db (the one Datasette 
 ``db.execute_fn``) and returns plain dicts, so they are unit-tested without HTTP. Links are
 relative to the site root (``/-/clause/...``); the views prefix Datasette's ``base_url``.
 """
+
 from __future__ import annotations
 
 import html
 import re
 import sqlite3
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote
 
-from extractor import search
+from extractor.kb import search
 
 COMPARATOR_SYMBOLS = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "=": "", "~": "约"}
 KIND_LABELS = {"target": "目标", "actual": "现状", "scope": "范围", "condition": "条件"}
@@ -60,8 +62,7 @@ def safe_mark_html(value: str) -> str:
     from arbitrary SQL)."""
     parts = HTML_TAGS_ALLOWED.split(value)
     return "".join(
-        part if HTML_TAGS_ALLOWED.fullmatch(part) else html.escape(html.unescape(part))
-        for part in parts
+        part if HTML_TAGS_ALLOWED.fullmatch(part) else html.escape(html.unescape(part)) for part in parts
     )
 
 
@@ -233,7 +234,9 @@ def compare_context(conn: sqlite3.Connection, indicator_id: str, base_url: str =
     rows = compare_rows(conn, indicator_id)
     all_districts = [
         r["district"]
-        for r in _rows(conn, "select distinct district from documents where district is not null order by district")
+        for r in _rows(
+            conn, "select distinct district from documents where district is not null order by district"
+        )
     ]
     stating = {r["district"] for r in rows if r["kind"] == "target"}
     return {
@@ -251,9 +254,10 @@ def _target_span(clause: dict, target: dict, doc_text: str | None) -> tuple[int,
     """The target's quantity as offsets into ``clause['text']`` (documents.text[start:end])."""
     start, end = target["start"] - clause["start"], target["end"] - clause["start"]
     text = clause["text"]
-    if 0 <= start < end <= len(text):
-        if doc_text is None or doc_text[target["start"]:target["end"]] == text[start:end]:
-            return start, end
+    if 0 <= start < end <= len(text) and (
+        doc_text is None or doc_text[target["start"] : target["end"]] == text[start:end]
+    ):
+        return start, end
     surface = target.get("surface") or ""
     pos = text.find(surface) if surface else -1
     return (pos, pos + len(surface)) if pos >= 0 else None
@@ -281,9 +285,7 @@ def clause_context(
         [clause["document_id"]],
     )[0]
     document["book_title"] = search.book_title(document["title"] or "")
-    doc_text = conn.execute(
-        "select text from documents where id = ?", [clause["document_id"]]
-    ).fetchone()[0]
+    doc_text = conn.execute("select text from documents where id = ?", [clause["document_id"]]).fetchone()[0]
 
     targets = _rows(
         conn, "select * from target_citations where clause_id = ? order by start, target_id", [clause_id]

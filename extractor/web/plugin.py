@@ -14,6 +14,7 @@ Configuration (``plugins: policykb:`` in metadata.yml), all optional::
     html_columns: [snippet]            # columns holding policykb_snippet() HTML
     link_columns: {clause_url: 原文条款, compare_url: 地区对比}
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,7 @@ from datasette.utils import tilde_encode
 from datasette.utils.asgi import Response, asgi_static
 from markupsafe import Markup, escape
 
-from extractor import search
+from extractor.kb import search
 from extractor.web import pages
 
 PLUGIN = "policykb"
@@ -62,7 +63,10 @@ def nav_links(datasette) -> list[dict[str, str]]:
             "label": "检索措施 Search measures",
         },
         {"href": datasette.urls.path(f"/{db_name}/coverage"), "label": "指标覆盖 Coverage"},
-        {"href": datasette.urls.path(f"/{db_name}/targets_by_district"), "label": "各区目标 Targets by district"},
+        {
+            "href": datasette.urls.path(f"/{db_name}/targets_by_district"),
+            "label": "各区目标 Targets by district",
+        },
     ]
 
 

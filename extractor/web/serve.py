@@ -4,6 +4,7 @@ The database is opened immutable (``datasette -i kb.db``): read-only, no locking
 can count rows once. The metadata.yml at the repository root holds titles, descriptions,
 facets, the canned queries and the plugin settings.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,7 +30,7 @@ def ensure_db(db_path: str | os.PathLike, corpus_dir: str | os.PathLike):
     Returns the ``BuildReport`` if it was (re)built, else None. Raises the store's errors
     (``PolicyKBError``) unchanged.
     """
-    from extractor import store  # imported late so the web layer stays light
+    from extractor.kb import store  # imported late so the web layer stays light
 
     db_path = Path(db_path)
     if db_path.exists() and not store.is_stale(db_path, corpus_dir):

@@ -11,6 +11,7 @@ Runs on the analysis text (``Normalized``) and reports every span in source offs
 - Clauses: 一是/二是… (opening a paragraph or inline), 一方面/另一方面 (nested in an item when
   inside one), numbered items (1. 2. / （1）), plain paragraphs, and table rows.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -18,9 +19,9 @@ from dataclasses import dataclass, field
 import cn2an
 import regex
 
-from .lexicon import Headings, campaigns, headings
-from .model import Clause, Section
-from .normalize import Normalized
+from extractor.lexicon.base import Headings, campaigns, headings
+from extractor.model import Clause, Section
+from extractor.normalize import Normalized
 
 _LEAF_RANK = 99
 _NUMBERED_PARAGRAPH_RULES = ("arabic_number", "paren_arabic_number")  # "1. 句子。" is a clause
@@ -176,9 +177,17 @@ class _Parser:
             ns, ne = self._src(s, s + len(number) + (len(self.text[s:e]) - len(self.text[s:e].lstrip())))
             number_src = self.source[ns:ne].strip()
         section = Section(
-            id=f"{self.doc_id}:s{src_start}", document_id=self.doc_id, level=len(self.stack) + 1,
-            number=number_src, title=title, kind=kind, start=src_start, end=src_end,
-            parent_id=parent.id if parent else None, campaign=campaign, campaign_label=label_text,
+            id=f"{self.doc_id}:s{src_start}",
+            document_id=self.doc_id,
+            level=len(self.stack) + 1,
+            number=number_src,
+            title=title,
+            kind=kind,
+            start=src_start,
+            end=src_end,
+            parent_id=parent.id if parent else None,
+            campaign=campaign,
+            campaign_label=label_text,
         )
         section.path = " › ".join([*(self._label(o.section) for o in self.stack), self._label(section)])
         self.out.sections.append(section)
@@ -230,8 +239,11 @@ class _Parser:
             if colon and len(title) > colon.end() and len(colon.group("title")) <= 25:
                 body = m.start("title") + colon.end()
                 title = colon.group("title").strip()
-            elif (len(title) > self.rules.max_heading_chars or _SENTENCE_STOP.search(title[:-1])
-                  or (numbered_paragraph and (title.endswith(("。", "；")) or "，" in title))):
+            elif (
+                len(title) > self.rules.max_heading_chars
+                or _SENTENCE_STOP.search(title[:-1])
+                or (numbered_paragraph and (title.endswith(("。", "；")) or "，" in title))
+            ):
                 if numbered_paragraph:  # 1. / （1）: a numbered paragraph, not a heading
                     return None
                 stop = _SENTENCE_STOP.search(title)
@@ -281,8 +293,15 @@ class _Parser:
                 found[family] = accepted
         return found
 
-    def _add_clause(self, s: int, e: int, kind: str, ordinal: str | None, parent: Clause | None = None,
-                    campaign: str | None = None) -> Clause | None:
+    def _add_clause(
+        self,
+        s: int,
+        e: int,
+        kind: str,
+        ordinal: str | None,
+        parent: Clause | None = None,
+        campaign: str | None = None,
+    ) -> Clause | None:
         src_start, src_end = self._src(s, e)
         text = self.source[src_start:src_end]
         if len(regex.sub(r"[\p{P}\s]", "", text)) < 2:
@@ -293,9 +312,16 @@ class _Parser:
         if campaign == "general":
             campaign = campaign_by_content(self.text[s:e], window=_TOPIC_WINDOW) or "general"
         clause = Clause(
-            id=f"{self.doc_id}:c{src_start}", document_id=self.doc_id,
-            section_id=section.id if section else None, campaign=campaign, seq=0,
-            ordinal=ordinal, kind=kind, text=text, start=src_start, end=src_end,
+            id=f"{self.doc_id}:c{src_start}",
+            document_id=self.doc_id,
+            section_id=section.id if section else None,
+            campaign=campaign,
+            seq=0,
+            ordinal=ordinal,
+            kind=kind,
+            text=text,
+            start=src_start,
+            end=src_end,
         )
         if parent is not None:
             clause.kind = "subitem"
@@ -324,7 +350,9 @@ class _Parser:
             return
         markers = self._markers(s, e)
         fangmian = markers.pop("fangmian", [])
-        primary = next((markers[f] for f in ("shi", "arabic_inline", "paren_arabic_inline") if f in markers), [])
+        primary = next(
+            (markers[f] for f in ("shi", "arabic_inline", "paren_arabic_inline") if f in markers), []
+        )
         if not primary and fangmian:
             primary, fangmian = fangmian, []
         if not primary:
@@ -359,8 +387,9 @@ class _Parser:
 
     # -- driver --------------------------------------------------------------------------------
     def run(self) -> Structure:
-        paragraphs = [(m.start(), m.end()) for m in regex.finditer(r"[^\n]+", self.text)
-                      if m.group(0).strip()]
+        paragraphs = [
+            (m.start(), m.end()) for m in regex.finditer(r"[^\n]+", self.text) if m.group(0).strip()
+        ]
         for i, (s, e) in enumerate(paragraphs):
             line = self.text[s:e]
             if line.count("\t") >= 2:

@@ -10,16 +10,17 @@
 ``local_kind`` returns None when the words do not say; ``years.kind_and_year`` decides then.
 The cue words are data (``statements.yml``).
 """
+
 from __future__ import annotations
 
 import functools
 
 import regex
 
-from .comparators import before_comparator, starting_word
-from .lexicon_quantities import StatementCues, load_comparators, load_statements, load_units
-from .mentions import DocContext, Mention, segment_start
-from .model import Clause
+from extractor.lexicon.cues import StatementCues, load_comparators, load_statements, load_units
+from extractor.model import Clause
+from extractor.statements.comparators import before_comparator, starting_word
+from extractor.statements.context import DocContext, Mention, segment_start
 
 BOUND_WORDS = {w: "" for w in ("及以下", "以下", "及以上", "以上", "以内")}
 
@@ -42,8 +43,15 @@ def _is_condition(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
     rest = after.lstrip(" \u3000")
     if _bound_before_subject(ctx, m, prefix, rest) or _bound_in_brackets(ctx, m, rest):
         return True
-    strict = before_comparator(prefix) in ("<", ">", ">=", "<=") and prefix.rstrip()[-2:] not in ("控制", "在")
-    if strict and regex.match(r"的\p{Han}", rest) and not any(rest[1:].startswith(s) for s in cues.condition_stop):
+    strict = before_comparator(prefix) in ("<", ">", ">=", "<=") and prefix.rstrip()[-2:] not in (
+        "控制",
+        "在",
+    )
+    if (
+        strict
+        and regex.match(r"的\p{Han}", rest)
+        and not any(rest[1:].startswith(s) for s in cues.condition_stop)
+    ):
         return True  # 对日均用水量超过500立方米的单位
     if strict and regex.match(r"时[，,\p{Han}]", rest):
         return True  # 当AQI大于300时，启动红色预警
@@ -64,9 +72,11 @@ def _bound_before_subject(ctx: DocContext, m: Mention, prefix: str, rest: str) -
     word = starting_word(rest, BOUND_WORDS)
     if not word:
         return False
-    tail = rest[len(word):].lstrip(" \u3000")
+    tail = rest[len(word) :].lstrip(" \u3000")
     tail = tail[1:] if tail.startswith("的") else tail
-    if not (tail and regex.match(r"\p{Han}", tail)) or any(tail.startswith(s) for s in ctx.cues.condition_stop):
+    if not (tail and regex.match(r"\p{Han}", tail)) or any(
+        tail.startswith(s) for s in ctx.cues.condition_stop
+    ):
         return False
     lead = prefix.rstrip(" \u3000")
     return not (m.q.dimension == "count" and any(lead.endswith(v) for v in ctx.cues.object_verbs))
@@ -76,17 +86,21 @@ def _bound_in_brackets(ctx: DocContext, m: Mention, rest: str) -> bool:
     """规模以上施工工地（建筑面积5000平方米以上）, 轻型货车（4.5吨以下）: a bound in brackets right
     after the noun it qualifies (not a goal: （目标值95%以上）)."""
     word = starting_word(rest, BOUND_WORDS)
-    if not word or rest[len(word):].lstrip(" \u3000")[:1] not in ("）", ")"):
+    if not word or rest[len(word) :].lstrip(" \u3000")[:1] not in ("）", ")"):
         return False
     text, q = ctx.norm.text, m.q
     opened = max(text.rfind("（", m.sent_start, q.start), text.rfind("(", m.sent_start, q.start))
-    if opened <= m.sent_start or regex.search(r"[）)]", text[opened:q.start]):
+    if opened <= m.sent_start or regex.search(r"[）)]", text[opened : q.start]):
         return False
-    inside = text[opened + 1:q.start]
-    return (len(inside) <= 10 and bool(regex.fullmatch(r"[\p{Han} \u3000]*", inside))
-            and bool(regex.match(r"\p{Han}", text[opened - 1]))
-            and not any(w in inside for w in ctx.cues.target_cues)
-            and before_comparator(inside) == "=" and not any(w in inside for w in load_comparators().before))
+    inside = text[opened + 1 : q.start]
+    return (
+        len(inside) <= 10
+        and bool(regex.fullmatch(r"[\p{Han} \u3000]*", inside))
+        and bool(regex.match(r"\p{Han}", text[opened - 1]))
+        and not any(w in inside for w in ctx.cues.target_cues)
+        and before_comparator(inside) == "="
+        and not any(w in inside for w in load_comparators().before)
+    )
 
 
 def _is_period(q) -> bool:
@@ -100,8 +114,8 @@ def _bound_of_counted(ctx: DocContext, m: Mention, prefix: str) -> bool:
     if before_comparator(prefix) not in ("<", ">"):
         return False
     text = ctx.norm.text
-    clause = text[segment_start(text, m.sent_start, m.q.start):m.q.start]
-    units = "".join(u for u in ctx.cues.scope_units + ("座", "家", "辆", "台", "所", "户", "条"))
+    clause = text[segment_start(text, m.sent_start, m.q.start) : m.q.start]
+    units = "".join(u for u in (*ctx.cues.scope_units, "座", "家", "辆", "台", "所", "户", "条"))
     return bool(regex.search(rf"有[ \u3000]*\d+(?:\.\d+)?[ \u3000]*[{units}]\p{{Han}}", clause))
 
 
@@ -115,17 +129,19 @@ def _window(cues: StatementCues, rest: str) -> bool:
     word = starting_word(rest, {w: "" for w in cues.duration_window_words})
     if not word:
         return False
-    tail = rest[len(word):].lstrip(" \u3000")
+    tail = rest[len(word) :].lstrip(" \u3000")
     return bool(regex.match(r"\p{Han}", tail)) and not any(tail.startswith(s) for s in cues.condition_stop)
 
 
 def _is_scope(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
     """Counts that describe the plan itself (see statements.yml ``scope_nouns``)."""
     cues, q, text = ctx.cues, m.q, ctx.norm.text
-    sentence_prefix = text[m.sent_start:q.start]
+    sentence_prefix = text[m.sent_start : q.start]
     if (q.unit[-1:] if q.unit else "") in cues.scope_units and (
-            _scope_noun_after(cues, after) or _scope_noun_before(cues, prefix)
-            or _scope_change(cues, sentence_prefix)):
+        _scope_noun_after(cues, after)
+        or _scope_noun_before(cues, prefix)
+        or _scope_change(cues, sentence_prefix)
+    ):
         return True
     if q.dimension == "ratio" and _scope_share(cues, prefix):
         return True
@@ -137,12 +153,15 @@ def _is_scope(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
 def _listed_works(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
     """实施重点工程项目4个，…详见下表: the number of projects of the plan's own table or annex."""
     cues, q, text = ctx.cues, m.q, ctx.norm.text
-    if (q.unit[-1:] if q.unit else "") not in cues.scope_units or \
-            not cues.list_reference.search(text, m.sent_start, m.sent_end):
+    if (q.unit[-1:] if q.unit else "") not in cues.scope_units or not cues.list_reference.search(
+        text, m.sent_start, m.sent_end
+    ):
         return False
     nouns = "|".join(map(regex.escape, cues.list_nouns))
-    return bool(regex.search(rf"(?:{nouns})[ \u3000]*$", prefix) or
-                regex.match(rf"[ \u3000]*[^，,。；;：:、（(\d]{{0,6}}?(?:{nouns})", after))
+    return bool(
+        regex.search(rf"(?:{nouns})[ \u3000]*$", prefix)
+        or regex.match(rf"[ \u3000]*[^，,。；;：:、（(\d]{{0,6}}?(?:{nouns})", after)
+    )
 
 
 def _is_named_list(ctx: DocContext, m: Mention, prefix: str) -> bool:
@@ -151,10 +170,11 @@ def _is_named_list(ctx: DocContext, m: Mention, prefix: str) -> bool:
     q, text = m.q, ctx.norm.text
     if q.dimension == "count" and prefix.rstrip(" \u3000").endswith("等"):
         return True
-    sentence = text[m.sent_start:m.sent_end]
+    sentence = text[m.sent_start : m.sent_end]
     rel = q.start - m.sent_start
-    return q.dimension == "count" and any(f.start() <= rel < f.end() for frame in ctx.cues.scope_frames
-                                          for f in frame.finditer(sentence))
+    return q.dimension == "count" and any(
+        f.start() <= rel < f.end() for frame in ctx.cues.scope_frames for f in frame.finditer(sentence)
+    )
 
 
 @functools.cache
@@ -166,11 +186,15 @@ def _scope_patterns() -> dict[str, regex.Pattern]:
     year = r"(?:19|20)\d{2}[ \u3000]*年(?:底|末)?的?"
     return {
         "after": regex.compile(rf"[ \u3000]*[^，,。；;：:、（(\d]{{0,6}}?(?:{nouns})"),
-        "before": regex.compile(rf"(?:{nouns})[ \u3000]*(?:(?:由|从)?[ \u3000]*{year})?[ \u3000]*"
-                                rf"(?:共计|合计|总计|共)?[ \u3000]*$"),
-        "change": regex.compile(rf"(?:{nouns})[ \u3000]*(?:由|从)[^，,。；;]*?\d[^，,。；;]*?"
-                                rf"(?:增加|增至|提高|增长|减少|减至|下降|调整|扩大|压减|精简)?(?:到|至|为)"
-                                rf"[ \u3000]*(?:{year})?[ \u3000]*$"),
+        "before": regex.compile(
+            rf"(?:{nouns})[ \u3000]*(?:(?:由|从)?[ \u3000]*{year})?[ \u3000]*"
+            rf"(?:共计|合计|总计|共)?[ \u3000]*$"
+        ),
+        "change": regex.compile(
+            rf"(?:{nouns})[ \u3000]*(?:由|从)[^，,。；;]*?\d[^，,。；;]*?"
+            rf"(?:增加|增至|提高|增长|减少|减至|下降|调整|扩大|压减|精简)?(?:到|至|为)"
+            rf"[ \u3000]*(?:{year})?[ \u3000]*$"
+        ),
         "share": regex.compile(rf"(?:{nouns})(?:{shares})[^，,。；;\d]{{0,6}}$"),
     }
 
@@ -201,15 +225,19 @@ def _plan_reach(ctx: DocContext, m: Mention) -> bool:
     text, cues = ctx.norm.text, ctx.cues
     if not cues.plan_subject.search(text, m.sent_start, m.q.start):
         return False
-    clause = text[segment_start(text, m.sent_start, m.q.start):m.q.start].lstrip(" \u3000")
+    clause = text[segment_start(text, m.sent_start, m.q.start) : m.q.start].lstrip(" \u3000")
     subject = cues.plan_subject.match(clause)
-    clause = regex.sub(r"^[ \u3000]*(?:共|还|并|总共|合计|共计)?", "", clause[subject.end() if subject else 0:])
+    clause = regex.sub(
+        r"^[ \u3000]*(?:共|还|并|总共|合计|共计)?", "", clause[subject.end() if subject else 0 :]
+    )
     return any(clause.startswith(v) for v in cues.plan_reach_verbs)
 
 
 def is_definition(ctx: DocContext, clause: Clause | None, prefix: str) -> bool:
     """A section of definitions (名词解释), a scale (数值范围0-100) or a defining sentence (…是指)."""
     path = ctx.section_path(clause)
-    return any(w in path for w in ctx.cues.definition_headings) or any(
-        prefix.rstrip().endswith(w) for w in ctx.cues.condition_range_words) or bool(
-        ctx.cues.definition.search(prefix))
+    return (
+        any(w in path for w in ctx.cues.definition_headings)
+        or any(prefix.rstrip().endswith(w) for w in ctx.cues.condition_range_words)
+        or bool(ctx.cues.definition.search(prefix))
+    )

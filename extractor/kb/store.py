@@ -4,49 +4,107 @@ The build is atomic (a temporary file beside the target, then ``os.replace``) an
 (documents in id order, rows in document order, no timestamps), so the same corpus gives the
 same content. A document that cannot be read is reported and left out; the others still build.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import sqlite_utils
 
-from .catalog import CatalogEntry, load_catalog, unlisted_files
-from .errors import PolicyKBError, SourceError
-from .lexicon import campaigns
-from .pipeline import ProcessedDocument, process_file
+from extractor.errors import PolicyKBError, SourceError
+from extractor.lexicon.base import campaigns
+from extractor.pipeline import ProcessedDocument, process_file
+from extractor.read.catalog import CatalogEntry, load_catalog, unlisted_files
 
 SCHEMA_VERSION = 1
 
 _DOCUMENTS = {
-    "id": str, "file": str, "format": str, "encoding": str, "sha256": str, "district": str,
-    "district_slug": str, "city": str, "year": int, "year_end": int, "genre": str, "title": str,
-    "plan_title": str, "issuer": str, "doc_number": str, "published": str, "source_url": str,
-    "notes": str, "n_chars": int, "n_pages": int, "text": str,
+    "id": str,
+    "file": str,
+    "format": str,
+    "encoding": str,
+    "sha256": str,
+    "district": str,
+    "district_slug": str,
+    "city": str,
+    "year": int,
+    "year_end": int,
+    "genre": str,
+    "title": str,
+    "plan_title": str,
+    "issuer": str,
+    "doc_number": str,
+    "published": str,
+    "source_url": str,
+    "notes": str,
+    "n_chars": int,
+    "n_pages": int,
+    "text": str,
 }
 _SECTIONS = {
-    "id": str, "document_id": str, "parent_id": str, "level": int, "number": str, "title": str,
-    "kind": str, "campaign": str, "campaign_label": str, "start": int, "end": int, "path": str,
+    "id": str,
+    "document_id": str,
+    "parent_id": str,
+    "level": int,
+    "number": str,
+    "title": str,
+    "kind": str,
+    "campaign": str,
+    "campaign_label": str,
+    "start": int,
+    "end": int,
+    "path": str,
 }
 _CLAUSES = {
-    "id": str, "document_id": str, "section_id": str, "campaign": str, "seq": int, "ordinal": str,
-    "kind": str, "text": str, "start": int, "end": int, "page": int,
+    "id": str,
+    "document_id": str,
+    "section_id": str,
+    "campaign": str,
+    "seq": int,
+    "ordinal": str,
+    "kind": str,
+    "text": str,
+    "start": int,
+    "end": int,
+    "page": int,
 }
 _TARGETS = {
-    "id": str, "document_id": str, "clause_id": str, "indicator": str, "indicator_id": str,
-    "value": float, "value_max": float, "unit": str, "canonical_unit": str,
-    "value_canonical": float, "comparator": str, "kind": str, "year": int, "base_year": int,
-    "campaign": str, "qualifiers": str, "attribute": str, "surface": str, "start": int,
-    "end": int, "page": int,
+    "id": str,
+    "document_id": str,
+    "clause_id": str,
+    "indicator": str,
+    "indicator_id": str,
+    "value": float,
+    "value_max": float,
+    "unit": str,
+    "canonical_unit": str,
+    "value_canonical": float,
+    "comparator": str,
+    "kind": str,
+    "year": int,
+    "base_year": int,
+    "campaign": str,
+    "qualifiers": str,
+    "attribute": str,
+    "surface": str,
+    "start": int,
+    "end": int,
+    "page": int,
 }
 _INDICATORS = {
-    "id": str, "name_zh": str, "name_en": str, "campaign": str, "canonical_unit": str,
-    "dimension": str, "description": str,
+    "id": str,
+    "name_zh": str,
+    "name_en": str,
+    "campaign": str,
+    "canonical_unit": str,
+    "dimension": str,
+    "description": str,
 }
 
 
@@ -78,10 +136,11 @@ def corpus_digest(corpus_dir: str | Path) -> str:
 
 def extractor_digest() -> str:
     """A digest of the extractor's code and data files: kb.db is stale when the rules change."""
-    root = Path(__file__).parent
+    root = Path(__file__).resolve().parents[1]
+    files = [p for p in root.rglob("*.py") if "web" not in p.relative_to(root).parts]
     h = hashlib.sha256()
-    for path in sorted([*root.glob("*.py"), *(root / "data").glob("*.yml")]):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted([*files, *(root / "data").glob("*.yml")]):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 
@@ -98,33 +157,55 @@ def is_stale(db_path: str | Path, corpus_dir: str | Path) -> bool:
         info = {r["key"]: r["value"] for r in db["build_info"].rows}
     finally:
         db.close()
-    return (info.get("corpus_digest") != corpus_digest(corpus_dir)
-            or info.get("extractor_digest") != extractor_digest()
-            or info.get("schema_version") != str(SCHEMA_VERSION))
+    return (
+        info.get("corpus_digest") != corpus_digest(corpus_dir)
+        or info.get("extractor_digest") != extractor_digest()
+        or info.get("schema_version") != str(SCHEMA_VERSION)
+    )
 
 
 def _create_schema(db: sqlite_utils.Database) -> None:
     db["campaigns"].create({"id": str, "name_zh": str, "name_en": str}, pk="id")
     db["indicators"].create(_INDICATORS, pk="id", foreign_keys=[("campaign", "campaigns", "id")])
     db["documents"].create(_DOCUMENTS, pk="id", not_null={"text", "title"})
-    db["sections"].create(_SECTIONS, pk="id", foreign_keys=[
-        ("document_id", "documents", "id"), ("parent_id", "sections", "id"),
-        ("campaign", "campaigns", "id")])
-    db["clauses"].create(_CLAUSES, pk="id", foreign_keys=[
-        ("document_id", "documents", "id"), ("section_id", "sections", "id"),
-        ("campaign", "campaigns", "id")])
-    db["targets"].create(_TARGETS, pk="id", foreign_keys=[
-        ("document_id", "documents", "id"), ("clause_id", "clauses", "id"),
-        ("indicator_id", "indicators", "id"), ("campaign", "campaigns", "id")])
+    db["sections"].create(
+        _SECTIONS,
+        pk="id",
+        foreign_keys=[
+            ("document_id", "documents", "id"),
+            ("parent_id", "sections", "id"),
+            ("campaign", "campaigns", "id"),
+        ],
+    )
+    db["clauses"].create(
+        _CLAUSES,
+        pk="id",
+        foreign_keys=[
+            ("document_id", "documents", "id"),
+            ("section_id", "sections", "id"),
+            ("campaign", "campaigns", "id"),
+        ],
+    )
+    db["targets"].create(
+        _TARGETS,
+        pk="id",
+        foreign_keys=[
+            ("document_id", "documents", "id"),
+            ("clause_id", "clauses", "id"),
+            ("indicator_id", "indicators", "id"),
+            ("campaign", "campaigns", "id"),
+        ],
+    )
     db["document_campaigns"].create(
         {"document_id": str, "campaign": str, "label": str, "clauses": int, "targets": int},
         pk=("document_id", "campaign"),
-        foreign_keys=[("document_id", "documents", "id"), ("campaign", "campaigns", "id")])
+        foreign_keys=[("document_id", "documents", "id"), ("campaign", "campaigns", "id")],
+    )
     db["build_info"].create({"key": str, "value": str}, pk="key")
 
 
 def _indicator_rows() -> list[dict]:
-    from .lexicon_quantities import load_indicators
+    from extractor.lexicon.cues import load_indicators
 
     return sorted((i.to_row() for i in load_indicators().indicators.values()), key=lambda r: r["id"])
 
@@ -138,11 +219,18 @@ def _insert(db: sqlite_utils.Database, doc: ProcessedDocument) -> DocumentSummar
     clause_counts = Counter(c.campaign for c in doc.clauses)
     target_counts = Counter(t.campaign for t in doc.targets)
     db["document_campaigns"].insert_all(
-        {"document_id": doc.document["id"], "campaign": cid, "label": named[cid],
-         "clauses": clause_counts[cid], "targets": target_counts[cid]}
-        for cid in sorted(named, key=lambda c: [x.id for x in campaigns()].index(c)))
-    return DocumentSummary(doc.document["id"], doc.document["file"], list(named.items()),
-                           len(doc.clauses), len(doc.targets))
+        {
+            "document_id": doc.document["id"],
+            "campaign": cid,
+            "label": named[cid],
+            "clauses": clause_counts[cid],
+            "targets": target_counts[cid],
+        }
+        for cid in sorted(named, key=lambda c: [x.id for x in campaigns()].index(c))
+    )
+    return DocumentSummary(
+        doc.document["id"], doc.document["file"], list(named.items()), len(doc.clauses), len(doc.targets)
+    )
 
 
 def write_db(db_path: Path, docs: Iterable[ProcessedDocument], digest: str) -> list[DocumentSummary]:
@@ -155,7 +243,9 @@ def write_db(db_path: Path, docs: Iterable[ProcessedDocument], digest: str) -> l
     try:
         db = sqlite_utils.Database(tmp, recreate=True)
         _create_schema(db)
-        db["campaigns"].insert_all({"id": c.id, "name_zh": c.name_zh, "name_en": c.name_en} for c in campaigns())
+        db["campaigns"].insert_all(
+            {"id": c.id, "name_zh": c.name_zh, "name_en": c.name_en} for c in campaigns()
+        )
         db["indicators"].insert_all(_indicator_rows())
         summaries = [_insert(db, doc) for doc in sorted(docs, key=lambda d: d.document["id"])]
         for table, cols in {
@@ -166,14 +256,16 @@ def write_db(db_path: Path, docs: Iterable[ProcessedDocument], digest: str) -> l
         }.items():
             for col in cols:
                 db[table].create_index([col])
-        from .search import index_database
+        from extractor.kb.search import index_database
 
         index_database(db)
-        db["build_info"].insert_all([
-            {"key": "corpus_digest", "value": digest},
-            {"key": "extractor_digest", "value": extractor_digest()},
-            {"key": "schema_version", "value": str(SCHEMA_VERSION)},
-        ])
+        db["build_info"].insert_all(
+            [
+                {"key": "corpus_digest", "value": digest},
+                {"key": "extractor_digest", "value": extractor_digest()},
+                {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+            ]
+        )
         db.vacuum()
         db.close()
         os.replace(tmp, db_path)

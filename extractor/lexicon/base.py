@@ -3,6 +3,7 @@
 A malformed file (missing key, duplicate id, unknown reference, a pattern that does not compile)
 is a ``DataFileError`` naming the file and the entry, raised at load time.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,9 +14,9 @@ from typing import Any
 import regex
 import yaml
 
-from .errors import DataFileError
+from extractor.errors import DataFileError
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 CAMPAIGN_IDS = ("air", "water", "soil", "climate", "ecology", "noise", "waste", "radiation", "general")
 
 
@@ -28,8 +29,9 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in mapping:
-            raise DataFileError(f"duplicate key {key!r}", path=loader.name,
-                                where=f"line {key_node.start_mark.line + 1}")
+            raise DataFileError(
+                f"duplicate key {key!r}", path=loader.name, where=f"line {key_node.start_mark.line + 1}"
+            )
         mapping[key] = loader.construct_object(value_node, deep=deep)
     return mapping
 
@@ -81,15 +83,23 @@ def campaigns() -> tuple[Campaign, ...]:
         where = f"campaigns[{i}]"
         try:
             cid = item["id"]
-            campaign = Campaign(cid, item["name_zh"], item["name_en"], tuple(item.get("labels") or ()),
-                                tuple(item.get("topic_labels") or ()), tuple(item.get("lead_words") or ()),
-                                tuple(item.get("keywords") or ()))
+            campaign = Campaign(
+                cid,
+                item["name_zh"],
+                item["name_en"],
+                tuple(item.get("labels") or ()),
+                tuple(item.get("topic_labels") or ()),
+                tuple(item.get("lead_words") or ()),
+                tuple(item.get("keywords") or ()),
+            )
         except (KeyError, TypeError) as exc:
             raise DataFileError(f"{where}: missing field {exc}", path="extractor/data/campaigns.yml") from exc
         if cid not in CAMPAIGN_IDS:
             raise DataFileError(f"{where}: unknown campaign id {cid!r}", path="extractor/data/campaigns.yml")
         if cid in seen:
-            raise DataFileError(f"{where}: duplicate campaign id {cid!r}", path="extractor/data/campaigns.yml")
+            raise DataFileError(
+                f"{where}: duplicate campaign id {cid!r}", path="extractor/data/campaigns.yml"
+            )
         seen.add(cid)
         out.append(campaign)
     return tuple(out)
@@ -140,3 +150,11 @@ def headings() -> Headings:
     )
     leads = tuple(compile_(f"leads[{i}]", p) for i, p in enumerate(data["leads"]))
     return Headings(tuple(rules), int(data["max_heading_chars"]), leads, enums)
+
+
+@cache
+def t2s_converter():
+    """OpenCC's traditional -> simplified converter (character for character), built once."""
+    import opencc
+
+    return opencc.OpenCC("t2s")

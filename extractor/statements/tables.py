@@ -9,6 +9,7 @@ column (``单位``) or the attribute (``指标属性``: 约束性/预期性).
 Called by :func:`extractor.targets.extract_targets` with its ``DocContext``; offsets are
 analysis offsets mapped back to the source through ``ctx``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -16,17 +17,19 @@ from typing import TYPE_CHECKING
 
 import regex
 
-from .indicators import indicator_for
-from .lexicon_quantities import Indicator, load_comparators, load_units, to_simplified
-from .model import Clause, Target
-from .years import find_base_year
+from extractor.lexicon.cues import Indicator, load_comparators, load_units, to_simplified
+from extractor.model import Clause, Target
+from extractor.statements.indicators import indicator_for
+from extractor.statements.time import find_base_year
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .mentions import DocContext
+    from extractor.statements.context import DocContext
 
-TABLE_CELL = regex.compile(r"^[ \u3000]*(?P<sym>[≤≥<>＜＞≦≧])?[ \u3000]*(?P<open>[\[［〔【])?[ \u3000]*"
-                           r"(?P<num>\d+(?:\.\d+)?)(?:[ \u3000]*(?:-|－|—|–|~|～|至)[ \u3000]*(?P<num2>\d+(?:\.\d+)?))?"
-                           r"[ \u3000]*(?P<pct>%|％)?[ \u3000]*(?(open)[\]］〕】])[ \u3000]*(?:左右)?[ \u3000]*$")
+TABLE_CELL = regex.compile(
+    r"^[ \u3000]*(?P<sym>[≤≥<>＜＞≦≧])?[ \u3000]*(?P<open>[\[［〔【])?[ \u3000]*"
+    r"(?P<num>\d+(?:\.\d+)?)(?:[ \u3000]*(?:-|－|—|–|~|～|至)[ \u3000]*(?P<num2>\d+(?:\.\d+)?))?"
+    r"[ \u3000]*(?P<pct>%|％)?[ \u3000]*(?(open)[\]］〕】])[ \u3000]*(?:左右)?[ \u3000]*$"
+)
 HEADER_UNIT = regex.compile(r"[（(](?P<unit>[^（）()]{1,12})[）)][ \u3000]*$")
 ATTRIBUTES = ("约束性", "预期性")
 
@@ -94,8 +97,9 @@ def _is_data_row(cells: list[str]) -> bool:
     return any(TABLE_CELL.match(c) for c in cells[1:])
 
 
-def _row_labels(ctx: DocContext, cells: list[tuple[str, int, int]],
-                header: list[TableColumn]) -> RowLabels | None:
+def _row_labels(
+    ctx: DocContext, cells: list[tuple[str, int, int]], header: list[TableColumn]
+) -> RowLabels | None:
     """Indicator, unit and attribute of a data row, from the columns the header names."""
     ind_col = _indicator_column(header)
     if ind_col >= len(cells):
@@ -109,9 +113,13 @@ def _row_labels(ctx: DocContext, cells: list[tuple[str, int, int]],
         unit = ctx.src_text(cells[unit_col][1], cells[unit_col][2]).strip()
     attr_col = _column_of(header, "attribute")
     attribute = cells[attr_col][0].strip() if attr_col is not None and attr_col < len(cells) else None
-    return RowLabels(indicator_text=ctx.src_text(ns, name_end).strip(),
-                     indicator=indicator_for(ctx.norm.text[ns:name_end]), unit=unit,
-                     attribute=attribute or None, clause=ctx.clause_at(ctx.src_span(ns, ne)[0]))
+    return RowLabels(
+        indicator_text=ctx.src_text(ns, name_end).strip(),
+        indicator=indicator_for(ctx.norm.text[ns:name_end]),
+        unit=unit,
+        attribute=attribute or None,
+        clause=ctx.clause_at(ctx.src_span(ns, ne)[0]),
+    )
 
 
 # --------------------------------------------------------------------------------- headers
@@ -123,7 +131,7 @@ def _lines_above(text: str, line_start: int):
     while pos > 0:
         pos = text.rfind("\n", 0, pos - 1) + 1
         end = text.find("\n", pos)
-        yield pos, text[pos:end if end >= 0 else len(text)]
+        yield pos, text[pos : end if end >= 0 else len(text)]
 
 
 def _table_header(ctx: DocContext, line_start: int) -> list[TableColumn] | None:
@@ -183,8 +191,9 @@ def _cell_kind_year(ctx: DocContext, column: TableColumn) -> tuple[str, int | No
     return kind, year
 
 
-def _table_target(ctx: DocContext, m: regex.Match, cs: int, ce: int, column: TableColumn,
-                  labels: RowLabels) -> Target:
+def _table_target(
+    ctx: DocContext, m: regex.Match, cs: int, ce: int, column: TableColumn, labels: RowLabels
+) -> Target:
     unit = "%" if m.group("pct") else labels.unit
     canonical, factor = load_units().canonical_of(unit) or ("", 1.0)
     value = float(m.group("num"))
@@ -199,18 +208,34 @@ def _table_target(ctx: DocContext, m: regex.Match, cs: int, ce: int, column: Tab
     indicator, clause = labels.indicator, labels.clause
     campaign = indicator.campaign if indicator else (clause.campaign if clause else "general")
     return Target(
-        id="", document_id=ctx.document_id, clause_id=clause.id if clause else None,
-        indicator=labels.indicator_text, indicator_id=indicator.id if indicator else None, value=value,
-        value_max=value_max, unit=unit, canonical_unit=canonical, value_canonical=value * factor,
-        comparator=comp, kind=kind, year=year, campaign=campaign,
+        id="",
+        document_id=ctx.document_id,
+        clause_id=clause.id if clause else None,
+        indicator=labels.indicator_text,
+        indicator_id=indicator.id if indicator else None,
+        value=value,
+        value_max=value_max,
+        unit=unit,
+        canonical_unit=canonical,
+        value_canonical=value * factor,
+        comparator=comp,
+        kind=kind,
+        year=year,
+        campaign=campaign,
         base_year=find_base_year(ctx.cues, to_simplified(labels.indicator_text)),  # 较2020年降低（%）
-        qualifiers=["累计"] if m.group("open") else [], attribute=labels.attribute if labels.attribute in ATTRIBUTES else None,
-        surface=ctx.source[src_start:src_end], start=src_start, end=src_end)
+        qualifiers=["累计"] if m.group("open") else [],
+        attribute=labels.attribute if labels.attribute in ATTRIBUTES else None,
+        surface=ctx.source[src_start:src_end],
+        start=src_start,
+        end=src_end,
+    )
 
 
 # --------------------------------------------------------------------------- other tables
 
-SKIPPED_COLUMNS = regex.compile(r"序号|编号|时限|时间|日期|年份|年度|期限|进度|责任单位|牵头单位|配合单位|备注")
+SKIPPED_COLUMNS = regex.compile(
+    r"序号|编号|时限|时间|日期|年份|年度|期限|进度|责任单位|牵头单位|配合单位|备注"
+)
 
 
 @dataclass
@@ -235,8 +260,11 @@ def list_row(ctx: DocContext, line_start: int, line: str) -> tuple[str, list[Lis
     out = []
     for col, (cell, cs, ce) in enumerate(cells):
         head = header[col] if col < len(header) else None
-        if not cell.strip() or (head and SKIPPED_COLUMNS.search(head[0])) or \
-                (col == 0 and regex.fullmatch(r"\s*\d{1,3}[.．、]?\s*", cell)):
+        if (
+            not cell.strip()
+            or (head and SKIPPED_COLUMNS.search(head[0]))
+            or (col == 0 and regex.fullmatch(r"\s*\d{1,3}[.．、]?\s*", cell))
+        ):
             continue
         m = TABLE_CELL.match(cell)
         if m is None:
@@ -244,9 +272,12 @@ def list_row(ctx: DocContext, line_start: int, line: str) -> tuple[str, list[Lis
             continue
         unit_m = HEADER_UNIT.search(head[0]) if head else None
         if unit_m and not m.group("pct") and load_units().lookup(unit_m.group("unit")):
-            label = head[0][:unit_m.start()].strip()
-            out.append(ListCell(cell, cs, ce, label, (head[1] + unit_m.start("unit"),
-                                                       head[1] + unit_m.end("unit")), m))
+            label = head[0][: unit_m.start()].strip()
+            out.append(
+                ListCell(
+                    cell, cs, ce, label, (head[1] + unit_m.start("unit"), head[1] + unit_m.end("unit")), m
+                )
+            )
     name = cells[name_col][0].strip() if name_col is not None and name_col < len(cells) else ""
     return name, out
 

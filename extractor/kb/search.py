@@ -21,21 +21,27 @@ What :func:`index_database` adds to a built kb.db (after documents ... targets a
 Highlighting (:func:`highlight`, :func:`snippet`) works on the *original* clause text: the query
 terms are found in a normalized copy whose every character maps back to the original.
 """
+
 from __future__ import annotations
 
 import html
 import re
 import sqlite3
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 from urllib.parse import quote
 
 import jieba
 import sqlite_utils
 
-from .citations import (  # noqa: F401  (re-exported: the web pages and tests use them here)
-    PATH_SEPARATOR, book_title, citation_rows, citation_year, clause_labels, format_citation,
+from extractor.kb.citations import (  # noqa: F401  (re-exported: the web pages and tests use them here)
+    PATH_SEPARATOR,
+    book_title,
+    citation_rows,
+    citation_year,
+    clause_labels,
+    format_citation,
     issuing_place,
 )
 
@@ -111,7 +117,7 @@ def _cover(word: str) -> list[str]:
     parts, i = [], 0
     while i < len(word):
         for n in (2, 3):
-            piece = word[i:i + n]
+            piece = word[i : i + n]
             if len(piece) == n and len(piece) < len(word) and freq.get(piece):
                 parts.append(piece)
                 i += n
@@ -338,9 +344,7 @@ left join stated on stated.indicator_id = i.id and stated.district = districts.d
 }
 
 
-def _create_fts(
-    db: sqlite_utils.Database, name: str, key: str, rows: Iterable[tuple[int, str, str]]
-) -> None:
+def _create_fts(db: sqlite_utils.Database, name: str, key: str, rows: Iterable[tuple[int, str, str]]) -> None:
     """An FTS5 table ``name(tokens, <key> UNINDEXED)``; rows are ``(rowid, key, tokens)``.
 
     ``rowid`` equals the indexed row's rowid (what Datasette's ``?_search=`` joins on); the
@@ -348,8 +352,7 @@ def _create_fts(
     """
     db.execute(f"drop table if exists [{name}]")
     db.execute(
-        f"create virtual table [{name}] using fts5(tokens, [{key}] unindexed, "
-        f"tokenize='{FTS_TOKENIZE}')"
+        f"create virtual table [{name}] using fts5(tokens, [{key}] unindexed, tokenize='{FTS_TOKENIZE}')"
     )
     db.conn.executemany(f"insert into [{name}] (rowid, [{key}], tokens) values (?, ?, ?)", rows)
 
@@ -373,9 +376,7 @@ def index_database(db: sqlite_utils.Database) -> None:
     )
 
     clause_rows = db.execute("select rowid, id, text from clauses order by rowid").fetchall()
-    _create_fts(
-        db, "clauses_fts", "clause_id", ((r, cid, tokenize(text)) for r, cid, text in clause_rows)
-    )
+    _create_fts(db, "clauses_fts", "clause_id", ((r, cid, tokenize(text)) for r, cid, text in clause_rows))
 
     target_rows = db.execute(
         """select t.rowid, t.id, coalesce(c.text, ''), coalesce(t.indicator, ''),

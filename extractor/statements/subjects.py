@@ -9,24 +9,31 @@
 
 Phrases are ``(phrase, start, end)`` with analysis offsets.
 """
+
 from __future__ import annotations
 
 import functools
 
 import regex
 
-from .lexicon_quantities import StatementCues, load_comparators, load_indicators, load_statements
-from .mentions import DocContext, Mention, segment_start
-from .quantities import find_quantities
+from extractor.lexicon.cues import StatementCues, load_comparators, load_indicators, load_statements
+from extractor.quantities import find_quantities
+from extractor.statements.context import DocContext, Mention, segment_start
 
 SPLIT_ITEMS = regex.compile(r"、|以及|和|(?<![普涉波危顾])及(?![时早])|与")  # not the 及 of 普及率, 及时
-ORDINAL_LEAD = regex.compile(r"\s*(?:[一二三四五六七八九十]+是|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|其中|同时|或者|并且|而且|以及|且|并|"
-                             r"主要目标(?:为|是)?|(?:及)?以[上下内]的?|左右|较上年|比上年|同比|、)[，,：:]?")
+ORDINAL_LEAD = regex.compile(
+    r"\s*(?:[一二三四五六七八九十]+是|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|其中|同时|或者|并且|而且|以及|且|并|"
+    r"主要目标(?:为|是)?|(?:及)?以[上下内]的?|左右|较上年|比上年|同比|、)[，,：:]?"
+)
 FROM_END = regex.compile(r"(?:由|从)[ \u3000]*(?:(?:19|20)\d{2}[ \u3000]*年(?:底|末)?的?)?[ \u3000]*$")
-FOLLOWING_STOP = regex.compile(r"[，,。；;：:、！？\n（(\d]|以及|和[ \u3000]*\d|及[ \u3000]*\d|的|等|为重点|开展|实施|推进|"
-                               r"不少于|不低于|不超过|不高于|达到|超过|高于|低于|大于|小于")
-CHANGE_TO = regex.compile(r"[ \u3000]*(?:增加|增至|提高|提升|增长|减少|减至|下降|降低|调整|扩大|压减|上升|降)"
-                          r"[ \u3000]*(?:到|至|为)?[ \u3000]*(?:(?:19|20)\d{2}[ \u3000]*年(?:底|末)?的?)?[ \u3000]*")
+FOLLOWING_STOP = regex.compile(
+    r"[，,。；;：:、！？\n（(\d]|以及|和[ \u3000]*\d|及[ \u3000]*\d|的|等|为重点|开展|实施|推进|"
+    r"不少于|不低于|不超过|不高于|达到|超过|高于|低于|大于|小于"
+)
+CHANGE_TO = regex.compile(
+    r"[ \u3000]*(?:增加|增至|提高|提升|增长|减少|减至|下降|降低|调整|扩大|压减|上升|降)"
+    r"[ \u3000]*(?:到|至|为)?[ \u3000]*(?:(?:19|20)\d{2}[ \u3000]*年(?:底|末)?的?)?[ \u3000]*"
+)
 COUNT_LEAD = regex.compile(r"\s*\p{Han}{0,3}?\d+(?:\.\d+)?\s*[个家座条处项类]")
 CHANGE_VERB = regex.compile(r"[ \u3000]*(?:增加|增至|提高|提升|增长|减少|减至|下降|降低|调整|扩大|压减|上升)")
 
@@ -35,8 +42,31 @@ CHANGE_VERB = regex.compile(r"[ \u3000]*(?:增加|增至|提高|提升|增长|�
 def _trimmers() -> tuple[tuple[str, ...], tuple[regex.Pattern, ...]]:
     """Words trimmed off the end of an indicator phrase, and base-year phrases at its end."""
     comps, cues = load_comparators(), load_statements()
-    words = sorted({*comps.before, *cues.qualifiers, "分别", "均", "合计", "共计", "共", "累计完成",
-                    "完成", "实现", "持续", "进一步", "全部", "都", "在", "仅有", "只有", "仅为", "做到"}, key=len, reverse=True)
+    words = sorted(
+        {
+            *comps.before,
+            *cues.qualifiers,
+            "分别",
+            "均",
+            "合计",
+            "共计",
+            "共",
+            "累计完成",
+            "完成",
+            "实现",
+            "持续",
+            "进一步",
+            "全部",
+            "都",
+            "在",
+            "仅有",
+            "只有",
+            "仅为",
+            "做到",
+        },
+        key=len,
+        reverse=True,
+    )
     ends = tuple(regex.compile(p.pattern + r"\s*$") for p in cues.base_year_patterns)
     return tuple(words), ends
 
@@ -148,7 +178,7 @@ def following_noun(text: str, m: Mention) -> tuple[str, int, int] | None:
     """The noun a count counts or a condition bounds, written after it (88项重点任务)."""
     q = m.q
     start = q.end
-    cond = regex.match(r"[ \u3000]*(?:及以下|以下|及以上|以上)的?", text[start:m.sent_end])
+    cond = regex.match(r"[ \u3000]*(?:及以下|以下|及以上|以上)的?", text[start : m.sent_end])
     if q.dimension != "count" and (not cond or q.dimension in ("ratio", "number")):
         return None
     start += cond.end() if cond else 0
@@ -165,7 +195,10 @@ def following_noun(text: str, m: Mention) -> tuple[str, int, int] | None:
 def _chop_verbs(text: str, s: int, e: int) -> tuple[int, int]:
     """Drop a leading clause before the last verb of a long phrase (推进3吨以下 -> '')."""
     phrase = text[s:e]
-    m = regex.search(r"(?:推进|推动|实施|完成|开展|建立|实现|保障|确保|提高|提升|解决|增加)(?=[^推实完开建保确提解增]{2,}$)", phrase)
+    m = regex.search(
+        r"(?:推进|推动|实施|完成|开展|建立|实现|保障|确保|提高|提升|解决|增加)(?=[^推实完开建保确提解增]{2,}$)",
+        phrase,
+    )
     if m and len(phrase) > 14:
         return s + m.end(), e
     return s, e
@@ -173,7 +206,7 @@ def _chop_verbs(text: str, s: int, e: int) -> tuple[int, int]:
 
 def _shared_subjects(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
     """'A和B均…': one indicator per subject (the phrase ends with 均 in the source)."""
-    if not text.startswith("均", e) and not regex.match(r"\s*均", text[e:e + 3]):
+    if not text.startswith("均", e) and not regex.match(r"\s*均", text[e : e + 3]):
         return []
     return _split_subjects(text, s, e)
 
@@ -187,8 +220,8 @@ def _split_subjects(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
     i = s
     while i < e:
         ch = text[i]
-        depth += ch in "（(" and 1 or 0
-        depth -= ch in "）)" and 1 or 0
+        depth += (ch in "（(" and 1) or 0
+        depth -= (ch in "）)" and 1) or 0
         sep = SPLIT_ITEMS.match(text, i, e) if depth == 0 else None
         if sep and sep.group() != "、" and i < last_comma:
             sep = None
@@ -207,12 +240,12 @@ def _split_subjects(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
 def _share_lead(text: str, subjects: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     """新增和更新公交车、出租车: a modifier before the first item's noun belongs to every item (the
     nouns are parallel: the first ends like the others, and is longer by the modifier)."""
-    first, a, b = subjects[0]
+    _first, a, b = subjects[0]
     others = [text[x:y] for _, x, y in subjects[1:]]
     n = len(others[0])
     if not all(len(o) == n for o in others) or b - a <= n + 1 or text[b - 1] != others[0][-1:]:
         return subjects
-    lead = text[a:b - n]
+    lead = text[a : b - n]
     if not regex.search(r"和|及|与|或", lead):
         return subjects
     return [subjects[0]] + [(lead + p, x, y) for p, x, y in subjects[1:]]
@@ -226,7 +259,7 @@ def _share_head(text: str, items: list[tuple[int, int]]) -> list[tuple[str, int,
     head = ""
     if "的" in last:
         cut = last.rindex("的")
-        head, items[-1] = last[cut + 1:], (a, a + cut)
+        head, items[-1] = last[cut + 1 :], (a, a + cut)
     elif regex.search(r"\p{Han}中\p{Han}{2,}(?:比例|比重|占比|率)$", last):  # 出租车中新能源车比例
         cut = last.rindex("中", 0, len(last) - 2)
         head, items[-1] = last[cut:], (a, a + cut)
@@ -244,11 +277,11 @@ def distributed_subjects(ctx: DocContext, group: list[Mention], seg_start: int) 
     first = group[0]
     if len(group) < 2:
         return []
-    before = text[first.sent_start:first.q.start]
+    before = text[first.sent_start : first.q.start]
     if "分别" not in before:
         return []
     cut = first.sent_start + before.rindex("分别")
-    verb = _change_verb(text[cut + 2:first.q.start])
+    verb = _change_verb(text[cut + 2 : first.q.start])
     starts = [seg_start]
     s = seg_start
     while s > first.sent_start:  # walk back over earlier segments of the sentence
@@ -274,4 +307,3 @@ def _change_verb(text: str) -> str:
     """The first verb of change in ``text`` (下降, 提高, …), or ""."""
     m = regex.search(r"(下降|减少|增加|提高|削减|降低|上升|增长)", text)
     return m.group(1) if m else ""
-

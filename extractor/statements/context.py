@@ -8,6 +8,7 @@ into lines, sentences, comma-delimited segments and lists of quantities that sha
 Used by :mod:`extractor.targets` and the modules it delegates to (``comparators``, ``kinds``,
 ``years``, ``subjects``, ``tables``).
 """
+
 from __future__ import annotations
 
 import bisect
@@ -17,11 +18,11 @@ from typing import TYPE_CHECKING
 
 import regex
 
-from .lexicon_quantities import StatementCues, load_statements
-from .model import Clause, Quantity, Section
+from extractor.lexicon.cues import StatementCues, load_statements
+from extractor.model import Clause, Quantity, Section
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .normalize import Normalized
+    from extractor.normalize import Normalized
 
 SENTENCE_END = "。！？；;!?\n"
 SEGMENT_END = "，,。！？；;!?\n：:"
@@ -61,7 +62,7 @@ class DocContext:
         """The innermost clause holding source offset ``src``."""
         i = bisect.bisect_right(self._starts, src)
         best = None
-        for c in reversed(self.clauses[max(0, i - 40):i]):
+        for c in reversed(self.clauses[max(0, i - 40) : i]):
             if c.start <= src < c.end and (best is None or c.end - c.start < best.end - best.start):
                 best = c
         return best
@@ -144,7 +145,7 @@ def list_groups(text: str, mentions: list[Mention]) -> list[list[Mention]]:
     groups: list[list[Mention]] = []
     for m in mentions:
         prev = groups[-1][-1] if groups else None
-        if prev and prev.sent_start == m.sent_start and LIST_GAP.match(text[prev.q.end:m.q.start]):
+        if prev and prev.sent_start == m.sent_start and LIST_GAP.match(text[prev.q.end : m.q.start]):
             groups[-1].append(m)
         else:
             groups.append([m])

@@ -5,6 +5,7 @@ and qualifier cues) and ``indicators.yml`` live in ``extractor/data/``. Each loa
 ``functools.cache``; a malformed file (duplicate key, duplicate form, unknown reference, bad
 pattern) raises :class:`~extractor.errors.DataFileError` naming the file and the entry.
 """
+
 from __future__ import annotations
 
 import functools
@@ -13,14 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import regex
-import yaml
 
-from .errors import DataFileError
-from .lexicon import CAMPAIGN_IDS as CAMPAIGNS
-from .lexicon import read_yaml
-from .normalize import t2s_converter
+from extractor.errors import DataFileError
+from extractor.lexicon.base import CAMPAIGN_IDS as CAMPAIGNS
+from extractor.lexicon.base import read_yaml, t2s_converter
 
-DATA_DIR = Path(__file__).parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 COMPARATORS = ("<=", ">=", "~", "=", "<", ">")
 
 
@@ -82,7 +81,7 @@ class UnitLexicon:
         if text in self.forms:
             return self.forms[text], 1.0
         for mag in sorted(self.magnitudes, key=len, reverse=True):
-            rest = text[len(mag):]
+            rest = text[len(mag) :]
             if text.startswith(mag) and rest in self.forms and self.forms[rest].magnitude:
                 return self.forms[rest], self.magnitudes[mag]
         return None
@@ -114,22 +113,30 @@ def load_units(path: Path = DATA_DIR / "units.yml") -> UnitLexicon:
     for n, entry in enumerate(data.get("units") or []):
         where = f"units[{n}]"
         try:
-            unit = Unit(id=str(entry["id"]), canonical=str(entry["canonical"]),
-                        dimension=str(entry["dimension"]), factor=float(entry["factor"]),
-                        magnitude=bool(entry.get("magnitude", True)),
-                        contextual=bool(entry.get("contextual", False)))
+            unit = Unit(
+                id=str(entry["id"]),
+                canonical=str(entry["canonical"]),
+                dimension=str(entry["dimension"]),
+                factor=float(entry["factor"]),
+                magnitude=bool(entry.get("magnitude", True)),
+                contextual=bool(entry.get("contextual", False)),
+            )
             written = [str(f) for f in entry["forms"]]
         except (KeyError, TypeError, ValueError) as exc:
-            raise DataFileError(f"unit entry needs id, forms, canonical, dimension, factor ({exc})",
-                                path=path, where=where) from exc
+            raise DataFileError(
+                f"unit entry needs id, forms, canonical, dimension, factor ({exc})", path=path, where=where
+            ) from exc
         if unit.id in units:
             raise DataFileError(f"duplicate unit id {unit.id!r}", path=path, where=where)
         units[unit.id] = unit
         for form in written:
             for variant in variants(form):
                 if variant in forms and forms[variant].id != unit.id:
-                    raise DataFileError(f"form {variant!r} of {unit.id!r} already belongs to "
-                                        f"{forms[variant].id!r}", path=path, where=where)
+                    raise DataFileError(
+                        f"form {variant!r} of {unit.id!r} already belongs to {forms[variant].id!r}",
+                        path=path,
+                        where=where,
+                    )
                 forms[variant] = unit
     magnitudes: dict[str, float] = {}
     for word, mult in (data.get("magnitudes") or {}).items():
@@ -137,16 +144,20 @@ def load_units(path: Path = DATA_DIR / "units.yml") -> UnitLexicon:
             magnitudes[variant] = float(mult)
     approx = data.get("approximations") or {}
     per = {str(k): str(v) for k, v in (data.get("per_prefixes") or {}).items()}
-    return UnitLexicon(units=units, forms=forms, magnitudes=magnitudes,
-                       approx_before=_str_list(approx, "before", path),
-                       approx_middle=_str_list(approx, "middle", path),
-                       approx_after=_str_list(approx, "after", path), per_prefixes=per,
-                       blocked_words=tuple(sorted({v for w in _str_list(data, "blocked_words", path)
-                                                   for v in variants(w)})),
-                       bare_heads=_str_list(data, "bare_heads", path),
-                       bare_after=_str_list(data, "bare_after", path),
-                       bare_range_heads=_str_list(data, "bare_range_heads", path),
-                       contextual_heads=_str_list(data, "contextual_heads", path))
+    return UnitLexicon(
+        units=units,
+        forms=forms,
+        magnitudes=magnitudes,
+        approx_before=_str_list(approx, "before", path),
+        approx_middle=_str_list(approx, "middle", path),
+        approx_after=_str_list(approx, "after", path),
+        per_prefixes=per,
+        blocked_words=tuple(sorted({v for w in _str_list(data, "blocked_words", path) for v in variants(w)})),
+        bare_heads=_str_list(data, "bare_heads", path),
+        bare_after=_str_list(data, "bare_after", path),
+        bare_range_heads=_str_list(data, "bare_range_heads", path),
+        contextual_heads=_str_list(data, "contextual_heads", path),
+    )
 
 
 # --------------------------------------------------------------------------------- comparators
@@ -171,8 +182,9 @@ class ComparatorLexicon:
     def ends_word(self, text: str, end: int, word: str) -> bool:
         """Whether ``word``, ending at ``end`` of ``text``, is the tail of a not-comparator word
         there (节约 for the 约 of 节约5万吨)."""
-        return any(w.endswith(word) and len(w) > len(word) and text.endswith(w, 0, end)
-                   for w in self.not_comparators)
+        return any(
+            w.endswith(word) and len(w) > len(word) and text.endswith(w, 0, end) for w in self.not_comparators
+        )
 
 
 def _comparator_map(data: dict, key: str, path: Path) -> dict[str, str]:
@@ -195,13 +207,20 @@ def load_comparators(path: Path = DATA_DIR / "comparators.yml") -> ComparatorLex
         if comp not in COMPARATORS:
             raise DataFileError(f"unknown comparator {comp!r}", path=path, where=f"before_patterns[{n}]")
         patterns.append((compile_pattern(entry["pattern"], path, f"before_patterns[{n}]"), comp))
-    return ComparatorLexicon(symbols=_comparator_map(data, "symbols", path),
-                             after=_comparator_map(data, "after", path),
-                             before=_comparator_map(data, "before", path),
-                             before_patterns=tuple(patterns),
-                             approx=_comparator_map(data, "approx", path),
-                             not_comparators=tuple(sorted({v for w in _str_list(data, "not_comparators", path)
-                                                           for v in variants(w)}, key=len, reverse=True)))
+    return ComparatorLexicon(
+        symbols=_comparator_map(data, "symbols", path),
+        after=_comparator_map(data, "after", path),
+        before=_comparator_map(data, "before", path),
+        before_patterns=tuple(patterns),
+        approx=_comparator_map(data, "approx", path),
+        not_comparators=tuple(
+            sorted(
+                {v for w in _str_list(data, "not_comparators", path) for v in variants(w)},
+                key=len,
+                reverse=True,
+            )
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------- statements
@@ -305,8 +324,9 @@ def _periods(data: dict, path: Path) -> dict[str, tuple[int, int]]:
     out = {}
     for name, span in (data.get("five_year_periods") or {}).items():
         if not (isinstance(span, list) and len(span) == 2 and all(isinstance(y, int) for y in span)):
-            raise DataFileError(f"period {name!r} needs [first year, last year]", path=path,
-                                where="five_year_periods")
+            raise DataFileError(
+                f"period {name!r} needs [first year, last year]", path=path, where="five_year_periods"
+            )
         out[str(name)] = (span[0], span[1])
     return out
 
@@ -327,9 +347,15 @@ class Indicator:
 
     def to_row(self) -> dict[str, Any]:
         """A row of the kb.db ``indicators`` table."""
-        return {"id": self.id, "name_zh": self.name_zh, "name_en": self.name_en,
-                "campaign": self.campaign, "canonical_unit": self.canonical_unit,
-                "dimension": self.dimension, "description": self.description}
+        return {
+            "id": self.id,
+            "name_zh": self.name_zh,
+            "name_en": self.name_en,
+            "campaign": self.campaign,
+            "canonical_unit": self.canonical_unit,
+            "dimension": self.dimension,
+            "description": self.description,
+        }
 
 
 @dataclass(frozen=True)
@@ -349,14 +375,20 @@ def load_indicators(path: Path = DATA_DIR / "indicators.yml") -> IndicatorLexico
     for n, entry in enumerate(data.get("indicators") or []):
         where = f"indicators[{n}]"
         try:
-            ind = Indicator(id=str(entry["id"]), name_zh=str(entry["name_zh"]),
-                            name_en=str(entry.get("name_en", "")), campaign=str(entry["campaign"]),
-                            canonical_unit=entry.get("canonical_unit"),
-                            dimension=entry.get("dimension"),
-                            description=str(entry.get("description", "")),
-                            terms=tuple(str(t) for t in entry.get("terms", [])))
+            ind = Indicator(
+                id=str(entry["id"]),
+                name_zh=str(entry["name_zh"]),
+                name_en=str(entry.get("name_en", "")),
+                campaign=str(entry["campaign"]),
+                canonical_unit=entry.get("canonical_unit"),
+                dimension=entry.get("dimension"),
+                description=str(entry.get("description", "")),
+                terms=tuple(str(t) for t in entry.get("terms", [])),
+            )
         except (KeyError, TypeError) as exc:
-            raise DataFileError(f"indicator needs id, name_zh, campaign ({exc})", path=path, where=where) from exc
+            raise DataFileError(
+                f"indicator needs id, name_zh, campaign ({exc})", path=path, where=where
+            ) from exc
         if ind.id in indicators:
             raise DataFileError(f"duplicate indicator id {ind.id!r}", path=path, where=where)
         if ind.campaign not in CAMPAIGNS:
@@ -365,9 +397,11 @@ def load_indicators(path: Path = DATA_DIR / "indicators.yml") -> IndicatorLexico
             raise DataFileError(f"unknown canonical unit {ind.canonical_unit!r}", path=path, where=where)
         for term in (ind.name_zh, *ind.terms):
             if seen_terms.get(term, ind.id) != ind.id:
-                raise DataFileError(f"term {term!r} of {ind.id!r} already belongs to {seen_terms[term]!r}",
-                                    path=path, where=where)
+                raise DataFileError(
+                    f"term {term!r} of {ind.id!r} already belongs to {seen_terms[term]!r}",
+                    path=path,
+                    where=where,
+                )
             seen_terms[term] = ind.id
         indicators[ind.id] = ind
-    return IndicatorLexicon(indicators=indicators,
-                            heads=_str_list(data, "heads", path))
+    return IndicatorLexicon(indicators=indicators, heads=_str_list(data, "heads", path))

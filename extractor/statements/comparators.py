@@ -4,10 +4,11 @@ Symbols (≤55), words after the unit (以上, 以内, 左右), approximation wo
 comparator words before the number (不高于, 控制在, 约, 达到); a list shares them. The words
 are data (``comparators.yml``, loaded by :func:`extractor.lexicon_quantities.load_comparators`).
 """
+
 from __future__ import annotations
 
-from .lexicon_quantities import load_comparators
-from .model import Quantity
+from extractor.lexicon.cues import load_comparators
+from extractor.model import Quantity
 
 
 def read_comparator(q: Quantity, prefix: str, own_after: str, group_after: str) -> str:

@@ -3,10 +3,11 @@
 ``citation_rows`` fills the ``clause_citations`` table that ``search.index_database`` creates;
 the web pages and the canned queries read the ready-made text from there.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 import sqlite_utils
 

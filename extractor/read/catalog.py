@@ -4,6 +4,7 @@ A mistake (unknown or missing field, duplicate id or file, a file that does not 
 year or date) is a ``CatalogError`` that names the entry and what is wrong, and stops the build
 before anything is written.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,7 +14,7 @@ from pathlib import Path
 import regex
 import yaml
 
-from .errors import CatalogError
+from extractor.errors import CatalogError
 
 GENRES = ("规划", "行动计划", "政策解读", "起草说明", "问答解读", "工作总结", "公报", "新闻发布")
 REQUIRED = ("id", "file", "district", "district_slug", "city", "year", "genre", "title")
@@ -89,9 +90,17 @@ def _entry(raw: object, index: int, corpus_dir: Path, catalog: Path) -> CatalogE
     opt = {k: (str(raw[k]) if raw.get(k) is not None else None) for k in OPTIONAL}
     opt["published"] = published
     return CatalogEntry(
-        id=str(raw["id"]), file=str(raw["file"]), path=path, district=str(raw["district"]),
-        district_slug=str(raw["district_slug"]), city=str(raw["city"]), year=start, year_end=end,
-        genre=str(raw["genre"]), title=str(raw["title"]), **opt,
+        id=str(raw["id"]),
+        file=str(raw["file"]),
+        path=path,
+        district=str(raw["district"]),
+        district_slug=str(raw["district_slug"]),
+        city=str(raw["city"]),
+        year=start,
+        year_end=end,
+        genre=str(raw["genre"]),
+        title=str(raw["title"]),
+        **opt,
     )
 
 
@@ -106,8 +115,9 @@ def load_catalog(corpus_dir: str | Path) -> list[CatalogEntry]:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CatalogError(f"not valid YAML: {exc}", path=catalog) from exc
     if not isinstance(data, dict) or set(data) != {"documents"} or not isinstance(data["documents"], list):
-        raise CatalogError("the catalog must be a mapping with one key, documents: a list of entries",
-                           path=catalog)
+        raise CatalogError(
+            "the catalog must be a mapping with one key, documents: a list of entries", path=catalog
+        )
     if not data["documents"]:
         raise CatalogError("the catalog lists no documents", path=catalog)
     entries = [_entry(raw, i, corpus_dir, catalog) for i, raw in enumerate(data["documents"])]
@@ -116,16 +126,22 @@ def load_catalog(corpus_dir: str | Path) -> list[CatalogEntry]:
         for i, e in enumerate(entries):
             value = getattr(e, key)
             if value in seen:
-                raise CatalogError(f"duplicate {key} {value!r} (also entry {seen[value] + 1})",
-                                   path=catalog, where=f"entry {i + 1} ({e.id})")
+                raise CatalogError(
+                    f"duplicate {key} {value!r} (also entry {seen[value] + 1})",
+                    path=catalog,
+                    where=f"entry {i + 1} ({e.id})",
+                )
             seen[value] = i
     return sorted(entries, key=lambda e: e.id)
 
 
 def unlisted_files(corpus_dir: str | Path, entries: list[CatalogEntry]) -> list[Path]:
     """Readable documents in ``corpus_dir`` that no catalog entry names (probably forgotten)."""
-    from .sources import SUPPORTED_SUFFIXES
+    from extractor.read.text import SUPPORTED_SUFFIXES
 
     listed = {e.path for e in entries}
-    return sorted(p for p in Path(corpus_dir).rglob("*")
-                  if p.suffix.lower() in SUPPORTED_SUFFIXES and p.resolve() not in listed)
+    return sorted(
+        p
+        for p in Path(corpus_dir).rglob("*")
+        if p.suffix.lower() in SUPPORTED_SUFFIXES and p.resolve() not in listed
+    )

@@ -5,14 +5,15 @@ superset of GBK and GB2312), then UTF-16 without a BOM if that reads as Chinese 
 decodes to text with control characters, is a ``DecodeError`` naming the file: the KB never
 holds mojibake. ``.pdf`` and ``.docx`` are read by ``extractor.pdf`` and ``extractor.word``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import regex
 
-from .errors import DecodeError, EmptyDocumentError, SourceError, UnsupportedFormatError
-from .model import SourceText
+from extractor.errors import DecodeError, EmptyDocumentError, SourceError, UnsupportedFormatError
+from extractor.model import SourceText
 
 SUPPORTED_SUFFIXES = (".txt", ".pdf", ".docx")
 
@@ -60,7 +61,8 @@ def decode_text(data: bytes, path: Path | str = "<bytes>") -> tuple[str, str]:
             raise EmptyDocumentError("the file holds only whitespace", path=path)
         return text, encoding
     raise DecodeError(
-        "cannot decode the text as UTF-8, UTF-16 or GB18030/GBK: " + "; ".join(reasons)
+        "cannot decode the text as UTF-8, UTF-16 or GB18030/GBK: "
+        + "; ".join(reasons)
         + ". Save it as UTF-8 and build again.",
         path=path,
     )
@@ -87,11 +89,11 @@ def read_source(path: str | Path) -> SourceText:
     if suffix == ".txt":
         source = read_text_file(path)
     elif suffix == ".pdf":
-        from .pdf import read_pdf
+        from extractor.read.pdf import read_pdf
 
         source = read_pdf(path)
     elif suffix == ".docx":
-        from .word import read_docx
+        from extractor.read.word import read_docx
 
         source = read_docx(path)
     else:

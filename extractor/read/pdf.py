@@ -18,8 +18,10 @@ Government PDFs are typeset for print. What we emit is what a reader of the page
 ``SourceText.pages`` holds one ``Page`` per physical page (1-based), contiguous spans of the
 text: a page starts at the first character read from it.
 """
+
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
@@ -142,8 +144,11 @@ def _read_items(path: Path) -> tuple[list[Line | Table], int]:
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PdfError(f"cannot read the PDF: {type(exc).__name__}: {exc}", path=path) from exc
     if n_unmapped > n_chars / 2:
-        raise PdfError("the PDF's fonts have no Unicode mapping: its text layer reads as "
-                       "(cid:N) codes (treat it as a scan: OCR it first)", path=path)
+        raise PdfError(
+            "the PDF's fonts have no Unicode mapping: its text layer reads as "
+            "(cid:N) codes (treat it as a scan: OCR it first)",
+            path=path,
+        )
     if not any(isinstance(i, Line) for i in items) and not any(
         isinstance(i, Table) and any(any(r) for r in i.rows) for i in items
     ):
@@ -157,8 +162,7 @@ def _pdf_error(path: Path, cause: object) -> PdfError:
     """A ``PdfError`` that says what pdfminer found wrong."""
     name = type(cause).__name__
     if name in {"PDFPasswordIncorrect", "PDFEncryptionError", "PDFEncryptionWarning"}:
-        return PdfError(f"the PDF is encrypted and cannot be opened without a password ({name})",
-                        path=path)
+        return PdfError(f"the PDF is encrypted and cannot be opened without a password ({name})", path=path)
     reason = str(cause) or name
     return PdfError(f"truncated or corrupt PDF: {name}: {reason}", path=path)
 
@@ -180,8 +184,18 @@ def _page_items(page: pdfplumber.page.Page, index: int) -> list[Line | Table]:
         text = raw["text"].strip()
         if text:
             sizes = [c["size"] for c in raw["chars"] if not c["text"].isspace()] or [0.0]
-            items.append(Line(index, text, raw["x0"], raw["x1"], raw["top"], raw["bottom"],
-                              statistics.median(sizes), float(page.height)))
+            items.append(
+                Line(
+                    index,
+                    text,
+                    raw["x0"],
+                    raw["x1"],
+                    raw["top"],
+                    raw["bottom"],
+                    statistics.median(sizes),
+                    float(page.height),
+                )
+            )
     for table in tables:
         rows = [[_cell_text(c) for c in row] for row in table.extract()]
         rows = [r for r in rows if any(r)]
@@ -255,7 +269,7 @@ def _layout(lines: list[Line]) -> Layout:
         right[parity] = _quantile(sorted(line.x1 for line in group), 0.9)
     steps = [
         b.top - a.top
-        for a, b in zip(body, body[1:])
+        for a, b in itertools.pairwise(body)
         if a.page == b.page and 0 < b.top - a.top < 3 * char
     ]
     pitch = statistics.median(steps) if steps else 1.5 * char
@@ -397,7 +411,7 @@ def _assemble(blocks: list[Block], n_pages: int) -> tuple[str, list[Page]]:
         starts[index] = following = page_start.get(index, following)
     if starts:
         starts[0] = 0
-    ends = starts[1:] + [len(text)]
+    ends = [*starts[1:], len(text)]
     return text, [Page(i + 1, s, e) for i, (s, e) in enumerate(zip(starts, ends))]
 
 

@@ -5,6 +5,7 @@ jieba's dictionary (``jieba.add_word``) so that a term is one token and the rule
 matches on token edges, sees it. Patterns are ``{"label": "INDICATOR", "pattern": term, "id":
 indicator_id}`` records, so they round-trip to disk with ``ruler.to_disk``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 import regex
 
-from .lexicon_quantities import Indicator, load_indicators, to_simplified
+from extractor.lexicon.cues import Indicator, load_indicators, to_simplified
 
 LABEL = "INDICATOR"
 _PARENS = regex.compile(r"[（(][^（）()]{0,20}[）)]")
@@ -59,8 +60,8 @@ def find_mentions(phrase: str) -> list[IndicatorMention]:
     keep = [i for i in range(len(text))]
     stripped = text
     for m in reversed(list(_PARENS.finditer(text))):
-        stripped = stripped[:m.start()] + stripped[m.end():]
-        del keep[m.start():m.end()]
+        stripped = stripped[: m.start()] + stripped[m.end() :]
+        del keep[m.start() : m.end()]
     doc = indicator_nlp()(stripped)
     out = []
     for span in doc.spans["indicators"]:

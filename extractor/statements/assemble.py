@@ -23,38 +23,62 @@ This module reads each line and assembles the Target records; the statement logi
 ``mentions`` (DocContext, sentences, lists), ``comparators``, ``kinds`` (condition, scope),
 ``years`` (kind, year, base year), ``subjects`` (indicator phrases, 分别/均 lists) and ``tables``.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 import regex
 
-from .comparators import read_comparator, starting_word
-from .indicators import indicator_for
-from .kinds import is_definition, local_kind
-from .lexicon import campaigns
-from .lexicon_quantities import Indicator, load_comparators, load_indicators, load_units
-from .mentions import (SEGMENT_END, DocContext, Mention, Reading, list_groups, segment_start,
-                       sentence_bounds, shift_mention, text_lines)
-from .model import Clause, Quantity, Target
-from .quantities import find_quantities
-from .subjects import distributed_subjects, following_noun, indicator_phrases
-from .tables import ListCell, is_table_line, list_row, table_targets
-from .years import find_base_year, kind_and_year, relative_base_year, sentence_base_year
+from extractor.lexicon.base import campaigns
+from extractor.lexicon.cues import Indicator, load_comparators, load_indicators, load_units
+from extractor.model import Clause, Quantity, Target
+from extractor.quantities import find_quantities
+from extractor.statements.comparators import read_comparator, starting_word
+from extractor.statements.context import (
+    SEGMENT_END,
+    DocContext,
+    Mention,
+    Reading,
+    list_groups,
+    segment_start,
+    sentence_bounds,
+    shift_mention,
+    text_lines,
+)
+from extractor.statements.indicators import indicator_for
+from extractor.statements.kinds import is_definition, local_kind
+from extractor.statements.subjects import distributed_subjects, following_noun, indicator_phrases
+from extractor.statements.tables import ListCell, is_table_line, list_row, table_targets
+from extractor.statements.time import find_base_year, kind_and_year, relative_base_year, sentence_base_year
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .normalize import Normalized
-    from .structure import Structure
+    from extractor.normalize import Normalized
+    from extractor.structure import Structure
 
 __all__ = ["DocContext", "Mention", "Reading", "extract_targets"]
 
 
-def extract_targets(document_id: str, source_text: str, norm: Normalized, structure: Structure, *,
-                    plan_year: int | None, plan_year_end: int | None,
-                    genre: str | None = None) -> list[Target]:
+def extract_targets(
+    document_id: str,
+    source_text: str,
+    norm: Normalized,
+    structure: Structure,
+    *,
+    plan_year: int | None,
+    plan_year_end: int | None,
+    genre: str | None = None,
+) -> list[Target]:
     """All targets of one document, sorted by source offset, ids ``{doc}:t{start}`` (+ ``-n``)."""
-    ctx = DocContext(document_id, source_text, norm, list(structure.clauses),
-                     {s.id: s for s in structure.sections}, plan_year, plan_year_end)
+    ctx = DocContext(
+        document_id,
+        source_text,
+        norm,
+        list(structure.clauses),
+        {s.id: s for s in structure.sections},
+        plan_year,
+        plan_year_end,
+    )
     ctx.report = genre in ctx.cues.report_genres
     targets: list[Target] = []
     for line_start, line in text_lines(norm.text):
@@ -70,8 +94,7 @@ def extract_targets(document_id: str, source_text: str, norm: Normalized, struct
 
 def _line_targets(ctx: DocContext, line_start: int, line: str) -> list[Target]:
     """Targets of one prose line: its quantities, grouped into lists that share their words."""
-    mentions = [Mention(q, *sentence_bounds(line, q.start), line_start)
-                for q in find_quantities(line)]
+    mentions = [Mention(q, *sentence_bounds(line, q.start), line_start) for q in find_quantities(line)]
     for m in mentions:
         shift_mention(m, line_start)
     targets: list[Target] = []
@@ -91,8 +114,11 @@ def _list_row_targets(ctx: DocContext, line_start: int, line: str) -> list[Targe
     name, cells = list_row(ctx, line_start, line)
     out = []
     for cell in cells:
-        found = _header_unit_targets(ctx, cell, name) if cell.number else \
-            _line_targets(ctx, cell.start, cell.text)
+        found = (
+            _header_unit_targets(ctx, cell, name)
+            if cell.number
+            else _line_targets(ctx, cell.start, cell.text)
+        )
         for t in found:
             if name and not t.indicator.startswith(name):
                 t.indicator = name + t.indicator
@@ -103,15 +129,23 @@ def _list_row_targets(ctx: DocContext, line_start: int, line: str) -> list[Targe
 def _header_unit_targets(ctx: DocContext, cell: ListCell, name: str) -> list[Target]:
     """A bare number cell in a column headed with a unit: 1200 under 投资（万元）."""
     num = cell.number
-    unit_written = ctx.norm.text[cell.unit_span[0]:cell.unit_span[1]]
+    unit_written = ctx.norm.text[cell.unit_span[0] : cell.unit_span[1]]
     unit, mag = load_units().lookup(unit_written)
     start = cell.start + num.start("num")
     end = cell.start + (num.end("num2") if num.group("num2") else num.end("num"))
-    q = Quantity(value=float(num.group("num")),
-                 value_max=float(num.group("num2")) if num.group("num2") else None,
-                 unit=unit_written, canonical_unit=unit.canonical, dimension=unit.dimension,
-                 factor=unit.factor * mag, surface=ctx.norm.text[start:end], start=start, end=end,
-                 unit_start=cell.unit_span[0], unit_end=cell.unit_span[1])
+    q = Quantity(
+        value=float(num.group("num")),
+        value_max=float(num.group("num2")) if num.group("num2") else None,
+        unit=unit_written,
+        canonical_unit=unit.canonical,
+        dimension=unit.dimension,
+        factor=unit.factor * mag,
+        surface=ctx.norm.text[start:end],
+        start=start,
+        end=end,
+        unit_start=cell.unit_span[0],
+        unit_end=cell.unit_span[1],
+    )
     m = Mention(q, cell.start, cell.end, cell.start)
     reading = _read(ctx, m, "", "", "", cell.start, cell.start)
     reading.indicators = [(name + cell.label, 0, 0)]
@@ -126,13 +160,13 @@ def _group_targets(ctx: DocContext, group: list[Mention], stmt_start: int) -> li
     text = ctx.norm.text
     first, last = group[0], group[-1]
     seg_start = max(segment_start(text, first.sent_start, first.q.start), stmt_start)
-    prefix = text[seg_start:first.q.start]
-    after = text[last.q.end:last.sent_end]
+    prefix = text[seg_start : first.q.start]
+    after = text[last.q.end : last.sent_end]
     subjects = distributed_subjects(ctx, group, seg_start)
     suffix = _indicator_suffix(after)
     out = []
     for n, m in enumerate(group):
-        own_after = after if m is last else text[m.q.end:group[n + 1].q.start]
+        own_after = after if m is last else text[m.q.end : group[n + 1].q.start]
         reading = _read(ctx, m, prefix, own_after, after, seg_start, stmt_start)
         if subjects and len(subjects) == len(group):
             reading.indicators = [subjects[n]]
@@ -140,15 +174,16 @@ def _group_targets(ctx: DocContext, group: list[Mention], stmt_start: int) -> li
             own_start = _after_previous(text, group[n - 1])
             reading.indicators = [(p, a, b) for p, a, b in indicator_phrases(ctx, m, own_start)]
         if suffix:
-            reading.indicators = [(p + suffix, a, b) if not p.endswith(suffix) else (p, a, b)
-                                  for p, a, b in reading.indicators]
+            reading.indicators = [
+                (p + suffix, a, b) if not p.endswith(suffix) else (p, a, b) for p, a, b in reading.indicators
+            ]
         out.extend(_to_targets(ctx, m, reading))
     return out
 
 
 def _after_previous(text: str, prev: Mention) -> int:
     """Start of the words of a list member: after the previous member and the separator."""
-    m = regex.match(r"[ \u3000]*(?:、|和|及|与|以及|或|,)[ \u3000]*", text[prev.q.end:])
+    m = regex.match(r"[ \u3000]*(?:、|和|及|与|以及|或|,)[ \u3000]*", text[prev.q.end :])
     return prev.q.end + (m.end() if m else 0)
 
 
@@ -158,25 +193,32 @@ def _indicator_suffix(after: str) -> str:
     return m.group(1) if m else ""
 
 
-def _read(ctx: DocContext, m: Mention, prefix: str, own_after: str, group_after: str,
-          seg_start: int, stmt_start: int) -> Reading:
+def _read(
+    ctx: DocContext,
+    m: Mention,
+    prefix: str,
+    own_after: str,
+    group_after: str,
+    seg_start: int,
+    stmt_start: int,
+) -> Reading:
     """What one quantity of a statement says: its indicators, comparator, kind, years, qualifiers."""
     text = ctx.norm.text
     clause = ctx.clause_at(ctx.src_span(m.q.start, m.q.end)[0])
     comparator = read_comparator(m.q, prefix, own_after, group_after)
     kind = local_kind(ctx, m, prefix, own_after)
-    sentence_prefix = text[m.sent_start:m.q.start]
-    base_year = find_base_year(ctx.cues, text[stmt_start:m.q.start])
+    sentence_prefix = text[m.sent_start : m.q.start]
+    base_year = find_base_year(ctx.cues, text[stmt_start : m.q.start])
     kind, year = kind_and_year(ctx, m, clause, kind, sentence_prefix)
     if base_year is None:
-        base_year = relative_base_year(ctx.cues, text[stmt_start:m.q.start], year)
+        base_year = relative_base_year(ctx.cues, text[stmt_start : m.q.start], year)
     if base_year is None:
-        base_year = sentence_base_year(text, m, text[seg_start:m.q.start])
+        base_year = sentence_base_year(text, m, text[seg_start : m.q.start])
     indicators = indicator_phrases(ctx, m, seg_start)
     if is_definition(ctx, clause, "") and clause is not None:
         title = ctx.sections[clause.section_id].title if clause.section_id in ctx.sections else ""
         indicators = [(title + p, a, b) for p, a, b in indicators]
-    quals = [w for w in ctx.cues.qualifiers if w in text[stmt_start:m.q.start]]
+    quals = [w for w in ctx.cues.qualifiers if w in text[stmt_start : m.q.start]]
     return Reading(indicators, comparator, kind, year, base_year, quals)
 
 
@@ -196,15 +238,30 @@ def _to_targets(ctx: DocContext, m: Mention, reading: Reading) -> list[Target]:
         indicator = indicator_for(phrase) if phrase else None
         if indicator and not _unit_fits(indicator.canonical_unit, q.canonical_unit):
             indicator = None
-        out.append(Target(
-            id="", document_id=ctx.document_id, clause_id=clause.id if clause else None,
-            indicator=written, indicator_id=indicator.id if indicator else None,
-            value=q.value, value_max=q.value_max, unit=_unit_written(ctx, q),
-            canonical_unit=q.canonical_unit, value_canonical=q.value * q.factor,
-            comparator=reading.comparator, kind=reading.kind, year=reading.year,
-            base_year=reading.base_year, campaign=_campaign(ctx, clause, indicator, phrase, m),
-            qualifiers=list(reading.qualifiers), attribute=None,
-            surface=ctx.source[src_start:src_end], start=src_start, end=src_end))
+        out.append(
+            Target(
+                id="",
+                document_id=ctx.document_id,
+                clause_id=clause.id if clause else None,
+                indicator=written,
+                indicator_id=indicator.id if indicator else None,
+                value=q.value,
+                value_max=q.value_max,
+                unit=_unit_written(ctx, q),
+                canonical_unit=q.canonical_unit,
+                value_canonical=q.value * q.factor,
+                comparator=reading.comparator,
+                kind=reading.kind,
+                year=reading.year,
+                base_year=reading.base_year,
+                campaign=_campaign(ctx, clause, indicator, phrase, m),
+                qualifiers=list(reading.qualifiers),
+                attribute=None,
+                surface=ctx.source[src_start:src_end],
+                start=src_start,
+                end=src_end,
+            )
+        )
     return out
 
 
@@ -229,8 +286,9 @@ def _unit_written(ctx: DocContext, q: Quantity) -> str:
     return regex.sub(r"[ \u3000]", "", text)
 
 
-def _campaign(ctx: DocContext, clause: Clause | None, indicator: Indicator | None, phrase: str,
-              m: Mention) -> str:
+def _campaign(
+    ctx: DocContext, clause: Clause | None, indicator: Indicator | None, phrase: str, m: Mention
+) -> str:
     """The section's campaign when the section names one; else the indicator's, else keywords
     of the phrase, the sentence before the number (closest first), the section title."""
     section_campaign = ctx.section_campaign(clause)
@@ -254,12 +312,18 @@ def _campaign_contexts(ctx: DocContext, clause: Clause | None, phrase: str, m: M
     seg_end = m.q.end
     while seg_end < m.sent_end and text[seg_end] not in SEGMENT_END:
         seg_end += 1
-    contexts = [phrase, text[m.q.end:seg_end]]
+    contexts = [phrase, text[m.q.end : seg_end]]
     head = phrase.strip()
-    bare_head = head in load_indicators().heads or len(head) < 3 or bool(
-        starting_word(head, load_comparators().before) or regex.match(r"(?:下降|减少|增加|提高|削减|降低|上升)", head))
+    bare_head = (
+        head in load_indicators().heads
+        or len(head) < 3
+        or bool(
+            starting_word(head, load_comparators().before)
+            or regex.match(r"(?:下降|减少|增加|提高|削减|降低|上升)", head)
+        )
+    )
     if bare_head and not following_noun(text, m):  # 年均浓度29: the subject is further back
-        contexts.append(text[m.sent_start:m.q.end])
+        contexts.append(text[m.sent_start : m.q.end])
     contexts.append(section.title if section else "")
     return contexts
 

@@ -11,6 +11,7 @@
   the pages; otherwise explicit breaks do (``w:br w:type="page"``, ``w:pageBreakBefore``, a
   section break that starts a new page). A document without any gives ``pages=[]``.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -68,8 +69,8 @@ class _Writer:
         """Contiguous pages, or [] when the document had no page breaks before any text."""
         if not self.page_starts:
             return []
-        starts = [0] + self.page_starts
-        ends = starts[1:] + [self.offset]
+        starts = [0, *self.page_starts]
+        ends = [*starts[1:], self.offset]
         return [Page(i + 1, s, e) for i, (s, e) in enumerate(zip(starts, ends))]
 
 

@@ -10,14 +10,15 @@
 
 The cue words and patterns are data (``statements.yml``).
 """
+
 from __future__ import annotations
 
 import regex
 
-from .kinds import is_definition
-from .lexicon_quantities import StatementCues
-from .mentions import DocContext, Mention, segment_start
-from .model import Clause
+from extractor.lexicon.cues import StatementCues
+from extractor.model import Clause
+from extractor.statements.context import DocContext, Mention, segment_start
+from extractor.statements.kinds import is_definition
 
 FROM_YEAR = regex.compile(r"(?:由|从)[ \u3000]*$")
 TO_WORD = regex.compile(r"\d[^，,。；;]*?(?:到|至|为)")
@@ -59,8 +60,9 @@ def _dated_years(cues: StatementCues, text: str) -> list[tuple[int, int, int]]:
     return out
 
 
-def kind_and_year(ctx: DocContext, m: Mention, clause: Clause | None, kind: str | None,
-                  sentence_prefix: str) -> tuple[str, int | None]:
+def kind_and_year(
+    ctx: DocContext, m: Mention, clause: Clause | None, kind: str | None, sentence_prefix: str
+) -> tuple[str, int | None]:
     """(kind, year): a target year, a dated sentence or paragraph, a past period or word, an
     achievement cue, a dated or review heading; else a target of the plan's year. A named list
     (kind "named_list") is scope unless a past date makes it an actual."""
@@ -68,8 +70,9 @@ def kind_and_year(ctx: DocContext, m: Mention, clause: Clause | None, kind: str 
     return ("scope" if kind == "named_list" else kind), year
 
 
-def _kind_year(ctx: DocContext, m: Mention, clause: Clause | None, kind: str | None,
-               sentence_prefix: str) -> tuple[str, int | None]:
+def _kind_year(
+    ctx: DocContext, m: Mention, clause: Clause | None, kind: str | None, sentence_prefix: str
+) -> tuple[str, int | None]:
     """(kind, year) in order: a target year, an observation year, a condition or scope, a past
     heading, an achievement or a present stock, else a target of the default year."""
     cues, text = ctx.cues, ctx.norm.text
@@ -94,7 +97,7 @@ def _kind_year(ctx: DocContext, m: Mention, clause: Clause | None, kind: str | N
         return kind, (ctx.plan_year if ctx.annual else None)
     if past_heading is not None:
         return "actual", past_heading
-    segment = text[segment_start(text, m.sent_start, m.q.start):m.q.start]
+    segment = text[segment_start(text, m.sent_start, m.q.start) : m.q.start]
     if ctx.plan_year is not None and (_achieved(cues, segment) or _stock(cues, segment)):
         return "actual", ctx.plan_year - 1
     if ctx.report and ctx.plan_year is not None and not _looks_ahead(ctx, path, sentence_prefix):
@@ -116,14 +119,17 @@ def _looks_ahead(ctx: DocContext, path: str, sentence_prefix: str) -> bool:
 def _observation_year(ctx: DocContext, m: Mention, sentence_prefix: str) -> int | None:
     """The year a sentence is dated by: 2023年，…; “十三五”期间…; 去年…; or its paragraph's 2023年，."""
     cues, text = ctx.cues, ctx.norm.text
-    dated = [d for d in _dated_years(cues, sentence_prefix) if not _earlier_value_year(sentence_prefix, *d[:2])]
+    dated = [
+        d for d in _dated_years(cues, sentence_prefix) if not _earlier_value_year(sentence_prefix, *d[:2])
+    ]
     if dated:
         return dated[-1][2]
     ended = _ended_period(cues, sentence_prefix, ctx.plan_year)
     if ended is not None:
         return ended
     if ctx.plan_year is not None and any(
-            regex.search(rf"(?<![较比同于]){w}", sentence_prefix) for w in cues.past_words):
+        regex.search(rf"(?<![较比同于]){w}", sentence_prefix) for w in cues.past_words
+    ):
         return ctx.plan_year - 1
     return _lead_year(text, m)
 
@@ -133,7 +139,7 @@ LEAD_YEAR = regex.compile(r"\s*(?:[一二三四五六七八九十]+是)?\s*((?:1
 
 def _lead_year(text: str, m: Mention) -> int | None:
     """2023年， leading the paragraph, or the full sentence (to 。) whose ；-clauses hold the number."""
-    lead_m = LEAD_YEAR.match(text[m.line_start:m.sent_start] + text[m.sent_start:m.sent_start + 12])
+    lead_m = LEAD_YEAR.match(text[m.line_start : m.sent_start] + text[m.sent_start : m.sent_start + 12])
     if lead_m:
         return int(lead_m.group(1))
     full = max(text.rfind(c, m.line_start, m.sent_start) for c in "。！？") + 1
@@ -177,8 +183,11 @@ def _stock(cues: StatementCues, segment: str) -> bool:
         return False
     for verb in cues.stock_verbs:
         pos = segment.find(verb)
-        if pos >= 0 and not segment.startswith("的", pos + len(verb)) and \
-                not any(w in segment[:pos] for w in cues.stock_not_after):
+        if (
+            pos >= 0
+            and not segment.startswith("的", pos + len(verb))
+            and not any(w in segment[:pos] for w in cues.stock_not_after)
+        ):
             return True
     return False
 
@@ -190,7 +199,9 @@ def _achieved(cues: StatementCues, segment: str) -> bool:
 
 EVERY_YEAR = regex.compile(r"每年|逐年|年年")
 LEAD_BASE = regex.compile(r"\s*(?:与|同|和)\s*((?:19|20)\d{2})\s*年(?:相比|比较)\s*[，,]")
-FROM_BASE = regex.compile(r"由\s*((?:19|20)\d{2})\s*年的?[^，。；]*?(?:下降|降低|减少|提高|提升|增加|增长|上升)(?:到|至)")
+FROM_BASE = regex.compile(
+    r"由\s*((?:19|20)\d{2})\s*年的?[^，。；]*?(?:下降|降低|减少|提高|提升|增加|增长|上升)(?:到|至)"
+)
 CHANGE_BEFORE = regex.compile(r"(?:下降|降低|减少|削减|提高|提升|增加|增长|上升)了?\s*$")
 
 
