@@ -96,7 +96,10 @@ def _verbose_lines(report: Report) -> list[str]:
             if getattr(p.gold, a) != getattr(p.pred, a)
         ]
         if diffs:
-            lines.append(f"  {p.gold.doc}: {p.pred.surface!r} in {p.gold.quote[:40]!r}: " + "; ".join(diffs))
+            evidence = f" (kind from {p.pred.kind_evidence!r})" if p.pred.kind_evidence else ""
+            lines.append(
+                f"  {p.gold.doc}: {p.pred.surface!r} in {p.gold.quote[:40]!r}: " + "; ".join(diffs) + evidence
+            )
     return lines
 
 

@@ -129,6 +129,7 @@ class Target:
     start: int
     end: int
     page: int | None = None
+    kind_evidence: str = ""  # the words that decided the kind: 到2025年, 同比, “十一五”期间, a heading
 
     def to_row(self) -> dict[str, Any]:
         row = asdict(self)

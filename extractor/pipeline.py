@@ -112,6 +112,9 @@ def process_file(path: str | Path, entry: CatalogEntry | None = None) -> Process
         plan_year=plan_year,
         plan_year_end=plan_year_end,
         genre=row["genre"],
+        title=row.get("plan_title") or row["title"],
+        published=row.get("published"),
+        plan_year_known=entry is not None,
     )
     if source.pages:
         for target in targets:

@@ -28,13 +28,26 @@ def slugify(name: str) -> str:
 _TITLE_WORDS = regex.compile(r"《|计划|规划|方案|说明|解读|意见|通知|问答|报告|总结|关于")
 
 
+_BYLINE = regex.compile(r"^(?:来源|本报记者|记者|作者|责任编辑|编辑)[：:\s]")
+_HEADLINE_PREFIX = regex.compile(r"^(?:原标题|标题)[：:]\s*")
+_INNER_STOP = regex.compile(r"[。！？；](?=.)")
+
+
 def guess_title(text: str) -> str | None:
-    """A title for a file outside the catalog: the first of its opening lines that reads like
-    one (names a plan, 说明, 解读…), else its first line; artifacts like [bookmark: …] removed."""
+    """A title for a file outside the catalog, from the lines before its first sentence: the first
+    that reads like one (names a plan, 说明, 解读…), else the first (a news headline; 原标题：
+    dropped); else its first line. Artifacts like [bookmark: …] and by-lines are left out."""
     lines = [regex.sub(r"\[bookmark:[^\]]*\]", "", ln).strip() for ln in text.splitlines()[:15]]
     lines = [ln for ln in lines if ln]
-    titled = next((ln for ln in lines if _TITLE_WORDS.search(ln) and len(ln) <= 120), None)
-    return titled or (lines[0] if lines else None)
+    headlines = []
+    for line in lines:
+        if _BYLINE.match(line):
+            continue
+        if len(line) > 120 or _INNER_STOP.search(line):
+            break  # the body has begun
+        headlines.append(_HEADLINE_PREFIX.sub("", line))
+    titled = next((ln for ln in headlines if _TITLE_WORDS.search(ln)), None)
+    return titled or (headlines[0] if headlines else lines[0] if lines else None)
 
 
 def guess_genre(title: str) -> str | None:

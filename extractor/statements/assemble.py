@@ -46,6 +46,7 @@ from extractor.statements.context import (
     shift_mention,
     text_lines,
 )
+from extractor.statements.dating import cue_totals, text_time
 from extractor.statements.indicators import indicator_for
 from extractor.statements.kinds import is_definition, local_kind
 from extractor.statements.subjects import distributed_subjects, following_noun, indicator_phrases
@@ -68,8 +69,15 @@ def extract_targets(
     plan_year: int | None,
     plan_year_end: int | None,
     genre: str | None = None,
+    title: str | None = None,
+    published: str | None = None,
+    plan_year_known: bool = True,
 ) -> list[Target]:
-    """All targets of one document, sorted by source offset, ids ``{doc}:t{start}`` (+ ``-n``)."""
+    """All targets of one document, sorted by source offset, ids ``{doc}:t{start}`` (+ ``-n``).
+
+    ``plan_year``/``plan_year_end`` give the default year of a target that names none; the text's
+    present (:func:`extractor.statements.dating.text_time`: ``published``, a date line, what a
+    report reports on, else ``plan_year``) decides whether a year lies ahead or behind."""
     ctx = DocContext(
         document_id,
         source_text,
@@ -79,7 +87,17 @@ def extract_targets(
         plan_year,
         plan_year_end,
     )
-    ctx.report = genre in ctx.cues.report_genres
+    ctx.time = text_time(
+        norm.text,
+        title=title,
+        published=published,
+        plan_year=plan_year,
+        genre=genre,
+        plan_year_known=plan_year_known,
+    )
+    ctx.genre = genre
+    ctx.report = genre in ctx.cues.report_genres or (genre is None and ctx.time.report_on is not None)
+    ctx.prior = "actual" if ctx.report or (genre is None and _reads_as_report(norm.text)) else "target"
     targets: list[Target] = []
     for line_start, line in text_lines(norm.text):
         if any(p.search(line) for p in ctx.cues.skip_lines):
@@ -90,6 +108,12 @@ def extract_targets(
             continue
         targets.extend(_line_targets(ctx, line_start, line))
     return _assign_ids(document_id, targets)
+
+
+def _reads_as_report(text: str) -> bool:
+    """A text with no genre whose cues state results far more than they look ahead."""
+    totals = cue_totals(text)
+    return totals["actual"] >= 6 and totals["actual"] > 2 * totals["target"]
 
 
 def _line_targets(ctx: DocContext, line_start: int, line: str) -> list[Target]:
@@ -209,7 +233,7 @@ def _read(
     kind = local_kind(ctx, m, prefix, own_after)
     sentence_prefix = text[m.sent_start : m.q.start]
     base_year = find_base_year(ctx.cues, text[stmt_start : m.q.start])
-    kind, year = kind_and_year(ctx, m, clause, kind, sentence_prefix)
+    kind, year, evidence = kind_and_year(ctx, m, clause, kind, sentence_prefix)
     if base_year is None:
         base_year = relative_base_year(ctx.cues, text[stmt_start : m.q.start], year)
     if base_year is None:
@@ -219,7 +243,7 @@ def _read(
         title = ctx.sections[clause.section_id].title if clause.section_id in ctx.sections else ""
         indicators = [(title + p, a, b) for p, a, b in indicators]
     quals = [w for w in ctx.cues.qualifiers if w in text[stmt_start : m.q.start]]
-    return Reading(indicators, comparator, kind, year, base_year, quals)
+    return Reading(indicators, comparator, kind, year, base_year, quals, evidence)
 
 
 # --------------------------------------------------------------------------------- building
@@ -254,6 +278,7 @@ def _to_targets(ctx: DocContext, m: Mention, reading: Reading) -> list[Target]:
                 kind=reading.kind,
                 year=reading.year,
                 base_year=reading.base_year,
+                kind_evidence=reading.kind_evidence,
                 campaign=_campaign(ctx, clause, indicator, phrase, m),
                 qualifiers=list(reading.qualifiers),
                 attribute=None,

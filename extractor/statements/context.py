@@ -20,6 +20,7 @@ import regex
 
 from extractor.lexicon.cues import StatementCues, load_statements
 from extractor.model import Clause, Quantity, Section
+from extractor.statements.dating import TextTime
 
 if TYPE_CHECKING:  # pragma: no cover
     from extractor.normalize import Normalized
@@ -41,6 +42,9 @@ class DocContext:
     plan_year: int | None
     plan_year_end: int | None
     report: bool = False  # a report of results (工作总结, 公报): unmarked numbers are actuals
+    time: TextTime = field(default_factory=lambda: TextTime(None, "unknown"))
+    prior: str = "target"  # the kind of a statement nothing else decides (the document's genre)
+    genre: str | None = None
     cues: StatementCues = field(default_factory=load_statements)
     _starts: list[int] = field(default_factory=list)
 
@@ -57,6 +61,39 @@ class DocContext:
     def default_year(self) -> int | None:
         """The year of a target that names none: the plan year, or the last year of the period."""
         return self.plan_year if self.annual else self.plan_year_end
+
+    def before_present(self, year: int | None) -> bool:
+        """``year`` lies before the year the text speaks from."""
+        return year is not None and self.time.present is not None and year < self.time.present
+
+    def actual_year(self, m: Mention) -> int | None:
+        """The year of an actual whose sentence names none: the year a report reports on (for a
+        report on a plan period, only where its paragraph names the period or looks back), else
+        the year before the text's present."""
+        t = self.time
+        if t.report_on is not None:
+            if t.report_period is None:
+                return t.report_on
+            line_end = self.norm.text.find("\n", m.q.end)
+            paragraph = self.norm.text[m.line_start : line_end if line_end >= 0 else None]
+            return t.report_on if t.report_period in paragraph or "过去" in paragraph else None
+        return t.present - 1 if t.present is not None else None
+
+    @property
+    def report_evidence(self) -> str:
+        """The evidence of a kind decided by the document: its genre or what it reports on."""
+        if self.time.report_on is not None:
+            return f"报告{self.time.report_period or self.time.report_on}"
+        return self.genre or "文体"
+
+    @property
+    def plan_evidence(self) -> str:
+        """The evidence of a target decided by the document: its plan year(s)."""
+        if self.plan_year is None:
+            return self.genre or "文体"
+        if self.annual:
+            return f"{self.plan_year}年计划"
+        return f"{self.plan_year}—{self.plan_year_end}年规划"
 
     def clause_at(self, src: int) -> Clause | None:
         """The innermost clause holding source offset ``src``."""
@@ -107,6 +144,7 @@ class Reading:
     year: int | None
     base_year: int | None
     qualifiers: list[str]
+    kind_evidence: str = ""  # the words that decided the kind (到2025年, 同比, a heading)
 
 
 def text_lines(text: str) -> Iterator[tuple[int, str]]:

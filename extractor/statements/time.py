@@ -16,8 +16,10 @@ from __future__ import annotations
 import regex
 
 from extractor.lexicon.cues import StatementCues
+from extractor.lexicon.time import load_time
 from extractor.model import Clause
 from extractor.statements.context import DocContext, Mention, segment_start
+from extractor.statements.dating import Modality, modality, time_expressions
 from extractor.statements.kinds import is_definition
 
 FROM_YEAR = regex.compile(r"(?:由|从)[ \u3000]*$")
@@ -62,90 +64,211 @@ def _dated_years(cues: StatementCues, text: str) -> list[tuple[int, int, int]]:
 
 def kind_and_year(
     ctx: DocContext, m: Mention, clause: Clause | None, kind: str | None, sentence_prefix: str
-) -> tuple[str, int | None]:
-    """(kind, year): a target year, a dated sentence or paragraph, a past period or word, an
-    achievement cue, a dated or review heading; else a target of the plan's year. A named list
-    (kind "named_list") is scope unless a past date makes it an actual."""
-    kind, year = _kind_year(ctx, m, clause, kind, sentence_prefix)
-    return ("scope" if kind == "named_list" else kind), year
+) -> tuple[str, int | None, str]:
+    """(kind, year, evidence): the evidence is the words that decided the kind (到2025年, 同比,
+    “十一五”期间, a heading, the document's genre). A named list (kind "named_list") is scope
+    unless a past date makes it an actual. See :func:`_kind_year` for the order of evidence."""
+    kind, year, evidence = _kind_year(ctx, m, clause, kind, sentence_prefix)
+    return ("scope" if kind == "named_list" else kind), year, evidence
 
 
 def _kind_year(
     ctx: DocContext, m: Mention, clause: Clause | None, kind: str | None, sentence_prefix: str
-) -> tuple[str, int | None]:
-    """(kind, year) in order: a target year, an observation year, a condition or scope, a past
-    heading, an achievement or a present stock, else a target of the default year."""
-    cues, text = ctx.cues, ctx.norm.text
-    targets = [y for p in cues.target_year_patterns for y in _years(p, sentence_prefix)]
-    if targets:
-        year = max(targets)[2]
-        if kind is None and ctx.plan_year is not None and year < ctx.plan_year:
-            return "actual", year
-        return kind or "target", year
-    observed = _observation_year(ctx, m, sentence_prefix)
-    if observed is not None and ctx.plan_year is not None:
-        if kind in ("condition", "scope") or (kind == "named_list" and observed >= ctx.plan_year):
-            return kind, observed
-        return ("actual" if observed < ctx.plan_year else "target"), observed
+) -> tuple[str, int | None, str]:
+    """(kind, year, evidence), from the statement outwards:
+
+    1. a horizon in the sentence before the number (到2025年, 2024年底前);
+    2. a time the sentence is about (2023年，…; “十一五”期间; 去年; 推广前), or the time that opens
+       its paragraph (2023年，… / 到2030年，… / “十四五”期间，…): ahead of the text's present a
+       target, behind it an actual, at it what the clause's cues say;
+    3. a condition or scope from the words around the number keeps its kind;
+    4. a heading about the past (回顾, 存在的问题, a past year);
+    5. the clause's cues: an achievement or a present stock, or weighted modality and aspect
+       cues (力争, 将, 目标 / 已, 下降了, 同比);
+    6. the document: a report states actuals unless it looks ahead; else a target of the plan's
+       default year.
+    """
+    text = ctx.norm.text
+    seg_start = segment_start(text, m.sent_start, m.q.start)
+    segment = text[seg_start : m.q.start]
+    mod = modality(segment, text[m.q.end : m.sent_end])
+    horizon = _horizon(sentence_prefix)
+    if horizon is not None:
+        year, written = horizon
+        if kind is None and ctx.before_present(year):
+            return "actual", year, written
+        return kind or "target", year, written
+    observed = _observation(ctx, m, sentence_prefix)
+    if observed is not None and observed[2].startswith("lead ") and kind is not None:
+        observed = None  # a paragraph's time does not date a condition or a scope of its own
+    if observed is not None:
+        year, written, role = observed
+        role = role.removeprefix("lead ")
+        if role == "horizon":
+            if kind is None and ctx.before_present(year):
+                return "actual", year, written
+            return kind or "target", year, written
+        if kind in ("condition", "scope") or (
+            kind == "named_list" and (year is None or not ctx.before_present(year))
+        ):
+            return kind, year, written
+        return _kind_at(ctx, year, mod, role), year, written
     path = ctx.section_path(clause)
     past_heading = _past_heading_year(ctx, path)
     if kind == "condition" or (kind in ("scope", "named_list") and past_heading is None):
         if kind == "condition" and is_definition(ctx, clause, sentence_prefix):
-            return kind, None
+            return kind, None, ""
         if kind == "condition" and past_heading is not None:
-            return kind, past_heading  # a bound in a review of the past (存在的主要问题)
-        return kind, (ctx.plan_year if ctx.annual else None)
+            return kind, past_heading, path  # a bound in a review of the past (存在的主要问题)
+        return kind, (ctx.plan_year if ctx.annual else None), ""
     if past_heading is not None:
-        return "actual", past_heading
-    segment = text[segment_start(text, m.sent_start, m.q.start) : m.q.start]
-    if ctx.plan_year is not None and (_achieved(cues, segment) or _stock(cues, segment)):
-        return "actual", ctx.plan_year - 1
-    if ctx.report and ctx.plan_year is not None and not _looks_ahead(ctx, path, sentence_prefix):
-        return "actual", ctx.plan_year - 1  # a report states results unless it says otherwise
-    if not ctx.annual and EVERY_YEAR.search(segment):
-        return "target", None  # 每年创建10-15个: a target for every year of the period, not one
-    return "target", ctx.default_year
+        return "actual", past_heading, path.rsplit(" › ", 1)[-1]
+    cues = ctx.cues
+    segment_cue = _achieved(cues, segment) or _stock(cues, segment)
+    if ctx.time.present is not None and segment_cue:
+        return "actual", ctx.actual_year(m), segment_cue
+    if ctx.report:
+        ahead = _looks_ahead(ctx, path, sentence_prefix)
+        if not ahead:
+            return "actual", ctx.actual_year(m), ctx.report_evidence  # a report states results
+        return "target", ctx.default_year, ahead
+    if mod.kind == "actual" and mod.strength >= 2:
+        return "actual", ctx.actual_year(m), mod.evidence
+    every = EVERY_YEAR.search(segment)
+    if not ctx.annual and every:
+        return "target", None, every.group(0)  # 每年创建10-15个: a target for every year of the period
+    if mod.kind == "target":
+        return "target", ctx.default_year, mod.evidence
+    if ctx.prior == "actual":
+        return "actual", ctx.actual_year(m), ctx.report_evidence
+    return "target", ctx.default_year, ctx.plan_evidence
 
 
-def _looks_ahead(ctx: DocContext, path: str, sentence_prefix: str) -> bool:
-    """In a report: a goal word before the number, or a heading about the plan year or the future."""
-    if any(w in sentence_prefix for w in ctx.cues.future_cues):
-        return True
-    if any(y >= ctx.plan_year for _, _, y in _dated_years(ctx.cues, path)):
-        return True
-    return any(w in path for w in ctx.cues.future_cues)
+def _kind_at(ctx: DocContext, year: int | None, mod: Modality, role: str) -> str:
+    """The kind of a statement about ``year``: ahead of the text's present a target, behind it an
+    actual (unless the clause names it a goal: 提出“十一五”…降低20%左右的约束性指标), at it or with
+    no present what the clause's cues say, else the document's prior."""
+    present = ctx.time.present
+    if role == "before":
+        return "actual"
+    if year is not None and present is not None:
+        if year < present:
+            return "target" if mod.kind == "target" and mod.evidence in GOAL_WORDS else "actual"
+        if year > present:
+            return "target"
+        if mod.kind == "actual" and mod.strength >= 3:
+            return "actual"
+        return "target"
+    return mod.kind or ctx.prior
 
 
-def _observation_year(ctx: DocContext, m: Mention, sentence_prefix: str) -> int | None:
-    """The year a sentence is dated by: 2023年，…; “十三五”期间…; 去年…; or its paragraph's 2023年，."""
-    cues, text = ctx.cues, ctx.norm.text
+GOAL_WORDS = ("目标", "指标", "任务", "约束性指标", "的目标", "的约束性指标", "的指标", "的任务")
+
+
+def _horizon(sentence_prefix: str) -> tuple[int, str] | None:
+    """The horizon closest before the number in its sentence (到2025年, 2024年底前, 截至2023年)."""
+    lex = load_time()
+    found = [
+        (hit.start(), int(hit.group("year")), hit.group(0))
+        for p in (*lex.horizon, *lex.since)
+        for hit in p.finditer(sentence_prefix)
+    ]
+    if not found:
+        return None
+    _, year, written = max(found)
+    return year, written.strip()
+
+
+def _looks_ahead(ctx: DocContext, path: str, sentence_prefix: str) -> str:
+    """In a report: a goal word before the number, or a heading about the plan year or the
+    future; the word or heading, else ""."""
+    word = next((w for w in ctx.cues.future_cues if w in sentence_prefix), None)
+    if word:
+        return word
+    present = ctx.time.present
+    heading = path.rsplit(" › ", 1)[-1]
+    if present is not None and any(y >= present for _, _, y in _dated_years(ctx.cues, path)):
+        return heading
+    return heading if any(w in path for w in ctx.cues.future_cues) else ""
+
+
+def _observation(ctx: DocContext, m: Mention, sentence_prefix: str) -> tuple[int | None, str, str] | None:
+    """(year, words, role) of the time a sentence is about: a dated year (2023年，…), a plan period
+    (“十一五”期间 → its last year), a relative word (去年 → present − 1; 目前), a before-word
+    (推广前: no year), or the time that opens its paragraph or full sentence."""
+    cues = ctx.cues
     dated = [
         d for d in _dated_years(cues, sentence_prefix) if not _earlier_value_year(sentence_prefix, *d[:2])
     ]
-    if dated:
-        return dated[-1][2]
-    ended = _ended_period(cues, sentence_prefix, ctx.plan_year)
-    if ended is not None:
-        return ended
-    if ctx.plan_year is not None and any(
-        regex.search(rf"(?<![较比同于]){w}", sentence_prefix) for w in cues.past_words
-    ):
-        return ctx.plan_year - 1
-    return _lead_year(text, m)
+    lex = load_time()
+    periods = [
+        (p.start(), lex.periods[p.group("period")][1], p.group(0), sentence_prefix[p.end() : p.end() + 2])
+        for p in lex.period.finditer(sentence_prefix)
+        if p.group("period") in lex.periods and not _in_title(sentence_prefix, p.start())
+    ]
+    candidates = [(s, y, sentence_prefix[s:e], "dated") for s, e, y in dated]
+    candidates += [(s, y, w + ("以来" if tail == "以来" else ""), "period") for s, y, w, tail in periods]
+    if candidates:
+        _, year, written, role = max(candidates)
+        if written.endswith("以来"):  # “十四五”以来: from the period's start up to the text's present
+            return ctx.actual_year(m), written.strip(), "before"
+        return year, written.strip(), role
+    present = ctx.time.present
+    for w in cues.past_words:
+        if present is not None and regex.search(rf"(?<![较比同于]){w}", sentence_prefix):
+            return present - 1, w, "relative"
+    for t in time_expressions(sentence_prefix, present, lex):
+        if t.role == "relative" and t.year is not None:
+            return t.year, t.written, "relative"
+        if t.role == "before":
+            return None, t.written, "before"
+    return _lead(ctx, m)
+
+
+def _in_title(text: str, pos: int) -> bool:
+    """``pos`` lies inside a 《…》 title."""
+    return text.rfind("《", 0, pos) > text.rfind("》", 0, pos)
 
 
 LEAD_YEAR = regex.compile(r"\s*(?:[一二三四五六七八九十]+是)?\s*((?:19|20)\d{2})\s*年[，,]")
+LEAD_PREFIX = regex.compile(r"\s*(?:[一二三四五六七八九十]+是)?\s*")
 
 
-def _lead_year(text: str, m: Mention) -> int | None:
-    """2023年， leading the paragraph, or the full sentence (to 。) whose ；-clauses hold the number."""
-    lead_m = LEAD_YEAR.match(text[m.line_start : m.sent_start] + text[m.sent_start : m.sent_start + 12])
-    if lead_m:
-        return int(lead_m.group(1))
+def _lead(ctx: DocContext, m: Mention) -> tuple[int | None, str, str] | None:
+    """The time that opens the paragraph, or the full sentence (to 。) whose ；-clauses hold the
+    number: 2023年， / 到2030年， / “十四五”期间，."""
+    text = ctx.norm.text
+    starts = [m.line_start]
     full = max(text.rfind(c, m.line_start, m.sent_start) for c in "。！？") + 1
     if m.line_start < full < m.sent_start:
-        lead_m = LEAD_YEAR.match(text, full, m.sent_start)
-    return int(lead_m.group(1)) if lead_m else None
+        starts.append(full)
+    for start in reversed(starts):
+        found = _lead_at(text, start, m.q.start)
+        if found is not None:
+            return found
+    return None
+
+
+def _lead_at(text: str, start: int, limit: int) -> tuple[int | None, str, str] | None:
+    """A time expression opening ``text[start:]`` and followed by a comma."""
+    window = text[start : min(limit, start + 24)]
+    hit = LEAD_YEAR.match(window)
+    if hit:
+        return int(hit.group(1)), hit.group(0).strip(" ，,"), "lead dated"
+    lex = load_time()
+    lead = LEAD_PREFIX.match(window).end()
+    for p in (*lex.horizon, *lex.since):
+        hit = p.match(window, lead)
+        if hit and regex.match(r"[^，,。；]{0,4}[，,]", window[hit.end() :]):
+            return int(hit.group("year")), hit.group(0).strip(), "lead horizon"
+    hit = lex.period.match(window, lead)
+    if (
+        hit
+        and hit.group("period") in lex.periods
+        and regex.match(r"(?:期间|时期|末|期末)?[，,]", window[hit.end() :])
+    ):
+        return lex.periods[hit.group("period")][1], hit.group(0), "lead period"
+    return None
 
 
 def _earlier_value_year(text: str, s: int, e: int) -> bool:
@@ -153,34 +276,36 @@ def _earlier_value_year(text: str, s: int, e: int) -> bool:
     return bool(FROM_YEAR.search(text, 0, s)) and bool(TO_WORD.search(text, e))
 
 
-def _ended_period(cues: StatementCues, text: str, plan_year: int | None) -> int | None:
-    """The last year of a five-year period named in ``text`` that ended before the plan."""
-    if plan_year is None:
+def _ended_period(text: str, present: int | None) -> int | None:
+    """The last year of a plan period named in ``text`` that ended before the text's present."""
+    if present is None:
         return None
-    ends = [end for name, (_, end) in cues.five_year_periods.items() if name in text and end < plan_year]
+    lex = load_time()
+    ends = [end for name, (_, end) in lex.periods.items() if name in text and end < present]
     return max(ends) if ends else None
 
 
 def _past_heading_year(ctx: DocContext, path: str) -> int | None:
     """A heading path about the past: a review heading, a past year, an ended period."""
-    if ctx.plan_year is None or not path:
+    present = ctx.time.present
+    if present is None or not path:
         return None
-    years = [y for _, _, y in _dated_years(ctx.cues, path) if y < ctx.plan_year]
+    years = [y for _, _, y in _dated_years(ctx.cues, path) if y < present]
     if years:
         return years[-1]
-    ended = _ended_period(ctx.cues, path, ctx.plan_year)
+    ended = _ended_period(path, present)
     if ended is not None:
         return ended
     if any(w in path for w in ctx.cues.review_headings):
-        return ctx.plan_year - 1
+        return present - 1
     return None
 
 
-def _stock(cues: StatementCues, segment: str) -> bool:
+def _stock(cues: StatementCues, segment: str) -> str:
     """A present stock (全区共有加油站120座): a verb of having is the predicate of the clause, and
     no goal word says otherwise (对现有120座加油站开展治理 is a measure, not a stock)."""
     if any(w in segment for w in cues.target_cues):
-        return False
+        return ""
     for verb in cues.stock_verbs:
         pos = segment.find(verb)
         if (
@@ -188,13 +313,15 @@ def _stock(cues: StatementCues, segment: str) -> bool:
             and not segment.startswith("的", pos + len(verb))
             and not any(w in segment[:pos] for w in cues.stock_not_after)
         ):
-            return True
-    return False
+            return verb
+    return ""
 
 
-def _achieved(cues: StatementCues, segment: str) -> bool:
-    """An achievement cue (已建成…) and no goal word in the clause before the number."""
-    return any(w in segment for w in cues.actual_cues) and not any(w in segment for w in cues.target_cues)
+def _achieved(cues: StatementCues, segment: str) -> str:
+    """An achievement cue (已建成…) and no goal word in the clause before the number: the cue."""
+    if any(w in segment for w in cues.target_cues):
+        return ""
+    return next((w for w in cues.actual_cues if w in segment), "")
 
 
 EVERY_YEAR = regex.compile(r"每年|逐年|年年")
