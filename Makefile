@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8001
 
-.PHONY: serve test install install-test browser build evaluate bench clean
+.PHONY: serve test install install-test browser build evaluate bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ build: install
 
 evaluate: install
 	$(BIN)/policykb evaluate --gold ../shared/gold
+
+# Regenerate the generated parts of the docs (docs/cli.md: every command's --help).
+docs: install-test
+	$(BIN)/cog -r docs/cli.md
 
 bench: install
 	$(BIN)/python bench/bench_extract.py

@@ -83,7 +83,14 @@ def build(corpus_dir: Path, db_path: Path) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "table"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: one JSON object per target; table: a table for the terminal.",
+)
 def extract(file: Path, fmt: str) -> None:
     """Extract the targets of any .txt, .pdf or .docx file (no catalog needed).
 
@@ -129,6 +136,7 @@ def quantities(text: str | None) -> None:
     default="../shared/gold",
     show_default=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of gold annotations (*.jsonl, format in its SCHEMA.md).",
 )
 @click.option(
     "--corpus",
@@ -136,6 +144,7 @@ def quantities(text: str | None) -> None:
     default=DEFAULT_CORPUS,
     show_default=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder with catalog.yml and the documents the gold annotates.",
 )
 @click.option("--verbose", is_flag=True, help="List the misses and the extras.")
 def evaluate(gold_dir: Path, corpus_dir: Path, verbose: bool) -> None:
@@ -151,16 +160,24 @@ def evaluate(gold_dir: Path, corpus_dir: Path, verbose: bool) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
 @click.option(
     "--corpus",
     "corpus_dir",
     default=DEFAULT_CORPUS,
     show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
+    help="Folder with catalog.yml and the documents kb.db is built from.",
 )
-@click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(path_type=Path))
+@click.option(
+    "--db",
+    "db_path",
+    default=DEFAULT_DB,
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The knowledge base to serve (built first when missing or stale).",
+)
 def serve(host: str, port: int, corpus_dir: Path, db_path: Path) -> None:
     """Build kb.db if it is missing or stale, then serve it with Datasette.
 

@@ -68,7 +68,7 @@ class Clause:
     campaign: str
     seq: int  # order within the document, from 1
     ordinal: str | None  # "一是", "另一方面", "1.", "（2）"; None for a plain paragraph
-    kind: str  # "item" | "paragraph" | "heading" | "table_row"
+    kind: str  # "item" | "subitem" (一方面… inside an item) | "paragraph" | "table_row"
     text: str
     start: int
     end: int

@@ -9,7 +9,6 @@ array lookup, and a span of the analysis text maps to the verbatim source span t
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 
 import regex
@@ -66,10 +65,6 @@ class Normalized:
         while src_end in self._attach_left:  # "PM_{2.5}": the closing brace goes with "PM2.5"
             src_end += 1
         return self._index[start], src_end
-
-    def to_norm(self, src: int) -> int:
-        """The first analysis offset whose source offset is ``>= src``."""
-        return bisect.bisect_left(self._index, src)
 
 
 def _one_to_one(text: str) -> str:

@@ -100,9 +100,8 @@ def process_file(path: str | Path, entry: CatalogEntry | None = None) -> Process
     norm = normalize(source.text)
     structure = parse_structure(doc_id, source.text, norm, title=row.get("plan_title") or row["title"])
     if source.pages:
-        for item in (*structure.clauses, *structure.sections):
-            if isinstance(item, Clause):
-                item.page = source.page_at(item.start)
+        for clause in structure.clauses:
+            clause.page = source.page_at(clause.start)
     plan_year, plan_year_end = statement_years(row)
     targets = extract_targets(
         doc_id,

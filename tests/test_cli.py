@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shlex
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -17,9 +18,21 @@ COMMANDS = sorted(main.commands)
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_every_command_has_help_with_an_example(name):
-    result = CliRunner().invoke(main, [name, "--help"])
+    command = main.commands[name]
+    assert command.help and command.short_help != "", name
+    result = CliRunner().invoke(main, [name, "--help"], prog_name="policykb")
     assert result.exit_code == 0
-    assert "Example" in result.output, name
+    lines = result.output.splitlines()
+    assert "  Example:" in lines, f"{name} --help shows no example"
+    example = lines[lines.index("  Example:") + 1].strip()
+    assert example.startswith(f"policykb {name}"), f"{name}: the example runs {example!r}"
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_option_has_a_help_text(name):
+    for param in main.commands[name].params:
+        if isinstance(param, click.Option):
+            assert param.help, f"policykb {name} {param.opts[0]} has no help text"
 
 
 @pytest.mark.parametrize("name", COMMANDS)

@@ -125,7 +125,6 @@ def test_citation_format():
 
 def test_clause_labels():
     rows = [
-        {"id": "d:c1", "document_id": "d", "section_id": "s1", "seq": 1, "ordinal": None, "kind": "heading"},
         {
             "id": "d:c2",
             "document_id": "d",
@@ -153,7 +152,6 @@ def test_clause_labels():
         },
     ]
     assert search.clause_labels(rows) == {
-        "d:c1": None,
         "d:c2": "第1段",
         "d:c3": "一是",
         "d:c4": "第3段",

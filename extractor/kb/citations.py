@@ -63,13 +63,10 @@ def format_citation(
 
 def clause_labels(clauses: Iterable[dict]) -> dict[str, str | None]:
     """Label of each clause within its section: its ordinal (三是, （2）), else 第N段 counting
-    the section's non-heading clauses in document order; headings get no label."""
+    the section's clauses in document order."""
     labels: dict[str, str | None] = {}
     counters: dict[tuple[str, str | None], int] = {}
     for c in sorted(clauses, key=lambda c: (c["document_id"], c["seq"])):
-        if c.get("kind") == "heading":
-            labels[c["id"]] = None
-            continue
         key = (c["document_id"], c.get("section_id"))
         counters[key] = counters.get(key, 0) + 1
         labels[c["id"]] = c.get("ordinal") or f"第{counters[key]}段"

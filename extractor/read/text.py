@@ -3,7 +3,7 @@
 ``.txt`` is decoded strictly as UTF-8 (with or without BOM), UTF-16 (with a BOM), GB18030 (a
 superset of GBK and GB2312), then UTF-16 without a BOM if that reads as Chinese text. A file that none of them decodes cleanly, or that
 decodes to text with control characters, is a ``DecodeError`` naming the file: the KB never
-holds mojibake. ``.pdf`` and ``.docx`` are read by ``extractor.pdf`` and ``extractor.word``.
+holds mojibake. ``.pdf`` and ``.docx`` are read by ``extractor.read.pdf`` and ``extractor.read.word``.
 """
 
 from __future__ import annotations

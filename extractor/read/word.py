@@ -28,7 +28,7 @@ from extractor.model import Page, SourceText
 
 BREAK = "\f"  # a page-break mark inside collected text; never emitted
 
-P, TBL, TR, TC, R = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc"), qn("w:r")
+P, TBL, TR, TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
 T, TAB, BR, CR = qn("w:t"), qn("w:tab"), qn("w:br"), qn("w:cr")
 RENDERED = qn("w:lastRenderedPageBreak")
 NO_BREAK_HYPHEN = qn("w:noBreakHyphen")

@@ -57,7 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from extractor.normalize import Normalized
     from extractor.structure import Structure
 
-__all__ = ["DocContext", "Mention", "Reading", "extract_targets"]
+__all__ = ["extract_targets"]
 
 
 def extract_targets(

@@ -2,7 +2,7 @@
 
 Symbols (≤55), words after the unit (以上, 以内, 左右), approximation words (余, 近) and
 comparator words before the number (不高于, 控制在, 约, 达到); a list shares them. The words
-are data (``comparators.yml``, loaded by :func:`extractor.lexicon_quantities.load_comparators`).
+are data (``comparators.yml``, loaded by :func:`extractor.lexicon.cues.load_comparators`).
 """
 
 from __future__ import annotations

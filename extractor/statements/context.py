@@ -5,8 +5,8 @@ the statement cues, offset mapping); ``Mention`` is a quantity with its sentence
 is what a statement says before it becomes Targets. The layout helpers cut the analysis text
 into lines, sentences, comma-delimited segments and lists of quantities that share their words.
 
-Used by :mod:`extractor.targets` and the modules it delegates to (``comparators``, ``kinds``,
-``years``, ``subjects``, ``tables``).
+Used by :mod:`extractor.statements.assemble` and the modules it delegates to (``comparators``,
+``kinds``, ``time``, ``subjects``, ``tables``).
 """
 
 from __future__ import annotations

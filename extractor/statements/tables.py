@@ -6,7 +6,7 @@ table row without numbers) says what each column holds: a value column of a kind
 year), the indicator name (with its unit in brackets: ``细颗粒物年均浓度（微克/立方米）``), a unit
 column (``单位``) or the attribute (``指标属性``: 约束性/预期性).
 
-Called by :func:`extractor.targets.extract_targets` with its ``DocContext``; offsets are
+Called by :func:`extractor.statements.assemble.extract_targets` with its ``DocContext``; offsets are
 analysis offsets mapped back to the source through ``ctx``.
 """
 

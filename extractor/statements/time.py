@@ -5,7 +5,7 @@
   year (annual plans) or the last year of the plan period.
 * ``kind``: actual for an observation before the plan, a review section, an achievement
   (已建成…) or a present stock (全区现有…120座); else target. A condition or scope from
-  :func:`extractor.kinds.local_kind` keeps its kind; a named list becomes scope.
+  :func:`extractor.statements.kinds.local_kind` keeps its kind; a named list becomes scope.
 * ``base_year``: 较/比/相较 20XX年 before the number, or a relative word (较上年).
 
 The cue words and patterns are data (``statements.yml``).
