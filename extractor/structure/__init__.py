@@ -36,6 +36,7 @@ class Structure:
     clauses: list[Clause] = field(default_factory=list)
 
     def section(self, section_id: str | None) -> Section | None:
+        """The section of that id, or None."""
         return next((s for s in self.sections if s.id == section_id), None)
 
     def campaigns(self) -> list[tuple[str, str]]:

@@ -67,6 +67,7 @@ def _continues_cn(rule: HeadingRule, number: str, last_cn: int | None) -> bool:
 
 
 def _cn_rank(rules: Headings) -> int:
+    """The rank of 一、 headings."""
     return next(r.rank for r in rules.rules if r.name == "cn_number")
 
 
