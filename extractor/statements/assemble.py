@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING
 
 import regex
 
-from extractor.lexicon.base import campaigns
 from extractor.lexicon.cues import Indicator, load_comparators, load_indicators, load_units
 from extractor.model import Clause, Quantity, Target
 from extractor.quantities import find_quantities
@@ -52,6 +51,7 @@ from extractor.statements.kinds import is_definition, local_kind
 from extractor.statements.subjects import distributed_subjects, following_noun, indicator_phrases
 from extractor.statements.tables import ListCell, is_table_line, list_row, table_targets
 from extractor.statements.time import find_base_year, kind_and_year, relative_base_year, sentence_base_year
+from extractor.structure.campaigns import campaign_by_keywords
 
 if TYPE_CHECKING:  # pragma: no cover
     from extractor.normalize import Normalized
@@ -323,7 +323,7 @@ def _campaign(
         return indicator.campaign
     for context in _campaign_contexts(ctx, clause, phrase, m):
         context = regex.sub(r"《[^》]*》", "", context)
-        found = _campaign_by_keywords(context)
+        found = campaign_by_keywords(context)
         if found:
             return found
     return "general"
@@ -351,17 +351,6 @@ def _campaign_contexts(ctx: DocContext, clause: Clause | None, phrase: str, m: M
         contexts.append(text[m.sent_start : m.q.end])
     contexts.append(section.title if section else "")
     return contexts
-
-
-def _campaign_by_keywords(text: str) -> str | None:
-    """The campaign whose keyword ends last in ``text`` (the longer on a tie), or None."""
-    best = None
-    for campaign in campaigns():
-        for word in campaign.keywords:
-            pos = text.rfind(word)
-            if pos >= 0 and (best is None or (pos + len(word), len(word)) > best[:2]):
-                best = (pos + len(word), len(word), campaign.id)
-    return best[2] if best else None
 
 
 def _assign_ids(document_id: str, targets: list[Target]) -> list[Target]:
