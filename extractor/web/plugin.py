@@ -114,7 +114,14 @@ def prepare_connection(conn):
 
 @hookimpl
 def get_metadata(datasette, key, database, table):
-    return {"databases": {_kb_name_for_metadata(datasette): site.database_metadata()}}
+    # Called for every metadata lookup (plugin settings, each cell's render_cell ...): answer
+    # only for keys site.yml holds, and for one table when Datasette asks about one.
+    if key is not None and key not in site.metadata_keys():
+        return None
+    name = _kb_name_for_metadata(datasette)
+    if database is not None and database != name:
+        return None
+    return {"databases": {name: site.database_metadata(table)}}
 
 
 @hookimpl

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import pickle
 from importlib import resources
 from typing import Any
 
@@ -37,9 +38,31 @@ def plugin_defaults() -> dict[str, Any]:
     return copy.deepcopy(_site()["plugins"]["policykb"])
 
 
-def database_metadata() -> dict[str, Any]:
-    """The metadata of the kb.db database: description and tables (without the queries)."""
-    return copy.deepcopy(_site()["database"])
+@functools.cache
+def _pickled(table: str | None) -> bytes:
+    database = _site()["database"]
+    if table is not None:  # only what a table page needs: the database description, the table
+        tables = database.get("tables", {})
+        database = {k: v for k, v in database.items() if k != "tables"}
+        database["tables"] = {table: tables[table]} if table in tables else {}
+    return pickle.dumps(database)
+
+
+def database_metadata(table: str | None = None) -> dict[str, Any]:
+    """The metadata of the kb.db database: description and tables (without the queries); with
+    ``table``, of that table only. A fresh copy (Datasette merges into what it is given)."""
+    return pickle.loads(_pickled(table))
+
+
+@functools.cache
+def metadata_keys() -> frozenset[str]:
+    """Every key the database metadata holds, at the database and the table level: Datasette
+    asks the plugin for one key at a time, and the others are none of its business."""
+    database = _site()["database"]
+    keys = set(database)
+    for table in database.get("tables", {}).values():
+        keys |= set(table)
+    return frozenset(keys | {"databases"})
 
 
 def canned_queries() -> dict[str, dict[str, Any]]:
