@@ -663,3 +663,26 @@ def test_repository_metadata_holds_only_what_the_site_owner_sets(metadata):
     }
     assert metadata["title"]
     assert "queries" not in str(metadata.get("databases", {}))
+
+
+async def test_the_sites_metadata_overrides_what_the_package_ships(kb_path, tmp_path):
+    from extractor.web.serve import make_datasette
+
+    own = tmp_path / "metadata.yml"
+    own.write_text(
+        "title: Another site\n"
+        "databases:\n"
+        "  kb:\n"
+        "    tables:\n"
+        "      targets: {description: Our targets}\n"
+        "    queries:\n"
+        "      coverage: select 1 as mine\n",
+        encoding="utf-8",
+    )
+    ds = make_datasette(kb_path, own)
+    await ds.invoke_startup()
+    assert ds.metadata("title") == "Another site"
+    assert ds.metadata("description", database="kb", table="targets") == "Our targets"
+    assert ds.table_metadata("kb", "targets")["facets"][0] == "indicator_id"  # the rest still shipped
+    assert await get_json(ds, "/kb/coverage.json") == [{"mine": 1}]
+    assert await get_json(ds, "/kb/search_measures.json", q="扬尘")
