@@ -176,18 +176,28 @@ def evaluate(gold_dir: Path, corpus_dir: Path, verbose: bool) -> None:
     default=DEFAULT_DB,
     show_default=True,
     type=click.Path(path_type=Path),
-    help="The knowledge base to serve (built first when missing or stale).",
+    help="The knowledge base to serve (rebuilt first when a corpus catalog is here and it is stale).",
 )
-def serve(host: str, port: int, corpus_dir: Path, db_path: Path) -> None:
+@click.option(
+    "--metadata",
+    "metadata_path",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The site's metadata.yml (title, description, licence). Default: ./metadata.yml if present.",
+)
+def serve(host: str, port: int, corpus_dir: Path, db_path: Path, metadata_path: Path | None) -> None:
     """Build kb.db if it is missing or stale, then serve it with Datasette.
+
+    Without a corpus catalog (CORPUS/catalog.yml) the given kb.db is served as it is.
 
     \b
     Example:
       policykb serve --port 8001   # then open http://127.0.0.1:8001/
+      policykb serve --db /path/to/kb.db   # from any folder
     """
     from extractor.web.serve import serve as run
 
-    run(db_path, corpus_dir, host, port, echo=click.echo)
+    run(db_path, corpus_dir, host, port, metadata_path=metadata_path, echo=click.echo)
 
 
 if __name__ == "__main__":  # pragma: no cover

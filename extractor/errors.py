@@ -75,3 +75,9 @@ class GoldError(PolicyKBError):
     """A gold annotation file is malformed or its quote is not in the document."""
 
     code = "E030"
+
+
+class ServeError(PolicyKBError):
+    """``policykb serve`` has no knowledge base to serve (no kb.db and no corpus to build it from)."""
+
+    code = "E040"

@@ -6,9 +6,8 @@ from typing import Any
 
 from tabulate import tabulate
 
+from extractor.format import format_value
 from extractor.pipeline import ProcessedDocument
-
-_COMPARATOR_SIGNS = {"<=": "≤", ">=": "≥", "~": "≈", "=": "=", "<": "<", ">": ">"}
 
 
 def target_records(doc: ProcessedDocument) -> list[dict[str, Any]]:
@@ -50,23 +49,16 @@ def target_records(doc: ProcessedDocument) -> list[dict[str, Any]]:
     return records
 
 
-def _value(r: dict[str, Any]) -> str:
-    def num(v: float) -> str:
-        return f"{v:g}"
-
-    text = num(r["value"]) + (f"–{num(r['value_max'])}" if r["value_max"] is not None else "")
-    return f"{_COMPARATOR_SIGNS.get(r['comparator'], r['comparator'])} {text} {r['unit'] or ''}".strip()
-
-
 def format_table(records: list[dict[str, Any]]) -> str:
-    """A readable table: campaign, indicator, value with comparator and unit, kind, years, page, surface."""
+    """A readable table: campaign, indicator, value with comparator and unit (written as on the
+    site's pages, see :mod:`extractor.format`), kind, years, page, surface."""
     if not records:
         return "(no targets found)"
     rows = [
         [
             r["campaign"],
             r["indicator"],
-            _value(r),
+            format_value(r["value"], r["value_max"], r["comparator"], r["unit"]),
             r["kind"],
             r["year"] or "",
             r["base_year"] or "",

@@ -1,8 +1,9 @@
 """Fixtures for the web tests (imported by tests/test_web.py and tests/test_browser.py).
 
 ``kb_path`` is the lead's session ``built_db`` (kb.db built from corpus/ by
-``extractor.store.build_db``), or the file named by ``POLICYKB_TEST_DB`` when set (to test a
-given build quickly). ``ds`` is a started Datasette on it with the repository's metadata.yml.
+``extractor.kb.store.build_db``), or the file named by ``POLICYKB_TEST_DB`` when set (to test a
+given build quickly). ``ds`` is a started Datasette on it with the repository's metadata.yml
+(the site's title and licence; the plugin brings the rest).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def metadata() -> dict:
 @pytest.fixture
 def conn(kb_path):
     """A plain sqlite3 connection with the plugin's SQL functions, like Datasette's."""
-    from extractor.kb.search import register_functions
+    from extractor.web.search import register_functions
 
     c = sqlite3.connect(f"file:{kb_path}?mode=ro", uri=True)
     register_functions(c)

@@ -1,6 +1,7 @@
 """The Datasette publication: Chinese search, citations, canned queries, pages, exports.
 
-Plain functions (extractor/search.py, extractor/web/pages.py) are tested without HTTP; the
+Plain functions (extractor/kb/fts.py, extractor/kb/citations.py, extractor/web/search.py,
+extractor/web/pages.py, extractor/format.py, extractor/routes.py) are tested without HTTP; the
 rest goes through Datasette's test client against kb.db built from the corpus.
 """
 
@@ -15,8 +16,10 @@ import sqlite3
 import pytest
 import sqlite_utils
 
-from extractor.kb import search
-from extractor.web import pages
+from extractor import format as fmt
+from extractor import routes
+from extractor.kb import citations, fts
+from extractor.web import pages, search, site
 
 PM25 = "pm25_annual_mean"
 # The contract of the issue: district -> (value, year) of the targets a reader must find.
@@ -46,17 +49,17 @@ SEARCHES = ["扬尘", "扬尘管控", "燃油叉车", "PM2.5浓度"]
     ids=["扬尘管控", "燃油叉车", "PM2.5浓度", "PM_{2.5}", "full-width", "unit", "empty", "punctuation"],
 )
 def test_search_tokens(text, tokens):
-    assert search.search_tokens(text) == tokens
-    assert search.tokenize(text) == " ".join(tokens)
+    assert fts.search_tokens(text) == tokens
+    assert fts.tokenize(text) == " ".join(tokens)
 
 
 def test_tokens_ignore_words_added_to_jiebas_global_dictionary():
     import jieba
 
-    before = search.tokenize("细颗粒物年均浓度持续下降")
+    before = fts.tokenize("细颗粒物年均浓度持续下降")
     jieba.add_word("细颗粒物年均浓度持续下降")
     try:
-        assert search.tokenize("细颗粒物年均浓度持续下降") == before
+        assert fts.tokenize("细颗粒物年均浓度持续下降") == before
     finally:
         jieba.del_word("细颗粒物年均浓度持续下降")
 
@@ -72,20 +75,20 @@ def test_tokens_ignore_words_added_to_jiebas_global_dictionary():
         ("水", '"水"*'),
         ("扬尘 扬尘", '"扬尘"'),
         ("扬尘 燃油叉车", '"扬尘" AND NEAR("燃油" "叉车", 6)'),
-        ("", search.NO_MATCH),
-        (None, search.NO_MATCH),
-        ("（）", search.NO_MATCH),
+        ("", fts.NO_MATCH),
+        (None, fts.NO_MATCH),
+        ("（）", fts.NO_MATCH),
     ],
 )
 def test_fts_query(q, expected):
-    assert search.fts_query(q) == expected
+    assert fts.fts_query(q) == expected
 
 
 def test_fts_queries_never_raise_in_sqlite():
     db = sqlite3.connect(":memory:")
     search.register_functions(db)
     db.execute("create virtual table t using fts5(tokens)")
-    db.execute("insert into t values (?)", [search.tokenize("强化扬尘精细化管控")])
+    db.execute("insert into t values (?)", [fts.tokenize("强化扬尘精细化管控")])
     for q in ["", "（", '"', "AND", "OR NOT", "扬尘 OR", "*", "扬尘管控", "NEAR(", "水", "水 质量", "a AND"]:
         db.execute("select count(*) from t where t match escape_fts(?)", [q]).fetchone()
     assert db.execute("select count(*) from t where t match escape_fts('扬尘管控')").fetchone() == (1,)
@@ -105,7 +108,7 @@ def test_snippet_marks_terms_in_the_original_text():
 
 
 def test_citation_format():
-    assert search.format_citation(
+    assert citations.format_citation(
         "北京市丰台区人民政府",
         "丰台区“十四五”时期生态环境保护规划",
         "丰政发〔2022〕2号",
@@ -116,11 +119,11 @@ def test_citation_format():
         "北京市丰台区人民政府，《丰台区“十四五”时期生态环境保护规划》，丰政发〔2022〕2号，2022年，"
         "三、主要措施 › （一）蓝天保卫战 › 三是"
     )
-    assert search.format_citation(None, "关于《X计划》的起草说明", None, 2025, None, "第1段", page=3) == (
+    assert citations.format_citation(None, "关于《X计划》的起草说明", None, 2025, None, "第1段", page=3) == (
         "《关于〈X计划〉的起草说明》，2025年，第1段，p. 3"
     )
-    assert search.citation_year("2022-01-24", 2021) == 2022
-    assert search.citation_year(None, 2024) == 2024
+    assert citations.citation_year("2022-01-24", 2021) == 2022
+    assert citations.citation_year(None, 2024) == 2024
 
 
 def test_clause_labels():
@@ -151,7 +154,7 @@ def test_clause_labels():
             "kind": "paragraph",
         },
     ]
-    assert search.clause_labels(rows) == {
+    assert citations.clause_labels(rows) == {
         "d:c2": "第1段",
         "d:c3": "一是",
         "d:c4": "第3段",
@@ -177,7 +180,36 @@ def test_cell_html_is_sanitized():
     ],
 )
 def test_format_value(args, shown):
-    assert pages.format_value(*args) == shown
+    assert fmt.format_value(*args) == shown
+    assert pages.format_value is fmt.format_value  # the pages show the same
+
+
+def test_sql_value_writes_what_format_value_writes():
+    db = sqlite3.connect(":memory:")
+    db.execute("create table t (value real, value_max real, comparator text, unit text)")
+    rows = [
+        (28.0, None, "<=", "微克/立方米"),
+        (5.0, None, "~", "吨/平方公里·月"),
+        (32.0, None, "=", "微克/立方米"),
+        (40.0, 50.0, ">=", "%"),
+        (0.0, None, None, None),
+        (1.5, None, "<", "万吨"),
+        (1234567.0, None, ">", "个"),
+        (None, None, "≥", "it's"),
+    ]
+    db.executemany("insert into t values (?, ?, ?, ?)", rows)
+    sql = fmt.sql_value("value", "value_max", "comparator", "unit")
+    shown = [r[0] for r in db.execute(f"select {sql} from t order by rowid")]
+    assert shown == [fmt.format_value(*r) for r in rows]
+
+
+def test_routes():
+    assert routes.clause_url("a:c1", "a:t2", "扬尘") == "/-/clause/a:c1?target=a:t2&q=%E6%89%AC%E5%B0%98"
+    assert routes.clause_url(None) is None
+    assert routes.compare_url("pm25_annual_mean") == "/-/compare/pm25_annual_mean"
+    assert re.match(routes.CLAUSE_PATTERN, "/-/clause/a:c1").group("clause_id") == "a:c1"
+    assert re.match(routes.COMPARE_PATTERN, "/-/compare/dustfall").group("indicator_id") == "dustfall"
+    assert re.match(routes.COMPARE_INDEX_PATTERN, "/-/compare/")
 
 
 # -- the built kb.db ----------------------------------------------------------------------
@@ -213,7 +245,7 @@ def test_index_database_is_deterministic(kb_path, tmp_path):
         )
 
     before = dump()
-    search.index_database(db)
+    fts.index_database(db)
     assert dump() == before
 
 
@@ -222,7 +254,7 @@ def test_fts_finds_every_clause_containing_the_word(conn, q):
     expected = {
         r[0]
         for r in conn.execute("select id, text from clauses")
-        if search.normalize_for_search(r[1]).text.find(search.normalize_for_search(q).text) >= 0
+        if fts.normalize_for_search(r[1]).text.find(fts.normalize_for_search(q).text) >= 0
     }
     found = {
         r[0]
@@ -231,6 +263,31 @@ def test_fts_finds_every_clause_containing_the_word(conn, q):
         )
     }
     assert expected and expected <= found
+
+
+def test_views_write_values_and_links_as_the_pages_do(conn):
+    rows = conn.execute(
+        """select t.value, t.value_max, t.comparator, t.unit, t.year, t.indicator_id, d.district
+           from targets t join documents d on d.id = t.document_id
+           where t.kind = 'target' and t.indicator_id is not null order by t.rowid"""
+    ).fetchall()
+    expected: dict[tuple, list[str]] = {}
+    for value, value_max, comparator, unit, year, indicator_id, district in rows:
+        shown = fmt.format_value(value, value_max, comparator, unit) + (f" ({year})" if year else "")
+        expected.setdefault((indicator_id, district), []).append(shown)
+    coverage = {
+        (i, d): (v, url)
+        for i, d, v, url in conn.execute(
+            'select indicator_id, district, "values", compare_url from indicator_coverage'
+        )
+    }
+    for key, values in expected.items():
+        assert sorted(coverage[key][0].split("; ")) == sorted(values), key
+    assert all(url == routes.compare_url(i) for (i, _), (_, url) in coverage.items())
+    for target_id, clause_id, url in conn.execute(
+        "select target_id, clause_id, clause_url from target_citations limit 50"
+    ):
+        assert url == routes.clause_url(clause_id, target_id)
 
 
 def test_citations_in_the_built_db(conn):
@@ -310,8 +367,8 @@ async def get_json(ds, path, **params):
 async def test_search_box_on_clauses_table(ds, q):
     rows = await get_json(ds, "/kb/clauses.json", _search=q, _size="max")
     assert rows, f"?_search={q} found nothing"
-    normalized = [search.normalize_for_search(r["text"]).text for r in rows]
-    for term in search.query_terms(q):
+    normalized = [fts.normalize_for_search(r["text"]).text for r in rows]
+    for term in fts.query_terms(q):
         assert all(term in t for t in normalized), (q, term)
     if q == "PM2.5浓度":
         assert any("PM2.5年均浓度达到32" in r["text"] for r in rows)
@@ -437,9 +494,9 @@ async def test_json_export_of_tables_and_views(ds):
     assert rows and all("citation" in r and r["citation"] for r in rows)
 
 
-async def test_metadata_describes_every_column(ds, metadata, kb_path):
+async def test_metadata_describes_every_column(ds, kb_path):
     db = sqlite_utils.Database(kb_path)
-    tables = metadata["databases"]["kb"]["tables"]
+    tables = site.database_metadata()["tables"]  # shipped with the package (extractor/web/site.yml)
     for name in [
         "documents",
         "campaigns",
@@ -457,12 +514,11 @@ async def test_metadata_describes_every_column(ds, metadata, kb_path):
         described = set(tables[name].get("columns", {}))
         missing = columns - described - {"plan_title", "source_url", "notes"}
         assert not missing, (name, missing)
-    assert set(metadata["databases"]["kb"]["queries"]) >= {
-        "search_measures",
-        "compare_indicator",
-        "coverage",
-        "targets_by_district",
-    }
+    queries = {"search_measures", "compare_indicator", "coverage", "targets_by_district"}
+    assert set(site.canned_queries()) >= queries
+    assert set(await ds.get_canned_queries("kb", None)) >= queries
+    for name, table in tables.items():  # served from the package, whatever metadata.yml says
+        assert ds.metadata("description", database="kb", table=name) == table["description"], name
 
 
 async def test_index_page_links(ds):
@@ -486,7 +542,7 @@ async def test_compare_pages(ds):
         r'<a class="value-link" href="/-/clause/huairou-2024-action-plan-draft-explanation:c\d+\?target=',
         html,
     )
-    assert "/-/policykb/static/vendor/vega-lite.min.js" in html
+    assert "/-/static-plugins/policy-kb/vendor/vega-lite.min.js" in html
     assert "cdn" not in html.lower() and "https://cdn" not in html
     r = await ds.client.get("/-/compare/no_such_indicator")
     assert r.status_code == 404
@@ -509,7 +565,7 @@ async def test_clause_page(ds, conn):
 
 async def test_vendored_vega_is_served(ds):
     for name in ["vega.min.js", "vega-lite.min.js", "vega-embed.min.js"]:
-        r = await ds.client.get(f"/-/policykb/static/vendor/{name}")
+        r = await ds.client.get(f"/-/static-plugins/policy-kb/vendor/{name}")
         assert r.status_code == 200 and len(r.content) > 50_000, name
 
 
@@ -548,6 +604,10 @@ def test_ensure_db_builds_only_when_stale(tmp_path, monkeypatch):
     from extractor.kb import store
     from extractor.web import serve
 
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "catalog.yml").write_text("documents: []\n", encoding="utf-8")
+
     calls = []
     stale = {"value": True}
     monkeypatch.setattr(store, "is_stale", lambda db, corpus: stale["value"])
@@ -560,3 +620,67 @@ def test_ensure_db_builds_only_when_stale(tmp_path, monkeypatch):
     assert serve.ensure_db(db, "corpus") is None
     assert len(calls) == 2
     assert calls == [("corpus", db), ("corpus", db)]
+
+
+def test_serve_without_a_corpus_serves_the_given_db_as_it_is(tmp_path, monkeypatch, kb_path):
+    from extractor.errors import ServeError
+    from extractor.kb import store
+    from extractor.web import serve
+
+    monkeypatch.chdir(tmp_path)  # no corpus/, no metadata.yml
+    monkeypatch.setattr(store, "build_db", lambda *a: pytest.fail("built without a corpus"))
+    assert serve.ensure_db(kb_path, "corpus") is None
+    with pytest.raises(ServeError, match=r"catalog\.yml"):
+        serve.ensure_db(tmp_path / "missing.db", "corpus")
+    assert serve.load_metadata(tmp_path / "metadata.yml") == {}
+
+
+def test_cli_serve_without_a_db_or_corpus_is_one_line(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from extractor.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["serve", "--db", str(tmp_path / "kb.db")])
+    assert result.exit_code == 1
+    assert "[E040]" in result.output and "catalog.yml" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_repository_metadata_holds_only_what_the_site_owner_sets(metadata):
+    assert set(metadata) <= {
+        "title",
+        "description_html",
+        "description",
+        "source",
+        "source_url",
+        "license",
+        "license_url",
+        "about",
+        "about_url",
+    }
+    assert metadata["title"]
+    assert "queries" not in str(metadata.get("databases", {}))
+
+
+async def test_the_sites_metadata_overrides_what_the_package_ships(kb_path, tmp_path):
+    from extractor.web.serve import make_datasette
+
+    own = tmp_path / "metadata.yml"
+    own.write_text(
+        "title: Another site\n"
+        "databases:\n"
+        "  kb:\n"
+        "    tables:\n"
+        "      targets: {description: Our targets}\n"
+        "    queries:\n"
+        "      coverage: select 1 as mine\n",
+        encoding="utf-8",
+    )
+    ds = make_datasette(kb_path, own)
+    await ds.invoke_startup()
+    assert ds.metadata("title") == "Another site"
+    assert ds.metadata("description", database="kb", table="targets") == "Our targets"
+    assert ds.table_metadata("kb", "targets")["facets"][0] == "indicator_id"  # the rest still shipped
+    assert await get_json(ds, "/kb/coverage.json") == [{"mine": 1}]
+    assert await get_json(ds, "/kb/search_measures.json", q="扬尘")

@@ -1,6 +1,6 @@
 """Citations of clauses: issuer, 《title》, document number, year, section path › clause label, page.
 
-``citation_rows`` fills the ``clause_citations`` table that ``search.index_database`` creates;
+``citation_rows`` fills the ``clause_citations`` table that ``fts.index_database`` creates;
 the web pages and the canned queries read the ready-made text from there.
 """
 

@@ -256,7 +256,7 @@ def write_db(db_path: Path, docs: Iterable[ProcessedDocument], digest: str) -> l
         }.items():
             for col in cols:
                 db[table].create_index([col])
-        from extractor.kb.search import index_database
+        from extractor.kb.fts import index_database
 
         index_database(db)
         db["build_info"].insert_all(

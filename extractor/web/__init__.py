@@ -1,1 +1,26 @@
-"""Datasette plugin and pages for policy-kb (entry point ``policykb = "extractor.web.plugin"``)."""
+"""The web layer: the Datasette plugin ``policykb`` and its pages.
+
+This package is the plugin (entry point ``policykb = "extractor.web"`` in pyproject.toml), so
+Datasette finds its ``templates/`` and serves its ``static/`` itself. The hooks live in
+:mod:`extractor.web.plugin` and are imported here, where Datasette looks for them.
+"""
+
+from extractor.web.plugin import (
+    canned_queries,
+    extra_template_vars,
+    get_metadata,
+    menu_links,
+    prepare_connection,
+    register_routes,
+    render_cell,
+)
+
+__all__ = [
+    "canned_queries",
+    "extra_template_vars",
+    "get_metadata",
+    "menu_links",
+    "prepare_connection",
+    "register_routes",
+    "render_cell",
+]

@@ -2,7 +2,8 @@
 
 Every function takes an open ``sqlite3.Connection`` to kb.db (the one Datasette hands to
 ``db.execute_fn``) and returns plain dicts, so they are unit-tested without HTTP. Links are
-relative to the site root (``/-/clause/...``); the views prefix Datasette's ``base_url``.
+relative to the site root (:mod:`extractor.routes`); the views prefix Datasette's ``base_url``.
+Values are written by :func:`extractor.format.format_value`, as on every other surface.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import quote
 
-from extractor.kb import search
+from extractor.format import format_value
+from extractor.kb.citations import book_title
+from extractor.routes import clause_url, compare_url
+from extractor.web.search import match_spans
 
-COMPARATOR_SYMBOLS = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "=": "", "~": "约"}
 KIND_LABELS = {"target": "目标", "actual": "现状", "scope": "范围", "condition": "条件"}
 KIND_COLORS = {"target": "#2f6f9f", "actual": "#a3a3a3", "scope": "#7fb07f", "condition": "#d9a441"}
 HTML_TAGS_ALLOWED = re.compile(r"(</?mark(?: class=\"[\w -]*\")?>)")
@@ -29,32 +31,6 @@ def _rows(conn: sqlite3.Connection, sql: str, params: Iterable[Any] = ()) -> lis
     cur = conn.execute(sql, tuple(params))
     names = [c[0] for c in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
-
-
-def format_number(value: float | int | None) -> str:
-    """``28.0`` -> ``28``, ``4.5`` -> ``4.5``, ``None`` -> ``""``."""
-    if value is None:
-        return ""
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def format_value(
-    value: float | None, value_max: float | None, comparator: str | None, unit: str | None
-) -> str:
-    """A target as a reader writes it: ``≤28 微克/立方米``, ``约5 吨/平方公里·月``, ``40-50 %``."""
-    number = format_number(value)
-    if value_max is not None:
-        number = f"{number}–{format_number(value_max)}"
-    symbol = COMPARATOR_SYMBOLS.get(comparator or "=", comparator or "")
-    return f"{symbol}{number} {unit or ''}".strip()
-
-
-clause_url = search.clause_url
-
-
-def compare_url(indicator_id: str) -> str:
-    """Root-relative link to an indicator's comparison page."""
-    return "/-/compare/" + quote(indicator_id)
 
 
 def safe_mark_html(value: str) -> str:
@@ -284,7 +260,7 @@ def clause_context(
         " from documents where id = ?",
         [clause["document_id"]],
     )[0]
-    document["book_title"] = search.book_title(document["title"] or "")
+    document["book_title"] = book_title(document["title"] or "")
     doc_text = conn.execute("select text from documents where id = ?", [clause["document_id"]]).fetchone()[0]
 
     targets = _rows(
@@ -303,7 +279,7 @@ def clause_context(
         t["compare_url"] = compare_url(t["indicator_id"]) if t["indicator_id"] else None
         t["selected"] = t is selected
     if q:
-        spans += [(s, e, "term") for s, e in search.match_spans(clause["text"], q)]
+        spans += [(s, e, "term") for s, e in match_spans(clause["text"], q)]
 
     around = _rows(
         conn,

@@ -1,14 +1,20 @@
-"""Datasette plugin ``policykb`` (entry point in pyproject.toml): thin hooks only.
+"""The hooks of the Datasette plugin ``policykb`` (the package :mod:`extractor.web` is the entry
+point, see pyproject.toml; it imports these). Thin hooks only:
 
 - ``prepare_connection``: jieba-aware ``escape_fts`` (so a table's ``?_search=`` box works for
-  Chinese) and the ``policykb_*`` SQL functions from :mod:`extractor.search`.
-- ``prepare_jinja2_environment``: our templates (pages, index.html with links, base.html with lang="zh-CN").
+  Chinese) and the ``policykb_*`` SQL functions from :mod:`extractor.web.search`.
+- ``get_metadata`` / ``canned_queries``: what the package ships in ``site.yml`` (see
+  :mod:`extractor.web.site`): table and column descriptions, facets, the canned queries.
 - ``register_routes``: ``/-/compare``, ``/-/compare/<indicator_id>``, ``/-/clause/<clause_id>``
-  and the vendored Vega files under ``/-/policykb/static/``.
+  (paths from :mod:`extractor.routes`).
 - ``render_cell``: ``<mark>`` snippets and ``*_url`` link columns as HTML.
 - ``menu_links`` / ``extra_template_vars``: links to the pages from every page and the index.
 
-Configuration (``plugins: policykb:`` in metadata.yml), all optional::
+Datasette itself finds the package's ``templates/`` (pages, index.html with links, base.html
+with lang="zh-CN") and serves its ``static/`` (CSS, vendored Vega) under
+``/-/static-plugins/<plugin name>/``.
+
+Configuration (``plugins: policykb:`` in metadata.yml), all optional, defaults in site.yml::
 
     database: kb                       # the kb.db database name
     html_columns: [snippet]            # columns holding policykb_snippet() HTML
@@ -17,47 +23,74 @@ Configuration (``plugins: policykb:`` in metadata.yml), all optional::
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
 
 from datasette import hookimpl
 from datasette.utils import tilde_encode
-from datasette.utils.asgi import Response, asgi_static
+from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
-from extractor.kb import search
-from extractor.web import pages
+from extractor import routes
+from extractor.web import pages, search, site
 
 PLUGIN = "policykb"
 STATIC_DIR = Path(__file__).parent / "static"
-TEMPLATES_DIR = Path(__file__).parent / "templates"
-STATIC_ROUTE = "/-/policykb/static/"
-DEFAULT_CONFIG: dict[str, Any] = {
-    "database": "kb",
-    "html_columns": ["snippet"],
-    "link_columns": {"clause_url": "原文条款", "compare_url": "地区对比"},
-}
 
 
 def plugin_config(datasette) -> dict[str, Any]:
-    """The plugin's settings from metadata.yml, over :data:`DEFAULT_CONFIG`."""
-    return {**DEFAULT_CONFIG, **(datasette.plugin_config(PLUGIN) or {})}
+    """The plugin's settings from metadata.yml, over the defaults of site.yml."""
+    return {**site.plugin_defaults(), **(datasette.plugin_config(PLUGIN) or {})}
+
+
+def _database_name(datasette, config: dict[str, Any]) -> str:
+    name = config["database"]
+    if name in datasette.databases:
+        return name
+    return datasette.get_database().name
 
 
 def kb_database(datasette):
     """The kb.db Database object: the configured name, else the first database."""
-    name = plugin_config(datasette)["database"]
-    if name in datasette.databases:
-        return datasette.get_database(name)
-    return datasette.get_database()
+    return datasette.get_database(_database_name(datasette, plugin_config(datasette)))
+
+
+def _local_metadata(datasette) -> dict[str, Any]:
+    """The site's own metadata (metadata.yml), without what plugins add."""
+    return getattr(datasette, "_metadata_local", None) or {}
+
+
+def _kb_name_for_metadata(datasette) -> str:
+    # get_metadata runs inside datasette.metadata(), which plugin_config() calls: read the
+    # site's own settings directly, or this would recurse.
+    owner = (_local_metadata(datasette).get("plugins") or {}).get(PLUGIN) or {}
+    return _database_name(datasette, {**site.plugin_defaults(), **owner})
+
+
+@functools.cache
+def static_plugin_name() -> str:
+    """The name Datasette mounts our static/ under (``/-/static-plugins/<name>/``): the
+    distribution's name (policy-kb) when installed, else the package's."""
+    from datasette.plugins import get_plugins
+
+    for plugin in get_plugins():
+        if plugin["static_path"] and Path(plugin["static_path"]) == STATIC_DIR:
+            return plugin["name"]
+    return "policy-kb"
+
+
+def static_url(datasette, path: str) -> str:
+    """URL of a file in the package's static/ (``policykb.css``, ``vendor/vega.min.js``)."""
+    return datasette.urls.static_plugins(static_plugin_name(), path)
 
 
 def nav_links(datasette) -> list[dict[str, str]]:
     """Links to the researcher's pages (menu, index page, page headers)."""
     db_name = kb_database(datasette).name
     return [
-        {"href": datasette.urls.path("/-/compare"), "label": "指标对比 Compare indicators"},
+        {"href": datasette.urls.path(routes.COMPARE), "label": "指标对比 Compare indicators"},
         {
             "href": datasette.urls.path(f"/{db_name}/search_measures"),
             "label": "检索措施 Search measures",
@@ -70,30 +103,34 @@ def nav_links(datasette) -> list[dict[str, str]]:
     ]
 
 
-def add_templates(env) -> None:
-    """Put our templates before Datasette's defaults (after any --template-dir).
-
-    Datasette only finds a plugin's templates/ beside a *package* entry point; ours is the
-    module ``extractor.web.plugin``, so the directory is added to the Jinja search path here.
-    """
-    loader = env.loader.loaders[0]  # FileSystemLoader([--template-dir, ..., default])
-    path = str(TEMPLATES_DIR)
-    if path not in loader.searchpath:
-        loader.searchpath.insert(len(loader.searchpath) - 1, path)
-
-
 # -- hooks ----------------------------------------------------------------------------------
-
-
-@hookimpl
-def prepare_jinja2_environment(env):
-    add_templates(env)
 
 
 @hookimpl(trylast=True, specname="prepare_connection")
 def prepare_connection(conn):
     # trylast: Datasette's own prepare_connection registers escape_fts; ours must come after.
     search.register_functions(conn)
+
+
+@hookimpl
+def get_metadata(datasette, key, database, table):
+    # Called for every metadata lookup (plugin settings, each cell's render_cell ...): answer
+    # only for keys site.yml holds, and for one table when Datasette asks about one.
+    if key is not None and key not in site.metadata_keys():
+        return None
+    name = _kb_name_for_metadata(datasette)
+    if database is not None and database != name:
+        return None
+    return {"databases": {name: site.database_metadata(table)}}
+
+
+@hookimpl
+def canned_queries(datasette, database):
+    if database != kb_database(datasette).name:
+        return None
+    # Datasette adds these over the site's metadata.yml queries: let a query defined there win.
+    own = ((_local_metadata(datasette).get("databases") or {}).get(database) or {}).get("queries") or {}
+    return {name: q for name, q in site.canned_queries().items() if name not in own}
 
 
 @hookimpl
@@ -119,7 +156,8 @@ def menu_links(datasette):
 def extra_template_vars(datasette):
     return {
         "policykb_links": nav_links(datasette),
-        "policykb_static": lambda path: datasette.urls.path(STATIC_ROUTE + path),
+        "policykb_static": lambda path: static_url(datasette, path),
+        "policykb_routes": routes,
         "policykb_db": kb_database(datasette).name,
     }
 
@@ -127,10 +165,9 @@ def extra_template_vars(datasette):
 @hookimpl
 def register_routes():
     return [
-        (r"^/-/compare/?$", compare_index_view),
-        (r"^/-/compare/(?P<indicator_id>[^/]+)$", compare_view),
-        (r"^/-/clause/(?P<clause_id>[^/]+)$", clause_view),
-        (r"^/-/policykb/static/(?P<path>.*)$", asgi_static(STATIC_DIR)),
+        (routes.COMPARE_INDEX_PATTERN, compare_index_view),
+        (routes.COMPARE_PATTERN, compare_view),
+        (routes.CLAUSE_PATTERN, clause_view),
     ]
 
 

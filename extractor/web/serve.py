@@ -1,8 +1,11 @@
 """``policykb serve``: (re)build kb.db when the corpus changed, then run Datasette on it.
 
 The database is opened immutable (``datasette -i kb.db``): read-only, no locking, and Datasette
-can count rows once. The metadata.yml at the repository root holds titles, descriptions,
-facets, the canned queries and the plugin settings.
+can count rows once. kb.db is rebuilt only when a corpus catalog (``corpus/catalog.yml``) is
+there and the database is missing or stale; without a catalog the given kb.db is served as it
+is. The plugin (package :mod:`extractor.web`) brings the table descriptions, facets and canned
+queries; a metadata.yml (the working directory's, else the repository's, if any) adds the
+site's title, description and licence.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from extractor.errors import ServeError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_METADATA = REPO_ROOT / "metadata.yml"
@@ -24,22 +29,37 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
+def has_catalog(corpus_dir: str | os.PathLike) -> bool:
+    """True when ``corpus_dir`` holds a catalog.yml to build kb.db from."""
+    return (Path(corpus_dir) / "catalog.yml").is_file()
+
+
 def ensure_db(db_path: str | os.PathLike, corpus_dir: str | os.PathLike):
     """Build ``db_path`` from ``corpus_dir`` if it is missing or older than the corpus.
 
-    Returns the ``BuildReport`` if it was (re)built, else None. Raises the store's errors
-    (``PolicyKBError``) unchanged.
+    Returns the ``BuildReport`` if it was (re)built, else None. Without a catalog in
+    ``corpus_dir`` an existing ``db_path`` is left as it is (None) and a missing one raises
+    :class:`ServeError`. Raises the store's errors (``PolicyKBError``) unchanged.
     """
+    db_path = Path(db_path)
+    if not has_catalog(corpus_dir):
+        if db_path.is_file():
+            return None
+        raise ServeError(
+            f"no such knowledge base, and no {Path(corpus_dir) / 'catalog.yml'} to build it from"
+            " (run `policykb build` or give --db)",
+            path=db_path,
+        )
     from extractor.kb import store  # imported late so the web layer stays light
 
-    db_path = Path(db_path)
     if db_path.exists() and not store.is_stale(db_path, corpus_dir):
         return None
     return store.build_db(corpus_dir, db_path)
 
 
 def load_metadata(path: str | os.PathLike | None = None) -> dict[str, Any]:
-    """metadata.yml as a dict (``{}`` if the file does not exist)."""
+    """The site's metadata.yml as a dict (``{}`` if there is none: the package's site.yml
+    still describes kb.db)."""
     if path is None:  # the working directory's metadata.yml, else the repository's
         path = Path("metadata.yml") if Path("metadata.yml").exists() else DEFAULT_METADATA
     path = Path(path)
@@ -84,11 +104,15 @@ def serve(
     import uvicorn
 
     if build:
+        if not has_catalog(corpus_dir) and Path(db_path).is_file():
+            echo(f"no {Path(corpus_dir) / 'catalog.yml'}: serving {db_path} as it is (not rebuilt)")
         report = ensure_db(db_path, corpus_dir)
         if report is not None:
             echo(f"built {db_path}: {len(report.documents)} documents")
             for err in report.errors:
                 echo(f"error: {err} (left out)")
+    if not Path(db_path).is_file():
+        raise ServeError("no such knowledge base (run `policykb build`)", path=db_path)
     ds = make_datasette(db_path, metadata_path)
     echo(f"policy-kb: serving {db_path} at http://{host}:{port}/  (Ctrl+C to stop)")
     asyncio.run(ds.invoke_startup())

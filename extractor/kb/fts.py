@@ -1,10 +1,11 @@
-"""Chinese full-text search for kb.db: jieba tokens, FTS5 tables, citations and views.
+"""Chinese full-text search in kb.db, the build-time half: jieba tokens, FTS5 tables, views.
 
 SQLite's FTS5 tokenizers do not segment Chinese, so every searchable text is segmented with
 jieba (a private ``jieba.Tokenizer`` on the default dictionary, see ``_JIEBA``) in *search mode* (``jieba.cut_for_search``: a word and its dictionary sub-words, e.g.
 精细化 -> 精细 细化 精细化) and stored as space-separated tokens in an FTS5 table whose
 ``unicode61`` tokenizer then only has to split on spaces. A query goes through the same
-:func:`fts_query`, so the index and the query always agree.
+normalization (:func:`fts_query`, :func:`query_groups`), so the index and the query always
+agree; the web layer (:mod:`extractor.web.search`) calls them at request time.
 
 What :func:`index_database` adds to a built kb.db (after documents ... targets are inserted):
 
@@ -13,37 +14,30 @@ What :func:`index_database` adds to a built kb.db (after documents ... targets a
 - ``targets_fts(tokens, target_id)``: FTS5, ``rowid`` = ``targets.rowid``, tokens of the
   target's clause text, the indicator (as written and its dictionary name) and the surface.
 - ``clause_citations``: one row per clause: section path, clause label (ordinal, or 第N段) and
-  the ready-to-copy ``citation`` (see :func:`format_citation`).
+  the ready-to-copy ``citation`` (see :mod:`extractor.kb.citations`).
 - views ``target_citations`` (every target with its document, clause and citation),
   ``clause_context`` (every clause with its document, section path and citation) and
-  ``indicator_coverage`` (indicators x districts: which district states a target).
+  ``indicator_coverage`` (indicators x districts: which district states a target, the values
+  written by :func:`extractor.format.sql_value`). Their link columns come from
+  :mod:`extractor.routes`.
 
-Highlighting (:func:`highlight`, :func:`snippet`) works on the *original* clause text: the query
-terms are found in a normalized copy whose every character maps back to the original.
+Highlighting, snippets and the SQL functions of the served site are request-time code:
+:mod:`extractor.web.search`.
 """
 
 from __future__ import annotations
 
-import html
 import re
-import sqlite3
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import jieba
 import sqlite_utils
 
-from extractor.kb.citations import (  # noqa: F401  (re-exported: the web pages and tests use them here)
-    PATH_SEPARATOR,
-    book_title,
-    citation_rows,
-    citation_year,
-    clause_labels,
-    format_citation,
-    issuing_place,
-)
+from extractor import routes
+from extractor.format import sql_value
+from extractor.kb.citations import citation_rows
 
 jieba.setLogLevel(60)
 
@@ -182,78 +176,10 @@ def fts_query(q: str | None) -> str:
     return " AND ".join(exprs)
 
 
-# -- highlighting -------------------------------------------------------------------------
-
-
-def match_spans(text: str, q: str) -> list[tuple[int, int]]:
-    """Merged ``(start, end)`` spans of the original ``text`` where the query occurs: each
-    part as typed (细颗粒物) and each of its terms of two or more characters (颗粒物)."""
-    groups = query_groups(q)
-    if not text or not groups:
-        return []
-    needles = {"".join(g) for g in groups} | {t for g in groups for t in g if len(t) > 1}
-    norm = normalize_for_search(text)
-    spans: list[tuple[int, int]] = []
-    for needle in needles:
-        start = norm.text.find(needle)
-        while start != -1:
-            end = start + len(needle)
-            # up to the next kept character, so skipped ones (the "}" of PM_{2.5}) are inside
-            stop = norm.origin[end] if end < len(norm.text) else len(text)
-            spans.append((norm.origin[start], max(stop, norm.origin[end - 1] + 1)))
-            start = norm.text.find(needle, end)
-    return _merge(spans)
-
-
-def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for s, e in sorted(spans):
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
-        else:
-            merged.append((s, e))
-    return merged
-
-
-def mark_spans(text: str, spans: Iterable[tuple[int, int]], css_class: str | None = None) -> str:
-    """HTML of ``text`` (escaped) with ``<mark>`` around each span (spans may overlap)."""
-    open_tag = f'<mark class="{html.escape(css_class)}">' if css_class else "<mark>"
-    out: list[str] = []
-    pos = 0
-    for s, e in _merge((max(0, s), min(len(text), e)) for s, e in spans if e > s):
-        out.append(html.escape(text[pos:s]))
-        out.append(open_tag + html.escape(text[s:e]) + "</mark>")
-        pos = e
-    out.append(html.escape(text[pos:]))
-    return "".join(out)
-
-
-def highlight(text: str | None, q: str | None) -> str:
-    """The whole ``text`` as HTML with the query terms in ``<mark>``."""
-    return mark_spans(text or "", match_spans(text or "", q or ""))
-
-
-def snippet(text: str | None, q: str | None, width: int = 80) -> str:
-    """HTML excerpt of about ``width`` characters around the first match, terms in ``<mark>``.
-
-    This is what the registered SQL function ``policykb_snippet(text, q)`` returns.
-    """
-    text = text or ""
-    spans = match_spans(text, q or "")
-    if len(text) <= width:
-        return mark_spans(text, spans)
-    first = spans[0][0] if spans else 0
-    start = max(0, min(first - width // 4, len(text) - width))
-    end = min(len(text), start + width)
-    inside = [(max(s, start) - start, min(e, end) - start) for s, e in spans if e > start and s < end]
-    body = mark_spans(text[start:end], inside)
-    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
-
-
 # -- building the index -------------------------------------------------------------------
 
 VIEWS: dict[str, str] = {
-    "clause_context": """
+    "clause_context": f"""
 select
   c.id as clause_id,
   d.district as district,
@@ -267,12 +193,12 @@ select
   c.text as text,
   c.page as page,
   cc.citation as citation,
-  '/-/clause/' || c.id as clause_url
+  {routes.sql_clause_url("c.id")} as clause_url
 from clauses c
 join documents d on d.id = c.document_id
 left join clause_citations cc on cc.clause_id = c.id
 """,
-    "target_citations": """
+    "target_citations": f"""
 select
   t.id as target_id,
   d.district as district,
@@ -306,23 +232,19 @@ select
   t.start as start,
   t."end" as "end",
   cc.citation as citation,
-  '/-/clause/' || t.clause_id || '?target=' || t.id as clause_url
+  {routes.sql_clause_url("t.clause_id", "t.id")} as clause_url
 from targets t
 join documents d on d.id = t.document_id
 left join clauses c on c.id = t.clause_id
 left join clause_citations cc on cc.clause_id = t.clause_id
 left join indicators i on i.id = t.indicator_id
 """,
-    "indicator_coverage": """
+    "indicator_coverage": f"""
 with districts as (select distinct district from documents where district is not null),
 stated as (
   select t.indicator_id, d.district, count(*) as n_targets,
     group_concat(
-      case t.comparator when '<=' then '≤' when '>=' then '≥' when '~' then '约' when '=' then ''
-        else coalesce(t.comparator, '') end
-      || printf('%g', t.value)
-      || case when t.value_max is null then '' else '–' || printf('%g', t.value_max) end
-      || ' ' || coalesce(t.unit, '')
+      {sql_value("t.value", "t.value_max", "t.comparator", "t.unit")}
       || coalesce(' (' || t.year || ')', ''), '; ') as "values"
   from targets t join documents d on d.id = t.document_id
   where t.kind = 'target' and t.indicator_id is not null
@@ -336,7 +258,7 @@ select
   case when stated.n_targets is null then 0 else 1 end as states_target,
   coalesce(stated.n_targets, 0) as n_targets,
   stated."values" as "values",
-  '/-/compare/' || i.id as compare_url
+  {routes.sql_compare_url("i.id")} as compare_url
 from indicators i
 cross join districts
 left join stated on stated.indicator_id = i.id and stated.district = districts.district
@@ -391,30 +313,3 @@ def index_database(db: sqlite_utils.Database) -> None:
     for view, sql in VIEWS.items():
         db.create_view(view, sql.strip())
     db.conn.commit()
-
-
-# -- SQL functions ------------------------------------------------------------------------
-
-
-def register_functions(conn: sqlite3.Connection) -> None:
-    """Register the search SQL functions on a connection: ``escape_fts(q)`` (jieba-aware,
-    replaces Datasette's), ``policykb_fts(q)`` (same), ``policykb_tokens(text)``,
-    ``policykb_snippet(text, q)`` and ``policykb_highlight(text, q)`` (HTML with <mark>),
-    ``policykb_clause_url(clause_id, target_id, q)``."""
-    conn.create_function("escape_fts", 1, fts_query, deterministic=True)
-    conn.create_function("policykb_fts", 1, fts_query, deterministic=True)
-    conn.create_function("policykb_tokens", 1, tokenize, deterministic=True)
-    conn.create_function("policykb_snippet", 2, snippet, deterministic=True)
-    conn.create_function("policykb_highlight", 2, highlight, deterministic=True)
-    conn.create_function("policykb_clause_url", 3, clause_url, deterministic=True)
-
-
-def clause_url(clause_id: str | None, target_id: str | None = None, q: str | None = None) -> str | None:
-    """Root-relative link to a clause page (``/-/clause/<id>?target=...&q=...``), URL-encoded."""
-    if not clause_id:
-        return None
-    url = "/-/clause/" + quote(clause_id, safe=":")
-    params = [f"target={quote(target_id, safe=':')}"] if target_id else []
-    if q:
-        params.append("q=" + quote(q))
-    return url + ("?" + "&".join(params) if params else "")

@@ -1,0 +1,47 @@
+"""The site's own URL paths, defined once: ``/-/compare``, ``/-/compare/<indicator>``,
+``/-/clause/<clause>``.
+
+Root-relative paths (the web layer prefixes Datasette's ``base_url``). Used by the views
+kb.db stores (``clause_url``, ``compare_url`` columns, see :mod:`extractor.kb.fts`), the
+plugin's routes and pages, the ``policykb_clause_url`` SQL function and the templates. A leaf
+module: no imports from the rest of the package.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+COMPARE = "/-/compare"
+CLAUSE = "/-/clause"
+
+# register_routes patterns (Datasette matches them against the path without base_url)
+COMPARE_INDEX_PATTERN = rf"^{COMPARE}/?$"
+COMPARE_PATTERN = rf"^{COMPARE}/(?P<indicator_id>[^/]+)$"
+CLAUSE_PATTERN = rf"^{CLAUSE}/(?P<clause_id>[^/]+)$"
+
+
+def compare_url(indicator_id: str) -> str:
+    """Root-relative link to an indicator's comparison page."""
+    return f"{COMPARE}/" + quote(indicator_id)
+
+
+def clause_url(clause_id: str | None, target_id: str | None = None, q: str | None = None) -> str | None:
+    """Root-relative link to a clause page (``/-/clause/<id>?target=...&q=...``), URL-encoded."""
+    if not clause_id:
+        return None
+    url = f"{CLAUSE}/" + quote(clause_id, safe=":")
+    params = [f"target={quote(target_id, safe=':')}"] if target_id else []
+    if q:
+        params.append("q=" + quote(q))
+    return url + ("?" + "&".join(params) if params else "")
+
+
+def sql_clause_url(clause_id: str, target_id: str | None = None) -> str:
+    """SQL for the ``clause_url`` column of a view (ids are not URL-encoded, as always)."""
+    url = f"'{CLAUSE}/' || {clause_id}"
+    return url + (f" || '?target=' || {target_id}" if target_id else "")
+
+
+def sql_compare_url(indicator_id: str) -> str:
+    """SQL for the ``compare_url`` column of a view."""
+    return f"'{COMPARE}/' || {indicator_id}"
