@@ -558,6 +558,8 @@ async def test_clause_page(ds, conn):
     assert '<mark class="quantity selected">4.5吨/平方公里·月</mark>' in html
     assert "北京市怀柔区生态环境局，《" in html
     assert 'href="/-/compare/dustfall"' in html
+    evidence = conn.execute("select kind_evidence from targets where id = ?", [target_id]).fetchone()[0]
+    assert evidence and f"（据“{evidence}”）" in html  # the words that decided target/actual
     r = await ds.client.get(f"/-/clause/{clause_id}", params={"q": "扬尘"})
     assert '<mark class="term">扬尘</mark>' in r.text
     assert (await ds.client.get("/-/clause/nope:c0")).status_code == 404

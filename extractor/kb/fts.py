@@ -213,6 +213,7 @@ select
   t.value_canonical as value_canonical,
   t.comparator as comparator,
   t.kind as kind,
+  t.kind_evidence as kind_evidence,
   t.year as year,
   t.base_year as base_year,
   t.campaign as campaign,

@@ -22,7 +22,7 @@ from extractor.lexicon.base import campaigns
 from extractor.pipeline import ProcessedDocument, process_file
 from extractor.read.catalog import CatalogEntry, load_catalog, unlisted_files
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: targets.kind_evidence
 
 _DOCUMENTS = {
     "id": str,
@@ -87,6 +87,7 @@ _TARGETS = {
     "value_canonical": float,
     "comparator": str,
     "kind": str,
+    "kind_evidence": str,
     "year": int,
     "base_year": int,
     "campaign": str,

@@ -41,6 +41,7 @@ class TableColumn:
     role: str  # "value" | "indicator" | "unit" | "attribute" | "other"
     kind: str | None = None  # None for a value column headed by a bare year (2020年)
     year: int | None = None
+    header: str = ""  # the header cell as written (the evidence of its values' kind)
 
 
 @dataclass
@@ -151,9 +152,9 @@ def _column(cell: str) -> TableColumn:
     year_m = regex.search(r"((?:19|20)\d{2})\s*年?", cell)
     year = int(year_m.group(1)) if year_m else None
     if any(w in cell for w in ("现状", "基数", "基准", "完成值", "实际", "现值")):
-        return TableColumn("value", "actual", year)
+        return TableColumn("value", "actual", year, cell.strip())
     if any(w in cell for w in ("目标", "规划", "预期值")):
-        return TableColumn("value", "target", year)
+        return TableColumn("value", "target", year, cell.strip())
     if "属性" in cell:
         return TableColumn("attribute")
     if cell in ("单位", "计量单位", "指标单位"):
@@ -161,7 +162,7 @@ def _column(cell: str) -> TableColumn:
     if "名称" in cell or cell in ("指标", "项目", "主要指标", "指标内容"):
         return TableColumn("indicator")
     if year is not None and regex.fullmatch(r"\s*(?:19|20)\d{2}\s*年?\s*(?:值|数值)?\s*", cell):
-        return TableColumn("value", None, year)
+        return TableColumn("value", None, year, cell.strip())
     return TableColumn("other")
 
 
@@ -184,8 +185,9 @@ def _indicator_column(header: list[TableColumn]) -> int:
 def _cell_kind_year(ctx: DocContext, column: TableColumn) -> tuple[str, int | None]:
     """A value column's kind and year; a bare year column before the plan is observed."""
     kind, year = column.kind, column.year
+    present = ctx.time.present if ctx.time.present is not None else ctx.plan_year
     if kind is None:
-        kind = "actual" if ctx.plan_year is not None and year < ctx.plan_year else "target"
+        kind = "actual" if present is not None and year < present else "target"
     if year is None:
         year = ctx.default_year if kind == "target" else (ctx.plan_year - 1 if ctx.plan_year else None)
     return kind, year
@@ -222,6 +224,7 @@ def _table_target(
         kind=kind,
         year=year,
         campaign=campaign,
+        kind_evidence=column.header,
         base_year=find_base_year(ctx.cues, to_simplified(labels.indicator_text)),  # 较2020年降低（%）
         qualifiers=["累计"] if m.group("open") else [],
         attribute=labels.attribute if labels.attribute in ATTRIBUTES else None,
