@@ -39,7 +39,7 @@ build: install
 	$(BIN)/policykb build
 
 evaluate: install
-	$(BIN)/policykb evaluate --gold ../shared/gold
+	$(BIN)/policykb evaluate --gold tests/gold
 
 # Regenerate the generated parts of the docs (docs/cli.md: every command's --help).
 docs: install-test

@@ -133,10 +133,10 @@ def quantities(text: str | None) -> None:
 @click.option(
     "--gold",
     "gold_dir",
-    default="../shared/gold",
+    default="tests/gold",
     show_default=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder of gold annotations (*.jsonl, format in its SCHEMA.md).",
+    help="Folder of gold annotations (*.jsonl, format in its SCHEMA.md); tests/gold is the copy of ../shared/gold.",
 )
 @click.option(
     "--corpus",
@@ -146,13 +146,18 @@ def quantities(text: str | None) -> None:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder with catalog.yml and the documents the gold annotates.",
 )
-@click.option("--verbose", is_flag=True, help="List the misses and the extras.")
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="List the misses, the extras and every label disagreement (with the evidence of the kind).",
+)
 def evaluate(gold_dir: Path, corpus_dir: Path, verbose: bool) -> None:
-    """Score the extractor against hand annotations (see ../shared/gold/SCHEMA.md).
+    """Score the extractor against hand annotations (see tests/gold/SCHEMA.md).
 
     \b
     Example:
-      policykb evaluate --gold ../shared/gold --verbose
+      policykb evaluate --gold tests/gold --verbose
+      policykb evaluate --gold ../shared/realtexts/gold --corpus ../shared/realtexts/docs
     """
     from extractor.evaluate import evaluate as run
 

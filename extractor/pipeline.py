@@ -16,6 +16,7 @@ from extractor.read.metadata import (
     guess_genre,
     guess_plan_years,
     guess_title,
+    plan_years_named,
     report_year,
     slugify,
 )
@@ -113,7 +114,7 @@ def process_file(path: str | Path, entry: CatalogEntry | None = None) -> Process
         genre=row["genre"],
         title=row.get("plan_title") or row["title"],
         published=row.get("published"),
-        plan_year_known=entry is not None,
+        plan_year_known=entry is not None or plan_years_named(row["title"] or "", source.text, path.name),
     )
     if source.pages:
         for target in targets:

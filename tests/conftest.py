@@ -13,7 +13,7 @@ pytest_plugins = ["tests.conftest_web"]  # the web fixtures (kb_path, ds, conn, 
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
-GOLD = ROOT.parent / "shared" / "gold"
+GOLD = ROOT / "tests" / "gold"  # a byte-for-byte copy of ../shared/gold
 
 DOCS = {
     "fengtai2024": "fengtai-2024-action-plan-interpretation",

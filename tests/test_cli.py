@@ -109,8 +109,9 @@ def readme_evaluate_blocks():
 
 @pytest.mark.parametrize("args,expected", list(readme_evaluate_blocks()))
 def test_readme_shows_the_current_scores(args, expected):
-    if not (ROOT.parent / "shared" / "gold").is_dir():
-        pytest.skip("../shared/gold not present")
+    missing = [a for a in args if a.startswith("../") and not (ROOT / a).exists()]
+    if missing:
+        pytest.skip(f"{missing[0]} is absent (third-party texts live outside the repository)")
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0
     assert "\n".join(result.output.strip().splitlines()[-4:]) == expected, "update the README's scores"

@@ -250,6 +250,7 @@ class StatementCues:
     list_reference: regex.Pattern
     list_nouns: tuple[str, ...]
     plan_reach_verbs: tuple[str, ...]
+    coverage: regex.Pattern
     skip_lines: tuple[regex.Pattern, ...]
     condition_stop: tuple[str, ...]
     object_verbs: tuple[str, ...]
@@ -307,6 +308,7 @@ def load_statements(path: Path = DATA_DIR / "statements.yml") -> StatementCues:
         list_reference=compile_pattern(str(data.get("list_reference") or "(?!)"), path, "list_reference"),
         list_nouns=_str_list(data, "list_nouns", path),
         plan_reach_verbs=_str_list(data, "plan_reach_verbs", path),
+        coverage=compile_pattern(str(data.get("coverage_pattern", "$^")), path, "coverage_pattern"),
         skip_lines=patterns("skip_lines"),
         condition_stop=_str_list(data, "condition_stop", path),
         object_verbs=_str_list(data, "object_verbs", path),

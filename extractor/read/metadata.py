@@ -86,6 +86,21 @@ def guess_plan_years(title: str, text: str, file_name: str = "") -> tuple[int | 
     return _years_named(text[:400]) or (None, None)
 
 
+_PLAN_FILE = regex.compile(
+    r"(?:19|20)\d{2}.*?(?:计划|方案|规划|要点|plan|programme|program)", regex.IGNORECASE
+)
+
+
+def plan_years_named(title: str, text: str, file_name: str = "") -> bool:
+    """The plan years of a file outside the catalog are named (its title, a file name that names a
+    plan, a plan the opening names), not guessed from a year near its start."""
+    if "十四五" in title or _years_named(title):
+        return True
+    if _PLAN_FILE.search(file_name):
+        return True
+    return bool(_PLAN_WORDS.search(text[:1500]))
+
+
 def report_year(text: str, period_end: int) -> int | None:
     """The year a report on a plan period (“十四五”…中期评估) reports on: the latest year it
     names before the period's end."""

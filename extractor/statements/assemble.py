@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 import regex
 
 from extractor.lexicon.cues import Indicator, load_comparators, load_indicators, load_units
+from extractor.lexicon.time import load_time
 from extractor.model import Clause, Quantity, Target
 from extractor.quantities import find_quantities
 from extractor.statements.comparators import read_comparator, starting_word
@@ -45,12 +46,22 @@ from extractor.statements.context import (
     shift_mention,
     text_lines,
 )
-from extractor.statements.dating import cue_totals, text_time
+from extractor.statements.dating import cue_totals, names_plan_year, text_time
 from extractor.statements.indicators import indicator_for
 from extractor.statements.kinds import is_definition, local_kind
 from extractor.statements.subjects import distributed_subjects, following_noun, indicator_phrases
 from extractor.statements.tables import ListCell, is_table_line, list_row, table_targets
-from extractor.statements.time import find_base_year, kind_and_year, relative_base_year, sentence_base_year
+from extractor.statements.time import (
+    base_level_year,
+    find_base_year,
+    from_value_year,
+    is_from_value,
+    kind_and_year,
+    list_base_year,
+    period_base_year,
+    relative_base_year,
+    sentence_base_year,
+)
 from extractor.structure.campaigns import campaign_by_keywords
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -96,6 +107,11 @@ def extract_targets(
         plan_year_known=plan_year_known,
     )
     ctx.genre = genre
+    ctx.plan_known = (
+        plan_year_known
+        or genre is not None
+        or (plan_year is not None and names_plan_year(title or "", plan_year, load_time()))
+    )
     ctx.report = genre in ctx.cues.report_genres or (genre is None and ctx.time.report_on is not None)
     ctx.prior = "actual" if ctx.report or (genre is None and _reads_as_report(norm.text)) else "target"
     targets: list[Target] = []
@@ -238,6 +254,18 @@ def _read(
         base_year = relative_base_year(ctx.cues, text[stmt_start : m.q.start], year)
     if base_year is None:
         base_year = sentence_base_year(text, m, text[seg_start : m.q.start])
+    if base_year is None and kind in ("target", "actual"):
+        base_year = list_base_year(ctx.cues, text, m, seg_start)
+    if base_year is None and kind in ("target", "actual"):
+        base_year = period_base_year(ctx, m, seg_start, year, evidence)
+    if kind in ("target", "actual") and is_from_value(text, m, seg_start):
+        year, base_year = from_value_year(ctx, m, year, evidence), None
+        kind = "actual"  # where a change started was observed
+    level = base_level_year(text, m, seg_start) if kind in ("target", "actual") else None
+    if level is not None:
+        kind, year, base_year, evidence = "actual", level, None, text[seg_start : m.q.start].strip()
+    if kind in ("condition", "scope"):
+        base_year = None  # a bound or a count of the plan compares nothing
     indicators = indicator_phrases(ctx, m, seg_start)
     if is_definition(ctx, clause, "") and clause is not None:
         title = ctx.sections[clause.section_id].title if clause.section_id in ctx.sections else ""

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 SENTENCE_END = "。！？；;!?\n"
 SEGMENT_END = "，,。！？；;!?\n：:"
+SINCE = regex.compile(r"(?:以来|(?<=[年月])半?来)[，,]")  # 政策实施以来，… / 一年半来，…
 LIST_GAP = regex.compile(r"^[ \u3000]*(?:、|和|及|与|以及|或|,)[ \u3000]*$")
 
 
@@ -44,6 +45,7 @@ class DocContext:
     report: bool = False  # a report of results (工作总结, 公报): unmarked numbers are actuals
     time: TextTime = field(default_factory=lambda: TextTime(None, "unknown"))
     prior: str = "target"  # the kind of a statement nothing else decides (the document's genre)
+    plan_known: bool = True  # the plan years come from a catalog, a genre or the title, not a guess
     genre: str | None = None
     cues: StatementCues = field(default_factory=load_statements)
     _starts: list[int] = field(default_factory=list)
@@ -60,6 +62,8 @@ class DocContext:
     @property
     def default_year(self) -> int | None:
         """The year of a target that names none: the plan year, or the last year of the period."""
+        if not self.plan_known:
+            return None  # a news text about a plan: a goal that names no year has none
         return self.plan_year if self.annual else self.plan_year_end
 
     def before_present(self, year: int | None) -> bool:
@@ -68,15 +72,13 @@ class DocContext:
 
     def actual_year(self, m: Mention) -> int | None:
         """The year of an actual whose sentence names none: the year a report reports on (for a
-        report on a plan period, only where its paragraph names the period or looks back), else
-        the year before the text's present."""
+        report on a plan period, none once the text has counted from a start of its own:
+        一年半来，…; 政策实施以来), else the year before the text's present."""
         t = self.time
         if t.report_on is not None:
-            if t.report_period is None:
-                return t.report_on
-            line_end = self.norm.text.find("\n", m.q.end)
-            paragraph = self.norm.text[m.line_start : line_end if line_end >= 0 else None]
-            return t.report_on if t.report_period in paragraph or "过去" in paragraph else None
+            if t.report_period is not None and SINCE.search(self.norm.text, 0, m.q.start):
+                return None
+            return t.report_on
         return t.present - 1 if t.present is not None else None
 
     @property

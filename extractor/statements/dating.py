@@ -141,17 +141,17 @@ def text_time(
     year = date_line_year(text, lex)
     if year is not None:
         return TextTime(year, "date line", report_on, period)
+    if plan_year is not None and (plan_year_known or genre is not None):
+        return TextTime(plan_year, "plan year", None, None)
     year = opening_date_year(text, lex)
-    if year is not None:
+    if year is not None:  # a news text: 2021年11月，…
         return TextTime(year, "opening date", report_on, period)
-    if plan_year is not None and (
-        plan_year_known or genre is not None or _names_plan_year(title or "", plan_year, lex)
-    ):
+    if plan_year is not None and names_plan_year(title or "", plan_year, lex):
         return TextTime(plan_year, "plan year", None, None)
     return TextTime(None, "unknown", None, None)
 
 
-def _names_plan_year(title: str, plan_year: int, lex: TimeLexicon) -> bool:
+def names_plan_year(title: str, plan_year: int, lex: TimeLexicon) -> bool:
     """The title names the plan year, or a plan period that starts with it."""
     if str(plan_year) in title:
         return True

@@ -21,6 +21,7 @@ from extractor.lexicon.cues import StatementCues, load_comparators, load_stateme
 from extractor.model import Clause
 from extractor.statements.comparators import before_comparator, starting_word
 from extractor.statements.context import DocContext, Mention, segment_start
+from extractor.statements.dating import modality
 
 BOUND_WORDS = {w: "" for w in ("及以下", "以下", "及以上", "以上", "以内")}
 
@@ -147,7 +148,25 @@ def _is_scope(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
         return True
     if q.dimension in ("count", "area") and _plan_reach(ctx, m):
         return True
+    if q.dimension == "count" and _coverage(ctx, m):
+        return True
     return _listed_works(ctx, m, prefix, after)
+
+
+def _coverage(ctx: DocContext, m: Mention) -> bool:
+    """A count of what a programme takes in (statements.yml ``coverage_pattern``), in its clause,
+    when the clause sets no goal (将18家企业纳入…, 纳入清单企业不少于1200家 are targets) and the
+    text is no report of results (a bulletin's 纳入名录的地块共7块 is an actual)."""
+    if ctx.report:
+        return False
+    text = ctx.norm.text
+    start = segment_start(text, m.sent_start, m.q.start)
+    end = m.q.end
+    while end < m.sent_end and text[end] not in "，,。；;":
+        end += 1
+    if not ctx.cues.coverage.search(text, start, end):
+        return False
+    return modality(text[start:end]).kind != "target"
 
 
 def _listed_works(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:

@@ -120,7 +120,7 @@ def _kind_year(
             return kind, None, ""
         if kind == "condition" and past_heading is not None:
             return kind, past_heading, path  # a bound in a review of the past (存在的主要问题)
-        return kind, (ctx.plan_year if ctx.annual else None), ""
+        return kind, (ctx.plan_year if ctx.annual and ctx.plan_known else None), ""
     if past_heading is not None:
         return "actual", past_heading, path.rsplit(" › ", 1)[-1]
     cues = ctx.cues
@@ -162,7 +162,19 @@ def _kind_at(ctx: DocContext, year: int | None, mod: Modality, role: str) -> str
     return mod.kind or ctx.prior
 
 
-GOAL_WORDS = ("目标", "指标", "任务", "约束性指标", "的目标", "的约束性指标", "的指标", "的任务")
+GOAL_WORDS = (
+    "目标",
+    "指标",
+    "任务",
+    "约束性指标",
+    "的目标",
+    "的约束性指标",
+    "的指标",
+    "的任务",
+    "提出",
+    "要求",
+    "确定",
+)
 
 
 def _horizon(sentence_prefix: str) -> tuple[int, str] | None:
@@ -325,20 +337,129 @@ def _achieved(cues: StatementCues, segment: str) -> str:
 
 
 EVERY_YEAR = regex.compile(r"每年|逐年|年年")
-LEAD_BASE = regex.compile(r"\s*(?:与|同|和)\s*((?:19|20)\d{2})\s*年(?:相比|比较)\s*[，,]")
+LEAD_BASE = regex.compile(
+    r"\s*(?:(?:19|20)\d{2}\s*年\s*)?(?:与|同|和)\s*((?:19|20)\d{2})\s*年(?:相比|比较)\s*[，,]"
+)
 FROM_BASE = regex.compile(
     r"由\s*((?:19|20)\d{2})\s*年的?[^，。；]*?(?:下降|降低|减少|提高|提升|增加|增长|上升)(?:到|至)"
 )
 CHANGE_BEFORE = regex.compile(r"(?:下降|降低|减少|削减|提高|提升|增加|增长|上升)了?\s*$")
 
 
+BASE_PERIOD = regex.compile(r"以\s*((?:19|20)\d{2})\s*年[^，,。；;]{0,30}?为(?:基数|基准|基期|基年)")
+LIST_LEAD = regex.compile(r"\s*(?:其中|分别|具体而言|具体来看)[，,：:]?")
+
+
 def sentence_base_year(text: str, m: Mention, segment_prefix: str) -> int | None:
     """A base year stated for the whole sentence: 与2022年相比，…O3浓度上升1.3% (a leading
-    comparison), or 由2015年的52…下降到2020年的37…，累计下降28.8% (the change from the 由-year)."""
+    comparison), 以2010年…为基数，… (a base named for the sentence), 由2015年的52…下降到2020年的
+    37…，累计下降28.8% (the change from the 由-year); in a sentence that opens with 其中, the base
+    year of the sentence before it (比2019年增长2.2%。其中，煤炭消费量增长0.6%)."""
     if not CHANGE_BEFORE.search(segment_prefix):
         return None
     lead = LEAD_BASE.match(text, m.sent_start, m.q.start)
     if lead:
         return int(lead.group(1))
+    full = max(text.rfind(c, m.line_start, m.q.start) for c in "。！？") + 1
+    full = max(full, m.line_start)
+    named = BASE_PERIOD.search(text, full, m.q.start)
+    if named:
+        return int(named.group(1))
     change = FROM_BASE.search(text, m.sent_start, m.q.start)
-    return int(change.group(1)) if change else None
+    if change:
+        return int(change.group(1))
+    if LIST_LEAD.match(text, m.sent_start) and full > m.line_start:
+        previous = max(text.rfind(c, m.line_start, full - 1) for c in "。！？") + 1
+        found = regex.findall(
+            r"(?:比|较|相比|与)\s*((?:19|20)\d{2})\s*年", text[max(previous, m.line_start) : full]
+        )
+        return int(found[-1]) if found else None
+    return None
+
+
+# ------------------------------------------------------------------ value pairs and base years
+
+CHANGE = r"(?:下降|降低|减少|削减|减排|提高|提升|增加|增长|上升|降|升|调整)"
+FROM_VALUE_BEFORE = regex.compile(r"(?:由|从)(?P<phrase>[^，。；;由从]{0,16}?)(?:的)?[ \u3000]*$")
+FROM_VALUE_AFTER = regex.compile(rf"^[^，。；;]{{0,10}}?{CHANGE}了?(?:到|至|为)")
+
+
+def is_from_value(text: str, m: Mention, seg_start: int) -> bool:
+    """The first value of a change written 由A…到B / 从A…上升到B (A is where it started)."""
+    before = FROM_VALUE_BEFORE.search(text, seg_start, m.q.start)
+    return bool(before) and bool(FROM_VALUE_AFTER.match(text[m.q.end : m.sent_end]))
+
+
+def from_value_year(ctx: DocContext, m: Mention, year: int | None, evidence: str) -> int | None:
+    """The year of a 由A…到B start value: 由2015年的A; the sentence's comparison year
+    (2010年与2005年相比); a plan period in its phrase (由“十五”时期的A); the year before the
+    period the statement is about (“十一五”期间…由A到B → 2005); else none."""
+    text = ctx.norm.text
+    before = FROM_VALUE_BEFORE.search(text, m.sent_start, m.q.start)
+    phrase = before.group("phrase") if before else ""
+    lex = load_time()
+    named = regex.search(r"((?:19|20)\d{2})\s*年", phrase)
+    if named:
+        return int(named.group(1))
+    period = lex.period.search(phrase)
+    if period and period.group("period") in lex.periods:
+        return lex.periods[period.group("period")][1]
+    if any(w in phrase for w in lex.before):
+        return None
+    base = find_base_year(ctx.cues, text[m.sent_start : m.q.start])
+    if base is None:
+        lead = LEAD_BASE.search(text, m.sent_start, m.q.start) or regex.search(
+            r"与\s*((?:19|20)\d{2})\s*年(?:相比|比较)", text[m.line_start : m.q.start]
+        )
+        base = int(lead.group(1)) if lead else None
+    if base is not None:
+        return base
+    start = period_start(evidence)
+    return start - 1 if start is not None else None
+
+
+def period_start(evidence: str) -> int | None:
+    """The first year of the plan period an evidence string names (“十一五”期间 → 2006)."""
+    lex = load_time()
+    period = lex.period.search(evidence)
+    if period and period.group("period") in lex.periods:
+        return lex.periods[period.group("period")][0]
+    return None
+
+
+def period_base_year(
+    ctx: DocContext, m: Mention, seg_start: int, year: int | None, evidence: str
+) -> int | None:
+    """A change stated for a plan period is counted from the year before it (“十一五”期间…下降19.1%
+    → 2005; “十四五”时期…下降13.5% → 2020), as is a change in a report on a period; an annual
+    rate (年均增长15%) has no base year."""
+    text = ctx.norm.text
+    prefix = text[seg_start : m.q.start]
+    if not CHANGE_BEFORE.search(prefix) or regex.search(r"年均\s*" + CHANGE + r"了?\s*$", prefix):
+        return None
+    start = period_start(evidence)
+    if start is None and ctx.time.report_period is not None and year == ctx.time.report_on:
+        start = load_time().periods[ctx.time.report_period][0]
+    return start - 1 if start is not None else None
+
+
+BASE_LEVEL = regex.compile(r"(?:比|较|与|相比|相较)\s*(?P<year>(?:19|20)\d{2})\s*年(?:底|末)?的[ \u3000]*$")
+
+
+def base_level_year(text: str, m: Mention, seg_start: int) -> int | None:
+    """比2010年的1.034吨标准煤下降16%: 1.034 is the level of the base year (an actual of 2010)."""
+    hit = BASE_LEVEL.search(text, seg_start, m.q.start)
+    return int(hit.group("year")) if hit else None
+
+
+def list_base_year(cues: StatementCues, text: str, m: Mention, seg_start: int) -> int | None:
+    """A base year that governs a list or the values after a base level: 比2020年分别下降8%、…、10%以上;
+    比2010年的1.034吨下降16%."""
+    if not CHANGE_BEFORE.search(text[seg_start : m.q.start]):
+        return None
+    sentence = text[m.sent_start : m.q.start]
+    if "分别" in sentence or BASE_LEVEL.search(
+        sentence[: sentence.rfind("的") + 1] if "的" in sentence else ""
+    ):
+        return find_base_year(cues, sentence)
+    return None
