@@ -49,7 +49,14 @@ from extractor.statements.context import (
 from extractor.statements.dating import cue_totals, names_plan_year, text_time
 from extractor.statements.indicators import indicator_for
 from extractor.statements.kinds import is_definition, local_kind
-from extractor.statements.subjects import distributed_subjects, following_noun, indicator_phrases
+from extractor.statements.subjects import (
+    change_verb,
+    distributed_subjects,
+    following_noun,
+    indicator_phrases,
+    period_list,
+    repeated_subjects,
+)
 from extractor.statements.tables import ListCell, is_table_line, list_row, table_targets
 from extractor.statements.time import (
     base_level_year,
@@ -203,12 +210,19 @@ def _group_targets(ctx: DocContext, group: list[Mention], stmt_start: int) -> li
     prefix = text[seg_start : first.q.start]
     after = text[last.q.end : last.sent_end]
     subjects = distributed_subjects(ctx, group, seg_start)
+    if subjects and len(subjects) == len(group):
+        cut = text.rindex("分别", first.sent_start, first.q.start)
+        ctx.sentence_list = (first.sent_start, subjects, change_verb(text[cut + 2 : first.q.start]))
+    elif len(group) == 1:
+        subjects = repeated_subjects(ctx, first, seg_start, ctx.sentence_list)
     suffix = _indicator_suffix(after)
     out = []
     for n, m in enumerate(group):
         own_after = after if m is last else text[m.q.end : group[n + 1].q.start]
         reading = _read(ctx, m, prefix, own_after, after, seg_start, stmt_start)
-        if subjects and len(subjects) == len(group):
+        if len(group) == 1 and len(subjects) > 1:
+            reading.indicators = subjects  # one value for each subject of the sentence's list
+        elif subjects and len(subjects) == len(group):
             reading.indicators = [subjects[n]]
         elif len(group) > 1 and n > 0 and m.q.dimension != "count":
             own_start = _after_previous(text, group[n - 1])
@@ -217,7 +231,29 @@ def _group_targets(ctx: DocContext, group: list[Mention], stmt_start: int) -> li
             reading.indicators = [
                 (p + suffix, a, b) if not p.endswith(suffix) else (p, a, b) for p, a, b in reading.indicators
             ]
+        periods = period_list(text, m) if len(group) == 1 else []
+        if len(periods) > 1 and reading.kind in ("target", "actual"):
+            out.extend(_period_targets(ctx, m, reading, periods))
+            continue
         out.extend(_to_targets(ctx, m, reading))
+    return out
+
+
+PERIOD_HEAD = regex.compile(r"^.*?(?:期间|时期)?分别")
+
+
+def _period_targets(ctx: DocContext, m: Mention, reading: Reading, periods: list[str]) -> list[Target]:
+    """One target per plan period of “十四五”、“十五五”期间分别新增X: each of that period's last year."""
+    lex = load_time()
+    out = []
+    for name in periods:
+        if name not in lex.periods:
+            continue
+        year = lex.periods[name][1]
+        kind = "actual" if ctx.before_present(year) else "target"
+        one = Reading(**{**reading.__dict__, "year": year, "kind": kind, "kind_evidence": f"“{name}”"})
+        one.indicators = [(f"“{name}”期间" + PERIOD_HEAD.sub("", p), a, b) for p, a, b in reading.indicators]
+        out.extend(_to_targets(ctx, m, one))
     return out
 
 

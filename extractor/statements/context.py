@@ -46,6 +46,8 @@ class DocContext:
     time: TextTime = field(default_factory=lambda: TextTime(None, "unknown"))
     prior: str = "target"  # the kind of a statement nothing else decides (the document's genre)
     plan_known: bool = True  # the plan years come from a catalog, a genre or the title, not a guess
+    # the last 分别 list read: (sentence start, its subjects, the verb they were given)
+    sentence_list: tuple[int, list[tuple[str, int, int]], str] | None = None
     genre: str | None = None
     cues: StatementCues = field(default_factory=load_statements)
     _starts: list[int] = field(default_factory=list)

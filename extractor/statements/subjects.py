@@ -147,8 +147,29 @@ def indicator_phrases(ctx: DocContext, m: Mention, seg_start: int) -> list[tuple
     cut = text.rfind("的", s, e)
     if cut >= 0 and e - cut - 1 >= 4:
         s = cut + 1
-    subjects = _shared_subjects(text, s, e) or _counted_subjects(text, m, s, e)
+    subjects = _shared_subjects(text, s, e) or _counted_subjects(text, m, s, e) or _coordinated(text, s, e)
     return subjects or [(text[s:e], s, e)]
+
+
+COORDINATED_HEAD = regex.compile(r"(?:率|量|度|比例|比重|比率|浓度|总量|指数|面积|天数|强度|能耗)$")
+
+
+def _coordinated(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
+    """A率和B率达到100%: two coordinated indicators, each naming its own measure (…率, …量,
+    浓度…), share the number: one target each. A list that shares one head (公交、出租车中新能源
+    车辆比例) is one indicator, and 及以上 / 及以下 join no items."""
+    phrase = text[s:e]
+    if e - s > 40 or phrase.count("和") + phrase.count("与") != 1 or "、" in phrase:
+        return []
+    if regex.search(r"及以[上下]|以上|以下", phrase):
+        return []
+    cut = s + max(phrase.find("和"), phrase.find("与"))
+    subjects = [(text[s:cut], s, cut), (text[cut + 1 : e], cut + 1, e)]
+    if not all(len(p) >= 4 and COORDINATED_HEAD.search(p) for p, _, _ in subjects):
+        return []
+    if any(regex.search(r"[，,。；：:（(]", p) for p, _, _ in subjects):
+        return []
+    return subjects
 
 
 def _counted_subjects(text: str, m: Mention, s: int, e: int) -> list[tuple[str, int, int]]:
@@ -281,7 +302,7 @@ def distributed_subjects(ctx: DocContext, group: list[Mention], seg_start: int) 
     if "分别" not in before:
         return []
     cut = first.sent_start + before.rindex("分别")
-    verb = _change_verb(text[cut + 2 : first.q.start])
+    verb = change_verb(text[cut + 2 : first.q.start])
     starts = [seg_start]
     s = seg_start
     while s > first.sent_start:  # walk back over earlier segments of the sentence
@@ -303,7 +324,42 @@ def _list_end(text: str, start: int, limit: int) -> int:
     return start + pos if pos >= 0 else segment_start(text, start, limit) - 1
 
 
-def _change_verb(text: str) -> str:
+def change_verb(text: str) -> str:
     """The first verb of change in ``text`` (下降, 提高, …), or ""."""
     m = regex.search(r"(下降|减少|增加|提高|削减|降低|上升|增长)", text)
     return m.group(1) if m else ""
+
+
+def repeated_subjects(
+    ctx: DocContext, m: Mention, seg_start: int, earlier: tuple[int, list[tuple[str, int, int]], str] | None
+) -> list[tuple[str, int, int]]:
+    """A single value after a second 分别 of the sentence applies to each subject of the sentence's
+    earlier 分别 list: A和B分别控制在x、y，分别比2010年下降8% -> A下降 8%, B下降 8%. ``earlier`` is
+    (sentence start, its subjects, the verb they were given)."""
+    text = ctx.norm.text
+    if earlier is None or earlier[0] != m.sent_start or "分别" not in text[seg_start : m.q.start]:
+        return []
+    if regex.search(r"\d", text[m.q.end : m.sent_end]):
+        return []  # 分别下降5.6%、下降8.8%…: a list of its own, item by item
+    cut = seg_start + text[seg_start : m.q.start].rindex("分别")
+    verb = change_verb(text[cut + 2 : m.q.start])
+    _, subjects, old_verb = earlier
+    bare = [
+        (p[: len(p) - len(old_verb)] if old_verb and p.endswith(old_verb) else p, a, b)
+        for p, a, b in subjects
+    ]
+    return [(p + verb, a, b) for p, a, b in bare]
+
+
+def period_list(text: str, m: Mention) -> list[str]:
+    """The plan periods a single value is given for: “十四五”、“十五五”期间分别新增… (one each)."""
+    hits = list(
+        regex.finditer(
+            r"(?:[“\"]?十[一二三四五六七八九]五[”\"]?[、和及与]?){2,}(?:期间|时期)?[^，。；]{0,4}?分别",
+            text[m.sent_start : m.q.start],
+        )
+    )
+    if not hits:
+        return []
+    hit = hits[-1]
+    return regex.findall(r"十[一二三四五六七八九]五", hit.group(0))
