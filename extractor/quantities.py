@@ -5,9 +5,12 @@ The grammar is built once from named pieces (Recognizers-Text style) and compile
 
 What is a quantity here:
 
-* an Arabic number (decimals, thousands separators, full-width digits) or a range (5-10, 5至10,
-  5～10) with a unit of measure, optionally a magnitude word (4 万户) and approximation words
-  (近 20 次, 14万余辆, 15%左右), a comparison symbol (≤55) or a per-period prefix (每月5.2吨/平方公里);
+* an Arabic number (decimals, thousands separators, full-width digits, digits of any script by
+  their Unicode digit value; a minus sign 负3.9%, -3.9%, －3.9%) or a range (5-10, 5至10, 5～10)
+  with a unit of measure, optionally a magnitude word (4 万户) and approximation words (近 20 次,
+  多/余 after the number or the magnitude: 160多亿元, 14万余辆, 3.6亿多只; 15%左右), a comparison
+  symbol (≤55), a per-period prefix (每月5.2吨/平方公里) or a half (一吨半, 一成半 = 1.5);
+* every value is finite: a run of hundreds of digits is no number;
 * a Chinese numeral only where it states a measure: with a unit that is not a count or rank
   classifier (两千吨, 三个百分点), in 百分之X form, or counting a hundred or more (五百家, 二十三万辆).
   六个方面, 五项措施, 第三名, 连续五年 are counts
@@ -26,6 +29,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
+import unicodedata
 from dataclasses import dataclass
 
 import cn2an
@@ -41,9 +46,14 @@ CHINESE = (
     r"[一二两三四五六七八九十零〇壹贰叁肆伍陆柒捌玖拾兩貳陸][零〇一二两三四五六七八九十百千万亿点兩萬億]*"
 )
 RANGE_SEP = r"(?:——|[-－—–~～〜至到])"
+# A minus sign: 负3.9%, -3.9%, －3.9%, −3.9%. A dash is a sign only where no number, letter,
+# closing bracket or unit ends right before it (5-10 and 2024-03 are ranges and dates; the
+# range 5吨-8吨 is told apart in find_quantities); 负 only written before a digit, not in 正负.
+SIGN = r"(?:(?<!正)负|(?<![\d.．%％‰A-Za-z)）\]】〕\-－−])[-－−](?=\d))"
 SYMBOLS = r"[≤≥<>＜＞≦≧]"
 LIST_SEP = r"(?:、|和|及|与|以及|或|,)"
 CODE_BEFORE = regex.compile(r"[A-Za-z_{}.\d]")
+DOUBLING_VERB = regex.compile(r"翻[了]?[ \u3000]*$")
 
 
 @dataclass(frozen=True)
@@ -70,15 +80,22 @@ def _alternation(words) -> str:
 
 def _united_pattern(lex: UnitLexicon, forms) -> str:
     """Number (or range), magnitude, approximation words and one of ``forms``."""
-    number = rf"(?:(?P<ar>{ARABIC})|(?P<cn>{CHINESE}))"
-    number2 = rf"(?:(?P<ar2>{ARABIC})|(?P<cn2>{CHINESE}))"
+    number = rf"(?:(?P<neg>{SIGN})?(?P<ar>{ARABIC})|(?P<cn>{CHINESE}))"
+    number2 = rf"(?:(?P<neg2>{SIGN})?(?P<ar2>{ARABIC})|(?P<cn2>{CHINESE}))"
+    # a unit that starts with a magnitude word (千克, 千瓦, 千伏安) is read whole, not as 千 x 克
+    compound = [f for f in forms if any(f.startswith(m) and len(f) > len(m) for m in lex.magnitudes)]
+    no_compound = rf"(?!{_alternation(compound)})" if compound else ""
+    approx = _alternation(lex.approx_middle)
     return (
         rf"(?:(?P<per>{_alternation(lex.per_prefixes)}){SPACE})?"
         rf"(?:(?P<sym>{SYMBOLS}){SPACE})?"
         rf"(?:(?P<apre>{_alternation(lex.approx_before)}){SPACE})?"
         rf"{number}(?:{SPACE}(?P<sep>{RANGE_SEP}){SPACE}{number2})?{SPACE}"
-        rf"(?P<mag>{_alternation(lex.magnitudes)})?(?P<amid>{_alternation(lex.approx_middle)})?{SPACE}"
+        # 多/余 after the number (160多亿元, 20余场) or after the magnitude (14万余辆, 3.6亿多只)
+        rf"(?:(?P<amid>{approx}){SPACE}(?P<mag>{no_compound}{_alternation(lex.magnitudes)})?"
+        rf"|(?P<mag>{no_compound}{_alternation(lex.magnitudes)})?(?P<amid>{approx})?){SPACE}"
         rf"(?P<unit>{_alternation(forms)})"
+        rf"(?P<half>半(?![导岛径数球山壁边程场日夜天月年小个价身拉]))?"  # 一吨半, 一成半: and a half
         rf"(?:{SPACE}(?P<apost>{_alternation(lex.approx_after)}))?"
     )
 
@@ -94,8 +111,8 @@ def grammar() -> Grammar:
     periods = rf"(?<={heads}{SPACE})" + _united_pattern(lex, contextual)
     percent = rf"(?P<unit>百分之|千分之)(?:(?P<ar>{ARABIC})|(?P<cn>{CHINESE}|百(?!分)))"
     bare = (
-        rf"(?:(?P<sym>{SYMBOLS}){SPACE})?(?P<ar>{ARABIC})"
-        rf"(?:{SPACE}(?P<sep>{RANGE_SEP}){SPACE}(?P<ar2>{ARABIC}))?"
+        rf"(?:(?P<sym>{SYMBOLS}){SPACE})?(?P<neg>{SIGN})?(?P<ar>{ARABIC})"
+        rf"(?:{SPACE}(?P<sep>{RANGE_SEP}){SPACE}(?P<neg2>{SIGN})?(?P<ar2>{ARABIC}))?"
         rf"(?=[ \u3000]*(?:[，。；;,、）)\t\n：:！？]|$|(?P<after>{_alternation(lex.bare_after)})))"
     )
     list_tail = rf"(?:(?<![\d.])(?:{ARABIC}){SPACE}{LIST_SEP}{SPACE})+$"
@@ -115,9 +132,34 @@ def grammar() -> Grammar:
 # ------------------------------------------------------------------------------ number values
 
 
-def parse_arabic(text: str) -> float:
-    """'1,234.5' / '３０' / '2．5' -> float."""
-    return float(text.replace(",", "").replace("．", "."))
+def parse_arabic(text: str) -> float | None:
+    """'1,234.5' / '３０' / '2．5' / '٣٠' -> float; None where it is not finite (a run of hundreds
+    of digits). Digits of any script are read by their Unicode digit value."""
+    digits = []
+    for ch in text:
+        if ch in ".．":
+            digits.append(".")
+        elif ch != ",":
+            d = unicodedata.digit(ch, None)
+            if d is None:
+                return None
+            digits.append(str(d))
+    try:
+        value = float("".join(digits))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _finite(*values: float | None) -> bool:
+    return all(v is None or math.isfinite(v) for v in values)
+
+
+def _signed(m: regex.Match, value: float | None, sign_group: str) -> float | None:
+    """The value with its minus sign (负3.9%, -3.9%)."""
+    if value is not None and m.group(sign_group):
+        return -value
+    return value
 
 
 def parse_chinese(text: str) -> float | None:
@@ -126,9 +168,10 @@ def parse_chinese(text: str) -> float | None:
     if text[:1] in ("百", "千"):  # 百分之百: a bare 百 is one hundred
         text = "一" + text
     try:
-        return float(cn2an.cn2an(text, "smart"))
-    except (ValueError, KeyError, TypeError, IndexError):
+        value = float(cn2an.cn2an(text, "smart"))
+    except (ValueError, KeyError, TypeError, IndexError, OverflowError):
         return None
+    return value if math.isfinite(value) else None
 
 
 def _split_chinese_magnitude(cn: str) -> tuple[str, str | None]:
@@ -205,18 +248,26 @@ def _from_united(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | None
         return None
     unit, _ = found
     num_start = m.start("ar") if m.group("ar") else m.start("cn")
+    if m.group("neg"):
+        num_start = m.start("neg")
     if (
         _is_code(text, num_start)
         or _blocked(text, m.start("unit"), unit_written, lex)
         or _in_ordinal_list(text, num_start)
     ):
         return None
+    if unit.dimension == "doubling" and not DOUBLING_VERB.search(text, max(0, num_start - 4), num_start):
+        return None  # 番 counts doublings only after 翻 (翻了一番); 一番努力 is no quantity
     value, mag = _united_value(text, m, unit, num_start)
     if value is None or (mag and not unit.magnitude):
         return None
-    value_max = _value(m, "ar2", "cn2") if m.group("sep") else None
+    value_max = _signed(m, _value(m, "ar2", "cn2"), "neg2") if m.group("sep") else None
     if m.group("sep") and value_max is None:
         return None
+    if m.group("half"):  # 一吨半 = 1.5 吨
+        if value_max is not None:
+            return None
+        value += 0.5
     if _in_name(text, m.start(), m.end()):
         return None
     canonical, dimension, factor = unit.canonical, unit.dimension, unit.factor
@@ -229,6 +280,8 @@ def _from_united(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | None
     if m.group("apre") and not apre:  # 节约5万吨: the 约 of 节约 is no approximation
         start = num_start
     mag_factor = lex.magnitudes.get(mag, 1.0) if mag else 1.0
+    if not _finite(value * factor * mag_factor, (value_max or 0) * factor * mag_factor):
+        return None
     unit_start = m.start("mag") if mag and m.group("mag") else m.start("unit")
     approx = apre or m.group("amid") or m.group("apost")
     return Quantity(
@@ -260,10 +313,12 @@ def _united_value(text: str, m: regex.Match, unit, num_start: int) -> tuple[floa
         scale = (value or 0) * (load_units().magnitudes.get(mag or cn_mag or "", 1.0))
         if unit.dimension in ("count", "rank") and scale < 100:  # 六个方面, 五项措施: not 五百家
             return None, None
+        if unit.dimension == "duration" and not unit.contextual and scale < 100:
+            return None, None  # 两个月前, 三天内: durations in words are no statistics
         return value, mag or cn_mag
     if _before(text, num_start) == "第" and unit.dimension != "rank":
         return None, None
-    return parse_arabic(m.group("ar")), mag
+    return _signed(m, parse_arabic(m.group("ar")), "neg"), mag
 
 
 def _approx_before(text: str, m: regex.Match) -> str | None:
@@ -314,11 +369,12 @@ def _inherited(text: str, q: Quantity, g: Grammar) -> list[Quantity]:
     out = []
     for num in regex.finditer(ARABIC, text[m.start() : m.end()]):
         start = m.start() + num.start()
-        if _is_code(text, start) or _before(text, start) == "第":
+        value = parse_arabic(num.group())
+        if _is_code(text, start) or _before(text, start) == "第" or value is None:
             return []
         out.append(
             Quantity(
-                value=parse_arabic(num.group()),
+                value=value,
                 value_max=None,
                 unit=q.unit,
                 canonical_unit=q.canonical_unit,
@@ -336,15 +392,19 @@ def _inherited(text: str, q: Quantity, g: Grammar) -> list[Quantity]:
 
 def _bare(text: str, m: regex.Match, g: Grammar) -> Quantity | None:
     """A bare number stated as a value (比例为0；, 数值范围0-100, ≤55 in a table cell)."""
-    num_start = m.start("ar")
+    num_start = m.start("neg") if m.group("neg") else m.start("ar")
     if _is_code(text, num_start) or _in_name(text, m.start(), m.end()):
         return None
-    value = parse_arabic(m.group("ar"))
+    value = _signed(m, parse_arabic(m.group("ar")), "neg")
+    if value is None:
+        return None
     if value.is_integer() and 1900 <= value <= 2100 and not m.group("sym"):
         return None
     if not m.group("sym") and not _stated(text, m, g):
         return None
-    value_max = parse_arabic(m.group("ar2")) if m.group("sep") else None
+    value_max = _signed(m, parse_arabic(m.group("ar2")), "neg2") if m.group("sep") else None
+    if m.group("sep") and value_max is None:
+        return None
     return Quantity(
         value=value,
         value_max=value_max,
@@ -371,12 +431,25 @@ RANGE_GAP = regex.compile(r"[ \u3000]*(?:——|[-－—–~～〜至])[ \u3000]
 FROM_BEFORE = regex.compile(r"(?:由|从)[ \u3000]*$")
 
 
+def _unsigned(text: str, q: Quantity, prev: Quantity | None) -> Quantity:
+    """5吨-8吨: a dash right after a quantity is a range mark, not the sign of the next one."""
+    if (
+        prev is None
+        or q.value >= 0
+        or q.surface[:1] not in "-－"
+        or not regex.fullmatch(r"[ \u3000]*", text[prev.end : q.start])
+    ):
+        return q
+    return dataclasses.replace(q, value=-q.value, start=q.start + 1, surface=q.surface[1:])
+
+
 def _merge_ranges(text: str, found: list[Quantity]) -> list[Quantity]:
     """20%-30%, 5万吨～8万吨, 20%至30%: a range written with its unit on both ends is one
     quantity (not after 由/从: 由20%至30% is a change)."""
     out: list[Quantity] = []
     for q in found:
         prev = out[-1] if out else None
+        q = _unsigned(text, q, prev)
         if (
             prev is not None
             and prev.value_max is None

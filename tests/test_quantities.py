@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import random
 from pathlib import Path
 
 import pytest
@@ -125,3 +127,72 @@ def test_words_that_hold_a_comparator_do_not_compare():
 def test_a_per_period_prefix_without_a_rate_unit_keeps_the_quantity():
     (q,) = find_quantities("每月3台")
     assert (q.value, q.unit, q.surface) == (3, "台", "3台")
+
+
+# Pieces hostile strings are built from: digits of other scripts (Arabic-Indic, Devanagari,
+# mathematical bold, full-width), signs, dashes, approximation words, magnitudes and units.
+_PIECES = (
+    "9" * 40,
+    "0",
+    "٣",
+    "٥٫",
+    "३",
+    "𝟑",
+    "𝟗" * 30,
+    "３",
+    "．",
+    ".",
+    ",",
+    "-",
+    "－",
+    "−",
+    "负",
+    "正",
+    "多",
+    "余",
+    "半",
+    "万",
+    "亿",
+    "万亿",
+    "千",
+    "九",
+    "十",
+    "百",
+    "吨",
+    "千克",
+    "%",
+    "个百分点",
+    "省（区、市）",
+    "番",
+    "翻",
+    "以上",
+    "、",
+    "分别为",
+    "不足",
+    "近",
+    "约",
+    "至",
+    "年",
+    "第",
+    "“",
+    "》",
+    "每月",
+    "吨/平方千米·月",
+    "\t",
+)
+
+
+def _hostile_strings(n: int, seed: int = 20261201):
+    rng = random.Random(seed)
+    for _ in range(n):
+        yield "".join(rng.choice(_PIECES) for _ in range(rng.randint(1, 14)))
+
+
+@pytest.mark.parametrize("text", [*ERROR_INPUTS, *_hostile_strings(400)], ids=lambda t: repr(t)[:20])
+def test_every_value_is_finite_and_valid_json(text):
+    """A property over hostile strings: no quantity is inf or NaN, and each serializes as JSON."""
+    for q in find_quantities(text):
+        values = (q.value, q.value_max, q.factor, q.value * q.factor)
+        assert all(v is None or math.isfinite(v) for v in values), (text, q)
+        json.dumps(q.to_json(), allow_nan=False)
+        assert text[q.start : q.end] == q.surface

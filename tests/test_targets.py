@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -82,6 +83,21 @@ def test_golden_targets_as_today(case):
 def test_bad_input_does_not_crash(text):
     for t in targets_of(text):
         assert text[t.start : t.end] == t.surface
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "序号\t指标\t2025年目标\n1\tPM2.5年均浓度（微克/立方米）\t" + "9" * 400 + "\n",
+        "项目名称\t投资（万元）\n污水处理厂\t" + "9" * 400 + "\n",
+        "投资达到" + "9" * 400 + "万亿元，增长" + "9" * 400 + "%。",
+    ],
+    ids=["table-cell", "header-unit-cell", "prose"],
+)
+def test_no_value_is_infinite(text):
+    for t in targets_of(text):
+        assert all(v is None or math.isfinite(v) for v in (t.value, t.value_max, t.value_canonical))
+        json.dumps(t.to_json() if hasattr(t, "to_json") else vars(t), allow_nan=False, default=str)
 
 
 def test_surface_and_unit_are_verbatim_source_text():

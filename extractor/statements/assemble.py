@@ -26,6 +26,7 @@ This module reads each line and assembles the Target records; the statement logi
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import regex
@@ -34,7 +35,7 @@ from extractor.lexicon.cues import Indicator, load_comparators, load_indicators,
 from extractor.lexicon.time import load_time
 from extractor.model import Clause, Quantity, Target
 from extractor.quantities import find_quantities
-from extractor.statements.comparators import read_comparator, starting_word
+from extractor.statements.comparators import marks_each_item, read_comparator, starting_word
 from extractor.statements.context import (
     SEGMENT_END,
     DocContext,
@@ -130,7 +131,12 @@ def extract_targets(
             targets.extend(found if found is not None else _list_row_targets(ctx, line_start, line))
             continue
         targets.extend(_line_targets(ctx, line_start, line))
-    return _assign_ids(document_id, targets)
+    return _assign_ids(document_id, [t for t in targets if _finite(t)])
+
+
+def _finite(t: Target) -> bool:
+    """A value of hundreds of digits (a table cell, a garbled line) is no value: never inf/NaN."""
+    return all(v is None or math.isfinite(v) for v in (t.value, t.value_max, t.value_canonical))
 
 
 def _reads_as_report(text: str) -> bool:
@@ -216,10 +222,11 @@ def _group_targets(ctx: DocContext, group: list[Mention], stmt_start: int) -> li
     elif len(group) == 1:
         subjects = repeated_subjects(ctx, first, seg_start, ctx.sentence_list)
     suffix = _indicator_suffix(after)
+    own_afters = [text[m.q.end : group[n + 1].q.start] for n, m in enumerate(group[:-1])] + [after]
+    shared_after = "" if marks_each_item(own_afters) else after
     out = []
     for n, m in enumerate(group):
-        own_after = after if m is last else text[m.q.end : group[n + 1].q.start]
-        reading = _read(ctx, m, prefix, own_after, after, seg_start, stmt_start)
+        reading = _read(ctx, m, prefix, own_afters[n], shared_after, seg_start, stmt_start)
         if len(group) == 1 and len(subjects) > 1:
             reading.indicators = subjects  # one value for each subject of the sentence's list
         elif subjects and len(subjects) == len(group):

@@ -7,6 +7,8 @@ are data (``comparators.yml``, loaded by :func:`extractor.lexicon.cues.load_comp
 
 from __future__ import annotations
 
+import regex
+
 from extractor.lexicon.cues import load_comparators
 from extractor.model import Quantity
 
@@ -27,7 +29,27 @@ def read_comparator(q: Quantity, prefix: str, own_after: str, group_after: str) 
             return comps.after[word]
     if q.approx and q.approx in comps.approx:
         return comps.approx[q.approx]
+    if q.dimension == "rank" and RANK_TOP.search(comps.mask(prefix)):
+        return "<="  # 前18名, 排名前10位: within the first N
     return before_comparator(prefix)
+
+
+RANK_TOP = regex.compile(r"前[ \u3000]*$")
+
+
+def marks_each_item(own_afters: list[str]) -> bool:
+    """Whether a list writes its comparator words item by item: in 下降8%、8%、10%以上、10%以上 the
+    以上 belongs to the items it follows, so the last item's words are not shared with the
+    others; in 分别达到10%、20%和30%以上 only the last item has them and they hold for all."""
+    comps = load_comparators()
+    if any(starting_word(a.lstrip(" \u3000"), comps.after) for a in own_afters[:-1]):
+        return True
+    last = own_afters[-1].lstrip(" \u3000")
+    word = starting_word(last, comps.after)  # 10%以上、10%以上: the list goes on after the word
+    return bool(word and NEXT_ITEM.match(last, len(word)))
+
+
+NEXT_ITEM = regex.compile(r"[ \u3000]*(?:、|和|及|与|以及|或|,)[ \u3000]*(?:[-－−负]|约|近)?\d")
 
 
 def starting_word(text: str, words: dict[str, str]) -> str | None:
