@@ -26,16 +26,18 @@ This module reads each line and assembles the Target records; the statement logi
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import TYPE_CHECKING
 
 import regex
 
-from extractor.lexicon.cues import Indicator, load_comparators, load_indicators, load_units
+from extractor.lexicon.cues import Indicator, load_units
 from extractor.lexicon.time import load_time
-from extractor.model import Clause, Quantity, Target
+from extractor.model import Clause, Quantity, Section, Target
 from extractor.quantities import find_quantities
-from extractor.statements.comparators import marks_each_item, read_comparator, starting_word
+from extractor.read.metadata import guess_title
+from extractor.statements.comparators import marks_each_item, read_comparator
 from extractor.statements.context import (
     SEGMENT_END,
     DocContext,
@@ -53,7 +55,6 @@ from extractor.statements.kinds import is_definition, local_kind
 from extractor.statements.subjects import (
     change_verb,
     distributed_subjects,
-    following_noun,
     indicator_phrases,
     period_list,
     repeated_subjects,
@@ -70,7 +71,7 @@ from extractor.statements.time import (
     relative_base_year,
     sentence_base_year,
 )
-from extractor.structure.campaigns import campaign_by_keywords
+from extractor.structure.campaigns import campaign_by_keywords, campaign_by_label, title_campaign
 
 if TYPE_CHECKING:  # pragma: no cover
     from extractor.normalize import Normalized
@@ -115,6 +116,7 @@ def extract_targets(
         plan_year_known=plan_year_known,
     )
     ctx.genre = genre
+    ctx.title = title
     ctx.plan_known = (
         plan_year_known
         or genre is not None
@@ -385,43 +387,86 @@ def _unit_written(ctx: DocContext, q: Quantity) -> str:
 def _campaign(
     ctx: DocContext, clause: Clause | None, indicator: Indicator | None, phrase: str, m: Mention
 ) -> str:
-    """The section's campaign when the section names one; else the indicator's, else keywords
-    of the phrase, the sentence before the number (closest first), the section title."""
-    section_campaign = ctx.section_campaign(clause)
-    if section_campaign != "general":
-        return section_campaign
+    """The campaign of a target: the campaign its section names, if any (a document with
+    campaign sections follows them; see :func:`_named_campaign`); else the topic of its
+    indicator: the indicator's campaign, else keywords of the phrase, the rest of its segment,
+    its sentence (unless it names three campaigns or more), the section title; else the topic of
+    the document (:func:`_document_topic`)."""
+    section = ctx.sections.get(clause.section_id) if clause and clause.section_id else None
+    named = _named_campaign(ctx, section)
+    if named:
+        return named
     if indicator is not None:
         return indicator.campaign
-    for context in _campaign_contexts(ctx, clause, phrase, m):
+    for context, overview in _campaign_contexts(ctx, clause, phrase, m):
         context = regex.sub(r"《[^》]*》", "", context)
-        found = campaign_by_keywords(context)
+        found = campaign_by_keywords(context, window=len(context) + 1 if overview else None)
         if found:
             return found
-    return "general"
+    return _document_topic(ctx, section)
 
 
-def _campaign_contexts(ctx: DocContext, clause: Clause | None, phrase: str, m: Mention) -> list[str]:
-    """Texts to look for campaign keywords in, in order: the phrase, the rest of the segment,
-    the sentence through the number (when the phrase is a bare head), the section title."""
+def _named_campaign(ctx: DocContext, section: Section | None) -> str | None:
+    """The campaign a section names: its own or an ancestor's label (蓝天保卫战, 碧水方面), a lead's
+    topic words (在能源消费方面), or the campaign label of the document's title (…大气污染防治工作计划:
+    the whole plan is one campaign's section). A campaign a section only inherits from topic
+    words of the title (…碳达峰行动方案, …水环境治理实施方案) is no campaign section: its
+    quantities take the topic of their indicators, and the title's topic only when they name none."""
+    node = section
+    while node is not None and node.campaign != "general":
+        if node.campaign_label or (node.kind == "lead" and campaign_by_keywords(node.title) == node.campaign):
+            return section.campaign if section else None
+        node = ctx.sections.get(node.parent_id) if node.parent_id else None
+    if node is not None:  # a general section (or one under it) names none
+        return None
+    label = _title_label(_title(ctx))
+    return label if section is None or label == section.campaign else None
+
+
+def _document_topic(ctx: DocContext, section: Section | None) -> str:
+    """The topic of the document, for a quantity whose words name none: the campaign its
+    section inherits from the title's topic words (a carbon plan's counts are climate), else
+    the campaign the title's labels, topic labels or keywords name (重金属 → soil)."""
+    if section is not None and section.campaign != "general":
+        return section.campaign
+    return _title_topic(_title(ctx))
+
+
+def _title(ctx: DocContext) -> str:
+    """The document's title (the catalog's, else the one read from its first lines), 《》 dropped."""
+    return regex.sub(r"[《》]", "", ctx.title or guess_title(ctx.source) or "")
+
+
+@functools.lru_cache(maxsize=16)
+def _title_topic(title: str) -> str:
+    found = title_campaign(title)
+    return found if found != "general" else campaign_by_keywords(title) or "general"
+
+
+@functools.lru_cache(maxsize=16)
+def _title_label(title: str) -> str | None:
+    """The campaign the title names by a campaign label (大气污染防治, 无废城市), not a topic word."""
+    label = campaign_by_label(title, topics=False)
+    return label[0] if label and title_campaign(title) == label[0] else None
+
+
+def _campaign_contexts(
+    ctx: DocContext, clause: Clause | None, phrase: str, m: Mention
+) -> list[tuple[str, bool]]:
+    """Texts to look for campaign keywords in, in order, each with whether naming three
+    campaigns makes it an overview that decides none: the phrase, the rest of the segment, the
+    sentence through the number (an overview), the section title."""
     text = ctx.norm.text
     section = ctx.sections.get(clause.section_id) if clause and clause.section_id else None
     seg_end = m.q.end
     while seg_end < m.sent_end and text[seg_end] not in SEGMENT_END:
         seg_end += 1
-    contexts = [phrase, text[m.q.end : seg_end]]
-    head = phrase.strip()
-    bare_head = (
-        head in load_indicators().heads
-        or len(head) < 3
-        or bool(
-            starting_word(head, load_comparators().before)
-            or regex.match(r"(?:下降|减少|增加|提高|削减|降低|上升)", head)
-        )
-    )
-    if bare_head and not following_noun(text, m):  # 年均浓度29: the subject is further back
-        contexts.append(text[m.sent_start : m.q.end])
-    contexts.append(section.title if section else "")
-    return contexts
+    return [
+        (phrase, False),
+        (text[m.q.end : seg_end], False),
+        (text[m.sent_start : m.q.end], True),
+        (section.title if section else "", False),
+    ]
 
 
 def _assign_ids(document_id: str, targets: list[Target]) -> list[Target]:

@@ -49,6 +49,7 @@ class DocContext:
     # the last 分别 list read: (sentence start, its subjects, the verb they were given)
     sentence_list: tuple[int, list[tuple[str, int, int]], str] | None = None
     genre: str | None = None
+    title: str | None = None
     cues: StatementCues = field(default_factory=load_statements)
     _starts: list[int] = field(default_factory=list)
 
