@@ -226,7 +226,17 @@ def _is_code(text: str, num_start: int) -> bool:
 
 def _blocked(text: str, unit_start: int, unit: str, lex: UnitLexicon) -> bool:
     """A unit that starts a longer word (3部门, 8小时滑动平均浓度) is no unit."""
-    return any(len(w) > len(unit) and text.startswith(w, unit_start) for w in lex.blocked_words)
+    words = _blocked_by_first(lex.blocked_words).get(text[unit_start : unit_start + 1], ())
+    return any(len(w) > len(unit) and text.startswith(w, unit_start) for w in words)
+
+
+@functools.cache
+def _blocked_by_first(words: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The blocked words by their first character (looked up once per unit, not scanned)."""
+    index: dict[str, list[str]] = {}
+    for w in words:
+        index.setdefault(w[:1], []).append(w)
+    return {k: tuple(v) for k, v in index.items()}
 
 
 # -------------------------------------------------------------------------------- matching

@@ -15,6 +15,7 @@ with its span, so the statement reader takes the one closest to a number.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import regex
@@ -160,6 +161,11 @@ def names_plan_year(title: str, plan_year: int, lex: TimeLexicon) -> bool:
     )
 
 
+@functools.cache
+def _before_words(words: tuple[str, ...]) -> regex.Pattern:
+    return regex.compile("|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True)) or "$^")
+
+
 def time_expressions(text: str, present: int | None, lex: TimeLexicon | None = None) -> list[TimeExpression]:
     """Every time expression of ``text`` in order of position (see the module docstring)."""
     lex = lex or load_time()
@@ -174,14 +180,13 @@ def time_expressions(text: str, present: int | None, lex: TimeLexicon | None = N
             first, last = lex.periods[name]
             found.append(TimeExpression(m.start(), m.end(), last, "period", m.group(0), first))
     for m in lex.relative_pattern.finditer(text):
-        if regex.match(r"[较比同于]", text[max(0, m.start() - 1) : m.start()]):
+        if m.start() > 0 and text[m.start() - 1] in "较比同于":
             continue  # 较去年: a base year, not the time of the sentence
         offset = lex.relative[m.group("word")]
         year = present + offset if present is not None else None
         found.append(TimeExpression(m.start(), m.end(), year, "relative", m.group(0)))
-    for word in lex.before:
-        for m in regex.finditer(regex.escape(word), text):
-            found.append(TimeExpression(m.start(), m.end(), None, "before", word))
+    for m in _before_words(lex.before).finditer(text):
+        found.append(TimeExpression(m.start(), m.end(), None, "before", m.group(0)))
     found.sort(key=lambda t: (t.start, -t.end))
     out: list[TimeExpression] = []
     for t in found:  # overlapping matches: the first (longest) one

@@ -13,6 +13,8 @@ The cue words and patterns are data (``statements.yml``).
 
 from __future__ import annotations
 
+import functools
+
 import regex
 
 from extractor.lexicon.cues import StatementCues
@@ -226,15 +228,21 @@ def _observation(ctx: DocContext, m: Mention, sentence_prefix: str) -> tuple[int
             return ctx.actual_year(m), written.strip(), "before"
         return year, written.strip(), role
     present = ctx.time.present
-    for w in cues.past_words:
-        if present is not None and regex.search(rf"(?<![较比同于]){w}", sentence_prefix):
-            return present - 1, w, "relative"
+    past = _past_words(cues.past_words).search(sentence_prefix) if present is not None else None
+    if past:
+        return present - 1, past.group(0), "relative"
     for t in time_expressions(sentence_prefix, present, lex):
         if t.role == "relative" and t.year is not None:
             return t.year, t.written, "relative"
         if t.role == "before":
             return None, t.written, "before"
     return _lead(ctx, m)
+
+
+@functools.cache
+def _past_words(words: tuple[str, ...]) -> regex.Pattern:
+    """One pattern for the past words (去年, 目前…), not after 较/比/同/于; the first listed wins."""
+    return regex.compile("(?<![较比同于])(?:" + "|".join(regex.escape(w) for w in words) + ")")
 
 
 def _in_title(text: str, pos: int) -> bool:

@@ -8,7 +8,10 @@ keyword rule of the project: ``statements`` uses it too.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
+
+import regex
 
 from extractor.lexicon.base import campaigns
 
@@ -29,17 +32,29 @@ def campaign_by_keywords(text: str, window: int | None = None) -> str | None:
     """
     best: tuple[int, int, str] | None = None
     named: set[str] = set()
-    for campaign in campaigns():
-        for word in campaign.keywords:
-            pos = text.find(word)
-            if pos < 0 or (window is not None and pos >= window):
-                continue
-            named.add(campaign.id)
-            if best is None or (pos, -len(word)) < best[:2]:
-                best = (pos, -len(word), campaign.id)
+    for campaign_id, pattern in _keyword_patterns():
+        hit = pattern.search(text, 0, len(text) if window is None else min(len(text), window + 40))
+        if hit is None or (window is not None and hit.start() >= window):
+            continue
+        named.add(campaign_id)
+        key = (hit.start(), -len(hit.group(0)))
+        if best is None or key < best[:2]:
+            best = (*key, campaign_id)
     if window is not None and len(named) >= 3:
         return None
     return best[2] if best else None
+
+
+@functools.cache
+def _keyword_patterns() -> tuple[tuple[str, regex.Pattern], ...]:
+    """One pattern per campaign over its keywords, longest first: its search finds the earliest
+    keyword and, at that place, the longest."""
+    out = []
+    for campaign in campaigns():
+        words = sorted(campaign.keywords, key=len, reverse=True)
+        if words:
+            out.append((campaign.id, regex.compile("|".join(regex.escape(w) for w in words))))
+    return tuple(out)
 
 
 def campaign_by_label(title: str, topics: bool = True, lead: bool = False) -> Label | None:
