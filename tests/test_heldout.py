@@ -17,7 +17,7 @@ THRESHOLDS = {
     "kind": 0.97,
     "year": 0.94,
     "base_year": 0.99,
-    "campaign": 0.95,
+    "campaign": 0.96,
 }
 
 

@@ -15,14 +15,14 @@ from extractor.evaluate import Report, evaluate
 from .conftest import ROOT
 
 REALTEXTS = ROOT.parent / "shared" / "realtexts"
-THRESHOLDS = {
-    "f1": 0.93,
-    "label_f1": 0.90,
-    "comparator": 0.97,
+THRESHOLDS = {  # first run (before statements read their own time): 0.934, 0.473, 0.978, 0.496, 0.504, 0.851, 0.642
+    "f1": 0.98,
+    "label_f1": 0.94,
+    "comparator": 0.99,
     "kind": 0.93,
-    "year": 0.76,
-    "base_year": 0.92,
-    "campaign": 0.64,
+    "year": 0.89,
+    "base_year": 0.96,
+    "campaign": 0.95,
 }
 
 
