@@ -22,6 +22,25 @@ class _Group(click.Group):
             raise click.ClickException(str(exc)) from None
 
 
+def corpus_option(help: str):
+    """The --corpus option (a folder with catalog.yml and the documents)."""
+    return click.option(
+        "--corpus",
+        "corpus_dir",
+        default=DEFAULT_CORPUS,
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help=help,
+    )
+
+
+def db_option(help: str):
+    """The --db option (the knowledge base file)."""
+    return click.option(
+        "--db", "db_path", default=DEFAULT_DB, show_default=True, type=click.Path(path_type=Path), help=help
+    )
+
+
 @click.group(cls=_Group)
 @click.version_option(package_name="policy-kb")
 def main() -> None:
@@ -35,22 +54,8 @@ def main() -> None:
 
 
 @main.command()
-@click.option(
-    "--corpus",
-    "corpus_dir",
-    default=DEFAULT_CORPUS,
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder with catalog.yml and the documents.",
-)
-@click.option(
-    "--db",
-    "db_path",
-    default=DEFAULT_DB,
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="The knowledge base to write (replaced atomically).",
-)
+@corpus_option("Folder with catalog.yml and the documents.")
+@db_option("The knowledge base to write (replaced atomically).")
 def build(corpus_dir: Path, db_path: Path) -> None:
     """Build the knowledge base from the corpus catalog.
 
@@ -167,22 +172,8 @@ def evaluate(gold_dir: Path, corpus_dir: Path, verbose: bool) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
-@click.option(
-    "--corpus",
-    "corpus_dir",
-    default=DEFAULT_CORPUS,
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder with catalog.yml and the documents kb.db is built from.",
-)
-@click.option(
-    "--db",
-    "db_path",
-    default=DEFAULT_DB,
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="The knowledge base to serve (rebuilt first when a corpus catalog is here and it is stale).",
-)
+@corpus_option("Folder with catalog.yml and the documents kb.db is built from.")
+@db_option("The knowledge base to serve (rebuilt first when a corpus catalog is here and it is stale).")
 @click.option(
     "--metadata",
     "metadata_path",

@@ -59,3 +59,16 @@ def built_db(tmp_path_factory) -> Path:
     report = build_db(CORPUS, path)
     assert not report.errors, report.errors
     return path
+
+
+SCORES = ("f1", "label_f1", "comparator", "kind", "year", "base_year", "campaign")
+
+
+def score_of(report, name: str) -> float:
+    """One score of an evaluation report: detection F1, target/actual F1 or an accuracy."""
+    return getattr(report, name) if name in ("f1", "label_f1") else report.accuracy[name]
+
+
+def assert_score(report, name: str, thresholds: dict[str, float]) -> None:
+    """The score reaches its threshold; the verbose report explains a failure."""
+    assert score_of(report, name) >= thresholds[name], report.format(verbose=True)

@@ -49,3 +49,29 @@ async def ds(kb_path):
     datasette = make_datasette(kb_path)
     await datasette.invoke_startup()
     return datasette
+
+
+def wait_for_server(proc, url: str, seconds: float, log: Path | None = None) -> None:
+    """Wait until the Datasette at ``url`` answers, or fail with the process's exit code (and log)."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url + "/-/versions.json", timeout=1).read()
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                detail = f":\n{log.read_text()}" if log is not None else ""
+                pytest.fail(f"server did not start (exit code {proc.poll()}){detail}")
+            time.sleep(0.1)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -7,14 +7,13 @@ never ``playwright install``. Run alone with ``pytest -m browser``.
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.conftest_web import free_port, wait_for_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,12 +34,6 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(kb_path):
     """``serve()`` in a subprocess on a free port (kb.db already built: build=False)."""
@@ -51,16 +44,7 @@ def server(kb_path):
     )
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parent.parent)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            urllib.request.urlopen(url + "/-/versions.json", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"server did not start (exit code {proc.poll()})")
-            time.sleep(0.1)
+    wait_for_server(proc, url, 15)
     yield url
     proc.terminate()
     proc.wait(timeout=5)

@@ -7,7 +7,7 @@ import pytest
 
 from extractor.evaluate import Report, evaluate
 
-from .conftest import ROOT
+from .conftest import ROOT, SCORES, assert_score
 
 HELDOUT = ROOT / "tests" / "heldout"
 THRESHOLDS = {
@@ -26,11 +26,6 @@ def report() -> Report:
     return evaluate(HELDOUT / "gold", HELDOUT / "corpus")
 
 
-def test_heldout_detection_and_labels(report):
-    assert report.f1 >= THRESHOLDS["f1"], report.format(verbose=True)
-    assert report.label_f1 >= THRESHOLDS["label_f1"], report.format(verbose=True)
-
-
-@pytest.mark.parametrize("attribute", ["comparator", "kind", "year", "base_year", "campaign"])
-def test_heldout_attribute_accuracy(report, attribute):
-    assert report.accuracy[attribute] >= THRESHOLDS[attribute], report.format(verbose=True)
+@pytest.mark.parametrize("score", SCORES)
+def test_heldout_score(report, score):
+    assert_score(report, score, THRESHOLDS)

@@ -12,7 +12,7 @@ import pytest
 
 from extractor.evaluate import Report, evaluate
 
-from .conftest import ROOT
+from .conftest import ROOT, SCORES, assert_score
 
 REALTEXTS = ROOT.parent / "shared" / "realtexts"
 THRESHOLDS = {  # first run (before statements read their own time): 0.934, 0.473, 0.978, 0.496, 0.504, 0.851, 0.642
@@ -33,14 +33,9 @@ def report() -> Report:
     return evaluate(REALTEXTS / "gold", REALTEXTS / "docs")
 
 
-def test_realtexts_detection_and_labels(report):
-    assert report.f1 >= THRESHOLDS["f1"], report.format(verbose=True)
-    assert report.label_f1 >= THRESHOLDS["label_f1"], report.format(verbose=True)
-
-
-@pytest.mark.parametrize("attribute", ["comparator", "kind", "year", "base_year", "campaign"])
-def test_realtexts_attribute_accuracy(report, attribute):
-    assert report.accuracy[attribute] >= THRESHOLDS[attribute], report.format(verbose=True)
+@pytest.mark.parametrize("score", SCORES)
+def test_realtexts_score(report, score):
+    assert_score(report, score, THRESHOLDS)
 
 
 def test_every_target_names_the_evidence_of_its_kind(report):

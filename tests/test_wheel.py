@@ -16,28 +16,22 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import sysconfig
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.conftest_web import free_port, wait_for_server
+
 from .conftest import ROOT
 
 pytestmark = pytest.mark.wheel
 
 PM25 = "pm25_annual_mean"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(*args, **kwargs) -> subprocess.CompletedProcess:
@@ -91,16 +85,7 @@ def server(installed, kb_path, tmp_path_factory):
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/-/versions.json", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"server did not start (exit code {proc.poll()}):\n{log.read_text()}")
-            time.sleep(0.2)
+    wait_for_server(proc, url, 30, log)
     yield url, log
     proc.terminate()
     proc.wait(timeout=10)
