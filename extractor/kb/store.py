@@ -136,9 +136,15 @@ def corpus_digest(corpus_dir: str | Path) -> str:
 
 
 def extractor_digest() -> str:
-    """A digest of the extractor's code and data files: kb.db is stale when the rules change."""
+    """A digest of the extractor's code and data files: kb.db is stale when the rules change.
+    The web layer and the tools (cli, evaluate, report) write nothing into kb.db: not counted."""
     root = Path(__file__).resolve().parents[1]
-    files = [p for p in root.rglob("*.py") if "web" not in p.relative_to(root).parts]
+    tools = {"cli.py", "evaluate.py", "report.py", "__main__.py"}
+    files = [
+        p
+        for p in root.rglob("*.py")
+        if "web" not in p.relative_to(root).parts and p.relative_to(root).as_posix() not in tools
+    ]
     h = hashlib.sha256()
     for path in sorted([*files, *(root / "data").glob("*.yml")]):
         h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
