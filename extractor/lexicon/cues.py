@@ -229,7 +229,6 @@ def load_comparators(path: Path = DATA_DIR / "comparators.yml") -> ComparatorLex
 @dataclass(frozen=True)
 class StatementCues:
     review_headings: tuple[str, ...]
-    target_year_patterns: tuple[regex.Pattern, ...]
     base_year_patterns: tuple[regex.Pattern, ...]
     relative_base_years: dict[str, int]
     dated_year: regex.Pattern
@@ -259,8 +258,6 @@ class StatementCues:
     definition_headings: tuple[str, ...]
     definition: regex.Pattern
     qualifiers: tuple[str, ...]
-    five_year_periods: dict[str, tuple[int, int]]
-    past_words: tuple[str, ...]
 
 
 YEARLESS_PATTERNS = ("scope_frames", "skip_lines")
@@ -287,7 +284,6 @@ def load_statements(path: Path = DATA_DIR / "statements.yml") -> StatementCues:
             raise DataFileError(f"report_titles: {word!r} names unknown genre {genre!r}", path=path)
     return StatementCues(
         review_headings=_str_list(data, "review_headings", path),
-        target_year_patterns=patterns("target_year_patterns"),
         base_year_patterns=patterns("base_year_patterns"),
         relative_base_years=rel,
         dated_year=compile_pattern(str(data.get("dated_year_pattern")), path, "dated_year_pattern"),
@@ -317,20 +313,7 @@ def load_statements(path: Path = DATA_DIR / "statements.yml") -> StatementCues:
         definition_headings=_str_list(data, "definition_headings", path),
         definition=compile_pattern(str(data.get("definition_pattern") or "(?!)"), path, "definition_pattern"),
         qualifiers=_str_list(data, "qualifiers", path),
-        five_year_periods=_periods(data, path),
-        past_words=_str_list(data, "past_words", path),
     )
-
-
-def _periods(data: dict, path: Path) -> dict[str, tuple[int, int]]:
-    out = {}
-    for name, span in (data.get("five_year_periods") or {}).items():
-        if not (isinstance(span, list) and len(span) == 2 and all(isinstance(y, int) for y in span)):
-            raise DataFileError(
-                f"period {name!r} needs [first year, last year]", path=path, where="five_year_periods"
-            )
-        out[str(name)] = (span[0], span[1])
-    return out
 
 
 # ---------------------------------------------------------------------------------- indicators

@@ -17,6 +17,7 @@ import functools
 import regex
 
 from extractor.lexicon.cues import StatementCues, load_comparators, load_indicators, load_statements
+from extractor.lexicon.time import load_time
 from extractor.quantities import find_quantities
 from extractor.statements.context import DocContext, Mention, segment_start
 
@@ -91,7 +92,8 @@ def _trim_lead(cues: StatementCues, text: str, s: int, e: int) -> tuple[int, boo
     lead = ORDINAL_LEAD.match(text, s, e)
     if lead and lead.end() > s:
         s, changed = lead.end(), True
-    for pat in (*cues.target_year_patterns, *cues.base_year_patterns, cues.dated_year):
+    time = load_time()
+    for pat in (*time.horizon, *time.since, *cues.base_year_patterns, cues.dated_year):
         mm = pat.match(text, s, e)
         if mm:
             s, changed = mm.end(), True

@@ -13,8 +13,6 @@ The cue words and patterns are data (``statements.yml``).
 
 from __future__ import annotations
 
-import functools
-
 import regex
 
 from extractor.lexicon.cues import StatementCues
@@ -181,16 +179,8 @@ GOAL_WORDS = (
 
 def _horizon(sentence_prefix: str) -> tuple[int, str] | None:
     """The horizon closest before the number in its sentence (到2025年, 2024年底前, 截至2023年)."""
-    lex = load_time()
-    found = [
-        (hit.start(), int(hit.group("year")), hit.group(0))
-        for p in (*lex.horizon, *lex.since)
-        for hit in p.finditer(sentence_prefix)
-    ]
-    if not found:
-        return None
-    _, year, written = max(found)
-    return year, written.strip()
+    found = [t for t in time_expressions(sentence_prefix, None) if t.role in ("horizon", "since")]
+    return (found[-1].year, found[-1].written.strip()) if found else None
 
 
 def _looks_ahead(ctx: DocContext, path: str, sentence_prefix: str) -> str:
@@ -227,22 +217,12 @@ def _observation(ctx: DocContext, m: Mention, sentence_prefix: str) -> tuple[int
         if written.endswith("以来"):  # “十四五”以来: from the period's start up to the text's present
             return ctx.actual_year(m), written.strip(), "before"
         return year, written.strip(), role
-    present = ctx.time.present
-    past = _past_words(cues.past_words).search(sentence_prefix) if present is not None else None
-    if past:
-        return present - 1, past.group(0), "relative"
-    for t in time_expressions(sentence_prefix, present, lex):
+    for t in time_expressions(sentence_prefix, ctx.time.present, lex):
         if t.role == "relative" and t.year is not None:
             return t.year, t.written, "relative"
         if t.role == "before":
             return None, t.written, "before"
     return _lead(ctx, m)
-
-
-@functools.cache
-def _past_words(words: tuple[str, ...]) -> regex.Pattern:
-    """One pattern for the past words (去年, 目前…), not after 较/比/同/于; the first listed wins."""
-    return regex.compile("(?<![较比同于])(?:" + "|".join(regex.escape(w) for w in words) + ")")
 
 
 def _in_title(text: str, pos: int) -> bool:
@@ -348,10 +328,8 @@ EVERY_YEAR = regex.compile(r"每年|逐年|年年")
 LEAD_BASE = regex.compile(
     r"\s*(?:(?:19|20)\d{2}\s*年\s*)?(?:与|同|和)\s*((?:19|20)\d{2})\s*年(?:相比|比较)\s*[，,]"
 )
-FROM_BASE = regex.compile(
-    r"由\s*((?:19|20)\d{2})\s*年的?[^，。；]*?(?:下降|降低|减少|提高|提升|增加|增长|上升)(?:到|至)"
-)
-CHANGE_BEFORE = regex.compile(r"(?:下降|降低|减少|削减|提高|提升|增加|增长|上升)了?\s*$")
+FROM_BASE = regex.compile(load_time().expand(r"由\s*((?:19|20)\d{2})\s*年的?[^，。；]*?{change}(?:到|至)"))
+CHANGE_BEFORE = regex.compile(load_time().expand(r"{change}了?\s*$"))
 
 
 BASE_PERIOD = regex.compile(r"以\s*((?:19|20)\d{2})\s*年[^，,。；;]{0,30}?为(?:基数|基准|基期|基年)")
@@ -387,7 +365,7 @@ def sentence_base_year(text: str, m: Mention, segment_prefix: str) -> int | None
 
 # ------------------------------------------------------------------ value pairs and base years
 
-CHANGE = r"(?:下降|降低|减少|削减|减排|提高|提升|增加|增长|上升|降|升|调整)"
+CHANGE = load_time().expand("{change_to}")
 FROM_VALUE_BEFORE = regex.compile(r"(?:由|从)(?P<phrase>[^，。；;由从]{0,16}?)(?:的)?[ \u3000]*$")
 FROM_VALUE_AFTER = regex.compile(rf"^[^，。；;]{{0,10}}?{CHANGE}了?(?:到|至|为)")
 
