@@ -95,3 +95,22 @@ def test_compare_page_then_click_to_the_clause(server, page, tmp_path):
     assert "北京市怀柔区生态环境局" in page.locator("#citation").inner_text()
     page.screenshot(path=str(tmp_path / "policykb-clause.png"), full_page=True)
     assert not errors, errors
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_clause_page_fits_the_screen_and_shows_the_evidence(server, page, width, kb_path):
+    """At desktop and phone width the clause page needs no sideways scrolling (its table scrolls in
+    its own box), and each quantity says which words decided target or actual."""
+    import sqlite3
+
+    clause_id, target_id = (
+        sqlite3.connect(kb_path)
+        .execute("select clause_id, id from targets where indicator_id = 'dustfall' order by id limit 1")
+        .fetchone()
+    )
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{server}/-/clause/{clause_id}?target={target_id}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.locator(".kind-evidence").count() >= 1
+    assert "据“" in page.locator(".kind-evidence").first.inner_text()
+    page.set_viewport_size({"width": 1280, "height": 900})
