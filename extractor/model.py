@@ -130,6 +130,8 @@ class Target:
     end: int
     page: int | None = None
     kind_evidence: str = ""  # the words that decided the kind: 到2025年, 同比, “十一五”期间, a heading
+    dimension: str = ""  # the unit's dimension (units.yml): mass, concentration, ratio... "" bare
+    value_text: str | None = None  # a qualitative target (value None): 达到市级要求, 稳步提升
 
     def to_row(self) -> dict[str, Any]:
         row = asdict(self)

@@ -13,16 +13,37 @@ from urllib.parse import quote
 
 COMPARE = "/-/compare"
 CLAUSE = "/-/clause"
+SEARCH = "/-/search"  # one search over clauses and targets, facets in Chinese
+COVERAGE = "/-/coverage"  # indicator x district matrix
+DISTRICT = "/-/district"  # /-/district/<district>: its documents, campaigns, targets
 
 # register_routes patterns (Datasette matches them against the path without base_url)
 COMPARE_INDEX_PATTERN = rf"^{COMPARE}/?$"
 COMPARE_PATTERN = rf"^{COMPARE}/(?P<indicator_id>[^/]+)$"
 CLAUSE_PATTERN = rf"^{CLAUSE}/(?P<clause_id>[^/]+)$"
+SEARCH_PATTERN = rf"^{SEARCH}/?$"
+COVERAGE_PATTERN = rf"^{COVERAGE}/?$"
+DISTRICT_INDEX_PATTERN = rf"^{DISTRICT}/?$"
+DISTRICT_PATTERN = rf"^{DISTRICT}/(?P<district>[^/]+)$"
 
 
-def compare_url(indicator_id: str) -> str:
-    """Root-relative link to an indicator's comparison page."""
-    return f"{COMPARE}/" + quote(indicator_id)
+def compare_url(indicator_id: str, district: str | None = None) -> str:
+    """Root-relative link to an indicator's comparison page (``?district=`` narrows it to one
+    district's values over time)."""
+    url = f"{COMPARE}/" + quote(indicator_id)
+    return url + ("?district=" + quote(district) if district else "")
+
+
+def district_url(district: str) -> str:
+    """Root-relative link to a district's page."""
+    return f"{DISTRICT}/" + quote(district)
+
+
+def search_url(q: str | None = None, **facets: str) -> str:
+    """Root-relative link to the search page, with a query and facet filters."""
+    params = [("q", q)] if q else []
+    params += [(k, v) for k, v in facets.items() if v]
+    return SEARCH + ("?" + "&".join(f"{k}={quote(str(v))}" for k, v in params) if params else "")
 
 
 def clause_url(clause_id: str | None, target_id: str | None = None, q: str | None = None) -> str | None:

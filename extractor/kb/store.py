@@ -22,7 +22,7 @@ from extractor.lexicon.base import campaigns
 from extractor.pipeline import ProcessedDocument, process_file
 from extractor.read.catalog import CatalogEntry, load_catalog, unlisted_files
 
-SCHEMA_VERSION = 2  # 2: targets.kind_evidence
+SCHEMA_VERSION = 3  # 2: targets.kind_evidence; 3: targets.dimension, targets.value_text
 
 _DOCUMENTS = {
     "id": str,
@@ -88,6 +88,8 @@ _TARGETS = {
     "comparator": str,
     "kind": str,
     "kind_evidence": str,
+    "dimension": str,
+    "value_text": str,
     "year": int,
     "base_year": int,
     "campaign": str,

@@ -352,6 +352,7 @@ def _to_targets(ctx: DocContext, m: Mention, reading: Reading) -> list[Target]:
                 year=reading.year,
                 base_year=reading.base_year,
                 kind_evidence=reading.kind_evidence,
+                dimension=q.dimension,
                 campaign=_campaign(ctx, clause, indicator, phrase, m),
                 qualifiers=list(reading.qualifiers),
                 attribute=None,

@@ -193,6 +193,11 @@ def _cell_kind_year(ctx: DocContext, column: TableColumn) -> tuple[str, int | No
     return kind, year
 
 
+def _dimension(unit: str) -> str:
+    found = load_units().lookup(unit) if unit else None
+    return found[0].dimension if found else ""
+
+
 def _table_target(
     ctx: DocContext, m: regex.Match, cs: int, ce: int, column: TableColumn, labels: RowLabels
 ) -> Target:
@@ -225,6 +230,7 @@ def _table_target(
         year=year,
         campaign=campaign,
         kind_evidence=column.header,
+        dimension=_dimension(unit),
         base_year=find_base_year(ctx.cues, to_simplified(labels.indicator_text)),  # 较2020年降低（%）
         qualifiers=["累计"] if m.group("open") else [],
         attribute=labels.attribute if labels.attribute in ATTRIBUTES else None,
