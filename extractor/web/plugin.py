@@ -88,18 +88,11 @@ def static_url(datasette, path: str) -> str:
 
 def nav_links(datasette) -> list[dict[str, str]]:
     """Links to the researcher's pages (menu, index page, page headers)."""
-    db_name = kb_database(datasette).name
     return [
-        {"href": datasette.urls.path(routes.COMPARE), "label": "指标对比 Compare indicators"},
-        {
-            "href": datasette.urls.path(f"/{db_name}/search_measures"),
-            "label": "检索措施 Search measures",
-        },
-        {"href": datasette.urls.path(f"/{db_name}/coverage"), "label": "指标覆盖 Coverage"},
-        {
-            "href": datasette.urls.path(f"/{db_name}/targets_by_district"),
-            "label": "各区目标 Targets by district",
-        },
+        {"href": datasette.urls.path(routes.SEARCH), "label": "检索 Search"},
+        {"href": datasette.urls.path(routes.COMPARE), "label": "指标对比 Compare"},
+        {"href": datasette.urls.path(routes.COVERAGE), "label": "指标覆盖 Coverage"},
+        {"href": datasette.urls.path(routes.DISTRICT), "label": "各区 Districts"},
     ]
 
 
