@@ -525,7 +525,7 @@ async def test_index_page_links(ds):
     r = await ds.client.get("/")
     assert r.status_code == 200
     assert 'href="/-/compare"' in r.text
-    assert 'action="/kb/search_measures"' in r.text
+    assert 'action="/-/search"' in r.text
 
 
 async def test_compare_pages(ds):

@@ -110,7 +110,7 @@ def test_the_installed_wheel_serves_the_site(server, kb_path):
     assert "Traceback" not in started
 
     home = get(url, "/")
-    assert 'action="/kb/search_measures"' in home and 'name="q"' in home
+    assert 'action="/-/search"' in home and 'name="q"' in home
     assert 'href="/-/compare"' in home and '<html lang="zh-CN">' in home
 
     measures = get_rows(url, "/kb/search_measures.json", q="扬尘")
@@ -126,6 +126,9 @@ def test_the_installed_wheel_serves_the_site(server, kb_path):
         (PM25, "怀柔区"),
         ("dustfall", "丰台区"),
     }
+
+    found = get(url, "/-/search", q="揚塵")  # the search page and its template came with the wheel
+    assert "<title>检索：揚塵 · policy-kb</title>" in found and "<mark>扬尘</mark>" in found
 
     index = get(url, "/-/compare")
     assert f'href="/-/compare/{PM25}"' in index

@@ -1,6 +1,8 @@
 """Chinese full-text search in kb.db, the build-time half: jieba tokens, FTS5 tables, views.
 
-SQLite's FTS5 tokenizers do not segment Chinese, so every searchable text is segmented with
+SQLite's FTS5 tokenizers do not segment Chinese, so every searchable text is converted to
+simplified characters (OpenCC ``t2s``, one character for one: 揚塵 -> 扬尘, so traditional and
+simplified find each other and offsets survive) and segmented with
 jieba (a private ``jieba.Tokenizer`` on the default dictionary, see ``_JIEBA``) in *search mode* (``jieba.cut_for_search``: a word and its dictionary sub-words, e.g.
 精细化 -> 精细 细化 精细化) and stored as space-separated tokens in an FTS5 table whose
 ``unicode61`` tokenizer then only has to split on spaces. A query goes through the same
@@ -13,6 +15,9 @@ What :func:`index_database` adds to a built kb.db (after documents ... targets a
   ``clauses.text``.
 - ``targets_fts(tokens, target_id)``: FTS5, ``rowid`` = ``targets.rowid``, tokens of the
   target's clause text, the indicator (as written and its dictionary name) and the surface.
+- ``search_vocabulary(term, n)``: every search term of the index (two characters or more, not
+  a bare number) and the number of FTS rows (clauses and targets) that contain it: what the
+  served site's "did you mean" (:func:`extractor.web.search.suggest`) chooses from.
 - ``clause_citations``: one row per clause: section path, clause label (ordinal, or 第N段) and
   the ready-to-copy ``citation`` (see :mod:`extractor.kb.citations`).
 - views ``target_citations`` (every target with its document, clause and citation),
@@ -38,6 +43,7 @@ import sqlite_utils
 from extractor import routes
 from extractor.format import sql_value
 from extractor.kb.citations import citation_rows
+from extractor.lexicon.base import t2s_converter
 
 jieba.setLogLevel(60)
 
@@ -51,6 +57,9 @@ NO_MATCH = '"\u2400"'  # an FTS5 phrase no document contains: a blank query matc
 
 _PM_SUBSCRIPT = re.compile(r"(?i)(?<=pm)_\{(\d+(?:\.\d+)?)\}")
 _WORDLIKE = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
+_NUMBER = re.compile(r"[\d.,%]+")
+VOCABULARY = "search_vocabulary"
+VOCABULARY_MAX_CHARS = 12
 
 
 # -- normalization and tokens -------------------------------------------------------------
@@ -59,21 +68,34 @@ _WORDLIKE = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
 @dataclass(frozen=True)
 class SearchText:
     """A normalized copy of a text for matching, with ``origin[i]`` = the original offset of
-    ``text[i]`` (NFKC per character, lower case, PM_{2.5} -> pm2.5)."""
+    ``text[i]`` (t2s, NFKC per character, lower case, PM_{2.5} -> pm2.5)."""
 
     text: str
     origin: tuple[int, ...]
 
 
+def to_simplified(text: str) -> str:
+    """OpenCC ``t2s`` of ``text``, one character for one (加強環境宣傳 -> 加强环境宣传); should a
+    phrase rule ever change the length, each character is converted on its own instead."""
+    converter = t2s_converter()
+    converted = converter.convert(text)
+    if len(converted) == len(text):
+        return converted
+    return "".join(c if len(c := converter.convert(ch)) == 1 else ch for ch in text)
+
+
 def normalize_for_search(text: str) -> SearchText:
-    """Normalize ``text`` for matching: full-width -> half-width and other NFKC folds, lower
-    case, the LaTeX-ish ``PM_{2.5}`` of some sources -> ``pm2.5``. Keeps an offset map."""
+    """Normalize ``text`` for matching: traditional -> simplified characters (OpenCC t2s),
+    full-width -> half-width and other NFKC folds, lower case, the LaTeX-ish ``PM_{2.5}`` of
+    some sources -> ``pm2.5``. Keeps an offset map to the original characters."""
+    text = text or ""
+    simplified = to_simplified(text) if text else text
     skip: set[int] = set()
     for m in _PM_SUBSCRIPT.finditer(text):
         skip.update((m.start(), m.start() + 1, m.end() - 1))  # "_", "{", "}"
     chars: list[str] = []
     origin: list[int] = []
-    for i, ch in enumerate(text):
+    for i, ch in enumerate(simplified):
         if i in skip:
             continue
         folded = unicodedata.normalize("NFKC", ch).lower()
@@ -280,11 +302,28 @@ def _create_fts(db: sqlite_utils.Database, name: str, key: str, rows: Iterable[t
     db.conn.executemany(f"insert into [{name}] (rowid, [{key}], tokens) values (?, ?, ?)", rows)
 
 
+def is_vocabulary_term(token: str) -> bool:
+    """A token worth suggesting: two to 12 characters, a word (not a bare number)."""
+    return 2 <= len(token) <= VOCABULARY_MAX_CHARS and _is_word(token) and not _NUMBER.fullmatch(token)
+
+
+def vocabulary_rows(token_columns: Iterable[str]) -> list[dict]:
+    """``search_vocabulary`` rows from FTS token columns: each term and in how many of the
+    columns it occurs, sorted by term."""
+    counts: dict[str, int] = {}
+    for tokens in token_columns:
+        for term in set(tokens.split()):
+            if is_vocabulary_term(term):
+                counts[term] = counts.get(term, 0) + 1
+    return [{"term": t, "n": counts[t]} for t in sorted(counts)]
+
+
 def index_database(db: sqlite_utils.Database) -> None:
     """Add search and citation structures to a freshly built kb.db (deterministic).
 
     Creates ``clause_citations``, the FTS5 tables ``clauses_fts`` and ``targets_fts`` (rowids
-    equal to the indexed rows' rowids) and the views in :data:`VIEWS`. Safe to call again.
+    equal to the indexed rows' rowids), ``search_vocabulary`` and the views in :data:`VIEWS`.
+    Safe to call again.
     """
     for view in VIEWS:
         db.execute(f"drop view if exists [{view}]")
@@ -298,8 +337,11 @@ def index_database(db: sqlite_utils.Database) -> None:
         columns={"clause_id": str, "section_path": str, "label": str, "citation": str},
     )
 
-    clause_rows = db.execute("select rowid, id, text from clauses order by rowid").fetchall()
-    _create_fts(db, "clauses_fts", "clause_id", ((r, cid, tokenize(text)) for r, cid, text in clause_rows))
+    clause_rows = [
+        (r, cid, tokenize(text))
+        for r, cid, text in db.execute("select rowid, id, text from clauses order by rowid").fetchall()
+    ]
+    _create_fts(db, "clauses_fts", "clause_id", clause_rows)
 
     target_rows = db.execute(
         """select t.rowid, t.id, coalesce(c.text, ''), coalesce(t.indicator, ''),
@@ -307,9 +349,18 @@ def index_database(db: sqlite_utils.Database) -> None:
            from targets t left join clauses c on c.id = t.clause_id
            left join indicators i on i.id = t.indicator_id order by t.rowid"""
     ).fetchall()
-    _create_fts(
-        db, "targets_fts", "target_id", ((r[0], r[1], tokenize(" ".join(r[2:]))) for r in target_rows)
+    target_tokens = [(r[0], r[1], tokenize(" ".join(r[2:]))) for r in target_rows]
+    _create_fts(db, "targets_fts", "target_id", target_tokens)
+
+    if VOCABULARY in db.table_names():
+        db[VOCABULARY].drop()
+    db[VOCABULARY].insert_all(
+        vocabulary_rows([r[2] for r in clause_rows] + [r[2] for r in target_tokens]),
+        pk="term",
+        columns={"term": str, "n": int},
     )
+    if not db[VOCABULARY].exists():  # an empty corpus: the table all the same
+        db[VOCABULARY].create({"term": str, "n": int}, pk="term")
 
     for view, sql in VIEWS.items():
         db.create_view(view, sql.strip())

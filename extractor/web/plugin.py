@@ -5,8 +5,9 @@ point, see pyproject.toml; it imports these). Thin hooks only:
   Chinese) and the ``policykb_*`` SQL functions from :mod:`extractor.web.search`.
 - ``get_metadata`` / ``canned_queries``: what the package ships in ``site.yml`` (see
   :mod:`extractor.web.site`): table and column descriptions, facets, the canned queries.
-- ``register_routes``: ``/-/compare``, ``/-/compare/<indicator_id>``, ``/-/clause/<clause_id>``
-  (paths from :mod:`extractor.routes`).
+- ``register_routes``: ``/-/compare``, ``/-/compare/<indicator_id>``, ``/-/clause/<clause_id>``,
+  ``/-/search`` (paths from :mod:`extractor.routes`; the search page's context and exports
+  are built by :mod:`extractor.web.search_page`).
 - ``render_cell``: ``<mark>`` snippets and ``*_url`` link columns as HTML.
 - ``menu_links`` / ``extra_template_vars``: links to the pages from every page and the index.
 
@@ -34,7 +35,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from extractor import routes
-from extractor.web import pages, search, site
+from extractor.web import export, pages, search, search_page, site
 
 PLUGIN = "policykb"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -161,6 +162,7 @@ def register_routes():
         (routes.COMPARE_INDEX_PATTERN, compare_index_view),
         (routes.COMPARE_PATTERN, compare_view),
         (routes.CLAUSE_PATTERN, clause_view),
+        (routes.SEARCH_PATTERN, search_view),
     ]
 
 
@@ -198,6 +200,17 @@ async def clause_view(datasette, request):
         db.name, "documents", tilde_encode(context["document"]["id"])
     )
     return await _render(datasette, request, "policykb_clause.html", context)
+
+
+async def search_view(datasette, request):
+    req = search_page.parse_request(request.args)
+    db = kb_database(datasette)
+    if req.fmt:
+        prefix = f"{request.scheme}://{request.host}" + datasette.urls.path("/").rstrip("/")
+        headers, rows = await db.execute_fn(lambda conn: search_page.export_table(conn, req, prefix))
+        return export.download(req.fmt, search_page.export_stem(req), headers, rows)
+    context = await db.execute_fn(lambda conn: search_page.search_context(conn, req))
+    return await _render(datasette, request, "policykb_search.html", context)
 
 
 async def _render(datasette, request, template: str, context: dict):

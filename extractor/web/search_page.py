@@ -1,0 +1,410 @@
+"""The search page ``/-/search`` as plain functions: a request's arguments -> the page's context
+(or the rows of its CSV/XLSX export).
+
+One search over clauses and targets: a clause is a hit when its text matches (``clauses_fts``)
+or one of its targets does (``targets_fts``: the clause, the indicator's name, the quantity).
+Facets with counts narrow the hits: 地区 (district), 领域 (campaign, by its Chinese name; any
+name :func:`extractor.web.search.campaign_id` knows is accepted), 文件类型 (genre), 年份 (the
+document's first plan year) and 类型 (the kinds of the targets the clause states). Each facet's
+counts are those of the hits under the *other* facets' choices, so a count is what a click
+gives. A query without results gets a "did you mean" (:func:`extractor.web.search.suggest`)
+that is only offered when it finds something.
+
+Every function takes an open ``sqlite3.Connection`` to kb.db (what ``db.execute_fn`` hands
+over) and returns plain data; links are root-relative (:mod:`extractor.routes`).
+Hostile input is cut down, never an error: a query longer than :data:`MAX_QUERY_CHARS` is
+shortened, FTS syntax is quoted by :func:`extractor.kb.fts.fts_query`, a page number that is
+not one is page 1, one past the end is the last page.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from extractor import routes
+from extractor.format import format_value
+from extractor.kb.citations import book_title
+from extractor.kb.fts import fts_query, query_groups
+from extractor.web.search import campaign_id, highlight, snippet, suggest
+
+PER_PAGE = 20
+MAX_QUERY_CHARS = 100
+MAX_HITS = 5000  # far above the corpus (a few hundred clauses); bounds a page's work
+SNIPPET_CHARS = 140
+FACETS = ("district", "campaign", "genre", "year", "kind")
+FACET_LABELS = {
+    "district": "地区 District",
+    "campaign": "领域 Campaign",
+    "genre": "文件类型 Genre",
+    "year": "年份 Year",
+    "kind": "类型 Kind",
+}
+KIND_LABELS = {"target": "目标", "actual": "现状", "scope": "范围", "condition": "条件"}
+EXPORT_HEADERS = [
+    "地区 District",
+    "领域 Campaign",
+    "文件 Document",
+    "文件类型 Genre",
+    "年份 Year",
+    "章节 Section",
+    "条目 Item",
+    "条款原文 Clause",
+    "数值 Quantities",
+    "引用 Citation",
+    "条款链接 Link",
+]
+EXAMPLES = ["扬尘", "燃油叉车", "PM2.5浓度", "宣传", "降尘量"]
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """What the reader asked for, cleaned: ``q`` (at most MAX_QUERY_CHARS), facet choices
+    (campaign as an id when the name is known), the page (>= 1) and the export format."""
+
+    q: str = ""
+    filters: dict[str, str] = field(default_factory=dict)
+    page: int = 1
+    fmt: str | None = None
+    shortened: bool = False
+    unknown_campaign: str | None = None
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, int(value or 1)) if len(value or "") <= 9 else 1
+    except ValueError:
+        return 1
+
+
+def parse_request(args: Mapping[str, Any]) -> SearchRequest:
+    """A :class:`SearchRequest` from the query string (a mapping with ``.get``)."""
+    raw = str(args.get("q") or "")
+    q = " ".join(raw.split())
+    shortened = len(q) > MAX_QUERY_CHARS
+    q = q[:MAX_QUERY_CHARS]
+    filters: dict[str, str] = {}
+    unknown = None
+    for name in FACETS:
+        value = " ".join(str(args.get(name) or "").split())[:50]
+        if not value:
+            continue
+        if name == "campaign":
+            cid = campaign_id(value)
+            if cid is None:
+                unknown = value
+            value = cid or value
+        filters[name] = value
+    fmt = str(args.get("_format") or "").lower() or None
+    return SearchRequest(
+        q,
+        filters,
+        _page_number(args.get("page")),
+        fmt if fmt in ("csv", "xlsx") else None,
+        shortened,
+        unknown,
+    )
+
+
+def url(req: SearchRequest, **changes: Any) -> str:
+    """Root-relative link to the search page for ``req`` with facets changed (a value of None
+    removes the facet; ``page`` and ``_format`` may be given)."""
+    filters = {**req.filters}
+    extra: dict[str, str] = {}
+    for key, value in changes.items():
+        if key in FACETS:
+            if value is None:
+                filters.pop(key, None)
+            else:
+                filters[key] = str(value)
+        elif value is not None and not (key == "page" and value == 1):
+            extra[key] = str(value)
+    ordered = {k: filters[k] for k in FACETS if k in filters}
+    return routes.search_url(req.q or None, **ordered, **extra)
+
+
+# -- the hits -------------------------------------------------------------------------------
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params: list | tuple = ()) -> list[dict]:
+    cur = conn.execute(sql, tuple(params))
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def matching_clauses(conn: sqlite3.Connection, q: str) -> list[tuple[str, float]]:
+    """``(clause_id, rank)`` of the clauses the query finds, best first: the clause text
+    (bm25 rank) or one of its targets (ranked after the text matches). An empty query finds
+    every clause, in document order (rank 0)."""
+    if not query_groups(q):
+        if q.strip():
+            return []  # only punctuation or FTS syntax: nothing to look for
+        rows = conn.execute("select id from clauses order by document_id, seq limit ?", [MAX_HITS]).fetchall()
+        return [(r[0], 0.0) for r in rows]
+    match = fts_query(q)
+    found: dict[str, float] = {}
+    for cid, rank in conn.execute(
+        "select clause_id, rank from clauses_fts where clauses_fts match ? order by rank limit ?",
+        [match, MAX_HITS],
+    ):
+        found.setdefault(cid, rank)
+    worst = max(found.values(), default=0.0)
+    for (cid,) in conn.execute(
+        """select t.clause_id from targets_fts f join targets t on t.rowid = f.rowid
+           where targets_fts match ? and t.clause_id is not null order by f.rank limit ?""",
+        [match, MAX_HITS],
+    ):
+        found.setdefault(cid, worst + 1.0)
+    return sorted(found.items(), key=lambda kv: kv[1])[:MAX_HITS]
+
+
+def load_hits(conn: sqlite3.Connection, matches: list[tuple[str, float]]) -> list[dict]:
+    """The hits in ``matches`` order with their document, section path, campaign name and the
+    kinds of their targets (``kinds``)."""
+    if not matches:
+        return []
+    ids = json.dumps([cid for cid, _ in matches], ensure_ascii=False)
+    rows = _rows(
+        conn,
+        """
+        select c.id as clause_id, c.text, c.campaign, c.seq, c.page, c.document_id,
+          d.district, d.title, d.genre, d.year, d.year_end,
+          cc.section_path, cc.label, cc.citation,
+          coalesce(k.name_zh, c.campaign) as campaign_name
+        from json_each(?) j
+        join clauses c on c.id = j.value
+        join documents d on d.id = c.document_id
+        left join clause_citations cc on cc.clause_id = c.id
+        left join campaigns k on k.id = c.campaign
+        order by j.key
+        """,
+        [ids],
+    )
+    kinds: dict[str, set[str]] = {}
+    for cid, kind in conn.execute(
+        "select clause_id, kind from targets where clause_id in (select value from json_each(?))", [ids]
+    ):
+        kinds.setdefault(cid, set()).add(kind)
+    for r in rows:
+        r["kinds"] = kinds.get(r["clause_id"], set())
+    return rows
+
+
+def _facet_values(hit: dict, name: str) -> list[str]:
+    if name == "kind":
+        return sorted(hit["kinds"])
+    value = hit.get(name)
+    return [] if value is None or value == "" else [str(value)]
+
+
+def _passes(hit: dict, filters: Mapping[str, str], skip: str | None = None) -> bool:
+    return all(name == skip or value in _facet_values(hit, name) for name, value in filters.items())
+
+
+def filter_hits(hits: list[dict], filters: Mapping[str, str]) -> list[dict]:
+    """The hits every facet choice keeps (kind: the clause states a target of that kind)."""
+    return [h for h in hits if _passes(h, filters)]
+
+
+def facets(hits: list[dict], req: SearchRequest, campaign_names: Mapping[str, str]) -> list[dict]:
+    """Each facet: its label and values with counts (under the other facets' choices), the
+    link a click follows and whether it is chosen; the chosen one first, then by count."""
+    out = []
+    for name in FACETS:
+        counts: dict[str, int] = {}
+        for h in hits:
+            if _passes(h, req.filters, skip=name):
+                for v in _facet_values(h, name):
+                    counts[v] = counts.get(v, 0) + 1
+        chosen = req.filters.get(name)
+        if chosen is not None:
+            counts.setdefault(chosen, 0)
+        if name == "year":
+            order = sorted(counts, key=lambda v: v, reverse=True)
+        else:
+            order = sorted(counts, key=lambda v: (-counts[v], v))
+        values = []
+        for v in order:
+            if name == "campaign":
+                label = campaign_names.get(v, v)
+            elif name == "kind":
+                label = KIND_LABELS.get(v, v)
+            elif name == "year":
+                label = f"{v}年"
+            else:
+                label = v
+            selected = v == chosen
+            values.append(
+                {
+                    "value": v,
+                    "label": label,
+                    "count": counts[v],
+                    "selected": selected,
+                    "url": url(req, **{name: None if selected else v}),
+                }
+            )
+        out.append(
+            {
+                "name": name,
+                "label": FACET_LABELS[name],
+                "values": values,
+                "chosen": chosen,
+                "clear_url": url(req, **{name: None}),
+            }
+        )
+    return out
+
+
+def _targets(conn: sqlite3.Connection, clause_ids: list[str], q: str) -> dict[str, list[dict]]:
+    """The targets each clause states, as the pages write them."""
+    if not clause_ids:
+        return {}
+    rows = _rows(
+        conn,
+        """
+        select t.id as target_id, t.clause_id, t.value, t.value_max, t.comparator, t.unit,
+          t.value_text, t.kind, t.year, t.surface, t.indicator_id,
+          coalesce(i.name_zh, t.indicator) as indicator_name
+        from targets t left join indicators i on i.id = t.indicator_id
+        where t.clause_id in (select value from json_each(?))
+        order by t.clause_id, t.start, t.id
+        """,
+        [json.dumps(clause_ids, ensure_ascii=False)],
+    )
+    out: dict[str, list[dict]] = {}
+    for t in rows:
+        if t["value"] is None and t["value_text"]:
+            t["display"] = t["value_text"]
+        else:
+            t["display"] = format_value(t["value"], t["value_max"], t["comparator"], t["unit"])
+        t["kind_label"] = KIND_LABELS.get(t["kind"], t["kind"])
+        t["indicator_html"] = highlight(t["indicator_name"] or "", q)
+        t["url"] = routes.clause_url(t["clause_id"], t["target_id"], q=q or None)
+        out.setdefault(t["clause_id"], []).append(t)
+    return out
+
+
+def _present(conn: sqlite3.Connection, hits: list[dict], q: str) -> list[dict]:
+    targets = _targets(conn, [h["clause_id"] for h in hits], q)
+    for h in hits:
+        h["snippet_html"] = snippet(h["text"], q, width=SNIPPET_CHARS)
+        h["book_title"] = book_title(h["title"] or "")
+        h["targets"] = targets.get(h["clause_id"], [])
+        h["url"] = routes.clause_url(h["clause_id"], q=q or None)
+    return hits
+
+
+def count_matches(conn: sqlite3.Connection, q: str) -> int:
+    """How many clauses a query finds (clauses or their targets)."""
+    return len(matching_clauses(conn, q)) if query_groups(q) else 0
+
+
+def _campaign_names(conn: sqlite3.Connection) -> dict[str, str]:
+    return dict(conn.execute("select id, name_zh from campaigns").fetchall())
+
+
+def search_context(conn: sqlite3.Connection, req: SearchRequest) -> dict:
+    """Everything the search page shows for ``req``."""
+    campaign_names = _campaign_names(conn)
+    browsing = not req.q and bool(req.filters)
+    hits = load_hits(conn, matching_clauses(conn, req.q)) if (req.q or browsing) else []
+    selected = filter_hits(hits, req.filters)
+    total = len(selected)
+    n_pages = max(1, -(-total // PER_PAGE))
+    page = min(req.page, n_pages)
+    shown = _present(conn, selected[(page - 1) * PER_PAGE : page * PER_PAGE], req.q)
+
+    did_you_mean = None
+    parts: list[dict] = []
+    if req.q and not hits:
+        guess = suggest(conn, req.q)
+        if guess and guess != req.q and count_matches(conn, guess):
+            did_you_mean = {"q": guess, "url": routes.search_url(guess, **req.filters)}
+        words = req.q.split()
+        if len(words) > 1:  # 扬尘 燃油叉车: every word must occur; offer each alone
+            for w in words[:6]:
+                n = count_matches(conn, w)
+                if n:
+                    parts.append({"q": w, "count": n, "url": routes.search_url(w, **req.filters)})
+    return {
+        "q": req.q,
+        "search": req,
+        "title": f"检索：{req.q} · policy-kb" if req.q else "检索 Search · policy-kb",
+        "hits": shown,
+        "total": total,
+        "total_unfiltered": len(hits),
+        "page": page,
+        "n_pages": n_pages,
+        "per_page": PER_PAGE,
+        "first": (page - 1) * PER_PAGE + 1 if total else 0,
+        "last": min(page * PER_PAGE, total),
+        "prev_url": url(req, page=page - 1) if page > 1 else None,
+        "next_url": url(req, page=page + 1) if page < n_pages else None,
+        "facets": facets(hits, req, campaign_names) if hits else [],
+        "filters": [
+            {
+                "name": name,
+                "label": FACET_LABELS[name],
+                "value": _filter_label(name, value, campaign_names),
+                "url": url(req, **{name: None}),
+            }
+            for name, value in req.filters.items()
+        ],
+        "clear_filters_url": routes.search_url(req.q or None),
+        "did_you_mean": did_you_mean,
+        "parts": parts,
+        "csv_url": url(req, _format="csv"),
+        "xlsx_url": url(req, _format="xlsx"),
+        "examples": [{"q": e, "url": routes.search_url(e)} for e in EXAMPLES],
+        "searched": bool(req.q) or browsing,
+    }
+
+
+def _filter_label(name: str, value: str, campaign_names: Mapping[str, str]) -> str:
+    if name == "campaign":
+        return campaign_names.get(value, value)
+    if name == "kind":
+        return KIND_LABELS.get(value, value)
+    return f"{value}年" if name == "year" else value
+
+
+# -- the export -----------------------------------------------------------------------------
+
+
+def export_table(conn: sqlite3.Connection, req: SearchRequest, link_prefix: str = "") -> tuple[list, list]:
+    """``(headers, rows)`` of every hit of ``req`` (all pages), Chinese headers, for
+    :func:`extractor.web.export.download`. Links are ``link_prefix`` + the clause page."""
+    browsing = not req.q and bool(req.filters)
+    hits = load_hits(conn, matching_clauses(conn, req.q)) if (req.q or browsing) else []
+    selected = _present(conn, filter_hits(hits, req.filters), req.q)
+    rows = []
+    for h in selected:
+        quantities = "; ".join(
+            f"{t['indicator_name'] or ''} {t['display']}（{t['kind_label']}{'，' + str(t['year']) + '年' if t['year'] else ''}）".strip()
+            for t in h["targets"]
+        )
+        year = f"{h['year']}–{h['year_end']}" if h["year"] and h["year_end"] else h["year"]
+        rows.append(
+            [
+                h["district"],
+                h["campaign_name"],
+                h["book_title"],
+                h["genre"],
+                year,
+                h["section_path"],
+                h["label"],
+                h["text"],
+                quantities,
+                h["citation"],
+                link_prefix.rstrip("/") + (h["url"] or ""),
+            ]
+        )
+    return list(EXPORT_HEADERS), rows
+
+
+def export_stem(req: SearchRequest) -> str:
+    """The download's name stem: ``search-<query>``."""
+    return "search-" + (req.q[:30] if req.q else "all")

@@ -1,0 +1,425 @@
+"""Search as a researcher expects it: traditional and simplified characters find each other,
+"did you mean" for a query without results, campaign names wherever a campaign id goes, and the
+search page /-/search (facets, pages, exports, hostile input).
+
+Plain functions (extractor/kb/fts.py, extractor/web/search.py, extractor/web/search_page.py)
+are tested without HTTP, on made-up rows or on kb.db built from the corpus (``conn``); the page
+goes through Datasette's test client (``ds``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sqlite3
+from urllib.parse import quote
+
+import pytest
+
+from extractor.kb import fts
+from extractor.web import search
+from extractor.web import search_page as sp
+
+TRADITIONAL_PARAGRAPH = "加強環境宣傳"  # a traditional-character paragraph of the 丰台 plan
+
+
+# -- OpenCC in the index and the query (no database) -----------------------------------------
+
+
+def test_normalization_converts_traditional_characters_one_for_one():
+    norm = fts.normalize_for_search("充分運用“新媒體”加強環境宣傳")
+    assert norm.text == "充分运用“新媒体”加强环境宣传"
+    assert norm.origin == tuple(range(len(norm.text)))
+    assert fts.to_simplified("揚塵污染") == "扬尘污染"
+    assert fts.to_simplified("丰台区扬尘") == "丰台区扬尘"  # simplified text is left alone
+
+
+@pytest.mark.parametrize(
+    "traditional, simplified", [("揚塵", "扬尘"), ("燃油叉車", "燃油叉车"), ("環境宣傳", "环境宣传")]
+)
+def test_traditional_and_simplified_give_the_same_tokens_and_query(traditional, simplified):
+    assert fts.tokenize(traditional) == fts.tokenize(simplified)
+    assert fts.fts_query(traditional) == fts.fts_query(simplified)
+
+
+def test_highlighting_marks_the_original_characters():
+    assert search.highlight("加強環境宣傳和信息發布", "宣传") == "加強環境<mark>宣傳</mark>和信息發布"
+    assert search.highlight("强化扬尘管控", "揚塵") == "强化<mark>扬尘</mark>管控"
+    html = search.snippet("甲" * 100 + "裸地揚塵管控" + "乙" * 100, "扬尘")
+    assert "<mark>揚塵</mark>" in html and html.startswith("…")
+
+
+def test_snippet_starts_at_the_clause_when_the_match_is_near_it():
+    text = "三是提升城市环境精细化管控水平。" + "强化施工工地、道路、裸地扬尘管控" + "乙" * 300
+    html = search.snippet(text, "扬尘", width=140)
+    assert html.startswith("三是提升") and "<mark>扬尘</mark>" in html and html.endswith("…")
+
+
+# -- campaign names ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("air", "air"),
+        ("Air", "air"),
+        ("大气", "air"),
+        ("蓝天保卫战", "air"),
+        ("藍天保衛戰", "air"),
+        ("大气（蓝天保卫战）", "air"),
+        ("大气污染防治", "air"),
+        ("大气领域", "air"),
+        ("水", "water"),
+        ("碧水保卫战", "water"),
+        ("净土保卫战", "soil"),
+        ("Solid waste", "waste"),
+        ("应对气候变化", "climate"),
+        ("噪声", "noise"),
+        ("", None),
+        (None, None),
+        ("天气", None),
+        ("x" * 500, None),
+    ],
+)
+def test_campaign_id_accepts_what_a_reader_writes(name, expected):
+    assert search.campaign_id(name) == expected
+
+
+def test_policykb_campaign_sql_function():
+    db = sqlite3.connect(":memory:")
+    search.register_functions(db)
+    assert db.execute("select policykb_campaign('蓝天保卫战'), policykb_campaign(null)").fetchone() == (
+        "air",
+        None,
+    )
+
+
+# -- did you mean (made-up vocabularies) -----------------------------------------------------
+
+
+def test_a_character_of_the_same_pinyin_wins_over_a_more_frequent_term():
+    vocabulary = {"扬尘": 3, "降尘": 50, "烟尘": 40, "杨树": 9}
+    assert search.correction("杨尘", vocabulary) == "扬尘"  # 杨 yáng = 扬 yáng
+
+
+def test_otherwise_the_most_frequent_term_one_edit_away():
+    assert search.correction("燃油又车", {"燃油叉车": 2, "燃油汽车": 5}) == "燃油汽车"
+    assert search.correction("扬尘管", {"降尘": 4, "扬尘管控": 2}) == "扬尘管控"  # one inserted
+    assert search.correction("完全不同", {"扬尘": 4}) is None
+
+
+def _vocabulary_db(terms: dict[str, int]) -> sqlite3.Connection:
+    db = sqlite3.connect(":memory:")
+    db.execute(f"create table {fts.VOCABULARY} (term text primary key, n integer)")
+    db.executemany(f"insert into {fts.VOCABULARY} values (?, ?)", terms.items())
+    return db
+
+
+def test_suggest_replaces_only_the_unknown_words():
+    db = _vocabulary_db({"扬尘": 23, "降尘": 16, "管控": 40, "燃油": 3, "叉车": 3})
+    assert search.suggest(db, "杨尘") == "扬尘"
+    assert search.suggest(db, "楊塵") == "扬尘"  # traditional typed, simplified suggested
+    assert search.suggest(db, "杨尘管控") == "扬尘管控"
+    assert search.suggest(db, "扬尘 管控") is None  # every word is known
+    assert search.suggest(db, "") is None
+    assert search.suggest(db, "杨尘" * 40) is None  # too long: not looked at
+    assert search.suggest(sqlite3.connect(":memory:"), "杨尘") is None  # an old kb.db: no vocabulary
+
+
+def test_vocabulary_rows_count_rows_not_occurrences():
+    rows = fts.vocabulary_rows(["扬尘 管控 扬尘 2025", "扬尘 水", "pm2.5 浓度"])
+    assert {r["term"]: r["n"] for r in rows} == {"扬尘": 2, "管控": 1, "pm2.5": 1, "浓度": 1}
+
+
+# -- the page's plain functions (made-up hits) -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args, q, page, filters",
+    [
+        ({"q": "  扬尘   管控 "}, "扬尘 管控", 1, {}),
+        ({"q": "扬尘", "page": "3"}, "扬尘", 3, {}),
+        ({"q": "扬尘", "page": "-1"}, "扬尘", 1, {}),
+        ({"q": "扬尘", "page": "abc"}, "扬尘", 1, {}),
+        ({"q": "扬尘", "page": "9" * 5000}, "扬尘", 1, {}),
+        ({"q": "扬尘", "campaign": "蓝天保卫战"}, "扬尘", 1, {"campaign": "air"}),
+        (
+            {"q": "扬尘", "district": "丰台区", "year": "2024", "x": "y"},
+            "扬尘",
+            1,
+            {"district": "丰台区", "year": "2024"},
+        ),
+        ({}, "", 1, {}),
+    ],
+)
+def test_parse_request_cleans_the_arguments(args, q, page, filters):
+    req = sp.parse_request(args)
+    assert (req.q, req.page, req.filters) == (q, page, filters)
+
+
+def test_parse_request_bounds_and_flags():
+    req = sp.parse_request({"q": "扬尘" * 500, "campaign": "天气", "_format": "exe"})
+    assert len(req.q) == sp.MAX_QUERY_CHARS and req.shortened
+    assert req.unknown_campaign == "天气" and req.filters["campaign"] == "天气"
+    assert req.fmt is None
+    assert sp.parse_request({"q": "扬尘", "_format": "CSV"}).fmt == "csv"
+
+
+def test_url_keeps_the_query_and_changes_one_facet():
+    req = sp.parse_request({"q": "扬尘", "district": "丰台区", "page": "2"})
+    assert (
+        sp.url(req, campaign="air")
+        == "/-/search?q=%E6%89%AC%E5%B0%98&district=%E4%B8%B0%E5%8F%B0%E5%8C%BA&campaign=air"
+    )
+    assert sp.url(req, district=None) == "/-/search?q=%E6%89%AC%E5%B0%98"
+    assert sp.url(req, page=1) == sp.url(req)  # page 1 is not written
+    assert sp.url(req, page=3).endswith("&page=3")
+
+
+HITS = [
+    {"district": "丰台区", "campaign": "air", "genre": "规划", "year": 2021, "kinds": {"target", "actual"}},
+    {"district": "丰台区", "campaign": "water", "genre": "规划", "year": 2021, "kinds": set()},
+    {"district": "怀柔区", "campaign": "air", "genre": "起草说明", "year": 2024, "kinds": {"target"}},
+]
+
+
+def test_facet_counts_are_what_a_click_gives():
+    req = sp.parse_request({"q": "x", "district": "丰台区"})
+    facets = {
+        f["name"]: {v["value"]: (v["count"], v["selected"]) for v in f["values"]}
+        for f in sp.facets(HITS, req, {})
+    }
+    assert facets["district"] == {"丰台区": (2, True), "怀柔区": (1, False)}  # under the other facets only
+    assert facets["campaign"] == {"air": (1, False), "water": (1, False)}
+    assert facets["kind"] == {"target": (1, False), "actual": (1, False)}
+    assert facets["year"] == {"2021": (2, False)}
+    assert sp.filter_hits(HITS, {"kind": "target"}) == [HITS[0], HITS[2]]
+    assert sp.filter_hits(HITS, {"year": "2024", "campaign": "air"}) == [HITS[2]]
+
+
+def test_facet_labels_are_chinese():
+    req = sp.parse_request({"q": "x"})
+    facets = {
+        f["name"]: f for f in sp.facets(HITS, req, {"air": "大气（蓝天保卫战）", "water": "水（碧水保卫战）"})
+    }
+    assert [f["label"] for f in facets.values()] == [
+        "地区 District",
+        "领域 Campaign",
+        "文件类型 Genre",
+        "年份 Year",
+        "类型 Kind",
+    ]
+    assert {v["label"] for v in facets["campaign"]["values"]} == {"大气（蓝天保卫战）", "水（碧水保卫战）"}
+    assert {v["label"] for v in facets["kind"]["values"]} == {"目标", "现状"}
+    assert {v["label"] for v in facets["year"]["values"]} == {"2021年", "2024年"}
+
+
+# -- on kb.db built from the corpus ------------------------------------------------------------
+
+
+def _fts_clauses(conn, q: str) -> set[str]:
+    return {
+        r[0]
+        for r in conn.execute(
+            "select clause_id from clauses_fts where clauses_fts match policykb_fts(?)", [q]
+        )
+    }
+
+
+@pytest.mark.parametrize("traditional, simplified", [("揚塵", "扬尘"), ("燃油叉車", "燃油叉车")])
+def test_index_finds_traditional_and_simplified_alike(conn, traditional, simplified):
+    assert _fts_clauses(conn, traditional) == _fts_clauses(conn, simplified) != set()
+
+
+def test_a_simplified_query_finds_the_traditional_paragraphs(conn):
+    found = _fts_clauses(conn, "宣传")
+    traditional = {
+        cid for cid, text in conn.execute("select id, text from clauses") if TRADITIONAL_PARAGRAPH in text
+    }
+    assert traditional and traditional <= found
+
+
+def test_vocabulary_table_and_suggestion(conn):
+    n = conn.execute(f"select n from {fts.VOCABULARY} where term = '扬尘'").fetchone()
+    assert n and n[0] >= 10
+    assert conn.execute(f"select count(*) from {fts.VOCABULARY} where term glob '[0-9]*'").fetchone()[0] == 0
+    assert search.suggest(conn, "杨尘") == "扬尘"
+
+
+def test_search_context_for_a_traditional_query(conn):
+    ctx = sp.search_context(conn, sp.parse_request({"q": "揚塵"}))
+    assert ctx["title"] == "检索：揚塵 · policy-kb"
+    assert ctx["total"] >= 10 and len(ctx["hits"]) == min(ctx["total"], sp.PER_PAGE)
+    fengtai = [h for h in ctx["hits"] if h["district"] == "丰台区" and h["text"].startswith("三是")]
+    assert fengtai and fengtai[0]["snippet_html"].startswith("三是")
+    assert "<mark>扬尘</mark>" in fengtai[0]["snippet_html"]
+    assert fengtai[0]["url"].startswith("/-/clause/") and fengtai[0]["url"].endswith("?q=" + quote("揚塵"))
+    assert any(t["display"] == "约5 吨/平方公里·月" for t in fengtai[0]["targets"])
+    assert {f["name"] for f in ctx["facets"]} == set(sp.FACETS)
+    assert ctx["did_you_mean"] is None
+
+
+def test_search_context_campaign_by_its_chinese_name(conn):
+    everything = sp.search_context(conn, sp.parse_request({"q": "宣传"}))
+    air = sp.search_context(conn, sp.parse_request({"q": "扬尘", "campaign": "蓝天保卫战"}))
+    assert air["total"] and all(h["campaign"] == "air" for h in air["hits"])
+    assert air["filters"] == [
+        {
+            "name": "campaign",
+            "label": "领域 Campaign",
+            "value": "大气（蓝天保卫战）",
+            "url": "/-/search?q=%E6%89%AC%E5%B0%98",
+        }
+    ]
+    assert len({h["campaign"] for h in everything["hits"]}) > 1
+
+
+def test_search_context_targets_match_too(conn):
+    """PM10年均浓度 is an indicator's dictionary name, written in no clause: its targets match."""
+    assert not _fts_clauses(conn, "PM10年均浓度")
+    ctx = sp.search_context(conn, sp.parse_request({"q": "PM10年均浓度"}))
+    assert ctx["total"] >= 1 and all(h["targets"] for h in ctx["hits"])
+
+
+def test_search_context_kind_facet_and_pages(conn):
+    req = sp.parse_request({"q": "浓度", "kind": "target"})
+    ctx = sp.search_context(conn, req)
+    assert ctx["total"] and all(any(t["kind"] == "target" for t in h["targets"]) for h in ctx["hits"])
+    everything = sp.search_context(conn, sp.parse_request({"q": "环境"}))
+    assert everything["total"] > sp.PER_PAGE and everything["next_url"].endswith("&page=2")
+    last = sp.search_context(conn, sp.parse_request({"q": "环境", "page": "999"}))
+    assert last["page"] == last["n_pages"] > 1 and last["next_url"] is None and last["prev_url"]
+    seen = set()
+    for page in range(1, everything["n_pages"] + 1):
+        ctx = sp.search_context(conn, sp.parse_request({"q": "环境", "page": str(page)}))
+        seen |= {h["clause_id"] for h in ctx["hits"]}
+    assert len(seen) == everything["total"]
+
+
+def test_search_context_without_results(conn):
+    typo = sp.search_context(conn, sp.parse_request({"q": "杨尘"}))
+    assert typo["total"] == 0 and typo["did_you_mean"] == {
+        "q": "扬尘",
+        "url": "/-/search?q=%E6%89%AC%E5%B0%98",
+    }
+    both = sp.search_context(conn, sp.parse_request({"q": "燃油叉车 宣传"}))  # no clause has both
+    assert both["total"] == 0 and [p["q"] for p in both["parts"]] == ["燃油叉车", "宣传"]
+    assert all(p["count"] > 0 for p in both["parts"])
+    empty = sp.search_context(conn, sp.parse_request({}))
+    assert not empty["searched"] and empty["hits"] == [] and empty["examples"]
+    browse = sp.search_context(conn, sp.parse_request({"district": "怀柔区"}))
+    assert browse["total"] and {h["district"] for h in browse["hits"]} == {"怀柔区"}
+
+
+def test_export_table_has_every_hit_with_chinese_headers(conn):
+    req = sp.parse_request({"q": "环境"})
+    headers, rows = sp.export_table(conn, req, "http://x")
+    assert headers[0] == "地区 District" and "条款原文 Clause" in headers
+    assert len(rows) == sp.search_context(conn, req)["total"] > sp.PER_PAGE
+    assert all(r[-1].startswith("http://x/-/clause/") for r in rows)
+
+
+# -- HTTP --------------------------------------------------------------------------------------
+
+
+async def test_search_page_is_a_page_not_a_query(ds):
+    r = await ds.client.get("/-/search", params={"q": "揚塵"})
+    assert r.status_code == 200
+    html = r.text
+    assert "<title>检索：揚塵 · policy-kb</title>" in html
+    for tool in ["Custom SQL query", "Edit SQL", "Run SQL", "select "]:
+        assert tool not in html
+    assert "<mark>扬尘</mark>" in html
+    for label in [
+        "地区 District",
+        "领域 Campaign",
+        "文件类型 Genre",
+        "年份 Year",
+        "类型 Kind",
+        "大气（蓝天保卫战）",
+    ]:
+        assert label in html
+    assert re.search(r'<a href="/-/clause/fengtai-[^"]+\?q=%E6%8F%9A%E5%A1%B5">', html)
+    assert 'href="/-/search?q=%E6%8F%9A%E5%A1%B5&amp;_format=csv"' in html
+
+
+async def test_search_page_did_you_mean_and_campaign_names(ds):
+    r = await ds.client.get("/-/search", params={"q": "杨尘"})
+    assert "您是不是要找：" in r.text and 'href="/-/search?q=%E6%89%AC%E5%B0%98">扬尘</a>' in r.text
+    for name in ["蓝天保卫战", "大气", "air", "藍天保衛戰"]:
+        r = await ds.client.get("/-/search", params={"q": "扬尘", "campaign": name})
+        assert r.status_code == 200 and "领域：大气（蓝天保卫战）" in r.text, name
+    r = await ds.client.get("/-/search", params={"q": "扬尘", "campaign": "天气"})
+    assert "未知领域“天气”" in r.text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "扬尘" * 2000},
+        {"q": '" * : ( ) NEAR AND OR NOT ^ -'},
+        {"q": 'NEAR("扬尘" "管控", 2)'},
+        {"q": ""},
+        {"q": "扬尘", "page": "-1"},
+        {"q": "扬尘", "page": "abc"},
+        {"q": "扬尘", "page": "9" * 400},
+        {"q": "扬尘", "page": "99999999"},
+        {"q": "扬尘", "year": "abc", "kind": "<script>", "district": "'; drop table clauses; --"},
+        {"q": "\x00扬尘\ufffd"},
+        {"q": "<script>alert(1)</script>"},
+    ],
+)
+async def test_hostile_input_gives_a_clean_page(ds, params):
+    r = await ds.client.get("/-/search", params=params)
+    assert r.status_code == 200
+    assert "<script>alert" not in r.text and "Traceback" not in r.text
+    r = await ds.client.get("/-/search", params={**params, "_format": "csv"})
+    assert r.status_code == 200 and r.content.startswith(b"\xef\xbb\xbf")
+
+
+async def test_csv_and_xlsx_downloads(ds):
+    r = await ds.client.get("/-/search", params={"q": "扬尘", "_format": "csv"})
+    assert r.status_code == 200 and r.headers["content-disposition"].startswith("attachment;")
+    assert r.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert rows[0][:2] == ["地区 District", "领域 Campaign"]
+    page = await ds.client.get("/-/search", params={"q": "扬尘"})
+    total = int(re.search(r"共 <strong>(\d+)</strong> 条结果", page.text).group(1))
+    assert len(rows) - 1 == total
+    assert all(len(row) == len(rows[0]) for row in rows)
+
+    r = await ds.client.get("/-/search", params={"q": "扬尘", "_format": "xlsx"})
+    assert r.status_code == 200 and ".xlsx" in r.headers["content-disposition"]
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(r.content)).active
+    assert sheet.cell(1, 1).value == "地区 District" and sheet.max_row == total + 1
+
+
+async def test_canned_query_and_table_search_know_traditional_and_campaign_names(ds):
+    async def rows(path, **params):
+        r = await ds.client.get(path, params={**params, "_shape": "array", "_size": "max"})
+        assert r.status_code == 200, r.text[:300]
+        return r.json()
+
+    def ids(found):
+        return [r["clause_id"] for r in found]
+
+    simplified = ids(await rows("/kb/search_measures.json", q="扬尘", campaign="air"))
+    assert simplified
+    for campaign in ["蓝天保卫战", "大气", "Air"]:
+        assert ids(await rows("/kb/search_measures.json", q="揚塵", campaign=campaign)) == simplified, (
+            campaign
+        )
+    assert await rows("/kb/search_measures.json", q="扬尘", campaign="天气") == []
+    table = await rows("/kb/clauses.json", _search="燃油叉車")
+    assert (
+        {r["id"] for r in table}
+        == {r["id"] for r in await rows("/kb/clauses.json", _search="燃油叉车")}
+        != set()
+    )
+    marked = await rows("/kb/search_measures.json", q="宣传")
+    assert any(
+        "<mark>宣傳</mark>" in r["snippet"] for r in marked
+    )  # the traditional paragraph, marked as written
