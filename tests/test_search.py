@@ -423,3 +423,34 @@ async def test_canned_query_and_table_search_know_traditional_and_campaign_names
     assert any(
         "<mark>宣傳</mark>" in r["snippet"] for r in marked
     )  # the traditional paragraph, marked as written
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("campaign=%E8%93%9D%E5%A4%A9%E4%BF%9D%E5%8D%AB%E6%88%98&_size=5", b"campaign=air&_size=5"),
+        ("campaign__exact=%E5%A4%A7%E6%B0%94", b"campaign__exact=air"),
+        ("campaign=air", b"campaign=air"),
+        ("campaign=%E5%A4%A9%E6%B0%94", b"campaign=%E5%A4%A9%E6%B0%94"),  # unknown: as it was
+        ("q=x&campaign_label=%E5%A4%A7%E6%B0%94", b"q=x&campaign_label=%E5%A4%A7%E6%B0%94"),
+        ("q=%ff%fe", b"q=%ff%fe"),
+        ("campaign=%ff", b"campaign=%ff"),
+    ],
+)
+def test_campaign_query_string(query, expected):
+    assert search.campaign_query_string(query.encode()) == expected
+
+
+async def test_table_filters_take_campaign_names(ds):
+    async def ids(path, **params):
+        r = await ds.client.get(path, params={**params, "_shape": "array", "_size": "max"})
+        assert r.status_code == 200, r.text[:300]
+        return [r.get("id") or r.get("target_id") for r in r.json()]
+
+    air = await ids("/kb/clauses.json", campaign="air")
+    assert air
+    assert await ids("/kb/clauses.json", campaign="蓝天保卫战") == air
+    assert await ids("/kb/clauses.json", campaign__exact="大气") == air
+    assert await ids("/kb/target_citations.json", campaign="碧水保卫战") == await ids(
+        "/kb/target_citations.json", campaign="water"
+    )

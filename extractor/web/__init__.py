@@ -6,6 +6,7 @@ Datasette finds its ``templates/`` and serves its ``static/`` itself. The hooks 
 """
 
 from extractor.web.plugin import (
+    asgi_wrapper,
     canned_queries,
     extra_template_vars,
     get_metadata,
@@ -16,6 +17,7 @@ from extractor.web.plugin import (
 )
 
 __all__ = [
+    "asgi_wrapper",
     "canned_queries",
     "extra_template_vars",
     "get_metadata",

@@ -3,6 +3,8 @@ point, see pyproject.toml; it imports these). Thin hooks only:
 
 - ``prepare_connection``: jieba-aware ``escape_fts`` (so a table's ``?_search=`` box works for
   Chinese) and the ``policykb_*`` SQL functions from :mod:`extractor.web.search`.
+- ``asgi_wrapper``: campaign names in a query string become ids (``?campaign=蓝天保卫战`` ->
+  ``air``) for every table, view and canned query.
 - ``get_metadata`` / ``canned_queries``: what the package ships in ``site.yml`` (see
   :mod:`extractor.web.site`): table and column descriptions, facets, the canned queries.
 - ``register_routes``: ``/-/compare``, ``/-/compare/<indicator_id>``, ``/-/clause/<clause_id>``,
@@ -104,6 +106,24 @@ def nav_links(datasette) -> list[dict[str, str]]:
 def prepare_connection(conn):
     # trylast: Datasette's own prepare_connection registers escape_fts; ours must come after.
     search.register_functions(conn)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    # Campaign names wherever an id goes: ?campaign=蓝天保卫战 on a table, a view or a canned
+    # query reaches Datasette as ?campaign=air (search.campaign_query_string).
+    def wrap(app):
+        async def campaign_names(scope, receive, send):
+            if scope.get("type") == "http":
+                query_string = scope.get("query_string") or b""
+                rewritten = search.campaign_query_string(query_string)
+                if rewritten is not query_string:
+                    scope = {**scope, "query_string": rewritten}
+            await app(scope, receive, send)
+
+        return campaign_names
+
+    return wrap
 
 
 @hookimpl

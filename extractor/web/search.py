@@ -20,6 +20,7 @@ import html
 import sqlite3
 import unicodedata
 from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlencode
 
 from extractor import routes
 from extractor.kb.fts import (
@@ -147,6 +148,28 @@ def campaign_id(name: str | None) -> str | None:
         if key.endswith(suffix) and key[: -len(suffix)] in aliases:
             return aliases[key[: -len(suffix)]]
     return None
+
+
+CAMPAIGN_PARAMETERS = ("campaign", "campaign__exact", "campaign__not")
+
+
+def campaign_query_string(query_string: bytes) -> bytes:
+    """A request's query string with campaign names as ids (``campaign=蓝天保卫战`` ->
+    ``campaign=air``), so a table's or view's filter (``/kb/clauses?campaign=大气``) and a canned
+    query's ``:campaign`` take names too; unchanged (the same bytes) when there is nothing to do."""
+    if b"campaign" not in query_string:
+        return query_string
+    try:
+        pairs = parse_qsl(query_string.decode("utf-8"), keep_blank_values=True)
+    except UnicodeDecodeError:
+        return query_string
+    changed = False
+    out = []
+    for key, value in pairs:
+        if key in CAMPAIGN_PARAMETERS and (cid := campaign_id(value)) and cid != value:
+            value, changed = cid, True
+        out.append((key, value))
+    return urlencode(out).encode("ascii") if changed else query_string
 
 
 # -- did you mean -------------------------------------------------------------------------
