@@ -11,6 +11,8 @@ from extractor.web.plugin import (
     get_metadata,
     menu_links,
     prepare_connection,
+    prepare_jinja2_environment,
+    register_output_renderer,
     register_routes,
     render_cell,
 )
@@ -21,6 +23,8 @@ __all__ = [
     "get_metadata",
     "menu_links",
     "prepare_connection",
+    "prepare_jinja2_environment",
+    "register_output_renderer",
     "register_routes",
     "render_cell",
 ]

@@ -34,7 +34,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from extractor import routes
-from extractor.web import pages, search, site
+from extractor.web import pages, renderers, search, site
 
 PLUGIN = "policykb"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -146,13 +146,35 @@ def menu_links(datasette):
 
 
 @hookimpl
-def extra_template_vars(datasette):
+def extra_template_vars(datasette, request, view_name):
     return {
         "policykb_links": nav_links(datasette),
         "policykb_static": lambda path: static_url(datasette, path),
         "policykb_routes": routes,
         "policykb_db": kb_database(datasette).name,
+        "policykb_downloads": renderers.download_links(datasette, request, view_name),
     }
+
+
+def footer(datasette) -> dict[str, Any]:
+    """What the site's footer (templates/_footer.html) shows on every page, Datasette's and
+    ours: the licences and source from metadata.yml and the Datasette version."""
+    from datasette.version import __version__
+
+    keys = ("license", "license_url", "source", "source_url", "about", "about_url")
+    return {"datasette_version": __version__, **{k: datasette.metadata(k) for k in keys}}
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):
+    # a global, not an extra template variable: Datasette's error pages get no extra variables
+    env.globals["policykb_footer"] = lambda: footer(datasette)
+
+
+@hookimpl
+def register_output_renderer(datasette):
+    # .excelcsv and .xlsx downloads of every table, view, row and query (renderers.py)
+    return renderers.register(plugin_config)
 
 
 @hookimpl
