@@ -8,7 +8,12 @@ point, see pyproject.toml; it imports these). Thin hooks only:
 - ``register_routes``: ``/-/compare``, ``/-/compare/<indicator_id>``, ``/-/clause/<clause_id>``
   (paths from :mod:`extractor.routes`).
 - ``render_cell``: ``<mark>`` snippets and ``*_url`` link columns as HTML.
-- ``menu_links`` / ``extra_template_vars``: links to the pages from every page and the index.
+- ``menu_links`` / ``extra_template_vars``: links to the pages from every page and the index,
+  and the download links of table, row and query pages.
+- ``register_output_renderer``: the ``.excelcsv`` and ``.xlsx`` downloads
+  (:mod:`extractor.web.renderers`).
+- ``prepare_jinja2_environment``: ``policykb_footer()`` for templates/_footer.html (licence,
+  source, Datasette's version) on every page, error pages included.
 
 Datasette itself finds the package's ``templates/`` (pages, index.html with links, base.html
 with lang="zh-CN") and serves its ``static/`` (CSS, vendored Vega) under
