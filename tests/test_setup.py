@@ -1,6 +1,5 @@
 """Start-up: ``make serve`` / ``make test`` run pip only when pyproject.toml changed (stamp files
-in .venv), ``policykb evaluate`` finds the development gold in a fresh clone, a 404 is quick and
-quiet."""
+in .venv), ``policykb evaluate`` finds the development gold in a fresh clone."""
 
 from __future__ import annotations
 
@@ -52,10 +51,3 @@ def test_evaluate_defaults_to_the_gold_in_the_repository():
     assert gold.default == "tests/gold"
     assert (ROOT / gold.default / "SCHEMA.md").is_file()
     assert sorted((ROOT / gold.default).glob("*.jsonl")), "the development gold ships with the repository"
-
-
-async def test_a_404_is_the_error_page_without_a_traceback(ds, capsys):
-    r = await ds.client.get("/kb/no_such_table")
-    assert r.status_code == 404 and "Table not found" in r.text
-    out = capsys.readouterr()
-    assert "Traceback" not in out.out + out.err
