@@ -13,11 +13,24 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-install: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# pip runs only when pyproject.toml is newer than the stamp of the last install (the package is
+# installed editable: code, templates and data need no reinstall). `make clean` or
+# `rm .venv/.installed*` forces one.
+INSTALLED      := $(VENV)/.installed
+INSTALLED_TEST := $(VENV)/.installed-test
 
-install-test: $(BIN)/python
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+# the test extras include the package itself: both stamps are fresh afterwards
+$(INSTALLED_TEST): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(INSTALLED)
+
+install: $(INSTALLED)
+
+install-test: $(INSTALLED_TEST)
 
 # Debian's Chromium and CJK fonts for the real-browser test (never `playwright install`).
 browser:

@@ -12,6 +12,8 @@ from extractor.web.plugin import (
     get_metadata,
     menu_links,
     prepare_connection,
+    prepare_jinja2_environment,
+    register_output_renderer,
     register_routes,
     render_cell,
 )
@@ -23,6 +25,8 @@ __all__ = [
     "get_metadata",
     "menu_links",
     "prepare_connection",
+    "prepare_jinja2_environment",
+    "register_output_renderer",
     "register_routes",
     "render_cell",
 ]

@@ -9,6 +9,7 @@ is written with openpyxl.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -20,6 +21,13 @@ FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _BREAKS = re.compile(r"\s*[\r\n\u2028\u2029]+\s*")
 _SAFE_NAME = re.compile(r"[^\w.-]+")
+_TAGS = re.compile(r"<[^>]*>")
+XLSX_CELL_MAX = 32767  # Excel's limit on the characters of one cell
+
+
+def plain_text(markup: str) -> str:
+    """Text of an HTML snippet (``…<mark>扬尘</mark>管控…`` -> ``…扬尘管控…``)."""
+    return html.unescape(_TAGS.sub("", markup))
 
 
 def one_line(value):
@@ -54,26 +62,24 @@ def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence], sheet: str = "p
         header_cells.append(cell)
     ws.append(header_cells)
     for row in rows:
-        ws.append([_xlsx_value(v) for v in row])
+        ws.append([_xlsx_value(ws, v) for v in row])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def _xlsx_value(v):
+def _xlsx_value(ws, v):
     if isinstance(v, str):
         v = one_line(v)
-        # a cell starting with = + - @ would be read as a formula: keep it text
-        return "'" + v if v[:1] in "=+-@" and not _is_number(v) else v
+        if len(v) > XLSX_CELL_MAX:  # Excel refuses longer cells: cut, and say so in the cell
+            v = v[: XLSX_CELL_MAX - 1] + "…"
+        if v[:1] == "=":  # openpyxl would write a formula: keep the text as text
+            from openpyxl.cell import WriteOnlyCell
+
+            cell = WriteOnlyCell(ws, value=v)
+            cell.data_type = "s"
+            return cell
     return v
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def filename(stem: str, fmt: str) -> str:

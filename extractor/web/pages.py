@@ -239,6 +239,28 @@ def _target_span(clause: dict, target: dict, doc_text: str | None) -> tuple[int,
     return (pos, pos + len(surface)) if pos >= 0 else None
 
 
+_PHRASE_END = re.compile(r"[，。；;：！!？?\n]|[,:](?!\d)")  # not the comma of 1,730
+
+
+def quoted_phrase(text: str, span: tuple[int, int] | None, most: int = 120) -> str:
+    """What a citation quotes: the phrase of ``text`` around ``span`` (between the
+    punctuation before and after it, e.g. PM2.5年均浓度控制在28微克/立方米以内), else the
+    whole text; longer than ``most`` characters, cut with …"""
+    if span is None:
+        phrase = text.strip()
+        return phrase if len(phrase) <= most else phrase[: most - 1] + "…"
+    s, e = span
+    ends = [m.end() for m in _PHRASE_END.finditer(text, 0, s)]
+    start = ends[-1] if ends else 0
+    m = _PHRASE_END.search(text, e)
+    phrase = text[start : m.start() if m else len(text)].strip()
+    if len(phrase) > most:  # keep the quantity, cut both sides
+        keep = max(0, (most - (e - s)) // 2)
+        a, b = max(start, s - keep), min(len(text), e + keep)
+        phrase = ("…" if a > start else "") + text[a:b].strip() + ("…" if m is None or b < m.start() else "")
+    return phrase
+
+
 def clause_context(
     conn: sqlite3.Connection,
     clause_id: str,
@@ -278,8 +300,18 @@ def clause_context(
         t["url"] = clause_url(clause_id, t["target_id"])
         t["compare_url"] = compare_url(t["indicator_id"]) if t["indicator_id"] else None
         t["selected"] = t is selected
+    selected_span = _target_span(clause, selected, doc_text) if selected else None
     if q:
         spans += [(s, e, "term") for s, e in match_spans(clause["text"], q)]
+    date = document["published"] or (
+        f"{document['year']}{'–' + str(document['year_end']) if document['year_end'] else ''}年"
+        if document["year"]
+        else None
+    )
+    # the header line: only the fields the catalog gives (never "丰台区 ·  · 2024年")
+    document["meta"] = [
+        v for v in (document["district"], document["issuer"], document["doc_number"], date) if v
+    ]
 
     around = _rows(
         conn,
@@ -295,6 +327,8 @@ def clause_context(
         "document": document,
         "targets": targets,
         "selected": selected,
+        # what Copy copies: the quoted words, then the citation
+        "copy_text": f"“{quoted_phrase(clause['text'], selected_span)}”——{clause['citation']}",
         "before": [a for a in around if a["seq"] < clause["seq"]],
         "after": [a for a in around if a["seq"] > clause["seq"]],
         "q": q,

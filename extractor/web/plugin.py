@@ -11,7 +11,12 @@ point, see pyproject.toml; it imports these). Thin hooks only:
   ``/-/search`` (paths from :mod:`extractor.routes`; the search page's context and exports
   are built by :mod:`extractor.web.search_page`).
 - ``render_cell``: ``<mark>`` snippets and ``*_url`` link columns as HTML.
-- ``menu_links`` / ``extra_template_vars``: links to the pages from every page and the index.
+- ``menu_links`` / ``extra_template_vars``: links to the pages from every page and the index,
+  and the download links of table, row and query pages.
+- ``register_output_renderer``: the ``.excelcsv`` and ``.xlsx`` downloads
+  (:mod:`extractor.web.renderers`).
+- ``prepare_jinja2_environment``: ``policykb_footer()`` for templates/_footer.html (licence,
+  source, Datasette's version) on every page, error pages included.
 
 Datasette itself finds the package's ``templates/`` (pages, index.html with links, base.html
 with lang="zh-CN") and serves its ``static/`` (CSS, vendored Vega) under
@@ -37,7 +42,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from extractor import routes
-from extractor.web import export, pages, search, search_page, site
+from extractor.web import export, pages, renderers, search, search_page, site
 
 PLUGIN = "policykb"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -167,13 +172,35 @@ def menu_links(datasette):
 
 
 @hookimpl
-def extra_template_vars(datasette):
+def extra_template_vars(datasette, request, view_name):
     return {
         "policykb_links": nav_links(datasette),
         "policykb_static": lambda path: static_url(datasette, path),
         "policykb_routes": routes,
         "policykb_db": kb_database(datasette).name,
+        "policykb_downloads": renderers.download_links(datasette, request, view_name),
     }
+
+
+def footer(datasette) -> dict[str, Any]:
+    """What the site's footer (templates/_footer.html) shows on every page, Datasette's and
+    ours: the licences and source from metadata.yml and the Datasette version."""
+    from datasette.version import __version__
+
+    keys = ("license", "license_url", "source", "source_url", "about", "about_url")
+    return {"datasette_version": __version__, **{k: datasette.metadata(k) for k in keys}}
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):
+    # a global, not an extra template variable: Datasette's error pages get no extra variables
+    env.globals["policykb_footer"] = lambda: footer(datasette)
+
+
+@hookimpl
+def register_output_renderer(datasette):
+    # .excelcsv and .xlsx downloads of every table, view, row and query (renderers.py)
+    return renderers.register(plugin_config)
 
 
 @hookimpl

@@ -79,8 +79,15 @@ def make_datasette(
     Datasette names the database after the file stem; metadata.yml configures ``kb``, so the
     file should be called ``kb.db``.
     """
+    import importlib
+
     from datasette.app import Datasette
 
+    # Datasette prints every exception, each 404 included, as a screenful of rich traceback
+    # when rich is installed (spaCy installs it): a second per 404 and a buried log. Without it
+    # a 404 is just the error page, and a 500 still prints its plain traceback.
+    # (imported after datasette.app, which registers Datasette's own hooks from that module)
+    importlib.import_module("datasette.handle_exception").rich = None
     return Datasette(
         immutables=[str(db_path)],
         metadata=load_metadata(metadata_path),

@@ -68,3 +68,13 @@ def metadata_keys() -> frozenset[str]:
 def canned_queries() -> dict[str, dict[str, Any]]:
     """The canned queries, ``{name: {"sql": ..., "title": ..., ...}}``."""
     return copy.deepcopy(_site()["queries"])
+
+
+@functools.cache
+def _export_headers() -> dict[str, str]:
+    return dict(_site().get("export_headers") or {})
+
+
+def export_headers() -> dict[str, str]:
+    """``{column: 中文名}``: the Chinese headers of the downloads (``export_headers``)."""
+    return dict(_export_headers())
