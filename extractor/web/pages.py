@@ -308,7 +308,13 @@ def chart_spec(group: dict, base_url: str = "/") -> dict:
         "type": "quantitative",
         "title": group["unit"] or "（无单位）",
         "scale": {"domain": [low, high or 1], "nice": True},
-        "axis": {"labelOverlap": "greedy", "labelFontSize": 12, "titleFontSize": 13, "tickCount": 5},
+        "axis": {
+            "labelOverlap": "greedy",
+            "labelFontSize": 12,
+            "titleFontSize": 13,
+            "titlePadding": 8,
+            "tickCount": 5,
+        },
     }
     y = {"field": "key", "type": "nominal", "sort": None, "axis": None}
     layers: list[dict] = [
