@@ -16,7 +16,7 @@ from typing import Any
 
 from extractor.format import format_value
 from extractor.kb.citations import book_title
-from extractor.routes import clause_url, compare_url
+from extractor.routes import clause_url, compare_url, district_url
 from extractor.web.search import match_spans
 
 KIND_LABELS = {"target": "目标", "actual": "现状", "scope": "范围", "condition": "条件"}
@@ -59,58 +59,534 @@ def mark_classed(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
+# -- values of targets (every page below shows them the same way) --------------------------
+
+KIND_ORDER = ("target", "actual", "scope", "condition")
+TARGET_KINDS = ("target", "actual")  # what the coverage and district tables count as values
+DIMENSION_LABELS = {
+    "concentration": "浓度 concentration",
+    "deposition": "降尘 deposition",
+    "ratio": "比例 ratio",
+    "percentage_point": "百分点 percentage points",
+    "mass": "质量 mass",
+    "count": "数量 count",
+    "area": "面积 area",
+    "area_per_capita": "人均面积 area per person",
+    "length": "长度 length",
+    "volume": "体积 volume",
+    "flow": "流量 flow",
+    "duration": "天数 duration",
+    "rank": "排名 rank",
+    "sound_level": "声级 sound level",
+    "number": "数值 number",
+    "": "无单位 no unit",
+}
+
+VALUES_SQL = """
+select t.id as target_id, d.district as district, d.id as document_id, d.title as title,
+  d.genre as genre, d.year as document_year, t.indicator_id as indicator_id,
+  coalesce(i.name_zh, t.indicator) as indicator_name, t.indicator as indicator,
+  t.value as value, t.value_max as value_max, t.unit as unit, t.canonical_unit as canonical_unit,
+  t.value_canonical as value_canonical, t.comparator as comparator, t.kind as kind,
+  t.kind_evidence as kind_evidence, t.dimension as dimension, t.value_text as value_text,
+  t.year as year, t.base_year as base_year, t.campaign as campaign, t.qualifiers as qualifiers,
+  t.attribute as attribute, t.surface as surface, t.clause_id as clause_id, t.start as start,
+  t."end" as "end", t.page as page, c.text as clause, c.start as clause_start,
+  cc.citation as citation, cc.section_path as section_path, cc.label as label
+from targets t
+join documents d on d.id = t.document_id
+left join clauses c on c.id = t.clause_id
+left join clause_citations cc on cc.clause_id = t.clause_id
+left join indicators i on i.id = t.indicator_id
+"""
+VALUES_ORDER = """
+order by d.district, coalesce(t.year, d.year),
+  case t.kind when 'target' then 0 when 'actual' then 1 when 'scope' then 2 else 3 end,
+  t.document_id, t.start, t.id
+"""
+
+
+def display_value(row: dict) -> str:
+    """The value as people read it: :func:`format_value`, or a qualitative target's wording."""
+    if row.get("value") is None and row.get("value_text"):
+        return row["value_text"]
+    return format_value(row.get("value"), row.get("value_max"), row.get("comparator"), row.get("unit"))
+
+
+def is_qualitative(row: dict) -> bool:
+    """A target stated in words (达到市级要求, 稳步提升): no number, its wording in value_text."""
+    return row.get("value") is None and bool(row.get("value_text"))
+
+
+def decorate(row: dict) -> dict:
+    """Display fields of one value row: ``display``, ``kind_label``, ``url``, ``excerpt_html``,
+    ``qualitative``."""
+    row["display"] = display_value(row)
+    row["kind_label"] = KIND_LABELS.get(row["kind"], row["kind"] or "")
+    row["url"] = clause_url(row["clause_id"], row["target_id"]) if row.get("clause_id") else None
+    row["excerpt_html"] = quantity_excerpt(row)
+    row["qualitative"] = is_qualitative(row)
+    return row
+
+
+def value_rows(
+    conn: sqlite3.Connection,
+    *,
+    indicator_id: str | None = None,
+    district: str | None = None,
+    kind: str | None = None,
+    year: int | None = None,
+) -> list[dict]:
+    """Every target row matching the filters (none dropped), in district, year, kind order."""
+    where, params = [], []
+    for column, value in (("t.indicator_id", indicator_id), ("d.district", district), ("t.kind", kind)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if year is not None:
+        where.append("t.year = ?")
+        params.append(year)
+    sql = VALUES_SQL + (" where " + " and ".join(where) if where else "") + VALUES_ORDER
+    return [decorate(r) for r in _rows(conn, sql, params)]
+
+
+def districts(conn: sqlite3.Connection) -> list[str]:
+    return [
+        r["district"]
+        for r in _rows(
+            conn, "select distinct district from documents where district is not null order by district"
+        )
+    ]
+
+
 # -- comparison pages -----------------------------------------------------------------------
 
 
 def indicator_index(conn: sqlite3.Connection) -> list[dict]:
-    """Indicators with how many targets and districts state them, most covered first."""
+    """Indicators with how many values (all kinds: what the comparison page shows), targets
+    (numeric or qualitative) and districts stating a target, most covered first."""
     rows = _rows(
         conn,
         """
-        select i.id, i.name_zh, i.name_en, i.campaign, i.canonical_unit,
-          count(t.id) as n_targets,
+        select i.id, i.name_zh, i.name_en, i.campaign, i.canonical_unit, cp.name_zh as campaign_name,
+          count(t.id) as n_values,
+          count(case when t.kind = 'target' then 1 end) as n_targets,
+          count(case when t.kind = 'actual' then 1 end) as n_actuals,
           count(distinct case when t.kind = 'target' then d.district end) as n_districts,
-          group_concat(distinct case when t.kind = 'target' then d.district end) as districts
+          group_concat(distinct case when t.kind = 'target' then d.district end) as districts,
+          count(distinct t.dimension || '|' || coalesce(t.canonical_unit, t.unit, '')) as n_units
         from indicators i
+        left join campaigns cp on cp.id = i.campaign
         left join targets t on t.indicator_id = i.id
         left join documents d on d.id = t.document_id
         group by i.id
-        order by n_districts desc, n_targets desc, i.campaign, i.id
+        order by n_districts desc, n_values desc, i.campaign, i.id
         """,
     )
     for r in rows:
         r["url"] = compare_url(r["id"])
+        r["districts"] = "、".join(sorted((r["districts"] or "").split(","))) if r["districts"] else ""
     return rows
 
 
-def compare_rows(conn: sqlite3.Connection, indicator_id: str) -> list[dict]:
-    """All statements of one indicator, one per district, document and year (a target before
-    an actual value), with display fields (``display``, ``kind_label``, ``url``,
-    ``excerpt_html``)."""
-    rows = _rows(
+def compare_rows(
+    conn: sqlite3.Connection,
+    indicator_id: str,
+    *,
+    kind: str | None = None,
+    year: int | None = None,
+    district: str | None = None,
+) -> list[dict]:
+    """Every statement of one indicator (no de-duplication), optionally of one kind, year or
+    district, with display fields (``display``, ``kind_label``, ``url``, ``excerpt_html``)."""
+    return value_rows(conn, indicator_id=indicator_id, kind=kind, year=year, district=district)
+
+
+def _unit_key(row: dict) -> tuple[str, str]:
+    """Values are comparable only within one dimension and one canonical unit (辆 and 户 are
+    both counts, never on one axis)."""
+    dimension = row.get("dimension") or ""
+    return dimension, row.get("canonical_unit") or row.get("unit") or ""
+
+
+def unit_groups(rows: list[dict]) -> list[dict]:
+    """The numeric rows split by unit dimension, each group converted to one unit: the unit
+    most of its values are written in (吨 for 吨 and 万吨), through ``value_canonical``.
+    Each row gets ``chart_value`` / ``chart_value_max`` in the group's ``unit``."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for r in rows:
+        if r.get("value") is not None:
+            groups.setdefault(_unit_key(r), []).append(r)
+    out = []
+    for (dimension, canonical), members in groups.items():
+        factors: dict[str, float] = {}  # unit as written -> canonical value of one of it
+        counts: dict[str, int] = {}
+        for r in members:
+            unit = r.get("unit") or ""
+            counts[unit] = counts.get(unit, 0) + 1
+            if r.get("value_canonical") is not None and r["value"]:
+                factors.setdefault(unit, r["value_canonical"] / r["value"])
+        usable = [u for u in counts if u in factors]
+        if usable:
+            unit = max(usable, key=lambda u: (counts[u], -abs(factors[u] - 1), len(u)))
+            factor = factors[unit]
+        else:
+            unit, factor = (next(iter(counts)) if len(counts) == 1 else canonical), None
+        converted = False
+        for r in members:
+            if factor and r.get("value_canonical") is not None and (r.get("unit") or "") != unit:
+                scale = r["value_canonical"] / r["value"] if r["value"] else None
+                r["chart_value"] = r["value_canonical"] / factor
+                r["chart_value_max"] = (
+                    r["value_max"] * scale / factor if r.get("value_max") is not None and scale else None
+                )
+                converted = True
+            else:
+                r["chart_value"], r["chart_value_max"] = r["value"], r.get("value_max")
+        out.append(
+            {
+                "key": f"{dimension or 'none'}-{canonical}",
+                "dimension": dimension,
+                "dimension_label": DIMENSION_LABELS.get(dimension, dimension),
+                "unit": unit,
+                "canonical_unit": canonical,
+                "converted": converted,
+                "units_written": sorted(counts),
+                "rows": members,
+            }
+        )
+    out.sort(key=lambda g: -len(g["rows"]))
+    return out
+
+
+VEGA_FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
+
+
+def _chart_values(group: dict, base_url: str) -> list[dict]:
+    return [
+        {
+            "key": f"{i:03d}",
+            "label": " ".join(str(x) for x in (r["district"], r["year"] or "", r["kind_label"]) if x),
+            "district": r["district"],
+            "year": str(r["year"]) if r["year"] else "",
+            "value": r["chart_value"],
+            "value_max": r["chart_value_max"],
+            "display": r["display"],
+            "kind": r["kind_label"],
+            "document": r["title"],
+            "href": base_url.rstrip("/") + r["url"] if r["url"] else None,
+        }
+        for i, r in enumerate(group["rows"])
+    ]
+
+
+def _kind_scale(group: dict) -> dict:
+    kinds = {r["kind"] for r in group["rows"]}
+    return {
+        "domain": [KIND_LABELS[k] for k in KIND_LABELS if k in kinds],
+        "range": [KIND_COLORS[k] for k in KIND_LABELS if k in kinds],
+    }
+
+
+def chart_spec(group: dict, base_url: str = "/") -> dict:
+    """A Vega-Lite chart of one unit group across districts: one band per value, its label
+    (district, year, kind, value as written) on a line of its own above the bar, so labels
+    never overlap at any width; the axis titled with the group's unit; each bar links to its
+    clause."""
+    values = _chart_values(group, base_url)
+    numbers = [v for r in values for v in (r["value"], r["value_max"]) if v is not None]
+    low, high = min([0.0, *numbers]), max([0.0, *numbers])
+    tooltip = [
+        {"field": "district", "title": "地区"},
+        {"field": "year", "title": "年份"},
+        {"field": "kind", "title": "类型"},
+        {"field": "display", "title": "数值"},
+        {"field": "document", "title": "文件"},
+    ]
+    x = {
+        "field": "value",
+        "type": "quantitative",
+        "title": group["unit"] or "（无单位）",
+        "scale": {"domain": [low, high or 1], "nice": True},
+        "axis": {
+            "labelOverlap": "greedy",
+            "labelFontSize": 12,
+            "titleFontSize": 13,
+            "titlePadding": 8,
+            "tickCount": 5,
+        },
+    }
+    y = {"field": "key", "type": "nominal", "sort": None, "axis": None}
+    layers: list[dict] = [
+        {
+            "mark": {"type": "bar", "height": 14, "yOffset": 9, "cornerRadiusEnd": 3, "cursor": "pointer"},
+            "encoding": {
+                "x": x,
+                "y": y,
+                "color": {
+                    "field": "kind",
+                    "type": "nominal",
+                    "title": None,
+                    "scale": _kind_scale(group),
+                    "legend": {"orient": "top", "labelFontSize": 12},
+                },
+                "href": {"field": "href"},
+                "tooltip": tooltip,
+            },
+        },
+        {
+            "mark": {
+                "type": "text",
+                "align": "left",
+                "baseline": "bottom",
+                "dy": -2,
+                "fontSize": 13,
+                "cursor": "pointer",
+            },
+            "encoding": {
+                "x": {"value": 0},
+                "y": y,
+                "text": {"field": "line"},
+                "href": {"field": "href"},
+                "tooltip": tooltip,
+            },
+        },
+    ]
+    if any(v["value_max"] is not None for v in values):
+        layers.append(
+            {
+                "transform": [{"filter": "datum.value_max != null"}],
+                "mark": {"type": "rule", "strokeWidth": 3, "yOffset": 9, "strokeDash": [4, 2]},
+                "encoding": {"x": {**x, "title": None}, "x2": {"field": "value_max"}, "y": y},
+            }
+        )
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": "container",
+        "height": {"step": 44},
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "background": "transparent",
+        "data": {"values": values},
+        "transform": [{"calculate": "datum.label + ' · ' + datum.display", "as": "line"}],
+        "layer": layers,
+        "config": {"font": VEGA_FONT, "view": {"stroke": None}, "axisY": {"grid": False}},
+    }
+
+
+def time_chart_spec(group: dict, base_url: str = "/") -> dict:
+    """One district's values of one unit group over the years: one line through actuals and
+    targets, actuals solid dots, targets hollow diamonds; each point links to its clause."""
+    values = _chart_values(group, base_url)
+    years = sorted({v["year"] for v in values if v["year"]})
+    values = [v for v in values if v["year"]]
+    tooltip = [
+        {"field": "year", "title": "年份"},
+        {"field": "kind", "title": "类型"},
+        {"field": "display", "title": "数值"},
+        {"field": "document", "title": "文件"},
+    ]
+    x = {
+        "field": "year",
+        "type": "ordinal",
+        "title": "年份 year",
+        "sort": years,
+        "scale": {"domain": years},
+        "axis": {"labelAngle": 0, "labelFontSize": 12, "labelOverlap": "greedy"},
+    }
+    y = {
+        "field": "value",
+        "type": "quantitative",
+        "title": group["unit"] or "（无单位）",
+        "scale": {"zero": False, "nice": True},
+        "axis": {"labelFontSize": 12, "titleFontSize": 13, "tickCount": 5},
+    }
+    kinds = _kind_scale(group)
+    shapes = {"目标": "diamond", "现状": "circle", "范围": "square", "条件": "triangle-up"}
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "width": "container",
+        "height": 240,
+        "autosize": {"type": "fit-x", "contains": "padding"},
+        "background": "transparent",
+        "data": {"values": values},
+        "encoding": {"x": x, "y": y},
+        "layer": [
+            {"mark": {"type": "line", "color": "#8aa4b8", "strokeWidth": 2}},
+            {
+                "transform": [{"filter": "datum.kind != '目标'"}],
+                "mark": {"type": "point", "filled": True, "size": 90, "cursor": "pointer", "opacity": 1},
+                "encoding": {
+                    "color": {
+                        "field": "kind",
+                        "type": "nominal",
+                        "title": None,
+                        "scale": kinds,
+                        "legend": {"orient": "top"},
+                    },
+                    "shape": {
+                        "field": "kind",
+                        "type": "nominal",
+                        "scale": {"domain": kinds["domain"], "range": [shapes[k] for k in kinds["domain"]]},
+                        "legend": None,
+                    },
+                    "href": {"field": "href"},
+                    "tooltip": tooltip,
+                },
+            },
+            {
+                "transform": [{"filter": "datum.kind == '目标'"}],
+                "mark": {
+                    "type": "point",
+                    "filled": False,
+                    "size": 160,
+                    "strokeWidth": 2.5,
+                    "cursor": "pointer",
+                    "opacity": 1,
+                },
+                "encoding": {
+                    "color": {"field": "kind", "type": "nominal", "title": None, "scale": kinds},
+                    "shape": {
+                        "field": "kind",
+                        "type": "nominal",
+                        "scale": {"domain": kinds["domain"], "range": [shapes[k] for k in kinds["domain"]]},
+                        "legend": None,
+                    },
+                    "href": {"field": "href"},
+                    "tooltip": tooltip,
+                },
+            },
+        ],
+        "config": {"font": VEGA_FONT, "view": {"stroke": None}},
+    }
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def compare_context(
+    conn: sqlite3.Connection,
+    indicator_id: str,
+    base_url: str = "/",
+    *,
+    kind: str | None = None,
+    year: int | str | None = None,
+    district: str | None = None,
+) -> dict | None:
+    """Everything the comparison page shows for one indicator (None if it is unknown): every
+    value matching the filters, one chart per unit group (over the years when ``district`` is
+    given), the qualitative targets, the districts without any target, the filter choices."""
+    found = _rows(
         conn,
-        """
-        select tc.*, c.start as clause_start from target_citations tc
-        left join clauses c on c.id = tc.clause_id
-        where tc.indicator_id = ?
-        order by tc.district, coalesce(tc.year, tc.document_year), tc.document_id,
-          case tc.kind when 'target' then 0 when 'actual' then 1 else 2 end, tc.start
-        """,
+        "select i.*, c.name_zh as campaign_name from indicators i"
+        " left join campaigns c on c.id = i.campaign where i.id = ?",
         [indicator_id],
     )
-    seen: set[tuple] = set()
-    out = []
-    for r in rows:  # one row per district, document and year (as compare_indicator)
-        key = (r["district"], r["document_id"], r["year"])
-        if key in seen:
-            continue
-        seen.add(key)
-        r["display"] = format_value(r["value"], r["value_max"], r["comparator"], r["unit"])
-        r["kind_label"] = KIND_LABELS.get(r["kind"], r["kind"])
-        r["url"] = clause_url(r["clause_id"], r["target_id"]) if r["clause_id"] else None
-        r["excerpt_html"] = quantity_excerpt(r)
-        out.append(r)
-    return out
+    if not found:
+        return None
+    indicator = found[0]
+    kind = kind if kind in KIND_LABELS else None
+    year = _int_or_none(year)
+    every = compare_rows(conn, indicator_id)
+    known = districts(conn)
+    district = district if district in known else None
+    rows = [
+        r
+        for r in every
+        if (kind is None or r["kind"] == kind)
+        and (year is None or r["year"] == year)
+        and (district is None or r["district"] == district)
+    ]
+    groups = unit_groups(rows)
+    for g in groups:
+        g["spec"] = time_chart_spec(g, base_url) if district else chart_spec(g, base_url)
+    stating = {r["district"] for r in every if r["kind"] == "target"}
+    count = lambda pred: sum(1 for r in every if pred(r))  # noqa: E731
+    return {
+        "indicator": indicator,
+        "rows": rows,
+        "n_all": len(every),
+        "groups": groups,
+        "qualitative": [r for r in rows if r["qualitative"]],
+        "without_value": [r for r in rows if r["value"] is None and not r["qualitative"]],
+        "districts_without": [d for d in known if d not in stating],
+        "districts_qualitative": sorted(
+            {r["district"] for r in every if r["kind"] == "target" and r["qualitative"]}
+            - {r["district"] for r in every if r["kind"] == "target" and not r["qualitative"]}
+        ),
+        "filters": {
+            "kind": kind,
+            "year": year,
+            "district": district,
+            "active": bool(kind or year or district),
+            "kinds": [
+                {"value": k, "label": KIND_LABELS[k], "n": count(lambda r, k=k: r["kind"] == k)}
+                for k in KIND_ORDER
+                if any(r["kind"] == k for r in every)
+            ],
+            "years": sorted({r["year"] for r in every if r["year"]}),
+            "districts": [{"value": d, "n": count(lambda r, d=d: r["district"] == d)} for d in known],
+        },
+        "district_urls": {d: compare_url(indicator_id, d) for d in known},
+    }
+
+
+EXPORT_HEADERS = [
+    "地区 district",
+    "指标 indicator",
+    "指标标识 indicator_id",
+    "类型 kind",
+    "年份 year",
+    "数值 value as shown",
+    "比较 comparator",
+    "数值 value",
+    "上限 value_max",
+    "单位 unit",
+    "标准单位数值 value_canonical",
+    "标准单位 canonical_unit",
+    "量纲 dimension",
+    "定性表述 value_text",
+    "判定依据 kind_evidence",
+    "原文数值 surface",
+    "文件 document",
+    "文件标识 document_id",
+    "引用 citation",
+    "原文条款 clause",
+    "链接 clause_url",
+]
+
+
+def export_rows(rows: list[dict], base_url: str = "") -> list[list]:
+    """The value rows as the columns of :data:`EXPORT_HEADERS` (links absolute to ``base_url``)."""
+    return [
+        [
+            r["district"],
+            r["indicator_name"],
+            r["indicator_id"],
+            r["kind_label"],
+            r["year"],
+            r["display"],
+            r["comparator"],
+            r["value"],
+            r["value_max"],
+            r["unit"],
+            r["value_canonical"],
+            r["canonical_unit"],
+            r["dimension"],
+            r["value_text"],
+            r["kind_evidence"],
+            r["surface"],
+            r["title"],
+            r["document_id"],
+            r["citation"],
+            r["clause"],
+            (base_url.rstrip("/") + r["url"]) if r["url"] else None,
+        ]
+        for r in rows
+    ]
 
 
 def quantity_excerpt(row: dict, width: int = 90) -> str:
@@ -132,94 +608,226 @@ def quantity_excerpt(row: dict, width: int = 90) -> str:
     return ("…" if start else "") + body + ("…" if end < len(text) else "")
 
 
-def chart_spec(indicator: dict, rows: list[dict], base_url: str = "/") -> dict:
-    """A Vega-Lite bar chart of the rows' values: one bar per district/year/kind, coloured by
-    kind, each bar linking to its clause."""
-    values = [
-        {
-            "label": f"{r['district']} {r['year'] or ''}".strip(),
-            "district": r["district"],
-            "year": r["year"],
-            "value": r["value"],
-            "display": r["display"],
-            "kind": r["kind_label"],
-            "href": base_url.rstrip("/") + r["url"] if r["url"] else None,
-        }
-        for r in rows
-        if r["value"] is not None
-    ]
-    unit = rows[0]["unit"] if rows else indicator.get("canonical_unit") or ""
-    kinds = {r["kind"] for r in rows if r["value"] is not None}
+# -- coverage: indicator x district ---------------------------------------------------------
+
+
+def coverage_context(conn: sqlite3.Connection) -> dict:
+    """The indicator x district matrix: rows are the indicators with a target or an actual
+    value (grouped by campaign, in campaigns order), columns the districts; each cell counts
+    targets and actuals (scope and condition are not values of the indicator), names the
+    latest target and links to the comparison page filtered to that district."""
+    cols = districts(conn)
+    campaigns = _rows(conn, "select id, name_zh, name_en from campaigns order by rowid")
+    indicators = _rows(
+        conn, "select id, name_zh, name_en, campaign, canonical_unit from indicators order by id"
+    )
+    values = value_rows(conn)
+    cells: dict[tuple[str, str], dict] = {}
+    for r in values:
+        if not r["indicator_id"] or r["kind"] not in TARGET_KINDS:
+            continue
+        cell = cells.setdefault(
+            (r["indicator_id"], r["district"]),
+            {"n_targets": 0, "n_actuals": 0, "latest": None, "targets": []},
+        )
+        if r["kind"] == "target":
+            cell["n_targets"] += 1
+            cell["targets"].append(r)
+            if cell["latest"] is None or (r["year"] or 0) >= (cell["latest"]["year"] or 0):
+                cell["latest"] = r
+        else:
+            cell["n_actuals"] += 1
+    by_campaign: dict[str, list[dict]] = {}
+    empty = []
+    for ind in indicators:
+        row_cells = []
+        for d in cols:
+            cell = cells.get((ind["id"], d))
+            row_cells.append(
+                {
+                    "district": d,
+                    "n_targets": cell["n_targets"] if cell else 0,
+                    "n_actuals": cell["n_actuals"] if cell else 0,
+                    "latest": (
+                        {
+                            "display": cell["latest"]["display"],
+                            "year": cell["latest"]["year"],
+                            "qualitative": cell["latest"]["qualitative"],
+                        }
+                        if cell and cell["latest"]
+                        else None
+                    ),
+                    "targets": "; ".join(
+                        t["display"] + (f" ({t['year']})" if t["year"] else "") for t in cell["targets"]
+                    )
+                    if cell
+                    else "",
+                    "url": compare_url(ind["id"], d),
+                }
+            )
+        if not any(c["n_targets"] or c["n_actuals"] for c in row_cells):
+            empty.append(ind)
+            continue
+        by_campaign.setdefault(ind["campaign"] or "general", []).append(
+            {
+                **ind,
+                "url": compare_url(ind["id"]),
+                "cells": row_cells,
+                "n_districts": sum(1 for c in row_cells if c["n_targets"]),
+            }
+        )
+    groups = []
+    for c in campaigns:
+        rows = by_campaign.get(c["id"])
+        if rows:
+            rows.sort(key=lambda r: (-r["n_districts"], r["id"]))
+            groups.append({"campaign": c, "rows": rows})
+    unassigned = sum(1 for r in values if not r["indicator_id"] and r["kind"] in TARGET_KINDS)
     return {
-        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "width": "container",
-        "height": 260,
-        "background": "transparent",
-        "data": {"values": values},
-        "encoding": {
-            "x": {
-                "field": "label",
-                "type": "nominal",
-                "sort": None,
-                "title": None,
-                "axis": {"labelAngle": 0, "labelFontSize": 13},
-            },
-            "y": {"field": "value", "type": "quantitative", "title": unit},
-        },
-        "layer": [
-            {
-                "mark": {"type": "bar", "cornerRadiusEnd": 3, "cursor": "pointer", "width": {"band": 0.6}},
-                "encoding": {
-                    "color": {
-                        "field": "kind",
-                        "type": "nominal",
-                        "title": None,
-                        "scale": {
-                            "domain": [KIND_LABELS[k] for k in KIND_LABELS if k in kinds],
-                            "range": [KIND_COLORS[k] for k in KIND_LABELS if k in kinds],
-                        },
-                        "legend": {"orient": "top"},
-                    },
-                    "href": {"field": "href"},
-                    "tooltip": [
-                        {"field": "district", "title": "地区"},
-                        {"field": "year", "title": "年份"},
-                        {"field": "kind", "title": "类型"},
-                        {"field": "display", "title": "数值"},
-                    ],
-                },
-            },
-            {
-                "mark": {"type": "text", "dy": -8, "fontSize": 13, "fontWeight": "bold"},
-                "encoding": {"text": {"field": "display"}},
-            },
-        ],
-        "config": {
-            "font": "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif",
-            "view": {"stroke": None},
-        },
+        "districts": cols,
+        "groups": groups,
+        "empty": empty,
+        "n_unassigned": unassigned,
+        "n_indicators": sum(len(g["rows"]) for g in groups),
     }
 
 
-def compare_context(conn: sqlite3.Connection, indicator_id: str, base_url: str = "/") -> dict | None:
-    """Everything the comparison page shows for one indicator, or None if it is unknown."""
-    found = _rows(conn, "select * from indicators where id = ?", [indicator_id])
-    if not found:
+COVERAGE_HEADERS = [
+    "领域 campaign",
+    "指标 indicator",
+    "指标标识 indicator_id",
+    "地区 district",
+    "目标数 targets",
+    "现状数 actuals",
+    "最新目标 latest target",
+    "最新目标年份 latest target year",
+    "全部目标 all targets",
+    "链接 url",
+]
+
+
+def coverage_export_rows(context: dict, base_url: str = "") -> list[list]:
+    out = []
+    for g in context["groups"]:
+        for r in g["rows"]:
+            for c in r["cells"]:
+                out.append(
+                    [
+                        g["campaign"]["name_zh"],
+                        r["name_zh"],
+                        r["id"],
+                        c["district"],
+                        c["n_targets"],
+                        c["n_actuals"],
+                        c["latest"]["display"] if c["latest"] else None,
+                        c["latest"]["year"] if c["latest"] else None,
+                        c["targets"],
+                        base_url.rstrip("/") + c["url"],
+                    ]
+                )
+    return out
+
+
+# -- districts ------------------------------------------------------------------------------
+
+
+def district_index(conn: sqlite3.Connection) -> list[dict]:
+    """Each district with its documents, targets, actual values, scope/condition statements
+    (counted apart from targets), indicators and campaigns."""
+    rows = _rows(
+        conn,
+        """
+        select d.district,
+          count(distinct d.id) as n_documents,
+          min(d.year) as first_year,
+          max(coalesce(d.year_end, d.year)) as last_year,
+          (select count(*) from targets t join documents d2 on d2.id = t.document_id
+           where d2.district = d.district and t.kind = 'target') as n_targets,
+          (select count(*) from targets t join documents d2 on d2.id = t.document_id
+           where d2.district = d.district and t.kind = 'actual') as n_actuals,
+          (select count(*) from targets t join documents d2 on d2.id = t.document_id
+           where d2.district = d.district and t.kind in ('scope', 'condition')) as n_scope,
+          (select count(distinct t.indicator_id) from targets t join documents d2 on d2.id = t.document_id
+           where d2.district = d.district and t.kind in ('target', 'actual')) as n_indicators,
+          (select count(distinct dc.campaign) from document_campaigns dc join documents d3
+             on d3.id = dc.document_id where d3.district = d.district) as n_campaigns
+        from documents d where d.district is not null
+        group by d.district order by d.district
+        """,
+    )
+    for r in rows:
+        r["url"] = district_url(r["district"])
+    return rows
+
+
+def district_context(conn: sqlite3.Connection, district: str) -> dict | None:
+    """A district's page: its documents, its campaigns, its targets and actual values grouped
+    by campaign (indicator, value, kind, year, evidence, clause), and apart from them the
+    scope and condition statements. None if no document is from that district."""
+    documents = _rows(
+        conn,
+        """
+        select d.id, d.title, d.genre, d.year, d.year_end, d.published, d.issuer, d.doc_number,
+          (select count(*) from clauses c where c.document_id = d.id) as n_clauses,
+          (select count(*) from targets t where t.document_id = d.id and t.kind = 'target') as n_targets,
+          (select count(*) from targets t where t.document_id = d.id and t.kind = 'actual') as n_actuals
+        from documents d where d.district = ? order by d.year, d.id
+        """,
+        [district],
+    )
+    if not documents:
         return None
-    indicator = found[0]
-    rows = compare_rows(conn, indicator_id)
-    all_districts = [
-        r["district"]
-        for r in _rows(
-            conn, "select distinct district from documents where district is not null order by district"
-        )
+    for doc in documents:
+        doc["book_title"] = book_title(doc["title"] or "")
+    campaigns = _rows(
+        conn,
+        """
+        select c.id, c.name_zh, c.name_en, group_concat(distinct dc.label) as labels,
+          sum(dc.clauses) as n_clauses
+        from document_campaigns dc
+        join documents d on d.id = dc.document_id
+        join campaigns c on c.id = dc.campaign
+        where d.district = ?
+        group by c.id order by c.rowid
+        """,
+        [district],
+    )
+    rows = value_rows(conn, district=district)
+    for r in rows:
+        r["compare_url"] = compare_url(r["indicator_id"], district) if r["indicator_id"] else None
+    values = [r for r in rows if r["kind"] in TARGET_KINDS]
+    other = [r for r in rows if r["kind"] not in TARGET_KINDS]
+    names = {c["id"]: c for c in _rows(conn, "select id, name_zh, name_en from campaigns order by rowid")}
+    order = list(names)
+    by_campaign: dict[str, list[dict]] = {}
+    for r in values:
+        by_campaign.setdefault(r["campaign"] or "general", []).append(r)
+    for group in by_campaign.values():
+        group.sort(key=lambda r: (r["indicator_name"] or "", r["year"] or 0, KIND_ORDER.index(r["kind"])))
+    for c in campaigns:
+        c["n_targets"] = sum(1 for r in by_campaign.get(c["id"], []) if r["kind"] == "target")
+        c["n_actuals"] = sum(1 for r in by_campaign.get(c["id"], []) if r["kind"] == "actual")
+        c["labels"] = "、".join(sorted(set((c["labels"] or "").split(",")) - {""}))
+    groups = [
+        {
+            "campaign": names.get(cid, {"id": cid, "name_zh": cid, "name_en": ""}),
+            "rows": by_campaign[cid],
+            "n_targets": sum(1 for r in by_campaign[cid] if r["kind"] == "target"),
+            "n_actuals": sum(1 for r in by_campaign[cid] if r["kind"] == "actual"),
+        }
+        for cid in sorted(by_campaign, key=lambda c: order.index(c) if c in order else len(order))
     ]
-    stating = {r["district"] for r in rows if r["kind"] == "target"}
     return {
-        "indicator": indicator,
+        "district": district,
+        "documents": documents,
+        "campaigns": campaigns,
+        "groups": groups,
+        "other": other,
         "rows": rows,
-        "districts_without": [d for d in all_districts if d not in stating],
-        "chart": chart_spec(indicator, rows, base_url),
+        "n_targets": sum(1 for r in values if r["kind"] == "target"),
+        "n_actuals": sum(1 for r in values if r["kind"] == "actual"),
+        "n_scope": sum(1 for r in other if r["kind"] == "scope"),
+        "n_condition": sum(1 for r in other if r["kind"] == "condition"),
     }
 
 

@@ -7,9 +7,11 @@ point, see pyproject.toml; it imports these). Thin hooks only:
   ``air``) for every table, view and canned query.
 - ``get_metadata`` / ``canned_queries``: what the package ships in ``site.yml`` (see
   :mod:`extractor.web.site`): table and column descriptions, facets, the canned queries.
-- ``register_routes``: ``/-/compare``, ``/-/compare/<indicator_id>``, ``/-/clause/<clause_id>``,
-  ``/-/search`` (paths from :mod:`extractor.routes`; the search page's context and exports
-  are built by :mod:`extractor.web.search_page`).
+- ``register_routes``: ``/-/compare``, ``/-/compare/<indicator_id>`` (``?kind=&year=&district=``),
+  ``/-/coverage``, ``/-/district``, ``/-/district/<district>``, ``/-/clause/<clause_id>``,
+  ``/-/search`` (paths from :mod:`extractor.routes`); the search page's context is built by
+  :mod:`extractor.web.search_page`; the comparison, coverage, district and search pages
+  download as CSV or Excel with ``?_format=csv|xlsx`` (:func:`extractor.web.export.download`).
 - ``render_cell``: ``<mark>`` snippets and ``*_url`` link columns as HTML.
 - ``menu_links`` / ``extra_template_vars``: links to the pages from every page and the index,
   and the download links of table, row and query pages.
@@ -35,6 +37,7 @@ import functools
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode
 
 from datasette import hookimpl
 from datasette.utils import tilde_encode
@@ -208,12 +211,44 @@ def register_routes():
     return [
         (routes.COMPARE_INDEX_PATTERN, compare_index_view),
         (routes.COMPARE_PATTERN, compare_view),
+        (routes.COVERAGE_PATTERN, coverage_view),
+        (routes.DISTRICT_INDEX_PATTERN, district_index_view),
+        (routes.DISTRICT_PATTERN, district_view),
         (routes.CLAUSE_PATTERN, clause_view),
         (routes.SEARCH_PATTERN, search_view),
     ]
 
 
 # -- views: fetch with the plain functions, render a template -------------------------------
+
+
+def _query(request, **changes) -> str:
+    """The request's query string with ``changes`` applied (None removes a parameter)."""
+    params = [(k, v) for k, v in parse_qsl(request.query_string, keep_blank_values=False) if k not in changes]
+    params += [(k, v) for k, v in changes.items() if v is not None]
+    return urlencode(params)
+
+
+def _downloads(request) -> list[dict[str, str]]:
+    """下载 CSV / 下载 Excel links to the page itself with ``_format``."""
+    return [
+        {"href": request.path + "?" + _query(request, _format=fmt), "label": label, "format": fmt}
+        for fmt, label in (("csv", "下载 CSV"), ("xlsx", "下载 Excel"))
+    ]
+
+
+def _wanted_format(request) -> str | None:
+    fmt = request.args.get("_format")
+    return fmt if fmt in export.FORMATS else None
+
+
+def _site_root(datasette, request) -> str:
+    """Absolute URL of the site root, for links in downloads."""
+    return f"{request.scheme}://{request.host}" + datasette.urls.path("/")
+
+
+def _json(spec) -> Markup:
+    return Markup(json.dumps(spec, ensure_ascii=False).replace("</", "<\\/"))
 
 
 async def compare_index_view(datasette, request):
@@ -226,11 +261,92 @@ async def compare_view(datasette, request):
     indicator_id = request.url_vars["indicator_id"]
     db = kb_database(datasette)
     base = datasette.urls.path("/")
-    context = await db.execute_fn(lambda conn: pages.compare_context(conn, indicator_id, base))
+    filters = {k: request.args.get(k) or None for k in ("kind", "year", "district")}
+    context = await db.execute_fn(lambda conn: pages.compare_context(conn, indicator_id, base, **filters))
     if context is None:
         return await _not_found(datasette, request, f"未知指标 Unknown indicator: {indicator_id}")
-    context["chart_json"] = Markup(json.dumps(context["chart"], ensure_ascii=False).replace("</", "<\\/"))
+    fmt = _wanted_format(request)
+    if fmt:
+        f = context["filters"]
+        stem = "-".join(str(x) for x in (indicator_id, f["district"], f["kind"], f["year"]) if x)
+        rows = pages.export_rows(context["rows"], _site_root(datasette, request))
+        return export.download(fmt, stem, pages.EXPORT_HEADERS, rows)
+    for group in context["groups"]:
+        group["spec_json"] = _json(group["spec"])
+    context["downloads"] = _downloads(request)
+    context["sql_url"] = datasette.urls.path(
+        f"/{db.name}/compare_indicator?" + urlencode({"indicator": indicator_id})
+    )
     return await _render(datasette, request, "policykb_compare.html", context)
+
+
+async def coverage_view(datasette, request):
+    db = kb_database(datasette)
+    context = await db.execute_fn(pages.coverage_context)
+    fmt = _wanted_format(request)
+    if fmt:
+        rows = pages.coverage_export_rows(context, _site_root(datasette, request))
+        return export.download(fmt, "coverage", pages.COVERAGE_HEADERS, rows)
+    context["downloads"] = _downloads(request)
+    context["sql_url"] = datasette.urls.path(f"/{db.name}/coverage")
+    return await _render(datasette, request, "policykb_coverage.html", context)
+
+
+DISTRICT_INDEX_HEADERS = [
+    "地区 district",
+    "文件数 documents",
+    "目标数 targets",
+    "现状数 actuals",
+    "范围/条件数 scope and conditions",
+    "指标数 indicators",
+    "领域数 campaigns",
+    "起始年份 first year",
+    "截止年份 last year",
+]
+
+
+async def district_index_view(datasette, request):
+    db = kb_database(datasette)
+    rows = await db.execute_fn(pages.district_index)
+    fmt = _wanted_format(request)
+    if fmt:
+        data = [
+            [
+                r["district"],
+                r["n_documents"],
+                r["n_targets"],
+                r["n_actuals"],
+                r["n_scope"],
+                r["n_indicators"],
+                r["n_campaigns"],
+                r["first_year"],
+                r["last_year"],
+            ]
+            for r in rows
+        ]
+        return export.download(fmt, "districts", DISTRICT_INDEX_HEADERS, data)
+    context = {"districts": rows, "downloads": _downloads(request)}
+    return await _render(datasette, request, "policykb_district_index.html", context)
+
+
+async def district_view(datasette, request):
+    district = unquote(request.url_vars["district"])
+    db = kb_database(datasette)
+    context = await db.execute_fn(lambda conn: pages.district_context(conn, district))
+    if context is None:
+        return await _not_found(datasette, request, f"未知地区 Unknown district: {district}")
+    fmt = _wanted_format(request)
+    if fmt:
+        rows = pages.export_rows(context["rows"], _site_root(datasette, request))
+        return export.download(fmt, f"district-{district}", pages.EXPORT_HEADERS, rows)
+    for doc in context["documents"]:
+        doc["row_url"] = datasette.urls.row(db.name, "documents", tilde_encode(doc["id"]))
+    context["open_campaign"] = request.args.get("campaign")
+    context["downloads"] = _downloads(request)
+    context["sql_url"] = datasette.urls.path(
+        f"/{db.name}/targets_by_district?" + urlencode({"district": district})
+    )
+    return await _render(datasette, request, "policykb_district.html", context)
 
 
 async def clause_view(datasette, request):
