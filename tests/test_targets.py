@@ -104,7 +104,9 @@ def test_surface_and_unit_are_verbatim_source_text():
     text = "累計发放宣传材料 10 萬余份，降塵量降至每月5.2噸/平方公里。"
     got = targets_of(text)
     assert [t.surface for t in got] == ["10 萬余份", "每月5.2噸/平方公里"]
-    assert [t.unit for t in got] == ["萬份", "噸/平方公里"]
+    # the unit is the source's, with the period of its 每月 joined as the other dustfall figures
+    # write it (吨/平方公里·月): 吨/平方公里 alone would read as an area density
+    assert [t.unit for t in got] == ["萬份", "噸/平方公里·月"]
     assert got[1].canonical_unit == "t/(km²·month)"
 
 

@@ -382,7 +382,7 @@ def _unit_written(ctx: DocContext, q: Quantity) -> str:
     lex = load_units()
     for word in lex.approx_middle:
         text = text.replace(word, "")
-    return regex.sub(r"[ \u3000]", "", text)
+    return regex.sub(r"[ \u3000]", "", text) + (q.per or "")  # 每月…吨/平方公里 -> 吨/平方公里·月
 
 
 def _campaign(

@@ -36,6 +36,9 @@ CHANGE_TO = regex.compile(
     r"[ \u3000]*(?:到|至|为)?[ \u3000]*(?:(?:19|20)\d{2}[ \u3000]*年(?:底|末)?的?)?[ \u3000]*"
 )
 COUNT_LEAD = regex.compile(r"\s*\p{Han}{0,3}?\d+(?:\.\d+)?\s*[个家座条处项类]")
+ENDING_CHANGE = regex.compile(
+    r"(?:同比|持续|稳步|逐步|进一步|有所|大幅|明显)*(?:增加|提高|提升|增长|减少|下降|降低|削减|上升|压减)了?$"
+)
 CHANGE_VERB = regex.compile(r"[ \u3000]*(?:增加|增至|提高|提升|增长|减少|减至|下降|降低|调整|扩大|压减|上升)")
 
 
@@ -192,6 +195,10 @@ def _earlier_subject(text: str, m: Mention, seg_start: int, verb: str) -> tuple[
     ps = segment_start(text, m.sent_start, prev_end)
     earlier = find_quantities(text[ps:prev_end])
     s2, e2 = _clean_indicator(text, ps, ps + earlier[0].start if earlier else prev_end)
+    # the earlier segment states the change itself (碳排放强度持续下降，较2020年累计下降15%; 比2019年
+    # 下降约1.0%，比2015年下降18.8%): its verb and base year go, the number's own verb is kept
+    while verb and (ending := ENDING_CHANGE.search(text, s2, e2)) and ending.start() - s2 >= 2:
+        s2, e2 = _clean_indicator(text, s2, ending.start())
     if e2 - s2 < 2:
         return None
     return text[s2:e2] + verb, s2, e2
