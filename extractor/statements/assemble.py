@@ -272,9 +272,14 @@ def _after_previous(text: str, prev: Mention) -> int:
     return prev.q.end + (m.end() if m else 0)
 
 
+LIST_ITEM = r"[ \u3000]*(?:、|和|及|以及)[^，。；;、]{1,20}?\d+(?:\.\d+)?\p{Han}{0,4}?"
+SUFFIX = regex.compile(rf"(?:{LIST_ITEM})*[ \u3000]*的?(减排|削减|减少|下降)(?![至到为])")
+
+
 def _indicator_suffix(after: str) -> str:
-    """'…220吨、320吨减排目标': the measure named after the list (减排) belongs to each item."""
-    m = regex.match(r"[ \u3000]*的?(减排|削减|减少|下降)(?![至到为])", after)
+    """'…220吨、320吨减排目标': the measure named after the list (减排) belongs to each item, also
+    when each item names its own subject (挥发性有机物220吨、氮氧化物320吨减排目标)."""
+    m = SUFFIX.match(after)
     return m.group(1) if m else ""
 
 
@@ -332,9 +337,7 @@ def _to_targets(ctx: DocContext, m: Mention, reading: Reading) -> list[Target]:
         written = ctx.src_text(s, e).strip() if e > s else phrase
         if phrase != ctx.norm.text[s:e]:
             written = phrase
-        indicator = indicator_for(phrase) if phrase else None
-        if indicator and not _unit_fits(indicator.canonical_unit, q.canonical_unit):
-            indicator = None
+        indicator = indicator_for(phrase, q.dimension) if phrase else None
         out.append(
             Target(
                 id="",
@@ -362,16 +365,6 @@ def _to_targets(ctx: DocContext, m: Mention, reading: Reading) -> list[Target]:
             )
         )
     return out
-
-
-def _unit_fits(indicator_unit: str | None, unit: str) -> bool:
-    """An indicator measured in μg/m³ is not what a number in % states; a bare number (unit "")
-    fits an index or a ratio written without %."""
-    if not indicator_unit:
-        return True
-    if not unit:
-        return indicator_unit == "%"
-    return indicator_unit == unit
 
 
 def _unit_written(ctx: DocContext, q: Quantity) -> str:

@@ -116,7 +116,7 @@ def _row_labels(
     attribute = cells[attr_col][0].strip() if attr_col is not None and attr_col < len(cells) else None
     return RowLabels(
         indicator_text=ctx.src_text(ns, name_end).strip(),
-        indicator=indicator_for(ctx.norm.text[ns:name_end]),
+        indicator=indicator_for(ctx.norm.text[ns:name_end], _dimension(unit) if unit else None),
         unit=unit,
         attribute=attribute or None,
         clause=ctx.clause_at(ctx.src_span(ns, ne)[0]),
