@@ -135,6 +135,11 @@ TABLE = (
 def test_table_cells_take_unit_year_kind_and_attribute_from_headers():
     got = targets_of(TABLE, 2021, 2025)
     rows = [(t.value, t.unit, t.comparator, t.kind, t.year, t.attribute, t.indicator_id) for t in got]
+    goals = [
+        (t.value_text, t.kind, t.year, t.indicator_id, TABLE[t.start : t.end]) for t in got if t.value is None
+    ]
+    assert goals == [("达到市级要求", "target", 2025, "pm25_annual_mean", "达到市级要求")]  # a goal in words
+    rows = [r for r in rows if r[0] is not None]
     assert rows == [
         (36, "微克/立方米", "=", "actual", 2020, "约束性", "pm25_annual_mean"),
         (90, "%", ">", "actual", 2020, "约束性", "contaminated_farmland_safe_use"),

@@ -271,13 +271,15 @@ def test_fts_finds_every_clause_containing_the_word(conn, q):
 
 def test_views_write_values_and_links_as_the_pages_do(conn):
     rows = conn.execute(
-        """select t.value, t.value_max, t.comparator, t.unit, t.year, t.indicator_id, d.district
+        """select t.value, t.value_max, t.comparator, t.unit, t.value_text, t.year, t.indicator_id, d.district
            from targets t join documents d on d.id = t.document_id
            where t.kind = 'target' and t.indicator_id is not null order by t.rowid"""
     ).fetchall()
     expected: dict[tuple, list[str]] = {}
-    for value, value_max, comparator, unit, year, indicator_id, district in rows:
-        shown = fmt.format_value(value, value_max, comparator, unit) + (f" ({year})" if year else "")
+    for value, value_max, comparator, unit, value_text, year, indicator_id, district in rows:
+        shown = fmt.format_value(value, value_max, comparator, unit, value_text) + (
+            f" ({year})" if year else ""
+        )
         expected.setdefault((indicator_id, district), []).append(shown)
     coverage = {
         (i, d): (v, url)

@@ -349,6 +349,8 @@ class IndicatorLexicon:
     indicators: dict[str, Indicator]
     heads: tuple[str, ...]  # head nouns shared by a list (年均浓度, 平均值, 减排量)
     families: dict[str, tuple[str, ...]] = field(default_factory=dict)  # family -> ids, in file order
+    goal_after: tuple[str, ...] = ()  # goal wordings after their subject: 达到市级要求, 稳步提升
+    goal_before: tuple[str, ...] = ()  # … before their object: 消除 (劣V类水体)
 
 
 @functools.cache
@@ -402,4 +404,11 @@ def load_indicators(path: Path = DATA_DIR / "indicators.yml") -> IndicatorLexico
             raise DataFileError(
                 f"family {family!r} needs two or more members, each of one dimension", path=path
             )
-    return IndicatorLexicon(indicators=indicators, heads=_str_list(data, "heads", path), families=families)
+    goals = data.get("qualitative") or {}
+    return IndicatorLexicon(
+        indicators=indicators,
+        heads=_str_list(data, "heads", path),
+        families=families,
+        goal_after=_str_list(goals, "after", path),
+        goal_before=_str_list(goals, "before", path),
+    )

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import regex
 
-from extractor.lexicon.cues import Indicator, load_units
+from extractor.lexicon.cues import Indicator, load_units, to_simplified
 from extractor.lexicon.time import load_time
 from extractor.model import Clause, Quantity, Section, Target
 from extractor.quantities import find_quantities
@@ -52,6 +52,7 @@ from extractor.statements.context import (
 from extractor.statements.dating import cue_totals, names_plan_year, text_time
 from extractor.statements.indicators import indicator_for
 from extractor.statements.kinds import is_definition, local_kind
+from extractor.statements.qualitative import goal_context, goal_phrases
 from extractor.statements.subjects import (
     change_verb,
     distributed_subjects,
@@ -132,8 +133,66 @@ def extract_targets(
             found = table_targets(ctx, line_start, line)
             targets.extend(found if found is not None else _list_row_targets(ctx, line_start, line))
             continue
-        targets.extend(_line_targets(ctx, line_start, line))
+        found = _line_targets(ctx, line_start, line)
+        targets.extend(found)
+        targets.extend(_goal_targets(ctx, line_start, line, found))
     return _assign_ids(document_id, [t for t in targets if _finite(t)])
+
+
+def _goal_targets(ctx: DocContext, line_start: int, line: str, numeric: list[Target]) -> list[Target]:
+    """The qualitative goals of a prose line (:mod:`extractor.statements.qualitative`): value
+    NULL, ``value_text`` the wording as written, its span the wording's; the year of the
+    sentence's horizon, else of the clause's numeric targets, else the plan's."""
+    out = []
+    text = ctx.norm.text
+    for g in goal_phrases(text, line_start, line_start + len(line)):
+        src_start, src_end = ctx.src_span(g.start, g.end)
+        clause = ctx.clause_at(src_start)
+        a, b = sentence_bounds(line, g.start - line_start)
+        sentence = line[a:b]
+        if not goal_context(
+            ctx, clause.text if clause else "", clause.section_id if clause else None, sentence
+        ):
+            continue
+        horizon = next((m for p in load_time().horizon if (m := p.search(sentence))), None)
+        same_clause = [t.year for t in numeric if t.kind == "target" and clause and t.clause_id == clause.id]
+        if horizon:
+            year, evidence = int(horizon.group("year")), horizon.group(0)
+        else:
+            year, evidence = (same_clause[0] if same_clause else ctx.default_year), "目标"
+        section = ctx.sections.get(clause.section_id) if clause and clause.section_id else None
+        written = ctx.src_text(g.phrase_start, g.phrase_end).strip()
+        if to_simplified(regex.sub(r"\s", "", written)) != regex.sub(r"\s", "", g.phrase):
+            written = g.phrase  # 消除劣V类水体: the share the goal is about (劣V类水体比例)
+        surface = ctx.source[src_start:src_end]
+        out.append(
+            Target(
+                id="",
+                document_id=ctx.document_id,
+                clause_id=clause.id if clause else None,
+                indicator=written,
+                indicator_id=g.indicator.id,
+                value=None,
+                value_max=None,
+                unit="",
+                canonical_unit="",
+                value_canonical=None,
+                comparator="=",
+                kind="target",
+                year=year,
+                base_year=None,
+                kind_evidence=evidence,
+                dimension="",
+                value_text=surface,
+                campaign=_named_campaign(ctx, section) or g.indicator.campaign,
+                qualifiers=[],
+                attribute=None,
+                surface=surface,
+                start=src_start,
+                end=src_end,
+            )
+        )
+    return out
 
 
 def _finite(t: Target) -> bool:

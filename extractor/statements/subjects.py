@@ -81,6 +81,12 @@ def _trimmers() -> tuple[tuple[str, ...], tuple[regex.Pattern, ...]]:
     return tuple(words), ends
 
 
+def clean_phrase(text: str, s: int, e: int) -> tuple[int, int]:
+    """The indicator span of ``text[s:e]``: lead words, time phrases, comparators and qualifiers
+    trimmed (力争…, …同比)."""
+    return _clean_indicator(text, s, e)
+
+
 def _clean_indicator(text: str, s: int, e: int) -> tuple[int, int]:
     """Trim lead words, time phrases, comparators and qualifiers off an indicator span."""
     cues = load_statements()
@@ -274,6 +280,12 @@ def _shared_subjects(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
     """'A和B均…': one indicator per subject (the phrase ends with 均 in the source)."""
     if not text.startswith("均", e) and not regex.match(r"\s*均", text[e : e + 3]):
         return []
+    return _split_subjects(text, s, e)
+
+
+def split_subjects(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
+    """A subject list (A、B和C浓度) as one phrase per subject, the shared head given to each; []
+    when ``text[s:e]`` is one subject."""
     return _split_subjects(text, s, e)
 
 
