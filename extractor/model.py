@@ -99,6 +99,7 @@ class Quantity:
     unit_end: int | None = None
     approx: str | None = None  # "余", "多", "近", "约", "左右"... as written
     comparator_hint: str | None = None  # from symbols inside the surface: "≤", ">"...
+    per: str | None = None  # 每月5.2吨/平方公里: the period of the per prefix, as its unit joins it ("·月")
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

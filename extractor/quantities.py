@@ -282,7 +282,9 @@ def _from_united(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | None
         return None
     canonical, dimension, factor = unit.canonical, unit.dimension, unit.factor
     start, apre = m.start(), _approx_before(text, m)
-    per_unit = _per_unit(unit_written, lex.per_prefixes[m.group("per")], lex) if m.group("per") else None
+    per_unit, per = (
+        _per_unit(unit_written, lex.per_prefixes[m.group("per")], lex) if m.group("per") else (None, None)
+    )
     if per_unit is not None:
         canonical, dimension, factor = per_unit.canonical, per_unit.dimension, per_unit.factor
     elif m.group("per"):  # 每年5万吨: no per-year unit of 吨, so the quantity is 5万吨
@@ -308,6 +310,7 @@ def _from_united(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | None
         unit_end=m.end("unit"),
         approx=approx,
         comparator_hint=m.group("sym") if m.group("sym") and m.start("sym") >= start else None,
+        per=per if per_unit is not None else None,
     )
 
 
@@ -340,12 +343,12 @@ def _approx_before(text: str, m: regex.Match) -> str | None:
 
 
 def _per_unit(unit_written: str, period: str, lex: UnitLexicon):
-    """吨/平方公里 + 月 -> the unit written 吨/平方公里·月 (None if there is none)."""
+    """吨/平方公里 + 月 -> (the unit 吨/平方公里·月, "·月"); (None, None) if there is none."""
     base = to_simplified(unit_written)
-    for form in (f"{base}·{period}", f"{base}/{period}"):
-        if form in lex.forms:
-            return lex.forms[form]
-    return None
+    for joined in (f"·{period}", f"/{period}"):
+        if base + joined in lex.forms:
+            return lex.forms[base + joined], joined
+    return None, None
 
 
 def _from_percent(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | None:

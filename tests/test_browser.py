@@ -77,9 +77,9 @@ def test_compare_page_then_click_to_the_clause(server, page, tmp_path):
         seen.setdefault(row.locator("td.district").inner_text(), []).append(
             (row.locator("td.value").inner_text(), row.locator("td").nth(3).inner_text())
         )
-    assert ("≤28 微克/立方米", "2024") in seen.get("怀柔区", []), seen
-    assert ("30 微克/立方米", "2024") in seen.get("门头沟区", []), seen
-    assert ("32 微克/立方米", "2025") in seen.get("朝阳区", []), seen
+    assert ("≤ 28 微克/立方米", "2024") in seen.get("怀柔区", []), seen
+    assert ("= 30 微克/立方米", "2024") in seen.get("门头沟区", []), seen
+    assert ("= 32 微克/立方米", "2025") in seen.get("朝阳区", []), seen
     assert page.locator("#chart svg .mark-rect path").count() >= 3
 
     shot = tmp_path / "policykb-compare.png"

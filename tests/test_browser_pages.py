@@ -116,7 +116,6 @@ def test_pm25_across_the_four_districts_on_one_page(server, page):
     assert all(any(label.startswith(d) for label in labels) for d in DISTRICTS), labels
 
 
-@pytest.mark.xfail(strict=False, reason="needs i10-extract")
 def test_pm25_shows_huairous_2023_actual_and_2024_target(server, page):
     page.goto(f"{server}{routes.compare_url(PM25)}")
     rows = table_rows(page)
@@ -127,7 +126,6 @@ def test_pm25_shows_huairous_2023_actual_and_2024_target(server, page):
     assert page.locator(f"{CHART} .mark-symbol path").count() >= 2  # 2023 and 2024 on one line
 
 
-@pytest.mark.xfail(strict=False, reason="needs i10-extract")
 def test_fengtai_is_shown_with_its_qualitative_pm25_target(server, page):
     page.goto(f"{server}{routes.compare_url(PM25)}")
     items = page.locator('#qualitative li[data-district="丰台区"]').all_inner_texts()

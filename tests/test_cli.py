@@ -88,7 +88,7 @@ def test_extract_any_file_outside_the_catalog(tmp_path):
         for key in ("doc", "section", "clause", "indicator", "value_max", "unit", "kind", "base_year"):
             assert key in r
     table = CliRunner().invoke(main, ["extract", str(path), "--format", "table"])
-    assert "降尘量" in table.output and "≤4 吨/平方公里·月" in table.output
+    assert "降尘量" in table.output and "≤ 4 吨/平方公里·月" in table.output
 
 
 def test_errors_are_one_line_without_traceback(tmp_path):

@@ -300,7 +300,8 @@ def versions(tmp_path_factory):
 
 
 def _key(target) -> tuple:
-    return (round(target.value, 6), target.canonical_unit, target.kind, target.indicator_id)
+    value = round(target.value, 6) if target.value is not None else target.value_text  # 达到市级要求
+    return (value, target.canonical_unit, target.kind, target.indicator_id)
 
 
 def _differences(a: list, b: list, key) -> tuple[list, list]:

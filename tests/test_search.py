@@ -255,7 +255,7 @@ def test_search_context_for_a_traditional_query(conn):
     assert fengtai and fengtai[0]["snippet_html"].startswith("三是")
     assert "<mark>扬尘</mark>" in fengtai[0]["snippet_html"]
     assert fengtai[0]["url"].startswith("/-/clause/") and fengtai[0]["url"].endswith("?q=" + quote("揚塵"))
-    assert any(t["display"] == "约5 吨/平方公里·月" for t in fengtai[0]["targets"])
+    assert any(t["display"] == "约 5 吨/平方公里·月" for t in fengtai[0]["targets"])
     assert {f["name"] for f in ctx["facets"]} == set(sp.FACETS)
     assert ctx["did_you_mean"] is None
 

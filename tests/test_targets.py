@@ -104,7 +104,9 @@ def test_surface_and_unit_are_verbatim_source_text():
     text = "累計发放宣传材料 10 萬余份，降塵量降至每月5.2噸/平方公里。"
     got = targets_of(text)
     assert [t.surface for t in got] == ["10 萬余份", "每月5.2噸/平方公里"]
-    assert [t.unit for t in got] == ["萬份", "噸/平方公里"]
+    # the unit is the source's, with the period of its 每月 joined as the other dustfall figures
+    # write it (吨/平方公里·月): 吨/平方公里 alone would read as an area density
+    assert [t.unit for t in got] == ["萬份", "噸/平方公里·月"]
     assert got[1].canonical_unit == "t/(km²·month)"
 
 
@@ -133,6 +135,11 @@ TABLE = (
 def test_table_cells_take_unit_year_kind_and_attribute_from_headers():
     got = targets_of(TABLE, 2021, 2025)
     rows = [(t.value, t.unit, t.comparator, t.kind, t.year, t.attribute, t.indicator_id) for t in got]
+    goals = [
+        (t.value_text, t.kind, t.year, t.indicator_id, TABLE[t.start : t.end]) for t in got if t.value is None
+    ]
+    assert goals == [("达到市级要求", "target", 2025, "pm25_annual_mean", "达到市级要求")]  # a goal in words
+    rows = [r for r in rows if r[0] is not None]
     assert rows == [
         (36, "微克/立方米", "=", "actual", 2020, "约束性", "pm25_annual_mean"),
         (90, "%", ">", "actual", 2020, "约束性", "contaminated_farmland_safe_use"),
@@ -191,3 +198,45 @@ def test_a_report_states_results_unless_it_looks_ahead():
         "doc", text, norm, structure, plan_year=2024, plan_year_end=None, genre="行动计划"
     )
     assert [t.kind for t in as_plan][:2] == ["target", "target"]
+
+
+def test_qualitative_goals_are_targets_without_a_value():
+    text = (
+        "二、主要目标\n"
+        "空气质量全面改善。细颗粒物（PM2.5）年均浓度达到市级考核要求，优良天数比例稳步提升，基本消除重污染天气。\n"
+        "三、主要措施\n"
+        "优良天数比例稳步提升。\n"
+    )
+    got = [t for t in targets_of(text, 2021, 2025) if t.value is None]
+    assert [(t.indicator_id, t.value_text, t.kind, t.year) for t in got] == [
+        ("pm25_annual_mean", "全面改善", "target", 2025),
+        ("pm25_annual_mean", "达到市级考核要求", "target", 2025),
+        ("good_air_days_ratio", "稳步提升", "target", 2025),
+        ("heavy_pollution_days", "基本消除", "target", 2025),
+    ]  # the measures section states no goal: its 稳步提升 is none
+    assert all(text[t.start : t.end] == t.surface == t.value_text for t in got)
+    assert all(t.dimension == "" and t.value_canonical is None for t in got)
+
+
+def test_the_unit_picks_the_indicator_of_a_family():
+    assert indicator_for("化学需氧量排放总量下降", "ratio").id == "cod_reduction_rate"
+    assert indicator_for("化学需氧量排放总量", "mass").id == "cod_emissions"
+    assert indicator_for("氮氧化物（NOx）减排", "mass").id == "nox_reduction"
+    assert indicator_for("氮氧化物（NOx）减排", "ratio").id == "nox_reduction_rate"
+    assert indicator_for("细颗粒物浓度下降", "ratio").id == "pm25_reduction"
+    assert indicator_for("森林覆盖率", "mass") is None  # no member of its unit: no id
+    assert indicator_for("医疗废水排放达标率", "ratio").id == "medical_wastewater_compliance"
+    assert indicator_for("劣 V 類水體下降比例", "ratio").id == "inferior_v_ratio"
+
+
+def test_head_noun_alone_takes_the_sentence_subject_and_list_suffix_reaches_each_item():
+    text = (
+        "其中，PM2.5实现连续五年稳定达标，年均浓度29微克/立方米。"
+        "累计完成挥发性有机物（VOCs）220吨、氮氧化物（NOx）320吨减排目标要求。"
+    )
+    got = targets_of(text, 2024, None)
+    assert [(t.value, t.indicator_id) for t in got] == [
+        (29, "pm25_annual_mean"),
+        (220, "vocs_reduction"),
+        (320, "nox_reduction"),
+    ]

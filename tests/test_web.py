@@ -172,11 +172,13 @@ def test_cell_html_is_sanitized():
 @pytest.mark.parametrize(
     "args, shown",
     [
-        ((28.0, None, "<=", "微克/立方米"), "≤28 微克/立方米"),
-        ((4.5, None, "<=", "吨/平方公里·月"), "≤4.5 吨/平方公里·月"),
-        ((5.0, None, "~", "吨/平方公里·月"), "约5 吨/平方公里·月"),
-        ((32.0, None, "=", "微克/立方米"), "32 微克/立方米"),
-        ((40.0, 50.0, ">=", "%"), "≥40–50 %"),
+        ((28.0, None, "<=", "微克/立方米"), "≤ 28 微克/立方米"),
+        ((4.5, None, "<=", "吨/平方公里·月"), "≤ 4.5 吨/平方公里·月"),
+        ((5.0, None, "~", "吨/平方公里·月"), "约 5 吨/平方公里·月"),
+        ((32.0, None, "=", "微克/立方米"), "= 32 微克/立方米"),
+        ((40.0, 50.0, ">=", "%"), "≥ 40–50 %"),
+        ((5.0, 10.0, "=", "%"), "5–10 %"),
+        ((None, None, "=", "", "达到市级要求"), "达到市级要求"),
     ],
 )
 def test_format_value(args, shown):
@@ -186,7 +188,7 @@ def test_format_value(args, shown):
 
 def test_sql_value_writes_what_format_value_writes():
     db = sqlite3.connect(":memory:")
-    db.execute("create table t (value real, value_max real, comparator text, unit text)")
+    db.execute("create table t (value real, value_max real, comparator text, unit text, value_text text)")
     rows = [
         (28.0, None, "<=", "微克/立方米"),
         (5.0, None, "~", "吨/平方公里·月"),
@@ -196,9 +198,11 @@ def test_sql_value_writes_what_format_value_writes():
         (1.5, None, "<", "万吨"),
         (1234567.0, None, ">", "个"),
         (None, None, "≥", "it's"),
+        (5.0, 10.0, "=", "%"),
     ]
-    db.executemany("insert into t values (?, ?, ?, ?)", rows)
-    sql = fmt.sql_value("value", "value_max", "comparator", "unit")
+    rows = [(*r, None) for r in rows] + [(None, None, "=", "", "稳步提升"), (None, None, None, None, None)]
+    db.executemany("insert into t values (?, ?, ?, ?, ?)", rows)
+    sql = fmt.sql_value("value", "value_max", "comparator", "unit", "value_text")
     shown = [r[0] for r in db.execute(f"select {sql} from t order by rowid")]
     assert shown == [fmt.format_value(*r) for r in rows]
 
@@ -267,13 +271,15 @@ def test_fts_finds_every_clause_containing_the_word(conn, q):
 
 def test_views_write_values_and_links_as_the_pages_do(conn):
     rows = conn.execute(
-        """select t.value, t.value_max, t.comparator, t.unit, t.year, t.indicator_id, d.district
+        """select t.value, t.value_max, t.comparator, t.unit, t.value_text, t.year, t.indicator_id, d.district
            from targets t join documents d on d.id = t.document_id
            where t.kind = 'target' and t.indicator_id is not null order by t.rowid"""
     ).fetchall()
     expected: dict[tuple, list[str]] = {}
-    for value, value_max, comparator, unit, year, indicator_id, district in rows:
-        shown = fmt.format_value(value, value_max, comparator, unit) + (f" ({year})" if year else "")
+    for value, value_max, comparator, unit, value_text, year, indicator_id, district in rows:
+        shown = fmt.format_value(value, value_max, comparator, unit, value_text) + (
+            f" ({year})" if year else ""
+        )
         expected.setdefault((indicator_id, district), []).append(shown)
     coverage = {
         (i, d): (v, url)
@@ -318,7 +324,7 @@ def test_compare_context_pm25(conn):
     for district, (value, year) in PM25_TARGETS.items():
         assert (value, year) in values.get(district, ()), (district, values)
     huairou = next(r for r in context["rows"] if r["district"] == "怀柔区" and r["kind"] == "target")
-    assert huairou["display"] == fmt.format_value(28.0, None, "<=", "微克/立方米")
+    assert huairou["display"].startswith("≤ 28")
     assert '<mark class="quantity">28微克/立方米</mark>' in huairou["excerpt_html"]
     assert huairou["url"].startswith("/-/clause/huairou-2024-action-plan-draft-explanation:c")
     assert [g["unit"] for g in context["groups"]] == ["微克/立方米"]
@@ -463,7 +469,6 @@ def test_a_qualitative_target_is_a_target(kb_path, tmp_path):
     c.close()
 
 
-@pytest.mark.xfail(strict=False, reason="needs i10-extract")
 def test_pm25_page_has_huairous_2023_actual_and_fengtais_qualitative_target(conn):
     context = pages.compare_context(conn, PM25)
     shown = {(r["district"], r["kind"], r["year"], r["value"]) for r in context["rows"]}
@@ -754,7 +759,7 @@ async def test_compare_pages(ds):
     assert '<html lang="zh-CN">' in html and 'charset="utf-8"' in html
     for district in PM25_TARGETS:
         assert district in html
-    assert fmt.format_value(28.0, None, "<=", "微克/立方米") in html
+    assert "≤ 28 微克/立方米" in html
     assert re.search(
         r'<a class="value-link" href="/-/clause/huairou-2024-action-plan-draft-explanation:c\d+\?target=',
         html,

@@ -134,7 +134,7 @@ def test_the_installed_wheel_serves_the_site(server, kb_path):
     assert f'href="/-/compare/{PM25}"' in index
 
     page = get(url, f"/-/compare/{PM25}")
-    assert "≤28 微克/立方米" in page and "怀柔区" in page
+    assert "≤ 28 微克/立方米" in page and "怀柔区" in page
     for script in ["vega.min.js", "vega-lite.min.js", "vega-embed.min.js"]:
         src = f"/-/static-plugins/policy-kb/vendor/{script}"
         assert src in page

@@ -234,6 +234,8 @@ select
   t.canonical_unit as canonical_unit,
   t.value_canonical as value_canonical,
   t.comparator as comparator,
+  t.value_text as value_text,
+  t.dimension as dimension,
   t.kind as kind,
   t.kind_evidence as kind_evidence,
   t.year as year,
@@ -267,7 +269,7 @@ with districts as (select distinct district from documents where district is not
 stated as (
   select t.indicator_id, d.district, count(*) as n_targets,
     group_concat(
-      {sql_value("t.value", "t.value_max", "t.comparator", "t.unit")}
+      {sql_value("t.value", "t.value_max", "t.comparator", "t.unit", "t.value_text")}
       || coalesce(' (' || t.year || ')', ''), '; ') as "values"
   from targets t join documents d on d.id = t.document_id
   where t.kind = 'target' and t.indicator_id is not null

@@ -329,6 +329,7 @@ class Indicator:
     dimension: str | None
     description: str
     terms: tuple[str, ...] = field(default=())
+    family: str | None = None  # indicators of one subject in different units (cod: 万吨, %)
 
     def to_row(self) -> dict[str, Any]:
         """A row of the kb.db ``indicators`` table."""
@@ -347,6 +348,9 @@ class Indicator:
 class IndicatorLexicon:
     indicators: dict[str, Indicator]
     heads: tuple[str, ...]  # head nouns shared by a list (年均浓度, 平均值, 减排量)
+    families: dict[str, tuple[str, ...]] = field(default_factory=dict)  # family -> ids, in file order
+    goal_after: tuple[str, ...] = ()  # goal wordings after their subject: 达到市级要求, 稳步提升
+    goal_before: tuple[str, ...] = ()  # … before their object: 消除 (劣V类水体)
 
 
 @functools.cache
@@ -369,6 +373,7 @@ def load_indicators(path: Path = DATA_DIR / "indicators.yml") -> IndicatorLexico
                 dimension=entry.get("dimension"),
                 description=str(entry.get("description", "")),
                 terms=tuple(str(t) for t in entry.get("terms", [])),
+                family=entry.get("family"),
             )
         except (KeyError, TypeError) as exc:
             raise DataFileError(
@@ -389,4 +394,21 @@ def load_indicators(path: Path = DATA_DIR / "indicators.yml") -> IndicatorLexico
                 )
             seen_terms[term] = ind.id
         indicators[ind.id] = ind
-    return IndicatorLexicon(indicators=indicators, heads=_str_list(data, "heads", path))
+    families: dict[str, tuple[str, ...]] = {}
+    for ind in indicators.values():
+        if ind.family:
+            families[ind.family] = (*families.get(ind.family, ()), ind.id)
+    for family, members in families.items():
+        dims = [indicators[i].dimension for i in members]
+        if len(members) < 2 or None in dims:
+            raise DataFileError(
+                f"family {family!r} needs two or more members, each of one dimension", path=path
+            )
+    goals = data.get("qualitative") or {}
+    return IndicatorLexicon(
+        indicators=indicators,
+        heads=_str_list(data, "heads", path),
+        families=families,
+        goal_after=_str_list(goals, "after", path),
+        goal_before=_str_list(goals, "before", path),
+    )

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import regex
 
-from extractor.lexicon.cues import Indicator, load_units
+from extractor.lexicon.cues import Indicator, load_units, to_simplified
 from extractor.lexicon.time import load_time
 from extractor.model import Clause, Quantity, Section, Target
 from extractor.quantities import find_quantities
@@ -52,6 +52,7 @@ from extractor.statements.context import (
 from extractor.statements.dating import cue_totals, names_plan_year, text_time
 from extractor.statements.indicators import indicator_for
 from extractor.statements.kinds import is_definition, local_kind
+from extractor.statements.qualitative import goal_context, goal_phrases
 from extractor.statements.subjects import (
     change_verb,
     distributed_subjects,
@@ -132,8 +133,66 @@ def extract_targets(
             found = table_targets(ctx, line_start, line)
             targets.extend(found if found is not None else _list_row_targets(ctx, line_start, line))
             continue
-        targets.extend(_line_targets(ctx, line_start, line))
+        found = _line_targets(ctx, line_start, line)
+        targets.extend(found)
+        targets.extend(_goal_targets(ctx, line_start, line, found))
     return _assign_ids(document_id, [t for t in targets if _finite(t)])
+
+
+def _goal_targets(ctx: DocContext, line_start: int, line: str, numeric: list[Target]) -> list[Target]:
+    """The qualitative goals of a prose line (:mod:`extractor.statements.qualitative`): value
+    NULL, ``value_text`` the wording as written, its span the wording's; the year of the
+    sentence's horizon, else of the clause's numeric targets, else the plan's."""
+    out = []
+    text = ctx.norm.text
+    for g in goal_phrases(text, line_start, line_start + len(line)):
+        src_start, src_end = ctx.src_span(g.start, g.end)
+        clause = ctx.clause_at(src_start)
+        a, b = sentence_bounds(line, g.start - line_start)
+        sentence = line[a:b]
+        if not goal_context(
+            ctx, clause.text if clause else "", clause.section_id if clause else None, sentence
+        ):
+            continue
+        horizon = next((m for p in load_time().horizon if (m := p.search(sentence))), None)
+        same_clause = [t.year for t in numeric if t.kind == "target" and clause and t.clause_id == clause.id]
+        if horizon:
+            year, evidence = int(horizon.group("year")), horizon.group(0)
+        else:
+            year, evidence = (same_clause[0] if same_clause else ctx.default_year), "目标"
+        section = ctx.sections.get(clause.section_id) if clause and clause.section_id else None
+        written = ctx.src_text(g.phrase_start, g.phrase_end).strip()
+        if to_simplified(regex.sub(r"\s", "", written)) != regex.sub(r"\s", "", g.phrase):
+            written = g.phrase  # 消除劣V类水体: the share the goal is about (劣V类水体比例)
+        surface = ctx.source[src_start:src_end]
+        out.append(
+            Target(
+                id="",
+                document_id=ctx.document_id,
+                clause_id=clause.id if clause else None,
+                indicator=written,
+                indicator_id=g.indicator.id,
+                value=None,
+                value_max=None,
+                unit="",
+                canonical_unit="",
+                value_canonical=None,
+                comparator="=",
+                kind="target",
+                year=year,
+                base_year=None,
+                kind_evidence=evidence,
+                dimension="",
+                value_text=surface,
+                campaign=_named_campaign(ctx, section) or g.indicator.campaign,
+                qualifiers=[],
+                attribute=None,
+                surface=surface,
+                start=src_start,
+                end=src_end,
+            )
+        )
+    return out
 
 
 def _finite(t: Target) -> bool:
@@ -272,9 +331,14 @@ def _after_previous(text: str, prev: Mention) -> int:
     return prev.q.end + (m.end() if m else 0)
 
 
+LIST_ITEM = r"[ \u3000]*(?:、|和|及|以及)[^，。；;、]{1,20}?\d+(?:\.\d+)?\p{Han}{0,4}?"
+SUFFIX = regex.compile(rf"(?:{LIST_ITEM})*[ \u3000]*的?(减排|削减|减少|下降)(?![至到为])")
+
+
 def _indicator_suffix(after: str) -> str:
-    """'…220吨、320吨减排目标': the measure named after the list (减排) belongs to each item."""
-    m = regex.match(r"[ \u3000]*的?(减排|削减|减少|下降)(?![至到为])", after)
+    """'…220吨、320吨减排目标': the measure named after the list (减排) belongs to each item, also
+    when each item names its own subject (挥发性有机物220吨、氮氧化物320吨减排目标)."""
+    m = SUFFIX.match(after)
     return m.group(1) if m else ""
 
 
@@ -332,9 +396,7 @@ def _to_targets(ctx: DocContext, m: Mention, reading: Reading) -> list[Target]:
         written = ctx.src_text(s, e).strip() if e > s else phrase
         if phrase != ctx.norm.text[s:e]:
             written = phrase
-        indicator = indicator_for(phrase) if phrase else None
-        if indicator and not _unit_fits(indicator.canonical_unit, q.canonical_unit):
-            indicator = None
+        indicator = indicator_for(phrase, q.dimension) if phrase else None
         out.append(
             Target(
                 id="",
@@ -364,16 +426,6 @@ def _to_targets(ctx: DocContext, m: Mention, reading: Reading) -> list[Target]:
     return out
 
 
-def _unit_fits(indicator_unit: str | None, unit: str) -> bool:
-    """An indicator measured in μg/m³ is not what a number in % states; a bare number (unit "")
-    fits an index or a ratio written without %."""
-    if not indicator_unit:
-        return True
-    if not unit:
-        return indicator_unit == "%"
-    return indicator_unit == unit
-
-
 def _unit_written(ctx: DocContext, q: Quantity) -> str:
     """The unit as the source writes it, without approximation words and blanks."""
     if q.unit_start is None:
@@ -382,7 +434,7 @@ def _unit_written(ctx: DocContext, q: Quantity) -> str:
     lex = load_units()
     for word in lex.approx_middle:
         text = text.replace(word, "")
-    return regex.sub(r"[ \u3000]", "", text)
+    return regex.sub(r"[ \u3000]", "", text) + (q.per or "")  # 每月…吨/平方公里 -> 吨/平方公里·月
 
 
 def _campaign(

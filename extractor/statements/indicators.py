@@ -17,6 +17,7 @@ from extractor.lexicon.cues import Indicator, load_indicators, to_simplified
 
 LABEL = "INDICATOR"
 _PARENS = regex.compile(r"[（(][^（）()]{0,20}[）)]")
+_BLANKS = regex.compile(r"[ \u3000\t\n]+")
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,19 @@ def indicator_nlp():
 
 
 def find_mentions(phrase: str) -> list[IndicatorMention]:
-    """Indicator terms in ``phrase`` (t2s applied; parenthesised abbreviations ignored)."""
+    """Indicator terms in ``phrase`` (t2s applied; parenthesised abbreviations and blanks
+    ignored: 劣 V 類水體下降比例 is 劣V类水体下降比例)."""
     text = to_simplified(phrase)
     keep = [i for i in range(len(text))]
     stripped = text
-    for m in reversed(list(_PARENS.finditer(text))):
-        stripped = stripped[: m.start()] + stripped[m.end() :]
-        del keep[m.start() : m.end()]
+    for m in reversed([*_PARENS.finditer(text), *_BLANKS.finditer(text)]):
+        if keep.count(m.start()) == 0:
+            continue
+        a, b = keep.index(m.start()), keep.index(m.end() - 1) + 1 if (m.end() - 1) in keep else None
+        if b is None:
+            continue
+        stripped = stripped[:a] + stripped[b:]
+        del keep[a:b]
     doc = indicator_nlp()(stripped)
     out = []
     for span in doc.spans["indicators"]:
@@ -85,11 +92,33 @@ def _substring_mentions(text: str, keep: list[int]) -> list[IndicatorMention]:
     return [IndicatorMention(ind_id, keep[pos], keep[pos + len(term) - 1] + 1, term)]
 
 
+def fits(indicator: Indicator, dimension: str | None) -> bool:
+    """Whether a value of unit ``dimension`` can be a value of ``indicator``: the same dimension;
+    a change in 百分点 of a share (优良天数比例上升5个百分点); a bare number (dimension "") only of a
+    ratio or an index written without a unit; anything for an indicator of no one dimension, or
+    when the dimension is not known (None)."""
+    if dimension is None or not indicator.dimension:
+        return True
+    if dimension in ("", "number"):
+        return indicator.canonical_unit in (None, "", "%")
+    if indicator.dimension == "ratio" and dimension == "percentage_point":
+        return True
+    return indicator.dimension == dimension
+
+
 @functools.lru_cache(maxsize=8192)
-def indicator_for(phrase: str) -> Indicator | None:
-    """The indicator a phrase names: its longest mention, the last one on a tie."""
-    mentions = find_mentions(phrase)
-    if not mentions:
-        return None
-    best = max(mentions, key=lambda m: (m.end - m.start, m.start))
-    return load_indicators().indicators[best.indicator_id]
+def indicator_for(phrase: str, dimension: str | None = None) -> Indicator | None:
+    """The indicator a phrase names whose unit fits a value of ``dimension``: the longest mention
+    (the last one on a tie) whose indicator fits, or a member of that indicator's family that does
+    (化学需氧量排放总量 names cod_emissions in 万吨 and cod_emissions_reduction_rate in %: the
+    value's unit decides which one a number states); None when none fits."""
+    lexicon = load_indicators()
+    mentions = sorted(find_mentions(phrase), key=lambda m: (m.end - m.start, m.start), reverse=True)
+    for mention in mentions:
+        indicator = lexicon.indicators[mention.indicator_id]
+        if fits(indicator, dimension):
+            return indicator
+        for member in lexicon.families.get(indicator.family or "", ()):
+            if fits(lexicon.indicators[member], dimension):
+                return lexicon.indicators[member]
+    return None

@@ -16,7 +16,13 @@ import functools
 
 import regex
 
-from extractor.lexicon.cues import StatementCues, load_comparators, load_indicators, load_statements
+from extractor.lexicon.cues import (
+    StatementCues,
+    load_comparators,
+    load_indicators,
+    load_statements,
+    to_simplified,
+)
 from extractor.lexicon.time import load_time
 from extractor.quantities import find_quantities
 from extractor.statements.context import DocContext, Mention, segment_start
@@ -24,7 +30,7 @@ from extractor.statements.context import DocContext, Mention, segment_start
 SPLIT_ITEMS = regex.compile(r"、|以及|和|(?<![普涉波危顾])及(?![时早])|与")  # not the 及 of 普及率, 及时
 ORDINAL_LEAD = regex.compile(
     r"\s*(?:[一二三四五六七八九十]+是|\d{1,2}[.．、]|[（(]\d{1,2}[）)]|其中|同时|或者|并且|而且|以及|且|并|"
-    r"主要目标(?:为|是)?|(?:及)?以[上下内]的?|左右|较上年|比上年|同比|、)[，,：:]?"
+    r"主要目标(?:为|是)?|(?:及)?以[上下内]的?|左右|较上年|比上年|同比|(?:累计)?完成(?=\p{Han}{2})|、)[，,：:]?"
 )
 FROM_END = regex.compile(r"(?:由|从)[ \u3000]*(?:(?:19|20)\d{2}[ \u3000]*年(?:底|末)?的?)?[ \u3000]*$")
 FOLLOWING_STOP = regex.compile(
@@ -36,6 +42,9 @@ CHANGE_TO = regex.compile(
     r"[ \u3000]*(?:到|至|为)?[ \u3000]*(?:(?:19|20)\d{2}[ \u3000]*年(?:底|末)?的?)?[ \u3000]*"
 )
 COUNT_LEAD = regex.compile(r"\s*\p{Han}{0,3}?\d+(?:\.\d+)?\s*[个家座条处项类]")
+ENDING_CHANGE = regex.compile(
+    r"(?:同比|持续|稳步|逐步|进一步|有所|大幅|明显)*(?:增加|提高|提升|增长|减少|下降|降低|削减|上升|压减)了?$"
+)
 CHANGE_VERB = regex.compile(r"[ \u3000]*(?:增加|增至|提高|提升|增长|减少|减至|下降|降低|调整|扩大|压减|上升)")
 
 
@@ -70,6 +79,12 @@ def _trimmers() -> tuple[tuple[str, ...], tuple[regex.Pattern, ...]]:
     )
     ends = tuple(regex.compile(p.pattern + r"\s*$") for p in cues.base_year_patterns)
     return tuple(words), ends
+
+
+def clean_phrase(text: str, s: int, e: int) -> tuple[int, int]:
+    """The indicator span of ``text[s:e]``: lead words, time phrases, comparators and qualifiers
+    trimmed (力争…, …同比)."""
+    return _clean_indicator(text, s, e)
 
 
 def _clean_indicator(text: str, s: int, e: int) -> tuple[int, int]:
@@ -140,6 +155,10 @@ def indicator_phrases(ctx: DocContext, m: Mention, seg_start: int) -> list[tuple
         cut = max(text.rfind("由", full, s), text.rfind("从", full, s))
         if cut > full:
             s, e = _clean_indicator(text, full, cut)
+    if text[s:e] in load_indicators().heads:  # PM2.5实现连续五年稳定达标，年均浓度29: PM2.5年均浓度
+        subject = _head_subject(text, m.sent_start, s)
+        if subject:
+            return [(subject + text[s:e], s, e)]
     verb = regex.fullmatch(r"[\p{Han}]{0,2}?(下降|减少|增加|提高|削减|降低|上升)了?", text[s:e])
     if e - s < 2 or verb or text[s:e] in ("目标", "目标值", "指标", "要求", "任务"):
         earlier = _earlier_subject(text, m, seg_start, verb.group(1) if verb else "")
@@ -192,9 +211,39 @@ def _earlier_subject(text: str, m: Mention, seg_start: int, verb: str) -> tuple[
     ps = segment_start(text, m.sent_start, prev_end)
     earlier = find_quantities(text[ps:prev_end])
     s2, e2 = _clean_indicator(text, ps, ps + earlier[0].start if earlier else prev_end)
+    # the earlier segment states the change itself (碳排放强度持续下降，较2020年累计下降15%; 比2019年
+    # 下降约1.0%，比2015年下降18.8%): its verb and base year go, the number's own verb is kept
+    while verb and (ending := ENDING_CHANGE.search(text, s2, e2)) and ending.start() - s2 >= 2:
+        s2, e2 = _clean_indicator(text, s2, ending.start())
     if e2 - s2 < 2:
         return None
     return text[s2:e2] + verb, s2, e2
+
+
+@functools.cache
+def _subjects() -> regex.Pattern:
+    """The subjects indicators are named by: each term that ends with a head noun (年均浓度, 排放总量,
+    利用率…), without it (PM2.5年均浓度 -> PM2.5, 化学需氧量排放总量 -> 化学需氧量)."""
+    lex = load_indicators()
+    heads = sorted(lex.heads, key=len, reverse=True)
+    found = set()
+    for ind in lex.indicators.values():
+        for term in (ind.name_zh, *ind.terms):
+            head = next((h for h in heads if term.endswith(h) and len(term) > len(h) + 1), None)
+            if head:
+                found.add(term[: -len(head)])
+    return regex.compile("|".join(regex.escape(x) for x in sorted(found, key=len, reverse=True)))
+
+
+def _head_subject(text: str, sent_start: int, end: int) -> str | None:
+    """A head noun alone before a number names the measure of the subject the sentence named last:
+    the last subject of an indicator term in the sentence before ``end`` (traditional forms read
+    as simplified; a subject inside brackets is an abbreviation of the one before it)."""
+    window = to_simplified(text[sent_start:end])
+    hits = [
+        h for h in _subjects().finditer(window) if not regex.search(r"[（(][^）)]*$", window[: h.start()])
+    ]
+    return hits[-1].group(0) if hits else None
 
 
 def following_noun(text: str, m: Mention) -> tuple[str, int, int] | None:
@@ -231,6 +280,12 @@ def _shared_subjects(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
     """'A和B均…': one indicator per subject (the phrase ends with 均 in the source)."""
     if not text.startswith("均", e) and not regex.match(r"\s*均", text[e : e + 3]):
         return []
+    return _split_subjects(text, s, e)
+
+
+def split_subjects(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
+    """A subject list (A、B和C浓度) as one phrase per subject, the shared head given to each; []
+    when ``text[s:e]`` is one subject."""
     return _split_subjects(text, s, e)
 
 

@@ -20,6 +20,7 @@ import regex
 from extractor.lexicon.cues import Indicator, load_comparators, load_units, to_simplified
 from extractor.model import Clause, Target
 from extractor.statements.indicators import indicator_for
+from extractor.statements.qualitative import is_goal_wording
 from extractor.statements.time import find_base_year
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -67,7 +68,8 @@ def table_targets(ctx: DocContext, line_start: int, line: str) -> list[Target] |
     header = _table_header(ctx, line_start)
     if not header:
         return None
-    if not _is_data_row([c for c, _, _ in cells]):
+    texts = [c for c, _, _ in cells]
+    if not _is_data_row(texts) and not any(is_goal_wording(c) for c in texts[1:]):
         return []
     labels = _row_labels(ctx, cells, header)
     if labels is None:
@@ -79,7 +81,46 @@ def table_targets(ctx: DocContext, line_start: int, line: str) -> list[Target] |
         m = TABLE_CELL.match(cell)
         if m:
             out.append(_table_target(ctx, m, cs, ce, header[col], labels))
+        elif header[col].kind == "target" and labels.indicator and is_goal_wording(cell):
+            out.append(_goal_cell_target(ctx, cell, cs, ce, header[col], labels))
     return out
+
+
+def _goal_cell_target(
+    ctx: DocContext, cell: str, cs: int, ce: int, column: TableColumn, labels: RowLabels
+) -> Target:
+    """A goal column's cell that states the goal in words (达到市级要求, 稳步提升): a qualitative
+    target, value NULL, the cell's wording as its ``value_text`` and span."""
+    lead = len(cell) - len(cell.lstrip(" \u3000"))
+    trail = len(cell) - len(cell.rstrip(" \u3000"))
+    src_start, src_end = ctx.src_span(cs + lead, ce - trail)
+    indicator, clause = labels.indicator, labels.clause
+    surface = ctx.source[src_start:src_end]
+    return Target(
+        id="",
+        document_id=ctx.document_id,
+        clause_id=clause.id if clause else None,
+        indicator=labels.indicator_text,
+        indicator_id=indicator.id if indicator else None,
+        value=None,
+        value_max=None,
+        unit="",
+        canonical_unit="",
+        value_canonical=None,
+        comparator="=",
+        kind="target",
+        year=column.year if column.year is not None else ctx.default_year,
+        campaign=indicator.campaign if indicator else (clause.campaign if clause else "general"),
+        kind_evidence=column.header,
+        dimension="",
+        value_text=surface,
+        base_year=None,
+        qualifiers=[],
+        attribute=labels.attribute if labels.attribute in ATTRIBUTES else None,
+        surface=surface,
+        start=src_start,
+        end=src_end,
+    )
 
 
 # ------------------------------------------------------------------------------------ rows
@@ -116,7 +157,7 @@ def _row_labels(
     attribute = cells[attr_col][0].strip() if attr_col is not None and attr_col < len(cells) else None
     return RowLabels(
         indicator_text=ctx.src_text(ns, name_end).strip(),
-        indicator=indicator_for(ctx.norm.text[ns:name_end]),
+        indicator=indicator_for(ctx.norm.text[ns:name_end], _dimension(unit) if unit else None),
         unit=unit,
         attribute=attribute or None,
         clause=ctx.clause_at(ctx.src_span(ns, ne)[0]),

@@ -903,7 +903,9 @@ def clause_context(
         if span:
             cls = "quantity selected" if t is selected else "quantity"
             spans.append((span[0], span[1], cls))
-        t["display"] = format_value(t["value"], t["value_max"], t["comparator"], t["unit"])
+        t["display"] = format_value(
+            t["value"], t["value_max"], t["comparator"], t["unit"], t.get("value_text")
+        )
         t["kind_label"] = KIND_LABELS.get(t["kind"], t["kind"])
         t["url"] = clause_url(clause_id, t["target_id"])
         t["compare_url"] = compare_url(t["indicator_id"]) if t["indicator_id"] else None
