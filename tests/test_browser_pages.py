@@ -122,8 +122,8 @@ def test_pm25_shows_huairous_2023_actual_and_2024_target(server, page):
     assert ("怀柔区", fmt.format_value(29.0, None, "=", "微克/立方米"), "现状", "2023") in rows
     assert ("怀柔区", fmt.format_value(28.0, None, "<=", "微克/立方米"), "目标", "2024") in rows
     page.goto(f"{server}{routes.compare_url(PM25, '怀柔区')}")
-    page.wait_for_selector(f"{CHART} .mark-symbol path")
-    assert page.locator(f"{CHART} .mark-symbol path").count() >= 2  # 2023 and 2024 on one line
+    page.wait_for_selector(f"{CHART} .mark-symbol.role-mark path")
+    assert page.locator(f"{CHART} .mark-symbol.role-mark path").count() >= 2  # 2023 and 2024 on one line
 
 
 def test_fengtai_is_shown_with_its_qualitative_pm25_target(server, page):
@@ -182,6 +182,18 @@ def test_chart_labels_do_not_overlap_on_a_phone(server, page):
                 assert not overlap, (a, b)
 
 
+def test_a_point_over_time_opens_its_clause(server, page):
+    """One district over time: targets and actuals on one line; a point opens its clause."""
+    page.goto(f"{server}{routes.compare_url('forest_coverage', '丰台区')}")
+    points = page.locator(f"{CHART} .mark-symbol.role-mark path")  # not the legend's
+    page.wait_for_selector(f"{CHART} .mark-symbol.role-mark path")
+    assert page.locator(f"{CHART} .mark-line path").count() == 1
+    assert points.count() == len(table_rows(page)) >= 3
+    points.last.click()
+    page.wait_for_url("**/-/clause/**")
+    assert page.locator("mark.quantity.selected").count() == 1
+
+
 def test_coverage_cell_opens_its_values(server, page):
     page.goto(f"{server}{routes.COVERAGE}")
     row = page.locator(f'table.policykb-matrix tr[data-indicator="{PM25}"]')
@@ -227,10 +239,13 @@ PAGES = [
     routes.COMPARE,
     routes.compare_url(PM25),
     routes.compare_url("nox_reduction"),
+    routes.compare_url("dustfall"),
+    routes.compare_url(PM25, "怀柔区"),
     routes.compare_url("forest_coverage", "丰台区"),
     routes.COVERAGE,
     routes.DISTRICT,
     routes.district_url("丰台区"),
+    routes.district_url("怀柔区"),
 ]
 
 

@@ -753,6 +753,7 @@ async def test_index_page_links(ds):
 async def test_compare_pages(ds):
     r = await ds.client.get("/-/compare")
     assert r.status_code == 200 and f'href="/-/compare/{PM25}"' in r.text
+    assert 'href="/-/compare?_format=csv"' in r.text and 'href="/-/compare?_format=xlsx"' in r.text
     r = await ds.client.get(f"/-/compare/{PM25}")
     assert r.status_code == 200
     html = r.text
@@ -836,6 +837,12 @@ async def test_page_downloads(ds, conn):
     assert {r[0] for r in rows[1:]} == {"丰台区"}
     rows = _csv(await ds.client.get("/-/district", params={"_format": "csv"}))
     assert [r[0] for r in rows[1:]] == ["丰台区", "怀柔区", "朝阳区", "门头沟区"]
+    rows = _csv(await ds.client.get("/-/compare", params={"_format": "csv"}))
+    index = {r[2]: r for r in rows[1:]}
+    assert rows[0][:3] == ["指标 indicator", "英文名 name_en", "指标标识 indicator_id"]
+    assert len(index) == conn.execute("select count(*) from indicators").fetchone()[0]
+    assert index["forest_coverage"][0] == "森林覆盖率" and index["forest_coverage"][8] == str(count())
+    assert index[PM25][-1].startswith("http://") and index[PM25][-1].endswith(routes.compare_url(PM25))
     r = await ds.client.get("/-/coverage", params={"_format": "xlsx"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(r.content)).active

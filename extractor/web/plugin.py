@@ -251,10 +251,48 @@ def _json(spec) -> Markup:
     return Markup(json.dumps(spec, ensure_ascii=False).replace("</", "<\\/"))
 
 
+COMPARE_INDEX_HEADERS = [
+    "指标 indicator",
+    "英文名 name_en",
+    "指标标识 indicator_id",
+    "领域 campaign",
+    "标准单位 canonical_unit",
+    "单位种数 units",
+    "提出目标的地区数 districts with a target",
+    "提出目标的地区 districts",
+    "数值数 values",
+    "目标数 targets",
+    "现状数 actuals",
+    "链接 url",
+]
+
+
 async def compare_index_view(datasette, request):
     db = kb_database(datasette)
     indicators = await db.execute_fn(pages.indicator_index)
-    return await _render(datasette, request, "policykb_compare_index.html", {"indicators": indicators})
+    fmt = _wanted_format(request)
+    if fmt:
+        root = _site_root(datasette, request).rstrip("/")
+        data = [
+            [
+                i["name_zh"],
+                i["name_en"],
+                i["id"],
+                i["campaign_name"] or i["campaign"],
+                i["canonical_unit"],
+                i["n_units"],
+                i["n_districts"],
+                i["districts"],
+                i["n_values"],
+                i["n_targets"],
+                i["n_actuals"],
+                root + i["url"],
+            ]
+            for i in indicators
+        ]
+        return export.download(fmt, "indicators", COMPARE_INDEX_HEADERS, data)
+    context = {"indicators": indicators, "downloads": _downloads(request)}
+    return await _render(datasette, request, "policykb_compare_index.html", context)
 
 
 async def compare_view(datasette, request):
