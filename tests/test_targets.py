@@ -224,6 +224,8 @@ def test_the_unit_picks_the_indicator_of_a_family():
     assert indicator_for("氮氧化物（NOx）减排", "ratio").id == "nox_reduction_rate"
     assert indicator_for("细颗粒物浓度下降", "ratio").id == "pm25_reduction"
     assert indicator_for("森林覆盖率", "mass") is None  # no member of its unit: no id
+    assert indicator_for("单位GDP能耗", "energy_intensity").id == "energy_intensity"  # 0.66吨标准煤/万元
+    assert indicator_for("单位GDP能耗", "ratio").id == "energy_intensity_reduction"  # 下降13.5%
     assert indicator_for("医疗废水排放达标率", "ratio").id == "medical_wastewater_compliance"
     assert indicator_for("医疗废水排放达标率", "ratio").id != indicator_for("工业废水排放达标率", "ratio").id
     assert indicator_for("劣 V 類水體下降比例", "ratio").id == "inferior_v_ratio"
