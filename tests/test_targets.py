@@ -209,11 +209,10 @@ def test_qualitative_goals_are_targets_without_a_value():
     )
     got = [t for t in targets_of(text, 2021, 2025) if t.value is None]
     assert [(t.indicator_id, t.value_text, t.kind, t.year) for t in got] == [
-        ("pm25_annual_mean", "全面改善", "target", 2025),
         ("pm25_annual_mean", "达到市级考核要求", "target", 2025),
         ("good_air_days_ratio", "稳步提升", "target", 2025),
         ("heavy_pollution_days", "基本消除", "target", 2025),
-    ]  # the measures section states no goal: its 稳步提升 is none
+    ]  # 空气质量 names a domain, not PM2.5; the measures section states no goal: its 稳步提升 is none
     assert all(text[t.start : t.end] == t.surface == t.value_text for t in got)
     assert all(t.dimension == "" and t.value_canonical is None for t in got)
 
@@ -225,7 +224,10 @@ def test_the_unit_picks_the_indicator_of_a_family():
     assert indicator_for("氮氧化物（NOx）减排", "ratio").id == "nox_reduction_rate"
     assert indicator_for("细颗粒物浓度下降", "ratio").id == "pm25_reduction"
     assert indicator_for("森林覆盖率", "mass") is None  # no member of its unit: no id
+    assert indicator_for("单位GDP能耗", "energy_intensity").id == "energy_intensity"  # 0.66吨标准煤/万元
+    assert indicator_for("单位GDP能耗", "ratio").id == "energy_intensity_reduction"  # 下降13.5%
     assert indicator_for("医疗废水排放达标率", "ratio").id == "medical_wastewater_compliance"
+    assert indicator_for("医疗废水排放达标率", "ratio").id != indicator_for("工业废水排放达标率", "ratio").id
     assert indicator_for("劣 V 類水體下降比例", "ratio").id == "inferior_v_ratio"
 
 

@@ -351,6 +351,7 @@ class IndicatorLexicon:
     families: dict[str, tuple[str, ...]] = field(default_factory=dict)  # family -> ids, in file order
     goal_after: tuple[str, ...] = ()  # goal wordings after their subject: 达到市级要求, 稳步提升
     goal_before: tuple[str, ...] = ()  # … before their object: 消除 (劣V类水体)
+    goal_broad: tuple[str, ...] = ()  # subjects too broad for a goal in words: 空气质量
 
 
 @functools.cache
@@ -411,4 +412,5 @@ def load_indicators(path: Path = DATA_DIR / "indicators.yml") -> IndicatorLexico
         families=families,
         goal_after=_str_list(goals, "after", path),
         goal_before=_str_list(goals, "before", path),
+        goal_broad=_str_list(goals, "broad", path),
     )

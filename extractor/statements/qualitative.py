@@ -7,7 +7,8 @@ statement is a target only where all three hold:
 * a goal wording of ``indicators.yml`` ``qualitative``: after its subject (``after``: 达到市级要求,
   稳步提升, 持续改善…) ending a segment, or before its object (``before``: 消除劣V类水体), the object
   naming the indicator of its share or days (劣V类水体 -> 劣V类水体比例, 重污染天气 -> …天数);
-* a known indicator as its subject (the span ruler, any unit: the value has none);
+* a known indicator as its subject (the span ruler, any unit: the value has none), not a
+  whole domain (``broad``: 空气质量持续改善 is no PM2.5 goal);
 * a goal context: a value column of a goal table (tables.py), or a sentence with a horizon
   (到2025年), in a clause that says 目标 or in a section whose title does (总体目标, 工作目标), never a
   review section (完成情况, 取得积极成效).
@@ -110,6 +111,8 @@ def _segment_goals(text: str, s: int, e: int, after: regex.Pattern, before: rege
         if b - a > 30:
             return []
         subjects = split_subjects(text, a, b) or [(text[a:b], a, b)]
+        if any(p in load_indicators().goal_broad for p, _, _ in subjects):
+            return []  # 空气质量持续改善: a domain, not its indicator
         found = [(p, x, y, indicator_for(p)) for p, x, y in subjects]
         if all(ind is not None for *_, ind in found):
             wend = m.end() - (len(m.group(0)) - len(m.group(0).rstrip()))
