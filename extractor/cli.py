@@ -196,5 +196,38 @@ def serve(host: str, port: int, corpus_dir: Path, db_path: Path, metadata_path: 
     run(db_path, corpus_dir, host, port, metadata_path=metadata_path, echo=click.echo)
 
 
+@main.command()
+@click.argument("district")
+@click.argument("indicator")
+@db_option("The knowledge base to read.")
+def trajectory(district: str, indicator: str, db_path: Path) -> None:
+    """Print a district's actuals and targets of one indicator over the years, each target's
+    ambition (the change it asks from the latest earlier actual) and attainment (met or missed
+    by a later actual), with the citation of each value.
+
+    \b
+    Example:
+      policykb trajectory 怀柔区 pm25_annual_mean
+    """
+    import sqlite3
+
+    from extractor.kb.trajectories import line
+
+    if not db_path.exists():
+        raise click.ClickException(f"{db_path}: no such knowledge base (run policykb build)")
+    conn = sqlite3.connect(db_path)
+    try:
+        rows = line(conn, district, indicator)
+    except sqlite3.OperationalError as exc:
+        raise click.ClickException(f"{db_path}: no trajectories table ({exc}); rebuild it") from None
+    if not rows:
+        raise click.ClickException(f"no actual or target of {indicator!r} for {district!r} in {db_path}")
+    for r in rows:
+        kind = "现状 actual" if r["kind"] == "actual" else "目标 target"
+        notes = "；".join(x for x in (r["ambition_display"], r["attainment_display"]) if x)
+        click.echo(f"{r['year']}  {kind}  {r['display']}" + (f"  {notes}" if notes else ""))
+        click.echo(f"      {r['citation']}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

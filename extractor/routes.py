@@ -16,6 +16,7 @@ CLAUSE = "/-/clause"
 SEARCH = "/-/search"  # one search over clauses and targets, facets in Chinese
 COVERAGE = "/-/coverage"  # indicator x district matrix
 DISTRICT = "/-/district"  # /-/district/<district>: its documents, campaigns, targets
+AMBITION = "/-/ambition"  # /-/ambition/<indicator>: districts' targets ranked by ambition
 
 # register_routes patterns (Datasette matches them against the path without base_url)
 COMPARE_INDEX_PATTERN = rf"^{COMPARE}/?$"
@@ -25,6 +26,7 @@ SEARCH_PATTERN = rf"^{SEARCH}/?$"
 COVERAGE_PATTERN = rf"^{COVERAGE}/?$"
 DISTRICT_INDEX_PATTERN = rf"^{DISTRICT}/?$"
 DISTRICT_PATTERN = rf"^{DISTRICT}/(?P<district>[^/]+)$"
+AMBITION_PATTERN = rf"^{AMBITION}/(?P<indicator_id>[^/]+)$"
 
 
 def compare_url(indicator_id: str, district: str | None = None) -> str:
@@ -32,6 +34,11 @@ def compare_url(indicator_id: str, district: str | None = None) -> str:
     district's values over time)."""
     url = f"{COMPARE}/" + quote(indicator_id)
     return url + ("?district=" + quote(district) if district else "")
+
+
+def ambition_url(indicator_id: str) -> str:
+    """Root-relative link to an indicator's ranking of targets by ambition."""
+    return f"{AMBITION}/" + quote(indicator_id)
 
 
 def district_url(district: str) -> str:

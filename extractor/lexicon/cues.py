@@ -352,6 +352,7 @@ class IndicatorLexicon:
     goal_after: tuple[str, ...] = ()  # goal wordings after their subject: 达到市级要求, 稳步提升
     goal_before: tuple[str, ...] = ()  # … before their object: 消除 (劣V类水体)
     goal_broad: tuple[str, ...] = ()  # subjects too broad for a goal in words: 空气质量
+    directions: dict[str, str] = field(default_factory=dict)  # indicator id -> lower | higher (better)
 
 
 @functools.cache
@@ -406,6 +407,12 @@ def load_indicators(path: Path = DATA_DIR / "indicators.yml") -> IndicatorLexico
                 f"family {family!r} needs two or more members, each of one dimension", path=path
             )
     goals = data.get("qualitative") or {}
+    directions: dict[str, str] = {}
+    for way in ("lower", "higher"):
+        for iid in _str_list(data.get("direction") or {}, way, path):
+            if iid not in indicators or iid in directions:
+                raise DataFileError(f"direction {way}: unknown or repeated indicator {iid!r}", path=path)
+            directions[iid] = way
     return IndicatorLexicon(
         indicators=indicators,
         heads=_str_list(data, "heads", path),
@@ -413,4 +420,5 @@ def load_indicators(path: Path = DATA_DIR / "indicators.yml") -> IndicatorLexico
         goal_after=_str_list(goals, "after", path),
         goal_before=_str_list(goals, "before", path),
         goal_broad=_str_list(goals, "broad", path),
+        directions=directions,
     )

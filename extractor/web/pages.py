@@ -16,6 +16,7 @@ from typing import Any
 
 from extractor.format import format_value
 from extractor.kb.citations import book_title
+from extractor.kb.trajectories import line as trajectory_points
 from extractor.routes import clause_url, compare_url, district_url
 from extractor.web.search import match_spans
 
@@ -531,6 +532,7 @@ def compare_context(
             "districts": [{"value": d, "n": count(lambda r, d=d: r["district"] == d)} for d in known],
         },
         "district_urls": {d: compare_url(indicator_id, d) for d in known},
+        "trajectory": trajectory_points(conn, district, indicator_id) if district else [],
     }
 
 

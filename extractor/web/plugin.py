@@ -45,7 +45,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from extractor import routes
-from extractor.web import export, pages, renderers, search, search_page, site
+from extractor.web import ambition, export, pages, renderers, search, search_page, site
 
 PLUGIN = "policykb"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -216,6 +216,7 @@ def register_routes():
         (routes.DISTRICT_PATTERN, district_view),
         (routes.CLAUSE_PATTERN, clause_view),
         (routes.SEARCH_PATTERN, search_view),
+        (routes.AMBITION_PATTERN, ambition_view),
     ]
 
 
@@ -412,6 +413,20 @@ async def search_view(datasette, request):
         return export.download(req.fmt, search_page.export_stem(req), headers, rows)
     context = await db.execute_fn(lambda conn: search_page.search_context(conn, req))
     return await _render(datasette, request, "policykb_search.html", context)
+
+
+async def ambition_view(datasette, request):
+    indicator_id = request.url_vars["indicator_id"]
+    db = kb_database(datasette)
+    context = await db.execute_fn(lambda conn: ambition.ambition_context(conn, indicator_id))
+    if context is None:
+        return await _not_found(datasette, request, f"未知指标 Unknown indicator: {indicator_id}")
+    fmt = _wanted_format(request)
+    if fmt:
+        rows = ambition.export_rows(context["rows"], _site_root(datasette, request).rstrip("/"))
+        return export.download(fmt, f"ambition-{indicator_id}", ambition.EXPORT_HEADERS, rows)
+    context["downloads"] = _downloads(request)
+    return await _render(datasette, request, "policykb_ambition.html", context)
 
 
 async def _render(datasette, request, template: str, context: dict):
