@@ -108,8 +108,8 @@ def attainment(
         met = gap <= 1e-9 if comparator == ">=" else gap < -1e-9
     else:  # "=", "~" without a direction: within rounding of the stated precision
         gap = abs(actual - target)
-        met = gap < slack - 1e-9 or abs(gap - slack) < 1e-9 and actual < target
-        better = direction == "lower" and actual < target or direction == "higher" and actual > target
+        met = gap < slack - 1e-9 or (abs(gap - slack) < 1e-9 and actual < target)
+        better = (direction == "lower" and actual < target) or (direction == "higher" and actual > target)
         if not met and better:
             return "exceeded", 0.0
         return ("met" if met else "missed"), (0.0 if met else round(gap, 6))
