@@ -16,6 +16,7 @@ CLAUSE = "/-/clause"
 SEARCH = "/-/search"  # one search over clauses and targets, facets in Chinese
 COVERAGE = "/-/coverage"  # indicator x district matrix
 DISTRICT = "/-/district"  # /-/district/<district>: its documents, campaigns, targets
+DIFF = "/-/diff"  # ?a=<document>&b=<document>: plan-to-plan change of one district's targets
 
 # register_routes patterns (Datasette matches them against the path without base_url)
 COMPARE_INDEX_PATTERN = rf"^{COMPARE}/?$"
@@ -25,6 +26,7 @@ SEARCH_PATTERN = rf"^{SEARCH}/?$"
 COVERAGE_PATTERN = rf"^{COVERAGE}/?$"
 DISTRICT_INDEX_PATTERN = rf"^{DISTRICT}/?$"
 DISTRICT_PATTERN = rf"^{DISTRICT}/(?P<district>[^/]+)$"
+DIFF_PATTERN = rf"^{DIFF}/?$"
 
 
 def compare_url(indicator_id: str, district: str | None = None) -> str:
@@ -37,6 +39,11 @@ def compare_url(indicator_id: str, district: str | None = None) -> str:
 def district_url(district: str) -> str:
     """Root-relative link to a district's page."""
     return f"{DISTRICT}/" + quote(district)
+
+
+def diff_url(doc_a: str, doc_b: str) -> str:
+    """Root-relative link to the plan-to-plan change of two documents."""
+    return f"{DIFF}?a={quote(doc_a)}&b={quote(doc_b)}"
 
 
 def search_url(q: str | None = None, **facets: str) -> str:

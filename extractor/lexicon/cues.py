@@ -330,6 +330,7 @@ class Indicator:
     description: str
     terms: tuple[str, ...] = field(default=())
     family: str | None = None  # indicators of one subject in different units (cod: 万吨, %)
+    direction: str | None = None  # lower | higher: which way is better (kb/plandiff.py)
 
     def to_row(self) -> dict[str, Any]:
         """A row of the kb.db ``indicators`` table."""
@@ -375,6 +376,7 @@ def load_indicators(path: Path = DATA_DIR / "indicators.yml") -> IndicatorLexico
                 description=str(entry.get("description", "")),
                 terms=tuple(str(t) for t in entry.get("terms", [])),
                 family=entry.get("family"),
+                direction=entry.get("direction"),
             )
         except (KeyError, TypeError) as exc:
             raise DataFileError(
@@ -384,6 +386,10 @@ def load_indicators(path: Path = DATA_DIR / "indicators.yml") -> IndicatorLexico
             raise DataFileError(f"duplicate indicator id {ind.id!r}", path=path, where=where)
         if ind.campaign not in CAMPAIGNS:
             raise DataFileError(f"unknown campaign {ind.campaign!r}", path=path, where=where)
+        if ind.direction not in (None, "lower", "higher"):
+            raise DataFileError(
+                f"direction must be lower or higher, not {ind.direction!r}", path=path, where=where
+            )
         if ind.canonical_unit is not None and ind.canonical_unit not in canonicals:
             raise DataFileError(f"unknown canonical unit {ind.canonical_unit!r}", path=path, where=where)
         for term in (ind.name_zh, *ind.terms):
