@@ -243,3 +243,9 @@ def test_readme_example(synthetic_db):
     shown = readme.split(command, 1)[1].split("```", 1)[0].rstrip()
     result = CliRunner().invoke(main, ["diff", "--db", str(synthetic_db), Q24, Q25])
     assert shown == result.output.rstrip()
+
+
+async def test_district_page_links_the_diff(sds):
+    r = await sds.client.get(routes.district_url("青溪区"))
+    assert r.status_code == 200
+    assert routes.diff_url(Q24, Q25).replace("&", "&amp;") in r.text
