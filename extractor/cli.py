@@ -116,6 +116,31 @@ def extract(file: Path, fmt: str) -> None:
 
 
 @main.command()
+@click.argument("doc_a")
+@click.argument("doc_b")
+@db_option("The knowledge base to read.")
+def diff(doc_a: str, doc_b: str, db_path: Path) -> None:
+    """Plan-to-plan change: the targets of two documents of one district, aligned by indicator
+    (tightened, loosened, unchanged, changed, new, dropped; B against A).
+
+    \b
+    Example:
+      policykb diff fengtai-2021-2025-eco-plan fengtai-2024-action-plan-interpretation
+    """
+    import sqlite3
+
+    from extractor.kb.plandiff import diff_documents, format_table
+
+    if not db_path.is_file():
+        raise click.ClickException(f"{db_path}: no knowledge base here (run `policykb build`)")
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        click.echo(format_table(diff_documents(conn, doc_a, doc_b)))
+    finally:
+        conn.close()
+
+
+@main.command()
 @click.argument("text", required=False)
 def quantities(text: str | None) -> None:
     """Print every quantity found in TEXT (or standard input), one JSON object per line.

@@ -17,6 +17,7 @@ SEARCH = "/-/search"  # one search over clauses and targets, facets in Chinese
 COVERAGE = "/-/coverage"  # indicator x district matrix
 DISTRICT = "/-/district"  # /-/district/<district>: its documents, campaigns, targets
 AMBITION = "/-/ambition"  # /-/ambition/<indicator>: districts' targets ranked by ambition
+DIFF = "/-/diff"  # ?a=<document>&b=<document>: plan-to-plan change of one district's targets
 
 # register_routes patterns (Datasette matches them against the path without base_url)
 COMPARE_INDEX_PATTERN = rf"^{COMPARE}/?$"
@@ -27,6 +28,7 @@ COVERAGE_PATTERN = rf"^{COVERAGE}/?$"
 DISTRICT_INDEX_PATTERN = rf"^{DISTRICT}/?$"
 DISTRICT_PATTERN = rf"^{DISTRICT}/(?P<district>[^/]+)$"
 AMBITION_PATTERN = rf"^{AMBITION}/(?P<indicator_id>[^/]+)$"
+DIFF_PATTERN = rf"^{DIFF}/?$"
 
 
 def compare_url(indicator_id: str, district: str | None = None) -> str:
@@ -44,6 +46,11 @@ def ambition_url(indicator_id: str) -> str:
 def district_url(district: str) -> str:
     """Root-relative link to a district's page."""
     return f"{DISTRICT}/" + quote(district)
+
+
+def diff_url(doc_a: str, doc_b: str) -> str:
+    """Root-relative link to the plan-to-plan change of two documents."""
+    return f"{DIFF}?a={quote(doc_a)}&b={quote(doc_b)}"
 
 
 def search_url(q: str | None = None, **facets: str) -> str:

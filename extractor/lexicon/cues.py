@@ -9,7 +9,7 @@ pattern) raises :class:`~extractor.errors.DataFileError` naming the file and the
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -330,6 +330,7 @@ class Indicator:
     description: str
     terms: tuple[str, ...] = field(default=())
     family: str | None = None  # indicators of one subject in different units (cod: 万吨, %)
+    direction: str | None = None  # lower | higher: which way is better (the direction block)
 
     def to_row(self) -> dict[str, Any]:
         """A row of the kb.db ``indicators`` table."""
@@ -385,6 +386,10 @@ def load_indicators(path: Path = DATA_DIR / "indicators.yml") -> IndicatorLexico
             raise DataFileError(f"duplicate indicator id {ind.id!r}", path=path, where=where)
         if ind.campaign not in CAMPAIGNS:
             raise DataFileError(f"unknown campaign {ind.campaign!r}", path=path, where=where)
+        if "direction" in entry:
+            raise DataFileError(
+                "direction goes in the direction block, not on an indicator", path=path, where=where
+            )
         if ind.canonical_unit is not None and ind.canonical_unit not in canonicals:
             raise DataFileError(f"unknown canonical unit {ind.canonical_unit!r}", path=path, where=where)
         for term in (ind.name_zh, *ind.terms):
@@ -413,6 +418,7 @@ def load_indicators(path: Path = DATA_DIR / "indicators.yml") -> IndicatorLexico
             if iid not in indicators or iid in directions:
                 raise DataFileError(f"direction {way}: unknown or repeated indicator {iid!r}", path=path)
             directions[iid] = way
+    indicators = {i: replace(ind, direction=directions.get(i)) for i, ind in indicators.items()}
     return IndicatorLexicon(
         indicators=indicators,
         heads=_str_list(data, "heads", path),

@@ -9,7 +9,7 @@ point, see pyproject.toml; it imports these). Thin hooks only:
   :mod:`extractor.web.site`): table and column descriptions, facets, the canned queries.
 - ``register_routes``: ``/-/compare``, ``/-/compare/<indicator_id>`` (``?kind=&year=&district=``),
   ``/-/coverage``, ``/-/district``, ``/-/district/<district>``, ``/-/clause/<clause_id>``,
-  ``/-/search`` (paths from :mod:`extractor.routes`); the search page's context is built by
+  ``/-/search``, ``/-/diff?a=&b=`` (plan-to-plan change, :mod:`extractor.kb.plandiff`) (paths from :mod:`extractor.routes`); the search page's context is built by
   :mod:`extractor.web.search_page`; the comparison, coverage, district and search pages
   download as CSV or Excel with ``?_format=csv|xlsx`` (:func:`extractor.web.export.download`).
 - ``render_cell``: ``<mark>`` snippets and ``*_url`` link columns as HTML.
@@ -217,6 +217,7 @@ def register_routes():
         (routes.CLAUSE_PATTERN, clause_view),
         (routes.SEARCH_PATTERN, search_view),
         (routes.AMBITION_PATTERN, ambition_view),
+        (routes.DIFF_PATTERN, diff_view),
     ]
 
 
@@ -427,6 +428,31 @@ async def ambition_view(datasette, request):
         return export.download(fmt, f"ambition-{indicator_id}", ambition.EXPORT_HEADERS, rows)
     context["downloads"] = _downloads(request)
     return await _render(datasette, request, "policykb_ambition.html", context)
+
+
+async def diff_view(datasette, request):
+    # plan-to-plan change (extractor.kb.plandiff); without ?a=&b= only the form
+    from extractor.kb import plandiff
+
+    db = kb_database(datasette)
+    a, b = request.args.get("a") or "", request.args.get("b") or ""
+    context: dict[str, Any] = {"a": a, "b": b, "diff": None, "error": None, "labels": plandiff.STATUS_LABELS}
+    context["districts"] = await db.execute_fn(plandiff.documents_by_district)
+    if a and b:
+        try:
+            diff = await db.execute_fn(lambda conn: plandiff.diff_documents(conn, a, b))
+        except plandiff.DiffError as exc:
+            context["error"] = str(exc)
+            html = await datasette.render_template("policykb_diff.html", context, request=request)
+            return Response.html(html, status=404 if "unknown" in str(exc) else 400)
+        fmt = _wanted_format(request)
+        if fmt:
+            root = _site_root(datasette, request).rstrip("/")
+            rows = plandiff.export_rows(diff, lambda c, t: root + routes.clause_url(c, t))
+            return export.download(fmt, f"diff-{a}-{b}", plandiff.EXPORT_HEADERS, rows)
+        context["diff"] = diff
+        context["downloads"] = _downloads(request)
+    return await _render(datasette, request, "policykb_diff.html", context)
 
 
 async def _render(datasette, request, template: str, context: dict):
