@@ -16,6 +16,7 @@ CLAUSE = "/-/clause"
 SEARCH = "/-/search"  # one search over clauses and targets, facets in Chinese
 COVERAGE = "/-/coverage"  # indicator x district matrix
 DISTRICT = "/-/district"  # /-/district/<district>: its documents, campaigns, targets
+UNITS = "/-/units"  # ?district=: units x campaigns (lead / partner), each task's deadline
 
 # register_routes patterns (Datasette matches them against the path without base_url)
 COMPARE_INDEX_PATTERN = rf"^{COMPARE}/?$"
@@ -25,6 +26,7 @@ SEARCH_PATTERN = rf"^{SEARCH}/?$"
 COVERAGE_PATTERN = rf"^{COVERAGE}/?$"
 DISTRICT_INDEX_PATTERN = rf"^{DISTRICT}/?$"
 DISTRICT_PATTERN = rf"^{DISTRICT}/(?P<district>[^/]+)$"
+UNITS_PATTERN = rf"^{UNITS}/?$"
 
 
 def compare_url(indicator_id: str, district: str | None = None) -> str:
@@ -37,6 +39,13 @@ def compare_url(indicator_id: str, district: str | None = None) -> str:
 def district_url(district: str) -> str:
     """Root-relative link to a district's page."""
     return f"{DISTRICT}/" + quote(district)
+
+
+def units_url(district: str | None = None, **filters: str | None) -> str:
+    """Root-relative link to the units page (``?district=&unit=&campaign=&role=``)."""
+    params = [("district", district), *filters.items()]
+    query = "&".join(f"{k}={quote(str(v))}" for k, v in params if v)
+    return UNITS + ("?" + query if query else "")
 
 
 def search_url(q: str | None = None, **facets: str) -> str:
