@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from extractor.lexicon.cues import load_statements
 from extractor.model import Clause, Section, SourceText, Target
@@ -23,6 +23,9 @@ from extractor.read.metadata import (
 from extractor.read.text import read_source
 from extractor.structure import Structure, parse_structure
 
+if TYPE_CHECKING:
+    from extractor.statements.duties import Deadline, Responsibility
+
 
 @dataclass
 class ProcessedDocument:
@@ -31,6 +34,10 @@ class ProcessedDocument:
     norm: Normalized
     structure: Structure
     targets: list[Target] = field(default_factory=list)
+    responsibilities: list[Responsibility] = field(
+        default_factory=list
+    )  # who does what (statements/duties.py)
+    deadlines: list[Deadline] = field(default_factory=list)  # by when
 
     @property
     def sections(self) -> list[Section]:
@@ -93,6 +100,7 @@ def _document_row(entry: CatalogEntry | None, doc_id: str, path: Path, source: S
 def process_file(path: str | Path, entry: CatalogEntry | None = None) -> ProcessedDocument:
     """Run the pipeline on one file; ``entry`` (from the catalog) supplies its metadata."""
     from extractor.statements.assemble import extract_targets
+    from extractor.statements.duties import extract_duties
 
     path = Path(path)
     source = read_source(path)
@@ -119,4 +127,5 @@ def process_file(path: str | Path, entry: CatalogEntry | None = None) -> Process
     if source.pages:
         for target in targets:
             target.page = source.page_at(target.start)
-    return ProcessedDocument(row, source, norm, structure, targets)
+    duties, deadlines = extract_duties(doc_id, source.text, structure.clauses, plan_year=plan_year)
+    return ProcessedDocument(row, source, norm, structure, targets, duties, deadlines)

@@ -18,6 +18,7 @@ COVERAGE = "/-/coverage"  # indicator x district matrix
 DISTRICT = "/-/district"  # /-/district/<district>: its documents, campaigns, targets
 AMBITION = "/-/ambition"  # /-/ambition/<indicator>: districts' targets ranked by ambition
 DIFF = "/-/diff"  # ?a=<document>&b=<document>: plan-to-plan change of one district's targets
+UNITS = "/-/units"  # ?district=: units x campaigns (lead / partner), each task's deadline
 
 # register_routes patterns (Datasette matches them against the path without base_url)
 COMPARE_INDEX_PATTERN = rf"^{COMPARE}/?$"
@@ -29,6 +30,7 @@ DISTRICT_INDEX_PATTERN = rf"^{DISTRICT}/?$"
 DISTRICT_PATTERN = rf"^{DISTRICT}/(?P<district>[^/]+)$"
 AMBITION_PATTERN = rf"^{AMBITION}/(?P<indicator_id>[^/]+)$"
 DIFF_PATTERN = rf"^{DIFF}/?$"
+UNITS_PATTERN = rf"^{UNITS}/?$"
 
 
 def compare_url(indicator_id: str, district: str | None = None) -> str:
@@ -51,6 +53,13 @@ def district_url(district: str) -> str:
 def diff_url(doc_a: str, doc_b: str) -> str:
     """Root-relative link to the plan-to-plan change of two documents."""
     return f"{DIFF}?a={quote(doc_a)}&b={quote(doc_b)}"
+
+
+def units_url(district: str | None = None, **filters: str | None) -> str:
+    """Root-relative link to the units page (``?district=&unit=&campaign=&role=``)."""
+    params = [("district", district), *filters.items()]
+    query = "&".join(f"{k}={quote(str(v))}" for k, v in params if v)
+    return UNITS + ("?" + query if query else "")
 
 
 def search_url(q: str | None = None, **facets: str) -> str:

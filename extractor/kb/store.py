@@ -18,11 +18,14 @@ from pathlib import Path
 import sqlite_utils
 
 from extractor.errors import PolicyKBError, SourceError
+from extractor.kb import duties
 from extractor.lexicon.base import campaigns
 from extractor.pipeline import ProcessedDocument, process_file
 from extractor.read.catalog import CatalogEntry, load_catalog, unlisted_files
 
-SCHEMA_VERSION = 3  # 2: targets.kind_evidence; 3: targets.dimension, targets.value_text
+SCHEMA_VERSION = (
+    4  # 2: targets.kind_evidence; 3: targets.dimension, targets.value_text; 4: responsibilities, deadlines
+)
 
 _DOCUMENTS = {
     "id": str,
@@ -211,6 +214,7 @@ def _create_schema(db: sqlite_utils.Database) -> None:
         foreign_keys=[("document_id", "documents", "id"), ("campaign", "campaigns", "id")],
     )
     db["build_info"].create({"key": str, "value": str}, pk="key")
+    duties.create_tables(db)
 
 
 def _indicator_rows() -> list[dict]:
@@ -224,6 +228,7 @@ def _insert(db: sqlite_utils.Database, doc: ProcessedDocument) -> DocumentSummar
     db["sections"].insert_all(s.to_row() for s in doc.sections)
     db["clauses"].insert_all({k: c.to_row()[k] for k in _CLAUSES} for c in doc.clauses)
     db["targets"].insert_all({k: t.to_row()[k] for k in _TARGETS} for t in doc.targets)
+    duties.insert_duties(db, doc)
     named = dict(doc.structure.campaigns())
     clause_counts = Counter(c.campaign for c in doc.clauses)
     target_counts = Counter(t.campaign for t in doc.targets)
@@ -265,6 +270,7 @@ def write_db(db_path: Path, docs: Iterable[ProcessedDocument], digest: str) -> l
         }.items():
             for col in cols:
                 db[table].create_index([col])
+        duties.index_tables(db)
         from extractor.kb.fts import index_database
 
         index_database(db)

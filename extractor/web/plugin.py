@@ -45,7 +45,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from extractor import routes
-from extractor.web import ambition, export, pages, renderers, search, search_page, site
+from extractor.web import ambition, duties, export, pages, renderers, search, search_page, site
 
 PLUGIN = "policykb"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -218,6 +218,7 @@ def register_routes():
         (routes.SEARCH_PATTERN, search_view),
         (routes.AMBITION_PATTERN, ambition_view),
         (routes.DIFF_PATTERN, diff_view),
+        (routes.UNITS_PATTERN, units_view),
     ]
 
 
@@ -403,6 +404,25 @@ async def clause_view(datasette, request):
         db.name, "documents", tilde_encode(context["document"]["id"])
     )
     return await _render(datasette, request, "policykb_clause.html", context)
+
+
+async def units_view(datasette, request):
+    """/-/units: the districts; ?district=: its unit x campaign matrix and task list."""
+    db = kb_database(datasette)
+    district = request.args.get("district")
+    if not district:
+        rows = await db.execute_fn(duties.units_index)
+        return await _render(datasette, request, "policykb_units.html", {"districts": rows})
+    args = {k: request.args.get(k) for k in ("unit", "campaign", "role")}
+    context = await db.execute_fn(lambda conn: duties.units_context(conn, district, **args))
+    if context is None:
+        return await _not_found(datasette, request, f"未知地区 Unknown district: {district}")
+    fmt = _wanted_format(request)
+    if fmt:
+        rows = duties.export_rows(context, _site_root(datasette, request))
+        return export.download(fmt, f"units-{district}", duties.EXPORT_HEADERS, rows)
+    context["downloads"] = _downloads(request)
+    return await _render(datasette, request, "policykb_units.html", context)
 
 
 async def search_view(datasette, request):
