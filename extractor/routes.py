@@ -16,6 +16,7 @@ CLAUSE = "/-/clause"
 SEARCH = "/-/search"  # one search over clauses and targets, facets in Chinese
 COVERAGE = "/-/coverage"  # indicator x district matrix
 DISTRICT = "/-/district"  # /-/district/<district>: its documents, campaigns, targets
+DIFFUSION = "/-/diffusion"  # measure clusters across districts (policy diffusion)
 
 # register_routes patterns (Datasette matches them against the path without base_url)
 COMPARE_INDEX_PATTERN = rf"^{COMPARE}/?$"
@@ -25,6 +26,7 @@ SEARCH_PATTERN = rf"^{SEARCH}/?$"
 COVERAGE_PATTERN = rf"^{COVERAGE}/?$"
 DISTRICT_INDEX_PATTERN = rf"^{DISTRICT}/?$"
 DISTRICT_PATTERN = rf"^{DISTRICT}/(?P<district>[^/]+)$"
+DIFFUSION_PATTERN = rf"^{DIFFUSION}/?$"
 
 
 def compare_url(indicator_id: str, district: str | None = None) -> str:

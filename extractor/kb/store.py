@@ -268,6 +268,9 @@ def write_db(db_path: Path, docs: Iterable[ProcessedDocument], digest: str) -> l
         from extractor.kb.fts import index_database
 
         index_database(db)
+        from extractor.kb.similar import build_similar
+
+        build_similar(db)
         db["build_info"].insert_all(
             [
                 {"key": "corpus_digest", "value": digest},

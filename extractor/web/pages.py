@@ -17,6 +17,7 @@ from typing import Any
 from extractor.format import format_value
 from extractor.kb.citations import book_title
 from extractor.routes import clause_url, compare_url, district_url
+from extractor.web.diffusion import same_measure_elsewhere
 from extractor.web.search import match_spans
 
 KIND_LABELS = {"target": "目标", "actual": "现状", "scope": "范围", "condition": "条件"}
@@ -942,4 +943,5 @@ def clause_context(
         "before": [a for a in around if a["seq"] < clause["seq"]],
         "after": [a for a in around if a["seq"] > clause["seq"]],
         "q": q,
+        "elsewhere": same_measure_elsewhere(conn, clause_id),  # other documents, same measure
     }
