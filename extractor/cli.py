@@ -159,6 +159,41 @@ def quantities(text: str | None) -> None:
         click.echo(json.dumps({k: row[k] for k in keys}, ensure_ascii=False))
 
 
+@main.command("similar-eval")
+@click.option(
+    "--gold",
+    "gold_path",
+    default="tests/diffusion_gold.jsonl",
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Hand-checked clause pairs (JSON lines: a, b, same, reason).",
+)
+@db_option("The knowledge base whose clauses the gold names.")
+def similar_eval(gold_path: Path, db_path: Path) -> None:
+    """Precision and recall of the similar-measure methods (TF-IDF, MinHash) on gold pairs.
+
+    \b
+    Example:
+      policykb similar-eval --gold tests/diffusion_gold.jsonl
+    """
+    import sqlite3
+
+    from extractor.kb import similar
+
+    if not db_path.exists():
+        raise click.ClickException(f"{db_path}: no such knowledge base (run `policykb build`)")
+    gold = similar.load_gold(gold_path)
+    conn = sqlite3.connect(db_path)
+    try:
+        scores = similar.evaluate_pairs(conn, gold)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        conn.close()
+    n_pos = sum(g["same"] for g in gold)
+    click.echo(similar.format_scores(scores, n_pos, len(gold) - n_pos))
+
+
 @main.command()
 @click.option(
     "--gold",

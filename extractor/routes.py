@@ -19,6 +19,7 @@ DISTRICT = "/-/district"  # /-/district/<district>: its documents, campaigns, ta
 AMBITION = "/-/ambition"  # /-/ambition/<indicator>: districts' targets ranked by ambition
 DIFF = "/-/diff"  # ?a=<document>&b=<document>: plan-to-plan change of one district's targets
 UNITS = "/-/units"  # ?district=: units x campaigns (lead / partner), each task's deadline
+DIFFUSION = "/-/diffusion"  # measure clusters across districts (policy diffusion)
 
 # register_routes patterns (Datasette matches them against the path without base_url)
 COMPARE_INDEX_PATTERN = rf"^{COMPARE}/?$"
@@ -31,6 +32,7 @@ DISTRICT_PATTERN = rf"^{DISTRICT}/(?P<district>[^/]+)$"
 AMBITION_PATTERN = rf"^{AMBITION}/(?P<indicator_id>[^/]+)$"
 DIFF_PATTERN = rf"^{DIFF}/?$"
 UNITS_PATTERN = rf"^{UNITS}/?$"
+DIFFUSION_PATTERN = rf"^{DIFFUSION}/?$"
 
 
 def compare_url(indicator_id: str, district: str | None = None) -> str:

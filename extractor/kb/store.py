@@ -277,6 +277,9 @@ def write_db(db_path: Path, docs: Iterable[ProcessedDocument], digest: str) -> l
         from extractor.kb.trajectories import build_trajectories
 
         build_trajectories(db)
+        from extractor.kb.similar import build_similar
+
+        build_similar(db)
         db["build_info"].insert_all(
             [
                 {"key": "corpus_digest", "value": digest},

@@ -18,6 +18,7 @@ from extractor.format import format_value
 from extractor.kb.citations import book_title
 from extractor.kb.trajectories import line as trajectory_points
 from extractor.routes import clause_url, compare_url, district_url
+from extractor.web.diffusion import same_measure_elsewhere
 from extractor.web.duties import clause_duties
 from extractor.web.search import match_spans
 
@@ -946,4 +947,5 @@ def clause_context(
         "after": [a for a in around if a["seq"] > clause["seq"]],
         "q": q,
         "duties": clause_duties(conn, clause_id),  # 责任单位 / 完成时限 (web/duties.py)
+        "elsewhere": same_measure_elsewhere(conn, clause_id),  # other documents, same measure
     }

@@ -45,7 +45,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 from extractor import routes
-from extractor.web import ambition, duties, export, pages, renderers, search, search_page, site
+from extractor.web import ambition, diffusion, duties, export, pages, renderers, search, search_page, site
 
 PLUGIN = "policykb"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -219,6 +219,7 @@ def register_routes():
         (routes.AMBITION_PATTERN, ambition_view),
         (routes.DIFF_PATTERN, diff_view),
         (routes.UNITS_PATTERN, units_view),
+        (routes.DIFFUSION_PATTERN, diffusion_view),
     ]
 
 
@@ -399,6 +400,8 @@ async def clause_view(datasette, request):
     if context is None:
         return await _not_found(datasette, request, f"未知条款 Unknown clause: {clause_id}")
     context["clause_html"] = Markup(context["clause_html"])
+    for e in context["elsewhere"]:
+        e["mine_html"], e["theirs_html"] = Markup(e["mine_html"]), Markup(e["theirs_html"])
     context["clause_row_url"] = datasette.urls.row(db.name, "clauses", tilde_encode(clause_id))
     context["document_row_url"] = datasette.urls.row(
         db.name, "documents", tilde_encode(context["document"]["id"])
@@ -423,6 +426,18 @@ async def units_view(datasette, request):
         return export.download(fmt, f"units-{district}", duties.EXPORT_HEADERS, rows)
     context["downloads"] = _downloads(request)
     return await _render(datasette, request, "policykb_units.html", context)
+
+
+async def diffusion_view(datasette, request):
+    db = kb_database(datasette)
+    context = await db.execute_fn(diffusion.diffusion_context)
+    fmt = _wanted_format(request)
+    if fmt:
+        rows = diffusion.diffusion_panel_rows(context, _site_root(datasette, request))
+        return export.download(fmt, "diffusion-panel", diffusion.PANEL_HEADERS, rows)
+    context["downloads"] = _downloads(request)
+    context["sql_url"] = datasette.urls.table(db.name, "similar_clauses")
+    return await _render(datasette, request, "policykb_diffusion.html", context)
 
 
 async def search_view(datasette, request):
