@@ -104,6 +104,8 @@ def nav_links(datasette) -> list[dict[str, str]]:
         {"href": datasette.urls.path(routes.COMPARE), "label": "指标对比 Compare"},
         {"href": datasette.urls.path(routes.COVERAGE), "label": "指标覆盖 Coverage"},
         {"href": datasette.urls.path(routes.DISTRICT), "label": "各区 Districts"},
+        {"href": datasette.urls.path(routes.DIFFUSION), "label": "措施扩散 Diffusion"},
+        {"href": datasette.urls.path(routes.UNITS), "label": "责任单位 Units"},
     ]
 
 
