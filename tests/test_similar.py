@@ -183,3 +183,15 @@ def test_readme_shows_what_similar_eval_prints(built_db):
     shown = "\n".join(lines[start : lines.index("```", start)])
     result = CliRunner().invoke(main, ["similar-eval", "--db", str(built_db)])
     assert result.output.strip() == shown.strip(), "update the README's similar-eval block"
+
+
+def test_no_pairs_from_one_document_or_no_words():
+    from extractor.kb.similar import MeasureClause, pair_scores
+
+    one_doc = [
+        MeasureClause("a:c1", "a", "加强扬尘管控。"),
+        MeasureClause("a:c2", "a", "推进燃油叉车电动化。"),
+    ]
+    assert pair_scores(one_doc, "tfidf") == {}
+    no_words = [MeasureClause("a:c1", "a", "的。"), MeasureClause("b:c1", "b", "了，")]
+    assert pair_scores(no_words, "tfidf") == {}

@@ -109,8 +109,13 @@ def pair_scores(clauses: Sequence[MeasureClause], method: str) -> dict[tuple[str
     """Score of every pair of clauses of different documents (ids sorted within the pair);
     minhash: only the pairs MinHashLSH proposes at a low threshold (others score 0)."""
     scores: dict[tuple[str, str], float] = {}
+    if len({c.document_id for c in clauses}) < 2:
+        return scores  # nothing to compare across documents
     if method == "tfidf":
-        sim = tfidf_matrix(clauses)
+        try:
+            sim = tfidf_matrix(clauses)
+        except ValueError:  # no token at all (clauses of stop words or digits only)
+            return scores
         for i, a in enumerate(clauses):
             for j in range(i + 1, len(clauses)):
                 b = clauses[j]
