@@ -289,5 +289,51 @@ def trajectory(district: str, indicator: str, db_path: Path) -> None:
         click.echo(f"      {r['citation']}")
 
 
+@main.command()
+@click.argument("district")
+@db_option("The kb.db to read.")
+def units(district: str, db_path: Path) -> None:
+    """Print who does what by when in a district's plans: each responsible unit (normalized) with
+    the tasks it leads and supports per campaign, then every task with its units and deadline.
+
+    \b
+    Example:
+      policykb units 东湖区 --db /tmp/duties.db
+    """
+    import sqlite3
+
+    from extractor.web.duties import units_context
+
+    if not db_path.exists():
+        raise click.ClickException(f"{db_path}: no such knowledge base (run policykb build)")
+    conn = sqlite3.connect(db_path)
+    try:
+        context = units_context(conn, district)
+    except sqlite3.OperationalError as exc:
+        raise click.ClickException(f"{db_path}: no responsibilities table ({exc}); rebuild it") from None
+    if context is None:
+        raise click.ClickException(f"unknown district {district!r} in {db_path}")
+    if not context["matrix"]:
+        click.echo(f"{district}: no task in its plans names a responsible unit")
+        return
+    names = {c["id"]: c["name_zh"] for c in context["campaigns"]}
+    click.echo(f"{district}: {context['n_tasks']} tasks name their units")
+    for row in context["matrix"]:
+        cells = "  ".join(
+            f"{names[c['campaign']]} 牵头{c['lead']}/配合{c['partner']}"
+            for c in row["cells"]
+            if c["lead"] or c["partner"]
+        )
+        click.echo(f"  {row['unit']}: {cells}")
+    for group in context["task_groups"]:
+        click.echo(f"- {group['text'][:60]}")
+        roles = "；".join(f"{label} " + "、".join(group[role]) for role, label in ROLE.items() if group[role])
+        deadline = group["deadline_text"] or ""
+        click.echo(f"    {roles}" + (f"  · 完成时限 {deadline}" if deadline else ""))
+
+
+ROLE = {"lead": "牵头", "partner": "配合"}
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -292,4 +292,35 @@ async def test_a_clause_without_duties_has_no_block(duties_ds):
 async def test_district_page_links_to_units(duties_ds):
     r = await duties_ds.client.get(routes.district_url(DISTRICT))
     links = [a.get("href") for a in _tree(r.text).xpath("//p[@class='policykb-units-link']/a")]
-    assert links == [routes.units_url(DISTRICT)]
+    assert links[-1] == routes.units_url(DISTRICT)
+    assert routes.units_url(DISTRICT, unit="生态环境局") + "#tasks" in links  # the unit leading most tasks
+
+
+def test_units_command_prints_the_matrix_and_tasks(duties_db, kb_path):
+    from click.testing import CliRunner
+
+    from extractor.cli import main
+
+    out = CliRunner().invoke(main, ["units", "东湖区", "--db", str(duties_db)])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert lines[0] == "东湖区: 10 tasks name their units"
+    assert lines[1].startswith("  生态环境局: 大气（蓝天保卫战） 牵头4/配合0")
+    assert "    牵头 区水务局；配合 区生态环境局、各街乡镇  · 完成时限 2024年底前" in lines
+    none = CliRunner().invoke(main, ["units", "丰台区", "--db", str(kb_path)])
+    assert none.exit_code == 0 and "no task in its plans names a responsible unit" in none.output
+    unknown = CliRunner().invoke(main, ["units", "火星区", "--db", str(kb_path)])
+    assert unknown.exit_code != 0 and "unknown district '火星区'" in unknown.output
+
+
+def test_district_page_summarises_who_does_what(duties_db, conn):
+    from extractor.web import pages
+
+    c = sqlite3.connect(duties_db)
+    try:
+        duties = pages.district_context(c, "东湖区")["duties"]
+    finally:
+        c.close()
+    assert duties["n_tasks"] == 10 and duties["n_deadlines"] == 10
+    assert duties["leads"][0]["unit"] == "生态环境局" and duties["leads"][0]["n_lead"] == 6
+    assert pages.district_context(conn, "丰台区")["duties"] == {"n_tasks": 0, "n_deadlines": 0, "leads": []}

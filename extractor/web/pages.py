@@ -19,7 +19,7 @@ from extractor.kb.citations import book_title
 from extractor.kb.trajectories import line as trajectory_points
 from extractor.routes import clause_url, compare_url, district_url
 from extractor.web.diffusion import same_measure_elsewhere
-from extractor.web.duties import clause_duties
+from extractor.web.duties import clause_duties, units_context
 from extractor.web.search import match_spans
 
 KIND_LABELS = {"target": "目标", "actual": "现状", "scope": "范围", "condition": "条件"}
@@ -832,6 +832,21 @@ def district_context(conn: sqlite3.Connection, district: str) -> dict | None:
         "n_actuals": sum(1 for r in values if r["kind"] == "actual"),
         "n_scope": sum(1 for r in other if r["kind"] == "scope"),
         "n_condition": sum(1 for r in other if r["kind"] == "condition"),
+        "duties": district_duties(conn, district),
+    }
+
+
+def district_duties(conn: sqlite3.Connection, district: str, top: int = 5) -> dict:
+    """Who does what by when, in short, for the district page: how many tasks name their units,
+    the units leading most of them, and how many tasks carry a deadline."""
+    context = units_context(conn, district) or {"matrix": [], "n_tasks": 0, "task_groups": []}
+    return {
+        "n_tasks": context["n_tasks"],
+        "n_deadlines": sum(1 for g in context["task_groups"] if g["deadline_text"]),
+        "leads": [
+            {"unit": m["unit"], "n_lead": m["n_lead"], "n_partner": m["n_partner"], "url": m["url"]}
+            for m in context["matrix"][:top]
+        ],
     }
 
 
