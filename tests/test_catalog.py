@@ -74,3 +74,38 @@ def test_empty_catalog_is_an_error(corpus_copy):
     (corpus_copy / "catalog.yml").write_text("documents: []\n", encoding="utf-8")
     with pytest.raises(CatalogError, match="lists no documents"):
         load_catalog(corpus_copy)
+
+
+@pytest.mark.parametrize("where", ["../outside.txt", "ABSOLUTE", "link.txt"])
+def test_a_file_outside_the_corpus_is_refused(corpus_copy, tmp_path_factory, where):
+    outside = tmp_path_factory.mktemp("outside") / "notes.txt"
+    outside.write_text("不应发布的文件。", encoding="utf-8")
+    if where == "ABSOLUTE":
+        where = str(outside)
+    elif where == "link.txt":
+        (corpus_copy / "link.txt").symlink_to(outside)
+    else:
+        (corpus_copy.parent / "outside.txt").write_text("不应发布的文件。", encoding="utf-8")
+    edit(corpus_copy, lambda d: d[0].update(file=where))
+    with pytest.raises(CatalogError, match="is outside the corpus directory") as info:
+        load_catalog(corpus_copy)
+    assert "catalog.yml" in str(info.value) and "entry 1" in str(info.value)
+
+
+def test_one_file_named_twice_is_a_duplicate(corpus_copy):
+    edit(corpus_copy, lambda d: d[1].update(file="./" + d[0]["file"]))
+    with pytest.raises(CatalogError, match="duplicate file"):
+        load_catalog(corpus_copy)
+
+
+def test_an_impossible_date_is_an_error_not_a_traceback(corpus_copy):
+    data = yaml.safe_load((corpus_copy / "catalog.yml").read_text(encoding="utf-8"))
+    data["documents"][0]["published"] = "PLACEHOLDER"
+    dumped = (
+        yaml.safe_dump(data, allow_unicode=True)
+        .replace("'PLACEHOLDER'", "2024-02-30")
+        .replace("PLACEHOLDER", "2024-02-30")
+    )
+    (corpus_copy / "catalog.yml").write_text(dumped, encoding="utf-8")
+    with pytest.raises(CatalogError, match="not a valid date"):
+        load_catalog(corpus_copy)

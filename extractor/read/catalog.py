@@ -82,7 +82,14 @@ def _entry(raw: object, index: int, corpus_dir: Path, catalog: Path) -> CatalogE
             dt.date.fromisoformat(str(published))
         except ValueError:
             raise fail(f"published {published!r} is not a date (YYYY-MM-DD)") from None
-    path = (corpus_dir / str(raw["file"])).resolve()
+    try:
+        path = (corpus_dir / str(raw["file"])).resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise fail(f"file {raw['file']!r} cannot be resolved ({exc})") from None
+    if not path.is_relative_to(corpus_dir.resolve()):
+        raise fail(
+            f"file {raw['file']!r} is outside the corpus directory {corpus_dir}: only files inside it are read"
+        )
     if path.is_dir():
         raise fail(f"file {raw['file']!r} is a directory, not a document")
     if not path.is_file():
@@ -114,6 +121,10 @@ def load_catalog(corpus_dir: str | Path) -> list[CatalogEntry]:
         data = yaml.safe_load(catalog.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise CatalogError(f"not valid YAML: {exc}", path=catalog) from exc
+    except ValueError as exc:  # PyYAML reads 2024-02-30 as a date and fails: "day is out of range"
+        raise CatalogError(
+            f"a value is not a valid date ({exc}); dates are YYYY-MM-DD", path=catalog
+        ) from exc
     if not isinstance(data, dict) or set(data) != {"documents"} or not isinstance(data["documents"], list):
         raise CatalogError(
             "the catalog must be a mapping with one key, documents: a list of entries", path=catalog
@@ -121,13 +132,14 @@ def load_catalog(corpus_dir: str | Path) -> list[CatalogEntry]:
     if not data["documents"]:
         raise CatalogError("the catalog lists no documents", path=catalog)
     entries = [_entry(raw, i, corpus_dir, catalog) for i, raw in enumerate(data["documents"])]
-    for key in ("id", "file"):
-        seen: dict[str, int] = {}
+    for key in ("id", "path"):
+        seen: dict[object, int] = {}
         for i, e in enumerate(entries):
             value = getattr(e, key)
             if value in seen:
+                shown = e.file if key == "path" else value
                 raise CatalogError(
-                    f"duplicate {key} {value!r} (also entry {seen[value] + 1})",
+                    f"duplicate {'file' if key == 'path' else key} {shown!r} (also entry {seen[value] + 1})",
                     path=catalog,
                     where=f"entry {i + 1} ({e.id})",
                 )
