@@ -115,3 +115,21 @@ def test_readme_shows_the_current_scores(args, expected):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0
     assert "\n".join(result.output.strip().splitlines()[-4:]) == expected, "update the README's scores"
+
+
+def test_build_into_a_directory_is_a_clear_error_before_any_work(tmp_path):
+    result = CliRunner().invoke(main, ["build", "--db", str(tmp_path)])
+    assert result.exit_code != 0 and "is a directory" in result.output and str(tmp_path) in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_serving_a_file_that_is_not_a_knowledge_base_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no corpus/ here: nothing is rebuilt
+    (tmp_path / "bad.db").write_text("not sqlite", encoding="utf-8")
+    result = CliRunner().invoke(main, ["serve", "--db", "bad.db", "--port", "1"])
+    assert result.exit_code != 0 and "bad.db: not an SQLite database" in result.output
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "other.db").execute("create table t (x)").connection.commit()
+    result = CliRunner().invoke(main, ["serve", "--db", "other.db", "--port", "1"])
+    assert result.exit_code != 0 and "not a policy-kb knowledge base" in result.output

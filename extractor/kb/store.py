@@ -307,6 +307,10 @@ def build_db(
     ``report.errors`` and left out; the rest is written. ``on_document`` is called per entry
     (for a progress bar).
     """
+    if Path(db_path).is_dir():  # found before the documents are read, not at the final os.replace
+        raise PolicyKBError("is a directory: give the file to write (e.g. kb.db inside it)", path=db_path)
+    if not Path(db_path).resolve().parent.is_dir():
+        raise PolicyKBError("its folder does not exist", path=db_path)
     entries = load_catalog(corpus_dir)
     digest = corpus_digest(corpus_dir)
     report = BuildReport(Path(db_path), unlisted=unlisted_files(corpus_dir, entries))

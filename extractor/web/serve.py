@@ -95,6 +95,24 @@ def make_datasette(
     )
 
 
+def check_knowledge_base(db_path: str | os.PathLike) -> None:
+    """A ServeError unless ``db_path`` is an SQLite database with policy-kb's tables."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
+        try:
+            tables = {name for (name,) in conn.execute("select name from sqlite_master where type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise ServeError(f"not an SQLite database ({exc})", path=db_path) from None
+    if not {"documents", "clauses", "targets"} <= tables:
+        raise ServeError(
+            "not a policy-kb knowledge base (no documents, clauses and targets tables)", path=db_path
+        )
+
+
 def serve(
     db_path: str | os.PathLike = "kb.db",
     corpus_dir: str | os.PathLike = "corpus",
@@ -120,6 +138,7 @@ def serve(
                 echo(f"error: {err} (left out)")
     if not Path(db_path).is_file():
         raise ServeError("no such knowledge base (run `policykb build`)", path=db_path)
+    check_knowledge_base(db_path)
     ds = make_datasette(db_path, metadata_path)
     echo(f"policy-kb: serving {db_path} at http://{host}:{port}/  (Ctrl+C to stop)")
     asyncio.run(ds.invoke_startup())
