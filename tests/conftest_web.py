@@ -8,6 +8,7 @@ given build quickly). ``ds`` is a started Datasette on it with the repository's 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -75,3 +76,76 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# -- a real browser on a served site (Debian's chromium; never `playwright install`) ------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install -y chromium fonts-noto-cjk)"
+    ),
+]
+
+
+@contextlib.contextmanager
+def serving(db_path, corpus_dir="corpus"):
+    """``serve()`` on ``db_path`` in a subprocess on a free port (build=False); yields its URL."""
+    import subprocess
+    import sys
+
+    port = free_port()
+    code = (
+        "from extractor.web.serve import serve; "
+        f"serve({str(db_path)!r}, {str(corpus_dir)!r}, '127.0.0.1', {port}, build=False)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_server(proc, url, 15)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def server(kb_path):
+    """The site on the session's kb.db, one server per test module."""
+    with serving(kb_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Chromium, one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop page (1280 px) that fails the test on a JavaScript error or a console error."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    yield page
+    context.close()
+    assert not errors, errors

@@ -7,58 +7,22 @@ never ``playwright install``. Run alone with ``pytest -m browser``.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest_web import free_port, wait_for_server
+from tests.conftest_web import BROWSER_MARKS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LEAD_SCREENSHOT = Path("/tmp/policykb-compare.png")
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install -y chromium fonts-noto-cjk)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
-def server(kb_path):
-    """``serve()`` in a subprocess on a free port (kb.db already built: build=False)."""
-    port = free_port()
-    code = (
-        "from extractor.web.serve import serve; "
-        f"serve({str(kb_path)!r}, 'corpus', '127.0.0.1', {port}, build=False)"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parent.parent)
-    url = f"http://127.0.0.1:{port}"
-    wait_for_server(proc, url, 15)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-        yield page
-        browser.close()
+def page(browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    yield page
+    page.close()
 
 
 def test_compare_page_then_click_to_the_clause(server, page, tmp_path):

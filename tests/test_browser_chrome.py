@@ -9,20 +9,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from extractor import routes
-from tests.conftest_web import free_port, wait_for_server
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest_web import BROWSER_MARKS
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install -y chromium)"),
-]
+pytestmark = BROWSER_MARKS
 ROOT = Path(__file__).resolve().parent.parent
 PHONE = 375
 
@@ -88,31 +82,6 @@ def ids(kb_path) -> dict[str, str]:
         "clause_id": clause_id,
         "bare_clause": bare_clause,
     }
-
-
-@pytest.fixture(scope="module")
-def server(kb_path):
-    port = free_port()
-    code = (
-        "from extractor.web.serve import serve; "
-        f"serve({str(kb_path)!r}, 'corpus', '127.0.0.1', {port}, build=False)"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    wait_for_server(proc, url, 15)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

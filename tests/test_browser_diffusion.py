@@ -9,29 +9,16 @@ from pathlib import Path
 import pytest
 
 from extractor import routes
-from tests.test_browser_pages import CHROMIUM, CHROMIUM_ARGS, server  # noqa: F401 (the fixture)
+from tests.conftest_web import BROWSER_MARKS
 
 MTG_UNUSED_LAND = "mentougou-2024-action-plan-qa:c1773"
 SHOTS = os.environ.get("POLICYKB_SHOTS")  # a folder: save screenshots there (to look at the pages)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium"),
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+pytestmark = BROWSER_MARKS
 
 
 @pytest.mark.parametrize("width", [1280, 375])
-def test_same_measure_elsewhere_and_diffusion_page(browser, server, width):  # noqa: F811
+def test_same_measure_elsewhere_and_diffusion_page(browser, server, width):
     context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
     page = context.new_page()
     errors: list[str] = []

@@ -3,23 +3,17 @@ made-up 行动计划 of tests/duties, at 1280 and 375 px. Needs /usr/bin/chromiu
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from extractor import routes
-from tests.conftest_web import free_port, wait_for_server
-from tests.test_browser_pages import CHROMIUM, CHROMIUM_ARGS
+from tests.conftest_web import BROWSER_MARKS, serving
 
 DUTIES = Path(__file__).parent / "duties"
 DISTRICT = "东湖区"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -28,24 +22,8 @@ def server(tmp_path_factory):
 
     db = tmp_path_factory.mktemp("duties-web") / "kb.db"
     assert not build_db(DUTIES, db).errors
-    port = free_port()
-    code = f"from extractor.web.serve import serve; serve({str(db)!r}, 'corpus', '127.0.0.1', {port}, build=False)"
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parent.parent)
-    url = f"http://127.0.0.1:{port}"
-    wait_for_server(proc, url, 15)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+    with serving(db) as url:
+        yield url
 
 
 def _page(browser, width):

@@ -8,76 +8,19 @@ from __future__ import annotations
 
 import csv
 import sqlite3
-import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 
 from extractor import format as fmt
 from extractor import routes
-from tests.conftest_web import free_port, wait_for_server
+from tests.conftest_web import BROWSER_MARKS
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PM25 = "pm25_annual_mean"
 DISTRICTS = ["丰台区", "怀柔区", "朝阳区", "门头沟区"]
 CHART = "figure.policykb-chart svg"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install -y chromium fonts-noto-cjk)"
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def server(kb_path):
-    """``serve()`` in a subprocess on a free port (kb.db already built: build=False)."""
-    port = free_port()
-    code = (
-        "from extractor.web.serve import serve; "
-        f"serve({str(kb_path)!r}, 'corpus', '127.0.0.1', {port}, build=False)"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parent.parent)
-    url = f"http://127.0.0.1:{port}"
-    wait_for_server(proc, url, 15)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    yield page
-    context.close()
-    assert not errors, errors
+pytestmark = BROWSER_MARKS
 
 
 def table_rows(page, selector="table.policykb-compare-table tbody tr"):

@@ -9,61 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
+from tests.conftest_web import BROWSER_MARKS
 
-from tests.conftest_web import free_port, wait_for_server
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install -y chromium fonts-noto-cjk)"
-    ),
-]
+pytestmark = BROWSER_MARKS
 
 AIR = "大气（蓝天保卫战）"
-
-
-@pytest.fixture(scope="module")
-def server(kb_path):
-    port = free_port()
-    code = (
-        "from extractor.web.serve import serve; "
-        f"serve({str(kb_path)!r}, 'corpus', '127.0.0.1', {port}, build=False)"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parent.parent)
-    url = f"http://127.0.0.1:{port}"
-    wait_for_server(proc, url, 15)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True
-    )
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    yield page
-    context.close()
-    assert not errors, errors
 
 
 def test_traditional_query_from_the_home_page_finds_fengtais_clause(server, page):

@@ -195,15 +195,13 @@ async def test_downloads(sds):
 
 # -- a browser at 1280 and 375 px -------------------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
+from tests.conftest_web import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 
 @pytest.mark.browser
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium")
 def test_browser(synthetic_db):
     from playwright.sync_api import sync_playwright
-
-    from tests.test_browser_pages import CHROMIUM_ARGS
 
     port = free_port()
     code = f"from extractor.web.serve import serve; serve({str(synthetic_db)!r}, {str(SYNTHETIC)!r}, '127.0.0.1', {port}, build=False)"

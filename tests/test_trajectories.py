@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,10 +18,11 @@ from extractor import routes
 from extractor.cli import main
 from extractor.kb.trajectories import ambition, attainment, precision
 from extractor.lexicon.cues import load_indicators
+from tests.conftest_web import CHROMIUM, CHROMIUM_ARGS
 
 SYNTHETIC = Path(__file__).parent / "trajectories_corpus"
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path("/work/notes/shots")
+
+SHOTS = Path(os.environ.get("POLICYKB_SHOTS") or "/nonexistent")  # as tests/test_browser_chrome.py
 
 
 # -- direction, ambition, comparators --------------------------------------------------------
@@ -233,19 +233,10 @@ async def test_ambition_page_ranks_and_downloads(synthetic_ds):
 
 @pytest.fixture(scope="module")
 def synthetic_server(synthetic_db):
-    from tests.conftest_web import free_port, wait_for_server
+    from tests.conftest_web import serving
 
-    port = free_port()
-    code = (
-        "from extractor.web.serve import serve; "
-        f"serve({str(synthetic_db)!r}, 'corpus', '127.0.0.1', {port}, build=False)"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parent.parent)
-    url = f"http://127.0.0.1:{port}"
-    wait_for_server(proc, url, 15)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=5)
+    with serving(synthetic_db) as url:
+        yield url
 
 
 @pytest.mark.browser
@@ -253,8 +244,6 @@ def synthetic_server(synthetic_db):
 @pytest.mark.parametrize("width", [1280, 375])
 def test_browser_trajectory_and_ranking(synthetic_server, width):
     from playwright.sync_api import sync_playwright
-
-    from tests.test_browser_pages import CHROMIUM_ARGS
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
