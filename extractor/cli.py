@@ -56,22 +56,55 @@ def main() -> None:
 @main.command()
 @corpus_option("Folder with catalog.yml and the documents.")
 @db_option("The knowledge base to write (replaced atomically).")
-def build(corpus_dir: Path, db_path: Path) -> None:
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes extracting documents [default: every core].",
+)
+@click.option(
+    "--cache/--no-cache",
+    default=True,
+    show_default=True,
+    help="Reuse the rows of unchanged documents from .policykb-cache/ beside the knowledge base.",
+)
+@click.option(
+    "--doc-timeout",
+    type=click.FloatRange(min=0),
+    default=120.0,
+    show_default=True,
+    help="Seconds one document may take; a slower one fails (E028) and the rest builds. 0: no limit.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Extract on this Dask cluster (tcp://HOST:8786) instead of local processes (extra: dask).",
+)
+def build(
+    corpus_dir: Path, db_path: Path, jobs: int | None, cache: bool, doc_timeout: float, scheduler: str | None
+) -> None:
     """Build the knowledge base from the corpus catalog.
+
+    Documents are extracted in parallel and cached: a rebuild extracts only the documents
+    that changed (README "At scale").
 
     \b
     Example:
       policykb build --corpus corpus --db kb.db
+      policykb build --jobs 4 --no-cache
     """
     from extractor.kb.store import build_db
     from extractor.read.catalog import load_catalog
 
+    options = {"jobs": jobs, "cache": cache, "doc_timeout": doc_timeout or None, "scheduler": scheduler}
     entries = load_catalog(corpus_dir)
     if len(entries) > 5:
         with click.progressbar(length=len(entries), label="Reading documents", file=sys.stderr) as bar:
-            report = build_db(corpus_dir, db_path, on_document=lambda e: bar.update(1))
+            report = build_db(corpus_dir, db_path, on_document=lambda e: bar.update(1), **options)
     else:
-        report = build_db(corpus_dir, db_path)
+        report = build_db(corpus_dir, db_path, **options)
     for doc in report.documents:
         labels = "、".join(label for _, label in doc.campaigns) or "-"
         click.echo(
@@ -81,7 +114,11 @@ def build(corpus_dir: Path, db_path: Path) -> None:
         click.secho(f"warning: {path} is not in catalog.yml and was not built", fg="yellow", err=True)
     for err in report.errors:
         click.secho(f"error: {err}", fg="red", err=True)
-    click.echo(f"wrote {db_path} ({len(report.documents)} documents, {len(report.errors)} failed)")
+    cached = len(report.documents) + len(report.errors) - report.extracted
+    click.echo(
+        f"wrote {db_path} ({len(report.documents)} documents, {len(report.errors)} failed;"
+        f" {report.extracted} extracted, {cached} from the cache)"
+    )
     if report.errors:
         sys.exit(1)
 

@@ -71,6 +71,18 @@ class DocxError(SourceError):
     code = "E025"
 
 
+class DocumentTimeoutError(SourceError):
+    """A document took longer than the build's per-document budget (``build --doc-timeout``)."""
+
+    code = "E028"
+
+
+class WorkerDiedError(SourceError):
+    """The worker process extracting a document died (crashed, killed) twice while on it."""
+
+    code = "E029"
+
+
 class GoldError(PolicyKBError):
     """A gold annotation file is malformed or its quote is not in the document."""
 

@@ -73,20 +73,14 @@ def clause_labels(clauses: Iterable[dict]) -> dict[str, str | None]:
     return labels
 
 
-def citation_rows(db: sqlite_utils.Database) -> list[dict]:
-    """One ``clause_citations`` row per clause, in document order."""
-    docs = {d["id"]: d for d in db["documents"].rows}
-    paths = {s["id"]: s.get("path") or s.get("title") for s in db["sections"].rows}
-    clauses = list(
-        db.query(
-            "select id, document_id, section_id, seq, ordinal, kind, page from clauses"
-            " order by document_id, seq"
-        )
-    )
+def document_citation_rows(document: dict, sections: Iterable[dict], clauses: Iterable[dict]) -> list[dict]:
+    """The ``clause_citations`` rows of one document's clauses (rows as in kb.db), in clause
+    order (seq): what the build's workers compute per document."""
+    paths = {s["id"]: s.get("path") or s.get("title") for s in sections}
+    clauses = sorted(clauses, key=lambda c: c["seq"])
     labels = clause_labels(clauses)
     rows = []
     for c in clauses:
-        d = docs.get(c["document_id"], {})
         path = paths.get(c["section_id"]) if c["section_id"] else None
         rows.append(
             {
@@ -94,14 +88,28 @@ def citation_rows(db: sqlite_utils.Database) -> list[dict]:
                 "section_path": path,
                 "label": labels[c["id"]],
                 "citation": format_citation(
-                    d.get("issuer") or issuing_place(d),
-                    d.get("title"),
-                    d.get("doc_number"),
-                    citation_year(d.get("published"), d.get("year")),
+                    document.get("issuer") or issuing_place(document),
+                    document.get("title"),
+                    document.get("doc_number"),
+                    citation_year(document.get("published"), document.get("year")),
                     path,
                     labels[c["id"]],
                     c["page"],
                 ),
             }
         )
+    return rows
+
+
+def citation_rows(db: sqlite_utils.Database) -> list[dict]:
+    """One ``clause_citations`` row per clause of kb.db, in document order."""
+    meta = "id, issuer, city, district, title, doc_number, published, year"
+    rows = []
+    for d in db.query(f"select {meta} from documents order by id"):
+        sections = db.query("select id, path, title from sections where document_id = ?", [d["id"]])
+        clauses = db.query(
+            "select id, document_id, section_id, seq, ordinal, kind, page from clauses where document_id = ?",
+            [d["id"]],
+        )
+        rows += document_citation_rows(d, list(sections), list(clauses))
     return rows

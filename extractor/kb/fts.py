@@ -291,17 +291,67 @@ left join stated on stated.indicator_id = i.id and stated.district = districts.d
 }
 
 
-def _create_fts(db: sqlite_utils.Database, name: str, key: str, rows: Iterable[tuple[int, str, str]]) -> None:
-    """An FTS5 table ``name(tokens, <key> UNINDEXED)``; rows are ``(rowid, key, tokens)``.
+FTS_TABLES = {"clauses_fts": "clause_id", "targets_fts": "target_id"}
 
-    ``rowid`` equals the indexed row's rowid (what Datasette's ``?_search=`` joins on); the
-    unindexed key lets queries join on the primary key instead.
+
+def create_fts_tables(db: sqlite_utils.Database) -> None:
+    """The FTS5 tables ``clauses_fts(tokens, clause_id UNINDEXED)`` and ``targets_fts(tokens,
+    target_id UNINDEXED)``, empty; rows are inserted with :func:`insert_fts`.
+
+    ``rowid`` equals the indexed row's rowid (what Datasette's ``?_search=`` and the search page
+    join on). ``targets_fts`` is *contentless* (``content=''``): a target's tokens are its
+    clause's tokens plus its own (indicator, dictionary name, surface), so storing them again
+    per target would copy every clause once per target; the index is the same, its columns
+    read as NULL (join ``targets`` on rowid instead).
     """
-    db.execute(f"drop table if exists [{name}]")
-    db.execute(
-        f"create virtual table [{name}] using fts5(tokens, [{key}] unindexed, tokenize='{FTS_TOKENIZE}')"
-    )
+    for name, key in FTS_TABLES.items():
+        db.execute(f"drop table if exists [{name}]")
+        content = ", content=''" if name == "targets_fts" else ""
+        db.execute(
+            f"create virtual table [{name}] using fts5(tokens, [{key}] unindexed,"
+            f" tokenize='{FTS_TOKENIZE}'{content})"
+        )
+
+
+def insert_fts(db: sqlite_utils.Database, name: str, rows: Iterable[tuple[int, str, str]]) -> None:
+    """Rows ``(rowid, key, tokens)`` into the FTS table ``name``."""
+    key = FTS_TABLES[name]
     db.conn.executemany(f"insert into [{name}] (rowid, [{key}], tokens) values (?, ?, ?)", rows)
+
+
+def own_text(indicator: str | None, indicator_name: str | None, surface: str | None) -> str:
+    """What a target adds to its clause's text in ``targets_fts``: the indicator as written,
+    its dictionary name and the surface."""
+    return " ".join([indicator or "", indicator_name or "", surface or ""])
+
+
+def join_tokens(clause_tokens: str, own_tokens: str) -> str:
+    """A target's FTS tokens: its clause's, then its own. jieba never segments across a blank,
+    so this is ``tokenize(clause_text + " " + own_text(...))`` without cutting the clause again."""
+    return f"{clause_tokens} {own_tokens}" if clause_tokens and own_tokens else clause_tokens or own_tokens
+
+
+def vocabulary_counts(
+    clause_tokens: dict[object, str], targets: Iterable[tuple[object, str]]
+) -> dict[str, int]:
+    """In how many FTS rows each vocabulary term occurs, for one document: ``clause_tokens`` maps
+    a clause key to its tokens, ``targets`` are ``(clause key or None, own tokens)``. A term of a
+    clause counts once for the clause and once per target of it (as the rows of ``targets_fts``
+    hold the clause's tokens), without building those rows."""
+    terms = {k: {t for t in set(v.split()) if is_vocabulary_term(t)} for k, v in clause_tokens.items()}
+    per_clause: dict[object, int] = dict.fromkeys(terms, 1)
+    counts: dict[str, int] = {}
+    for key, own in targets:
+        base = terms.get(key, set())
+        if key in per_clause:
+            per_clause[key] += 1
+        for t in set(own.split()):
+            if t not in base and is_vocabulary_term(t):
+                counts[t] = counts.get(t, 0) + 1
+    for key, n in per_clause.items():
+        for t in terms[key]:
+            counts[t] = counts.get(t, 0) + n
+    return counts
 
 
 def is_vocabulary_term(token: str) -> bool:
@@ -320,50 +370,61 @@ def vocabulary_rows(token_columns: Iterable[str]) -> list[dict]:
     return [{"term": t, "n": counts[t]} for t in sorted(counts)]
 
 
+def create_vocabulary(db: sqlite_utils.Database, counts: dict[str, int]) -> None:
+    """The ``search_vocabulary`` table from term counts, sorted by term."""
+    if VOCABULARY in db.table_names():
+        db[VOCABULARY].drop()
+    db[VOCABULARY].create({"term": str, "n": int}, pk="term")
+    db.conn.executemany(
+        f"insert into [{VOCABULARY}] (term, n) values (?, ?)", ((t, counts[t]) for t in sorted(counts))
+    )
+
+
+def create_views(db: sqlite_utils.Database) -> None:
+    for view, sql in VIEWS.items():
+        db.execute(f"drop view if exists [{view}]")
+        db.create_view(view, sql.strip())
+
+
+def create_citations_table(db: sqlite_utils.Database) -> None:
+    if "clause_citations" in db.table_names():
+        db["clause_citations"].drop()
+    db["clause_citations"].create(
+        {"clause_id": str, "section_path": str, "label": str, "citation": str},
+        pk="clause_id",
+        foreign_keys=[("clause_id", "clauses", "id")],
+    )
+
+
 def index_database(db: sqlite_utils.Database) -> None:
-    """Add search and citation structures to a freshly built kb.db (deterministic).
+    """Add search and citation structures to a kb.db from its rows (deterministic).
 
     Creates ``clause_citations``, the FTS5 tables ``clauses_fts`` and ``targets_fts`` (rowids
     equal to the indexed rows' rowids), ``search_vocabulary`` and the views in :data:`VIEWS`.
-    Safe to call again.
+    Safe to call again. The build (``store.write_db``) makes the same tables from the rows and
+    tokens the workers computed per document, without cutting any text here.
     """
     for view in VIEWS:
         db.execute(f"drop view if exists [{view}]")
-
-    if "clause_citations" in db.table_names():
-        db["clause_citations"].drop()
-    db["clause_citations"].insert_all(
-        citation_rows(db),
-        pk="clause_id",
-        foreign_keys=[("clause_id", "clauses", "id")],
-        columns={"clause_id": str, "section_path": str, "label": str, "citation": str},
-    )
-
-    clause_rows = [
-        (r, cid, tokenize(text))
-        for r, cid, text in db.execute("select rowid, id, text from clauses order by rowid").fetchall()
-    ]
-    _create_fts(db, "clauses_fts", "clause_id", clause_rows)
-
+    create_citations_table(db)
+    db["clause_citations"].insert_all(citation_rows(db))
+    create_fts_tables(db)
+    clause_tokens: dict[object, str] = {}
+    rows = []
+    for r, cid, text in db.execute("select rowid, id, text from clauses order by rowid").fetchall():
+        clause_tokens[cid] = tokenize(text)
+        rows.append((r, cid, clause_tokens[cid]))
+    insert_fts(db, "clauses_fts", rows)
     target_rows = db.execute(
-        """select t.rowid, t.id, coalesce(c.text, ''), coalesce(t.indicator, ''),
-                  coalesce(i.name_zh, ''), coalesce(t.surface, '')
-           from targets t left join clauses c on c.id = t.clause_id
-           left join indicators i on i.id = t.indicator_id order by t.rowid"""
+        """select t.rowid, t.id, t.clause_id, t.indicator, i.name_zh, t.surface
+           from targets t left join indicators i on i.id = t.indicator_id order by t.rowid"""
     ).fetchall()
-    target_tokens = [(r[0], r[1], tokenize(" ".join(r[2:]))) for r in target_rows]
-    _create_fts(db, "targets_fts", "target_id", target_tokens)
-
-    if VOCABULARY in db.table_names():
-        db[VOCABULARY].drop()
-    db[VOCABULARY].insert_all(
-        vocabulary_rows([r[2] for r in clause_rows] + [r[2] for r in target_tokens]),
-        pk="term",
-        columns={"term": str, "n": int},
+    own = [(r[2] if r[2] in clause_tokens else None, tokenize(own_text(*r[3:]))) for r in target_rows]
+    insert_fts(
+        db,
+        "targets_fts",
+        ((r[0], r[1], join_tokens(clause_tokens.get(k, ""), o)) for r, (k, o) in zip(target_rows, own)),
     )
-    if not db[VOCABULARY].exists():  # an empty corpus: the table all the same
-        db[VOCABULARY].create({"term": str, "n": int}, pk="term")
-
-    for view, sql in VIEWS.items():
-        db.create_view(view, sql.strip())
+    create_vocabulary(db, vocabulary_counts(clause_tokens, own))
+    create_views(db)
     db.conn.commit()

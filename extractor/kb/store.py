@@ -17,12 +17,13 @@ from pathlib import Path
 
 import sqlite_utils
 
-from extractor.errors import PolicyKBError, SourceError
+from extractor.errors import PolicyKBError
 from extractor.kb import duties
 from extractor.lexicon.base import campaigns
 from extractor.pipeline import ProcessedDocument, process_file
 from extractor.read.catalog import CatalogEntry, load_catalog, unlisted_files
 
+DOC_TIMEOUT = 120.0  # seconds one document may take (build --doc-timeout)
 SCHEMA_VERSION = (
     4  # 2: targets.kind_evidence; 3: targets.dimension, targets.value_text; 4: responsibilities, deadlines
 )
@@ -129,6 +130,7 @@ class BuildReport:
     documents: list[DocumentSummary] = field(default_factory=list)
     errors: list[PolicyKBError] = field(default_factory=list)
     unlisted: list[Path] = field(default_factory=list)  # documents in the corpus the catalog misses
+    extracted: int = 0  # documents read and extracted in this build (the others came from the cache)
 
 
 def corpus_digest(corpus_dir: str | Path) -> str:
@@ -223,32 +225,153 @@ def _indicator_rows() -> list[dict]:
     return sorted((i.to_row() for i in load_indicators().indicators.values()), key=lambda r: r["id"])
 
 
-def _insert(db: sqlite_utils.Database, doc: ProcessedDocument) -> DocumentSummary:
-    db["documents"].insert({k: doc.document.get(k) for k in _DOCUMENTS})
-    db["sections"].insert_all(s.to_row() for s in doc.sections)
-    db["clauses"].insert_all({k: c.to_row()[k] for k in _CLAUSES} for c in doc.clauses)
-    db["targets"].insert_all({k: t.to_row()[k] for k in _TARGETS} for t in doc.targets)
-    duties.insert_duties(db, doc)
+# -- one document -> plain rows (the work a build does per document, in a worker) ------------
+
+
+def document_rows(entry: CatalogEntry) -> dict:
+    """Everything kb.db needs of one catalog entry, as plain JSON-able data (no dataclasses), so
+    a worker process or a Dask worker can compute it and the cache can store it:
+
+    ``tables``: the rows of documents, sections, clauses, targets, responsibilities, deadlines,
+    document_campaigns and clause_citations; ``clause_tokens`` (one FTS column value per clause),
+    ``target_tokens`` (per target: the index of its clause in ``clauses`` or None, and its own
+    tokens, see :func:`extractor.kb.fts.join_tokens`), ``vocabulary`` (term -> FTS rows of this
+    document) and ``summary`` (campaigns, clause and target counts).
+    """
+    from extractor.kb import fts
+    from extractor.kb.citations import document_citation_rows
+    from extractor.lexicon.cues import load_indicators
+
+    doc = process_file(entry.path, entry)
+    return processed_rows(doc, fts, document_citation_rows, load_indicators().indicators)
+
+
+def processed_rows(doc: ProcessedDocument, fts, citation_rows_of, indicators) -> dict:
+    """:func:`document_rows` of an already processed document (each dataclass converted once)."""
+    document = {k: doc.document.get(k) for k in _DOCUMENTS}
+    sections = [s.to_row() for s in doc.sections]
+    clauses = []
+    for c in doc.clauses:
+        row = c.to_row()
+        clauses.append({k: row[k] for k in _CLAUSES})
+    targets = []
+    for t in doc.targets:
+        row = t.to_row()
+        targets.append({k: row[k] for k in _TARGETS})
     named = dict(doc.structure.campaigns())
-    clause_counts = Counter(c.campaign for c in doc.clauses)
-    target_counts = Counter(t.campaign for t in doc.targets)
-    db["document_campaigns"].insert_all(
+    clause_counts = Counter(c["campaign"] for c in clauses)
+    target_counts = Counter(t["campaign"] for t in targets)
+    order = [x.id for x in campaigns()]
+    document_campaigns = [
         {
-            "document_id": doc.document["id"],
+            "document_id": document["id"],
             "campaign": cid,
             "label": named[cid],
             "clauses": clause_counts[cid],
             "targets": target_counts[cid],
         }
-        for cid in sorted(named, key=lambda c: [x.id for x in campaigns()].index(c))
-    )
-    return DocumentSummary(
-        doc.document["id"], doc.document["file"], list(named.items()), len(doc.clauses), len(doc.targets)
-    )
+        for cid in sorted(named, key=order.index)
+    ]
+    clause_tokens = [fts.tokenize(c["text"]) for c in clauses]
+    position = {c["id"]: i for i, c in enumerate(clauses)}
+    target_tokens = []
+    for t in targets:
+        indicator = indicators.get(t["indicator_id"]) if t["indicator_id"] else None
+        own = fts.tokenize(
+            fts.own_text(t["indicator"], indicator.name_zh if indicator else None, t["surface"])
+        )
+        target_tokens.append([position.get(t["clause_id"]), own])
+    return {
+        "id": document["id"],
+        "tables": {
+            "documents": [document],
+            "sections": sections,
+            "clauses": clauses,
+            "targets": targets,
+            "responsibilities": [r.to_row() for r in doc.responsibilities],
+            "deadlines": [d.to_row() for d in doc.deadlines],
+            "document_campaigns": document_campaigns,
+            "clause_citations": citation_rows_of(document, sections, clauses),
+        },
+        "clause_tokens": clause_tokens,
+        "target_tokens": target_tokens,
+        "vocabulary": fts.vocabulary_counts(dict(enumerate(clause_tokens)), target_tokens),
+        "summary": [list(named.items()), len(clauses), len(targets)],
+    }
 
 
-def write_db(db_path: Path, docs: Iterable[ProcessedDocument], digest: str) -> list[DocumentSummary]:
-    """Write a complete kb.db at ``db_path`` atomically from processed documents."""
+# -- kb.db from a stream of document rows -----------------------------------------------------
+
+_STREAMED = (
+    "documents",
+    "sections",
+    "clauses",
+    "targets",
+    "responsibilities",
+    "deadlines",
+    "document_campaigns",
+    "clause_citations",
+)
+
+
+class _Writer:
+    """Inserts one document's rows at a time (prepared statements, one executemany a table) and
+    its FTS rows (rowids = the clauses' and targets' rowids, counted here)."""
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+        self.sql: dict[str, tuple[str, list[str]]] = {}
+        for table in _STREAMED:
+            cols = list(db[table].columns_dict)
+            names = ", ".join(f"[{c}]" for c in cols)
+            marks = ", ".join("?" for _ in cols)
+            self.sql[table] = (f"insert into [{table}] ({names}) values ({marks})", cols)
+        self.clause_rowid = 0
+        self.target_rowid = 0
+        self.vocabulary: Counter[str] = Counter()
+
+    def add(self, rows: dict) -> DocumentSummary:
+        conn = self.db.conn
+        tables = rows["tables"]
+        for table in _STREAMED:
+            sql, cols = self.sql[table]
+            conn.executemany(sql, ([r.get(c) for c in cols] for r in tables[table]))
+        first_clause = self.clause_rowid + 1
+        clauses, targets = tables["clauses"], tables["targets"]
+        from extractor.kb import fts
+
+        fts.insert_fts(
+            self.db,
+            "clauses_fts",
+            (
+                (first_clause + i, c["id"], tok)
+                for i, (c, tok) in enumerate(zip(clauses, rows["clause_tokens"]))
+            ),
+        )
+        tokens = rows["clause_tokens"]
+        fts.insert_fts(
+            self.db,
+            "targets_fts",
+            (
+                (self.target_rowid + 1 + i, t["id"], fts.join_tokens(tokens[k] if k is not None else "", own))
+                for i, (t, (k, own)) in enumerate(zip(targets, rows["target_tokens"]))
+            ),
+        )
+        self.clause_rowid += len(clauses)
+        self.target_rowid += len(targets)
+        self.vocabulary.update(rows["vocabulary"])
+        document = tables["documents"][0]
+        named, n_clauses, n_targets = rows["summary"]
+        return DocumentSummary(
+            document["id"], document["file"], [tuple(x) for x in named], n_clauses, n_targets
+        )
+
+
+def write_db(db_path: Path, docs: Iterable[dict], digest: str) -> list[DocumentSummary]:
+    """Write a complete kb.db at ``db_path`` atomically from :func:`document_rows` results, in
+    the order given (the build gives them in document id order), one document at a time."""
+    from extractor.kb import fts
+
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{db_path.name}.", suffix=".tmp", dir=db_path.parent)
@@ -256,12 +379,21 @@ def write_db(db_path: Path, docs: Iterable[ProcessedDocument], digest: str) -> l
     tmp = Path(tmp_name)
     try:
         db = sqlite_utils.Database(tmp, recreate=True)
+        db.execute("pragma synchronous = off")  # a temporary file: replaced atomically when complete
         _create_schema(db)
+        fts.create_citations_table(db)
+        fts.create_fts_tables(db)
         db["campaigns"].insert_all(
             {"id": c.id, "name_zh": c.name_zh, "name_en": c.name_en} for c in campaigns()
         )
         db["indicators"].insert_all(_indicator_rows())
-        summaries = [_insert(db, doc) for doc in sorted(docs, key=lambda d: d.document["id"])]
+        writer = _Writer(db)
+        summaries = []
+        with db.conn:
+            for n, rows in enumerate(docs, 1):
+                summaries.append(writer.add(rows))
+                if n % 200 == 0:
+                    db.conn.commit()
         for table, cols in {
             "sections": ["document_id", "parent_id", "campaign"],
             "clauses": ["document_id", "section_id", "campaign"],
@@ -271,9 +403,9 @@ def write_db(db_path: Path, docs: Iterable[ProcessedDocument], digest: str) -> l
             for col in cols:
                 db[table].create_index([col])
         duties.index_tables(db)
-        from extractor.kb.fts import index_database
-
-        index_database(db)
+        fts.create_vocabulary(db, writer.vocabulary)
+        fts.create_views(db)
+        db.conn.commit()
         from extractor.kb.trajectories import build_trajectories
 
         build_trajectories(db)
@@ -292,37 +424,85 @@ def write_db(db_path: Path, docs: Iterable[ProcessedDocument], digest: str) -> l
         os.replace(tmp, db_path)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        Path(f"{tmp}-journal").unlink(missing_ok=True)
         raise
     return summaries
+
+
+def default_jobs() -> int:
+    """The cores this process may run on (``sched_getaffinity``), else ``os.cpu_count()``."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def build_db(
     corpus_dir: str | Path,
     db_path: str | Path,
     on_document: Callable[[CatalogEntry], None] | None = None,
+    *,
+    jobs: int | None = None,
+    cache: bool = True,
+    doc_timeout: float | None = DOC_TIMEOUT,
+    scheduler: str | None = None,
 ) -> BuildReport:
     """Build kb.db from ``corpus_dir/catalog.yml``.
 
-    Catalog errors raise (nothing is written). A document that fails is recorded in
-    ``report.errors`` and left out; the rest is written. ``on_document`` is called per entry
-    (for a progress bar).
+    Catalog errors raise (nothing is written). A document that fails (or takes longer than
+    ``doc_timeout`` seconds) is recorded in ``report.errors`` and left out; the rest is written.
+    ``on_document`` is called per entry (for a progress bar). The documents are read and
+    extracted by ``jobs`` worker processes (default: every core), or on the Dask cluster at
+    ``scheduler``; the results are written in document id order, so kb.db is the same whatever
+    ``jobs`` is. With ``cache``, a document unchanged since the last build (same bytes, catalog
+    entry and extraction rules) is taken from the build cache instead (see
+    :mod:`extractor.kb.cache`); ``report.extracted`` counts the documents extracted anew.
     """
+    from extractor.kb import parallel
+    from extractor.kb.cache import BuildCache, BuildLock, cache_key, remove_stale_files
+
     if Path(db_path).is_dir():  # found before the documents are read, not at the final os.replace
         raise PolicyKBError("is a directory: give the file to write (e.g. kb.db inside it)", path=db_path)
     if not Path(db_path).resolve().parent.is_dir():
         raise PolicyKBError("its folder does not exist", path=db_path)
-    entries = load_catalog(corpus_dir)
+    entries = sorted(load_catalog(corpus_dir), key=lambda e: e.id)
     digest = corpus_digest(corpus_dir)
     report = BuildReport(Path(db_path), unlisted=unlisted_files(corpus_dir, entries))
-    processed = []
-    for entry in entries:
+    with BuildLock(Path(db_path)):
+        remove_stale_files(Path(db_path))
+        store = BuildCache.beside(Path(db_path)) if cache else None
+        rules = extractor_digest()
+        keys = [cache_key(entry, rules) for entry in entries]
         try:
-            processed.append(process_file(entry.path, entry))
-        except PolicyKBError as exc:
-            report.errors.append(exc)
-        except Exception as exc:  # a reader or parser bug must not sink the other documents
-            report.errors.append(SourceError(f"unexpected {type(exc).__name__}: {exc}", path=entry.path))
-        if on_document:
-            on_document(entry)
-    report.documents = write_db(Path(db_path), processed, digest)
+
+            def documents():
+                cached = {key for key in keys if store and store.has(key)}
+                missing = [entry for entry, key in zip(entries, keys) if key not in cached]
+                results = parallel.run(
+                    missing, jobs=jobs or default_jobs(), doc_timeout=doc_timeout, scheduler=scheduler
+                )
+                for entry, key in zip(entries, keys):
+                    rows = store.get(key) if key in cached else None
+                    fresh = rows is None
+                    if key in cached and fresh:  # a corrupt cache entry: extract it again
+                        rows = next(parallel.run([entry], jobs=1, doc_timeout=doc_timeout))[1]
+                    elif fresh:
+                        got, rows = next(results)
+                        assert got.id == entry.id, (got.id, entry.id)
+                    report.extracted += fresh
+                    if isinstance(rows, PolicyKBError):
+                        report.errors.append(rows)
+                    else:
+                        if store and fresh:
+                            store.put(key, rows)
+                        yield rows
+                    if on_document:
+                        on_document(entry)
+
+            report.documents = write_db(Path(db_path), documents(), digest)
+            if store:
+                store.keep(set(keys))
+        finally:
+            if store:
+                store.close()
     return report
