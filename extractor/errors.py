@@ -78,7 +78,7 @@ class DocumentTimeoutError(SourceError):
 
 
 class WorkerDiedError(SourceError):
-    """The worker process extracting a document died (crashed, killed) twice while on it."""
+    """The worker process extracting a document died (a crash, the OOM killer) while on it."""
 
     code = "E029"
 

@@ -5,13 +5,12 @@ being :func:`extractor.kb.store.document_rows` of the entry or the :class:`Polic
 failed with. At most a bounded window of documents is in flight (submitted and not yet
 consumed), so memory follows the work in flight, not the corpus.
 
-- ``jobs`` worker processes (``concurrent.futures.ProcessPoolExecutor``; fork where the
-  platform has it, so the workers start with what the main process has loaded). Each worker
-  tells the main process when it starts a document; a document still running ``doc_timeout``
-  seconds later is a :class:`DocumentTimeoutError`, its worker is killed (SIGKILL: it may be
-  stuck in C code) and the pool restarted, the other documents in flight submitted again. A
-  worker that dies (a crash, the OOM killer) does the same; a document in flight at two deaths
-  is a :class:`WorkerDiedError`.
+- ``jobs`` worker processes (a ``pebble.ProcessPool``; fork where the platform has it, so the
+  workers start with what the main process has loaded). A document still running
+  ``doc_timeout`` seconds after its worker took it is a :class:`DocumentTimeoutError`: pebble
+  kills that worker (it may be stuck in C code) and starts another; the documents of the other
+  workers go on. A document whose worker dies (a crash, the OOM killer) is a
+  :class:`WorkerDiedError`.
 - ``scheduler`` (``tcp://host:8786``): the same function on a Dask cluster (the optional
   ``dask`` extra: ``distributed``). Its budget counts from when a document becomes the oldest
   one not yet consumed; a late document is cancelled (Dask cannot stop a running task's thread).
@@ -19,20 +18,17 @@ consumed), so memory follows the work in flight, not the corpus.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
-import os
 import signal
-import time
+from pathlib import Path
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 
 from extractor.errors import DocumentTimeoutError, PolicyKBError, SourceError, WorkerDiedError
 from extractor.read.catalog import CatalogEntry
 
 WINDOW_PER_JOB = 3  # documents in flight per worker
+DASK_CONNECT_TIMEOUT = 10  # seconds to reach a --scheduler before the build gives up
 
 
 def work(entry: CatalogEntry):
@@ -60,26 +56,17 @@ def _result(entry: CatalogEntry, value):
         import importlib
 
         _, module, name, reason, path, where = value
+        path = Path(path) if path else entry.path
         cls = getattr(importlib.import_module(module), name, SourceError)
         try:
             return cls(reason, path=path, where=where)
         except TypeError:
-            return SourceError(reason, path=path or entry.path, where=where)
+            return SourceError(reason, path=path, where=where)
     return value
 
 
-_STARTED = None  # in a worker: the queue it reports the documents it starts on
-
-
-def _init_worker(queue) -> None:
-    global _STARTED
-    _STARTED = queue
+def _init_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
-
-
-def _work_reporting(index: int, entry: CatalogEntry):
-    _STARTED.put((index, os.getpid(), time.monotonic()))
-    return work(entry)
 
 
 def _context():
@@ -102,89 +89,51 @@ def run(
     return _run_processes(entries, max(1, jobs), doc_timeout)
 
 
+def _late(entry: CatalogEntry, doc_timeout: float) -> DocumentTimeoutError:
+    return DocumentTimeoutError(
+        f"took longer than {doc_timeout:g} s (build --doc-timeout); left out", path=entry.path
+    )
+
+
 def _run_processes(entries, jobs, doc_timeout) -> Iterator[tuple[CatalogEntry, object]]:
-    ctx = _context()
-    queue = ctx.Queue()
+    from pebble import ProcessExpired, ProcessPool
+
     window = max(2, jobs * WINDOW_PER_JOB)
-    todo = deque(range(len(entries)))
-    futures: dict = {}  # future -> index
-    done: dict[int, object] = {}  # index -> result, not yet yielded
-    started: dict[int, tuple[int, float]] = {}  # index -> (pid, monotonic start)
-    deaths: dict[int, int] = {}
-    nxt = 0
+    pool = ProcessPool(max_workers=jobs, context=_context(), initializer=_init_worker)
+    pending: deque = deque()
+    todo = iter(range(len(entries)))
 
-    def new_pool():
-        return ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(queue,))
+    def submit(i: int) -> None:
+        pending.append((i, pool.schedule(work, args=[entries[i]], timeout=doc_timeout)))
 
-    pool = new_pool()
+    finished = False
     try:
-        while nxt < len(entries):
-            while todo and len(futures) + len(done) < window:
-                i = todo.popleft()
-                futures[pool.submit(_work_reporting, i, entries[i])] = i
-            if nxt in done:
-                yield entries[nxt], done.pop(nxt)
-                nxt += 1
-                continue
-            finished, _ = wait(list(futures), timeout=0.2, return_when=FIRST_COMPLETED)
-            while not queue.empty():
-                try:
-                    i, pid, t0 = queue.get_nowait()
-                except Exception:
-                    break
-                started[i] = (pid, t0)
-            broken = False
-            for f in finished:
-                i = futures.pop(f)
-                try:
-                    done[i] = _result(entries[i], f.result())
-                    started.pop(i, None)
-                except BrokenProcessPool:
-                    futures[f] = i  # submitted again below
-                    broken = True
-            if doc_timeout:
-                now = time.monotonic()
-                running = set(futures.values())
-                for i, (pid, t0) in list(started.items()):
-                    if i in running and i not in done and now - t0 > doc_timeout:
-                        with contextlib.suppress(ProcessLookupError):
-                            os.kill(pid, signal.SIGKILL)
-                        done[i] = DocumentTimeoutError(
-                            f"took longer than {doc_timeout:g} s (build --doc-timeout); left out",
-                            path=entries[i].path,
-                        )
-                        started.pop(i)
-                        broken = True
-            if broken:
-                pool = _restart(pool, new_pool)
-                lost = sorted(i for i in futures.values() if i not in done)
-                for i in lost:
-                    if i in started:  # it was running when the worker died
-                        deaths[i] = deaths.get(i, 0) + 1
-                        if deaths[i] >= 2:
-                            done[i] = WorkerDiedError(
-                                "the worker extracting it died twice", path=entries[i].path
-                            )
-                futures.clear()
-                started.clear()
-                todo.extendleft(reversed([i for i in lost if i not in done]))
+        for i in todo:
+            submit(i)
+            if len(pending) >= window:
+                break
+        while pending:
+            i, future = pending.popleft()
+            try:
+                value = _result(entries[i], future.result())
+            except TimeoutError:  # pebble killed the worker and started another
+                value = _late(entries[i], doc_timeout)
+            except ProcessExpired as exc:
+                value = WorkerDiedError(
+                    f"the worker extracting it died (exit code {exc.exitcode}: a crash or the OOM killer)",
+                    path=entries[i].path,
+                )
+            nxt = next(todo, None)
+            if nxt is not None:
+                submit(nxt)
+            yield entries[i], value
+        finished = True
     finally:
-        _shutdown(pool)
-
-
-def _restart(pool, new_pool):
-    _shutdown(pool)
-    return new_pool()
-
-
-def _shutdown(pool) -> None:
-    processes = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for p in processes:  # a worker still busy (or stuck) is not waited for
-        if p.is_alive():
-            p.kill()
-    for p in processes:
-        p.join(5)
+        if finished:
+            pool.close()
+        else:  # the build stopped (an error, Ctrl-C): stop the workers, do not wait for them
+            pool.stop()
+        pool.join(timeout=10)
 
 
 def _run_dask(entries, scheduler, doc_timeout) -> Iterator[tuple[CatalogEntry, object]]:
@@ -194,7 +143,13 @@ def _run_dask(entries, scheduler, doc_timeout) -> Iterator[tuple[CatalogEntry, o
     except ImportError as exc:
         raise PolicyKBError("--scheduler needs Dask: pip install 'policy-kb[dask]'") from exc
 
-    client = Client(scheduler, set_as_default=False)
+    try:
+        client = Client(scheduler, set_as_default=False, timeout=DASK_CONNECT_TIMEOUT)
+    except (OSError, DaskTimeout, TimeoutError, ValueError) as exc:
+        raise PolicyKBError(
+            f"cannot reach the Dask scheduler at {scheduler} within {DASK_CONNECT_TIMEOUT} s"
+            f" ({type(exc).__name__}: {exc})"
+        ) from None
     try:
         threads = sum(client.nthreads().values()) or 1
         window = max(2, threads * WINDOW_PER_JOB)
@@ -210,10 +165,7 @@ def _run_dask(entries, scheduler, doc_timeout) -> Iterator[tuple[CatalogEntry, o
                 value = _result(entries[i], fut.result(timeout=doc_timeout))
             except (DaskTimeout, TimeoutError):
                 fut.cancel()
-                value = DocumentTimeoutError(
-                    f"took longer than {doc_timeout:g} s (build --doc-timeout); left out",
-                    path=entries[i].path,
-                )
+                value = _late(entries[i], doc_timeout)
             except Exception as exc:  # the worker died or the task could not run
                 value = WorkerDiedError(
                     f"the Dask task failed: {type(exc).__name__}: {exc}", path=entries[i].path
