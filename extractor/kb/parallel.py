@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
-from pathlib import Path
 from collections import deque
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from extractor.errors import DocumentTimeoutError, PolicyKBError, SourceError, WorkerDiedError
 from extractor.read.catalog import CatalogEntry
