@@ -60,7 +60,12 @@ def build(corpus: Path, db: Path, jobs: int | None, *extra: str) -> dict:
         sys.exit(f"build failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     rss = [line for line in proc.stderr.splitlines() if line.startswith("RSS ")][-1].split()
     summary = [line for line in proc.stdout.splitlines() if line.startswith("wrote ")][-1]
-    return {"seconds": seconds, "main_mb": int(rss[1]) / 1024, "worker_mb": int(rss[2]) / 1024, "summary": summary}
+    return {
+        "seconds": seconds,
+        "main_mb": int(rss[1]) / 1024,
+        "worker_mb": int(rss[2]) / 1024,
+        "summary": summary,
+    }
 
 
 def jieba_rate(texts: list[str]) -> float:
@@ -89,8 +94,16 @@ def main() -> None:
     if not (corpus / "catalog.yml").exists():
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "make_corpus.py"), "--docs", str(args.docs), "--out", str(corpus),
-             "--seed", str(args.seed)],
+            [
+                sys.executable,
+                str(ROOT / "bench" / "make_corpus.py"),
+                "--docs",
+                str(args.docs),
+                "--out",
+                str(corpus),
+                "--seed",
+                str(args.seed),
+            ],
             check=True,
         )
         print(f"corpus: {args.docs} documents made in {time.perf_counter() - t0:.1f} s ({corpus})")
@@ -101,15 +114,21 @@ def main() -> None:
 
     cold = build(corpus, db, args.jobs)
     first = sorted(corpus.glob("*.txt"))[0]
-    first.write_text(first.read_text(encoding="utf-8") + "\n到2027年，新增造林面积35公顷。\n", encoding="utf-8")
+    first.write_text(
+        first.read_text(encoding="utf-8") + "\n到2027年，新增造林面积35公顷。\n", encoding="utf-8"
+    )
     warm = build(corpus, db, args.jobs)
     rate = jieba_rate(texts)
 
     build_rate = chars / cold["seconds"]
     print(f"documents: {len(texts)}, characters: {chars:,}, jobs: {args.jobs or os.cpu_count()}")
-    print(f"cold build: {cold['seconds']:.1f} s, {len(texts) / cold['seconds']:.1f} documents/s, "
-          f"{build_rate:,.0f} characters/s  [{cold['summary']}]")
-    print(f"jieba.lcut (one core, same texts): {rate:,.0f} characters/s; build/jieba = {build_rate / rate:.2f}")
+    print(
+        f"cold build: {cold['seconds']:.1f} s, {len(texts) / cold['seconds']:.1f} documents/s, "
+        f"{build_rate:,.0f} characters/s  [{cold['summary']}]"
+    )
+    print(
+        f"jieba.lcut (one core, same texts): {rate:,.0f} characters/s; build/jieba = {build_rate / rate:.2f}"
+    )
     print(f"max RSS: main {cold['main_mb']:.0f} MB, largest worker {cold['worker_mb']:.0f} MB")
     print(f"rebuild after one changed document: {warm['seconds']:.1f} s  [{warm['summary']}]")
     print(f"max RSS (rebuild): main {warm['main_mb']:.0f} MB, largest worker {warm['worker_mb']:.0f} MB")

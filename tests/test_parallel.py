@@ -212,3 +212,19 @@ def test_an_unreachable_scheduler_is_a_named_error(short_corpus, tmp_path, monke
     with pytest.raises(PolicyKBError, match="scheduler"):
         store.build_db(short_corpus, tmp_path / "kb.db", scheduler="tcp://127.0.0.1:9", cache=False)
     assert not (tmp_path / "kb.db").exists()
+
+
+def test_a_non_finite_value_is_refused_with_a_named_error(monkeypatch):
+    """The grammar gives no inf (digit runs over 30 are no number); if a rule ever did, the
+    document fails with a SourceError instead of writing Infinity into kb.db and JSON."""
+    from extractor.errors import SourceError
+    from extractor.kb import fts
+    from extractor.kb.citations import document_citation_rows
+    from extractor.lexicon.cues import load_indicators
+    from extractor.pipeline import process_file
+
+    entry = next(e for e in load_catalog(CORPUS) if e.id == SHORT[1])
+    doc = process_file(entry.path, entry)
+    doc.targets[0].value = float("inf")
+    with pytest.raises(SourceError, match="non-finite value"):
+        store.processed_rows(doc, fts, document_citation_rows, load_indicators().indicators)

@@ -8,6 +8,7 @@ same content. A document that cannot be read is reported and left out; the other
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import tempfile
 from collections import Counter
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from extractor.errors import PolicyKBError
+from extractor.errors import PolicyKBError, SourceError
 from extractor.kb import duties
 from extractor.lexicon.base import campaigns
 from extractor.pipeline import ProcessedDocument, process_file
@@ -258,6 +259,12 @@ def processed_rows(doc: ProcessedDocument, fts, citation_rows_of, indicators) ->
     for t in doc.targets:
         row = t.to_row()
         targets.append({k: row[k] for k in _TARGETS})
+        for k, v in row.items():  # JSON has no Infinity/NaN; the grammar should never make one
+            if isinstance(v, float) and not math.isfinite(v):
+                raise SourceError(
+                    f"target {row['id']} has a non-finite {k} ({v}) from {row.get('surface')!r}; not written",
+                    path=doc.document.get("file"),
+                )
     named = dict(doc.structure.campaigns())
     clause_counts = Counter(c["campaign"] for c in clauses)
     target_counts = Counter(t["campaign"] for t in targets)
