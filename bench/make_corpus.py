@@ -43,12 +43,15 @@ PLACE = re.compile(r"^[\u4e00-\u9fff]{2,3}?[区县市]")
 
 
 def district_names(n: int, rng: random.Random) -> list[str]:
-    """``n`` distinct two-syllable county-level names (e.g. 兴泽县)."""
-    names: list[str] = []
-    seen: set[str] = set()
+    """``n`` distinct county-level names: two syllables (兴泽县) while they last (about 5,400),
+    then three (兴泽安县)."""
+    two = [a + b + s for a in SYLLABLES for b in SYLLABLES if a != b for s in SUFFIXES]
+    rng.shuffle(two)
+    names = two[:n]
+    seen = set(names)
     while len(names) < n:
-        name = rng.choice(SYLLABLES) + rng.choice(SYLLABLES) + rng.choice(SUFFIXES)
-        if name not in seen and name[0] != name[1]:
+        name = rng.choice(SYLLABLES) + rng.choice(SYLLABLES) + rng.choice(SYLLABLES) + rng.choice(SUFFIXES)
+        if name not in seen and len(set(name[:3])) == 3:
             seen.add(name)
             names.append(name)
     return names
