@@ -7,7 +7,7 @@ text, stored unchanged in ``documents.text``) unless a docstring says otherwise,
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,12 @@ class SourceText:
         return None
 
 
+def _flat_row(obj) -> dict[str, Any]:
+    """The fields of a dataclass whose values are plain (str, int, float, None) as a dict:
+    what ``asdict`` gives, without its recursive deep copy (a kb.db row per clause and target)."""
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+
+
 @dataclass
 class Section:
     id: str
@@ -57,7 +63,7 @@ class Section:
     path: str = ""  # "二、主要措施 › （一）蓝天保卫战2024年行动计划"
 
     def to_row(self) -> dict[str, Any]:
-        return asdict(self)
+        return _flat_row(self)
 
 
 @dataclass
@@ -75,7 +81,7 @@ class Clause:
     page: int | None = None
 
     def to_row(self) -> dict[str, Any]:
-        return asdict(self)
+        return _flat_row(self)
 
 
 @dataclass
@@ -135,6 +141,6 @@ class Target:
     value_text: str | None = None  # a qualitative target (value None): 达到市级要求, 稳步提升
 
     def to_row(self) -> dict[str, Any]:
-        row = asdict(self)
-        row["qualifiers"] = ",".join(self.qualifiers)
+        row = _flat_row(self)
+        row["qualifiers"] = ",".join(self.qualifiers)  # the one list field, as kb.db stores it
         return row
