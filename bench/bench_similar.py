@@ -1,6 +1,6 @@
 """Time ``similar_clauses`` (extractor.kb.similar.build_similar) on synthetic clause sets.
 
-    python bench/bench_similar.py [--sizes 10000,100000,300000] [--db kb.db] [--seed 0]
+    python bench/bench_similar.py [--sizes 10000,30000,100000] [--db kb.db] [--seed 0]
                                   [--module PATH] [--method tfidf] [--no-fts-tokens]
 
 The clause sets are made from the measure clauses of kb.db (never ../shared/realtexts), written
@@ -132,7 +132,7 @@ def run_one(db_path: str, module_path: str | None, method: str) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", default="10000,100000,300000")
+    ap.add_argument("--sizes", default="10000,30000,100000")
     ap.add_argument("--db", type=Path, default=ROOT / "kb.db", help="where the base clauses come from")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--module", help="another similar.py to time (default: extractor.kb.similar)")

@@ -88,6 +88,7 @@ def measure_clauses(conn) -> list[MeasureClause]:
 
 CHUNK_ROWS = 1000  # clauses per block of the sparse product, at most
 MAX_BLOCK_PAIRS = 10_000_000  # entries of a block's product, about (the next block is sized on it)
+MERGE_PAIRS = 2_000_000  # kept pairs waiting before they are merged into each clause's best k
 
 
 def clause_tokens(clause: MeasureClause) -> list[str]:
@@ -160,7 +161,8 @@ def tfidf_top_k(
     No n x n matrix: a block of rows at a time, the sparse product of the block with the rows
     from the block's first on (each pair once, ``i < j``, the same floats as the whole
     product), pairs below the threshold or of one document dropped at once, and the best ``k``
-    of each clause merged into a running table of at most ``n * k`` pairs. Memory: the block's
+    of each clause merged into a running table of at most ``n * k`` pairs (every MERGE_PAIRS
+    pairs). Memory: the block's
     product (about ``max_pairs`` entries) and the vectors, not n²."""
     import numpy as np
 
@@ -177,6 +179,8 @@ def tfidf_top_k(
     rank[sorted(range(n), key=lambda i: clauses[i].id)] = np.arange(n)
     empty = np.zeros(0, dtype=np.int64)
     best = (empty, empty, np.zeros(0))
+    pending: list[tuple] = []  # pairs of the blocks since the last merge (both directions)
+    waiting = 0
     blocks = _blocks(n, chunk_rows, max_pairs)
     span = next(blocks, None)
     while span is not None:
@@ -194,14 +198,11 @@ def tfidf_top_k(
         scores = np.array([round(c, 4) for c in cosines[keep].tolist()], dtype=float)
         ok = scores >= threshold
         rows, others, scores = rows[ok], others[ok], scores[ok]
-        if len(rows):  # both directions, merged with the best so far
-            best = _top_k_rows(
-                np.concatenate([best[0], rows, others]),
-                np.concatenate([best[1], others, rows]),
-                np.concatenate([best[2], scores, scores]),
-                rank,
-                k,
-            )
+        pending.append((np.concatenate([rows, others]), np.concatenate([others, rows]), np.tile(scores, 2)))
+        waiting += 2 * len(rows)
+        if waiting > max(n * k, MERGE_PAIRS) or stop == n:  # merged with the best so far
+            best = _top_k_rows(*(np.concatenate(parts) for parts in zip(best, *pending)), rank, k)
+            pending, waiting = [], 0
         span = blocks.send(nnz) if stop < n else None
     return list(zip(best[0].tolist(), best[1].tolist(), best[2].tolist()))
 
