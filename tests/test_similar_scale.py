@@ -186,8 +186,10 @@ def test_the_fts_tokens_are_the_clauses_search_tokens(conn):
     assert similar.similar_rows(plain) == similar.similar_rows(clauses)
 
 
-def test_merging_the_best_after_every_block_gives_the_same_rows(monkeypatch):
+@pytest.mark.parametrize("bands", [1, 3, 1000])
+def test_merging_the_best_after_every_block_gives_the_same_rows(monkeypatch, bands):
     monkeypatch.setattr(similar, "MERGE_PAIRS", 0)
+    monkeypatch.setattr(similar, "COLUMN_BANDS", bands)
     clauses = with_documents(random_clauses(11, n=80))
     for threshold, k in ((0.1, 1), (0.3, 2)):
         assert blockwise(clauses, threshold, k, chunk_rows=1) == brute_force(clauses, threshold, k)

@@ -88,6 +88,7 @@ def measure_clauses(conn) -> list[MeasureClause]:
 
 CHUNK_ROWS = 1000  # clauses per block of the sparse product, at most
 MAX_BLOCK_PAIRS = 10_000_000  # entries of a block's product, about (the next block is sized on it)
+COLUMN_BANDS = 8  # the transposed vectors in 8 bands (a block skips the bands before it)
 MERGE_PAIRS = 2_000_000  # kept pairs waiting before they are merged into each clause's best k
 
 
@@ -159,11 +160,11 @@ def tfidf_top_k(
     id: what :func:`similar_rows` keeps.
 
     No n x n matrix: a block of rows at a time, the sparse product of the block with the rows
-    from the block's first on (each pair once, ``i < j``, the same floats as the whole
-    product), pairs below the threshold or of one document dropped at once, and the best ``k``
-    of each clause merged into a running table of at most ``n * k`` pairs (every MERGE_PAIRS
-    pairs). Memory: the block's
-    product (about ``max_pairs`` entries) and the vectors, not n²."""
+    from the block's first on (the transposed vectors in COLUMN_BANDS bands; each pair once,
+    ``i < j``, the same floats as the whole product), pairs below the threshold or of one
+    document dropped at once, and the best ``k`` of each clause merged into a running table of
+    at most ``n * k`` pairs (every MERGE_PAIRS pairs). Memory: the block's product (about
+    ``max_pairs`` entries) and two copies of the vectors, not n²."""
     import numpy as np
 
     if len({c.document_id for c in clauses}) < 2:
@@ -181,18 +182,31 @@ def tfidf_top_k(
     best = (empty, empty, np.zeros(0))
     pending: list[tuple] = []  # pairs of the blocks since the last merge (both directions)
     waiting = 0
+    # the transposed vectors in bands of columns, made once: a block is multiplied with the bands
+    # from the one holding its first row on (one copy of the vectors, not one per block)
+    width = max(1, -(-n // COLUMN_BANDS))
+    bands = [(b, x[b : b + width].T.tocsr()) for b in range(0, n, width)]
     blocks = _blocks(n, chunk_rows, max_pairs)
     span = next(blocks, None)
     while span is not None:
         start, stop = span
-        product = (x[start:stop] @ x[start:].T).tocsr()  # columns: clauses start, start+1, ...
-        # a cosine that rounds to the threshold is kept: a little below it first, then exactly
-        near = np.flatnonzero(product.data >= threshold - 1e-3)
-        rows = np.searchsorted(product.indptr, near, side="right") - 1 + start
-        others = product.indices[near].astype(np.int64) + start
-        cosines = product.data[near]
-        nnz = product.nnz
-        del product
+        found, nnz = [], 0
+        for first, band in bands:
+            if first + width <= start:
+                continue
+            product = x[start:stop] @ band  # columns: clauses first, first+1, ...
+            # a cosine that rounds to the threshold is kept: a little below it first, then exactly
+            near = np.flatnonzero(product.data >= threshold - 1e-3)
+            found.append(
+                (
+                    np.searchsorted(product.indptr, near, side="right") - 1 + start,
+                    product.indices[near].astype(np.int64) + first,
+                    product.data[near],
+                )
+            )
+            nnz += product.nnz
+            del product
+        rows, others, cosines = (np.concatenate(parts) for parts in zip(*found))
         keep = (others > rows) & (documents[rows] != documents[others]) & (cosines > 0)
         rows, others = rows[keep], others[keep]
         scores = np.array([round(c, 4) for c in cosines[keep].tolist()], dtype=float)
