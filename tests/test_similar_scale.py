@@ -193,3 +193,23 @@ def test_merging_the_best_after_every_block_gives_the_same_rows(monkeypatch, ban
     clauses = with_documents(random_clauses(11, n=80))
     for threshold, k in ((0.1, 1), (0.3, 2)):
         assert blockwise(clauses, threshold, k, chunk_rows=1) == brute_force(clauses, threshold, k)
+
+
+@pytest.mark.parametrize("fts", [None, "content=''", "content='clauses'"])
+def test_clauses_without_fts_tokens_are_segmented_by_jieba(fts):
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create table clauses (id, document_id, kind, text, seq)")
+    text = "三是加强未利用地保护利用，防控未利用地土壤污染。"
+    conn.executemany(
+        "insert into clauses values (?, ?, 'item', ?, 1)", [("a:c1", "a", text), ("b:c1", "b", text)]
+    )
+    if fts:  # an FTS table that does not hold the tokens
+        conn.execute(f"create virtual table clauses_fts using fts5(tokens, {fts})")
+    clauses = similar.measure_clauses(conn)
+    assert [c.tokens for c in clauses] == [None, None]
+    assert [(r["clause_id"], r["score"]) for r in similar.similar_rows(clauses)] == [
+        ("a:c1", 1.0),
+        ("b:c1", 1.0),
+    ]

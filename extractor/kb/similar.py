@@ -16,6 +16,7 @@ mutual top-3 pairs (:func:`cluster_edges`, :func:`clusters`).
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -75,12 +76,13 @@ def measure_clauses(conn) -> list[MeasureClause]:
     """The task/measure clauses of kb.db (an sqlite3 connection or sqlite_utils Database), with
     their search tokens from ``clauses_fts`` when the FTS index holds them (so jieba does not
     segment every clause a second time)."""
-    has_fts = conn.execute("select 1 from sqlite_master where name = 'clauses_fts'").fetchone()
-    tokens = "f.tokens" if has_fts else "null"
-    join = "left join clauses_fts f on f.rowid = c.rowid" if has_fts else ""
-    rows = conn.execute(
-        f"select c.id, c.document_id, c.kind, c.text, {tokens} from clauses c {join} order by c.document_id, c.seq"
-    ).fetchall()
+    query = "select c.id, c.document_id, c.kind, c.text, {} from clauses c {} order by c.document_id, c.seq"
+    try:  # an FTS table that holds no tokens (contentless, external content) gives null or fails
+        rows = conn.execute(
+            query.format("f.tokens", "left join clauses_fts f on f.rowid = c.rowid")
+        ).fetchall()
+    except sqlite3.OperationalError:
+        rows = conn.execute(query.format("null", "")).fetchall()
     return [MeasureClause(i, d, t, tok) for i, d, k, t, tok in rows if is_measure(k, t)]
 
 
