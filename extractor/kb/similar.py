@@ -16,8 +16,9 @@ mutual top-3 pairs (:func:`cluster_edges`, :func:`clusters`).
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from extractor.kb.fts import normalize_for_search, search_tokens
 
@@ -51,6 +52,7 @@ class MeasureClause:
     id: str
     document_id: str
     text: str  # the clause's text as stored
+    tokens: str | None = field(default=None, compare=False, repr=False)  # clauses_fts.tokens
 
     @property
     def key(self) -> str:
@@ -71,23 +73,154 @@ def is_measure(kind: str, text: str) -> bool:
 
 
 def measure_clauses(conn) -> list[MeasureClause]:
-    """The task/measure clauses of kb.db (an sqlite3 connection or sqlite_utils Database)."""
-    rows = conn.execute(
-        "select id, document_id, kind, text from clauses order by document_id, seq"
-    ).fetchall()
-    return [MeasureClause(i, d, t) for i, d, k, t in rows if is_measure(k, t)]
+    """The task/measure clauses of kb.db (an sqlite3 connection or sqlite_utils Database), with
+    their search tokens from ``clauses_fts`` when the FTS index holds them (so jieba does not
+    segment every clause a second time)."""
+    query = "select c.id, c.document_id, c.kind, c.text, {} from clauses c {} order by c.document_id, c.seq"
+    try:  # an FTS table that holds no tokens (contentless, external content) gives null or fails
+        rows = conn.execute(
+            query.format("f.tokens", "left join clauses_fts f on f.rowid = c.rowid")
+        ).fetchall()
+    except sqlite3.OperationalError:
+        rows = conn.execute(query.format("null", "")).fetchall()
+    return [MeasureClause(i, d, t, tok) for i, d, k, t, tok in rows if is_measure(k, t)]
 
 
 # -- the two similarity methods ------------------------------------------------------------
 
+CHUNK_ROWS = 1000  # clauses per block of the sparse product, at most
+MAX_BLOCK_PAIRS = 10_000_000  # entries of a block's product, about (the next block is sized on it)
+COLUMN_BANDS = 8  # the transposed vectors in 8 bands (a block skips the bands before it)
+MERGE_PAIRS = 2_000_000  # kept pairs waiting before they are merged into each clause's best k
+
+
+def clause_tokens(clause: MeasureClause) -> list[str]:
+    """The clause's search tokens: the FTS index's (``clauses_fts.tokens``, read by
+    :func:`measure_clauses`) when known, else :func:`extractor.kb.fts.search_tokens`."""
+    return clause.tokens.split() if clause.tokens is not None else search_tokens(clause.text)
+
+
+def tfidf_vectors(clauses: Sequence[MeasureClause]):
+    """The clauses' TF-IDF vectors: a sparse CSR matrix, rows of unit length, sorted indices.
+    Raises ValueError if no clause has a token."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
+
+    vec = TfidfVectorizer(
+        tokenizer=lambda tokens: tokens,
+        preprocessor=None,
+        token_pattern=None,
+        lowercase=False,
+        sublinear_tf=True,
+    )
+    x = normalize(vec.fit_transform([clause_tokens(c) for c in clauses]).tocsr())  # as cosine_similarity does
+    x.sort_indices()
+    return x
+
 
 def tfidf_matrix(clauses: Sequence[MeasureClause]):
-    """Cosine similarities (a dense n x n array) of the clauses' TF-IDF vectors."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.metrics.pairwise import cosine_similarity
+    """Cosine similarities (a dense n x n array) of the clauses' TF-IDF vectors: only for small
+    sets (tests); the build never makes it (:func:`tfidf_top_k`)."""
+    x = tfidf_vectors(clauses)
+    return (x @ x.T).toarray()
 
-    vec = TfidfVectorizer(tokenizer=search_tokens, token_pattern=None, lowercase=False, sublinear_tf=True)
-    return cosine_similarity(vec.fit_transform([c.text for c in clauses]))
+
+def _top_k_rows(rows, others, scores, rank, k: int):
+    """Of ``(row, other, score)`` triples, each row's ``k`` best: score descending, ties by the
+    other's id (``rank`` = each clause's position in id order); sorted by the row's id."""
+    import numpy as np
+
+    order = np.lexsort((rank[others], -scores, rank[rows]))
+    rows, others, scores = rows[order], others[order], scores[order]
+    first = np.r_[True, rows[1:] != rows[:-1]]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(rows)), 0))
+    keep = np.arange(len(rows)) - group_start < k
+    return rows[keep], others[keep], scores[keep]
+
+
+def _blocks(n: int, chunk_rows: int, max_pairs: int):
+    """``(start, stop)`` of consecutive blocks of rows; a block's product with the rows after its
+    start has at most about ``max_pairs`` entries (each block is sized on the one before)."""
+    start, size = 0, max(1, min(chunk_rows, max_pairs // max(1, n)))  # the first as if dense
+    while start < n:
+        stop = min(n, start + size)
+        nnz = yield start, stop
+        per_row = max(1.0, (nnz or 0) / (stop - start))
+        size = int(max(1, min(chunk_rows, max_pairs // per_row)))
+        start = stop
+
+
+def tfidf_top_k(
+    clauses: Sequence[MeasureClause],
+    threshold: float = THRESHOLD,
+    k: int = TOP_K,
+    chunk_rows: int = CHUNK_ROWS,
+    max_pairs: int = MAX_BLOCK_PAIRS,
+) -> list[tuple[int, int, float]]:
+    """``(i, j, score)`` for each clause ``i`` and the best ``k`` clauses ``j`` of other documents
+    whose cosine, rounded to 4 places, is at least ``threshold`` (ties by id), sorted by clause
+    id: what :func:`similar_rows` keeps.
+
+    No n x n matrix: a block of rows at a time, the sparse product of the block with the rows
+    from the block's first on (the transposed vectors in COLUMN_BANDS bands; each pair once,
+    ``i < j``, the same floats as the whole product), pairs below the threshold or of one
+    document dropped at once, and the best ``k`` of each clause merged into a running table of
+    at most ``n * k`` pairs (every MERGE_PAIRS pairs). Memory: the block's product (about
+    ``max_pairs`` entries) and two copies of the vectors, not n²."""
+    import numpy as np
+
+    if len({c.document_id for c in clauses}) < 2:
+        return []
+    try:
+        x = tfidf_vectors(clauses)
+    except ValueError:  # no token at all (clauses of stop words or digits only)
+        return []
+    n = len(clauses)
+    doc_codes: dict[str, int] = {}
+    documents = np.array([doc_codes.setdefault(c.document_id, len(doc_codes)) for c in clauses])
+    rank = np.empty(n, dtype=np.int64)
+    rank[sorted(range(n), key=lambda i: clauses[i].id)] = np.arange(n)
+    empty = np.zeros(0, dtype=np.int64)
+    best = (empty, empty, np.zeros(0))
+    pending: list[tuple] = []  # pairs of the blocks since the last merge (both directions)
+    waiting = 0
+    # the transposed vectors in bands of columns, made once: a block is multiplied with the bands
+    # from the one holding its first row on (one copy of the vectors, not one per block)
+    width = max(1, -(-n // COLUMN_BANDS))
+    bands = [(b, x[b : b + width].T.tocsr()) for b in range(0, n, width)]
+    blocks = _blocks(n, chunk_rows, max_pairs)
+    span = next(blocks, None)
+    while span is not None:
+        start, stop = span
+        found, nnz = [], 0
+        for first, band in bands:
+            if first + width <= start:
+                continue
+            product = x[start:stop] @ band  # columns: clauses first, first+1, ...
+            # a cosine that rounds to the threshold is kept: a little below it first, then exactly
+            near = np.flatnonzero(product.data >= threshold - 1e-3)
+            found.append(
+                (
+                    np.searchsorted(product.indptr, near, side="right") - 1 + start,
+                    product.indices[near].astype(np.int64) + first,
+                    product.data[near],
+                )
+            )
+            nnz += product.nnz
+            del product
+        rows, others, cosines = (np.concatenate(parts) for parts in zip(*found))
+        keep = (others > rows) & (documents[rows] != documents[others]) & (cosines > 0)
+        rows, others = rows[keep], others[keep]
+        scores = np.array([round(c, 4) for c in cosines[keep].tolist()], dtype=float)
+        ok = scores >= threshold
+        rows, others, scores = rows[ok], others[ok], scores[ok]
+        pending.append((np.concatenate([rows, others]), np.concatenate([others, rows]), np.tile(scores, 2)))
+        waiting += 2 * len(rows)
+        if waiting > max(n * k, MERGE_PAIRS) or stop == n:  # merged with the best so far
+            best = _top_k_rows(*(np.concatenate(parts) for parts in zip(best, *pending)), rank, k)
+            pending, waiting = [], 0
+        span = blocks.send(nnz) if stop < n else None
+    return list(zip(best[0].tolist(), best[1].tolist(), best[2].tolist()))
 
 
 def shingles(text: str, n: int = SHINGLE) -> set[str]:
@@ -95,45 +228,61 @@ def shingles(text: str, n: int = SHINGLE) -> set[str]:
 
 
 def minhashes(clauses: Sequence[MeasureClause]) -> list:
+    """One MinHash per clause (``seed=1``; ``MinHash.bulk`` makes the permutations once)."""
     from datasketch import MinHash
 
-    out = []
-    for c in clauses:
-        m = MinHash(num_perm=MINHASH_PERM, seed=1)
-        m.update_batch([s.encode("utf-8") for s in sorted(shingles(c.key))])
-        out.append(m)
-    return out
+    return MinHash.bulk(
+        ([s.encode("utf-8") for s in sorted(shingles(c.key))] for c in clauses), num_perm=MINHASH_PERM, seed=1
+    )
+
+
+def minhash_neighbours(clauses: Sequence[MeasureClause]):
+    """For each clause ``i``: ``(i, others, jaccards)``, the clauses of other documents that
+    MinHashLSH (threshold 0.1) proposes and their estimated Jaccard similarity (unrounded).
+    One LSH query per clause; no loop over all pairs."""
+    import numpy as np
+    from datasketch import MinHashLSH
+
+    hashes = minhashes(clauses)
+    values = np.array([m.hashvalues for m in hashes]) if hashes else np.zeros((0, MINHASH_PERM))
+    lsh = MinHashLSH(threshold=0.1, num_perm=MINHASH_PERM)
+    for i, m in enumerate(hashes):
+        lsh.insert(str(i), m)
+    for i, c in enumerate(clauses):
+        others = np.array(
+            sorted(j for j in map(int, lsh.query(hashes[i])) if clauses[j].document_id != c.document_id),
+            dtype=np.int64,
+        )
+        yield i, others, (values[others] == values[i]).sum(axis=1) / MINHASH_PERM
 
 
 def pair_scores(clauses: Sequence[MeasureClause], method: str) -> dict[tuple[str, str], float]:
-    """Score of every pair of clauses of different documents (ids sorted within the pair);
-    minhash: only the pairs MinHashLSH proposes at a low threshold (others score 0)."""
+    """Score of every pair of clauses of different documents (ids sorted within the pair) that
+    scores above 0; minhash: only the pairs MinHashLSH proposes at a low threshold (others score
+    0). For evaluation on gold pairs and tests: the dict grows with the pairs (the build uses
+    :func:`tfidf_top_k`, :func:`minhash_neighbours`)."""
+    import numpy as np
+
     scores: dict[tuple[str, str], float] = {}
     if len({c.document_id for c in clauses}) < 2:
         return scores  # nothing to compare across documents
     if method == "tfidf":
         try:
-            sim = tfidf_matrix(clauses)
+            x = tfidf_vectors(clauses)
         except ValueError:  # no token at all (clauses of stop words or digits only)
             return scores
-        for i, a in enumerate(clauses):
-            for j in range(i + 1, len(clauses)):
-                b = clauses[j]
-                if a.document_id != b.document_id and sim[i, j] > 0:
-                    scores[tuple(sorted((a.id, b.id)))] = round(float(sim[i, j]), 4)
+        documents = np.array([c.document_id for c in clauses], dtype=object)
+        xt = x.T.tocsr()
+        for start in range(0, len(clauses), CHUNK_ROWS):
+            block = (x[start : start + CHUNK_ROWS] @ xt).tocoo()
+            for i, j, s in zip((block.row + start).tolist(), block.col.tolist(), block.data.tolist()):
+                if j > i and documents[i] != documents[j] and s > 0:
+                    scores[tuple(sorted((clauses[i].id, clauses[j].id)))] = round(s, 4)
     elif method == "minhash":
-        from datasketch import MinHashLSH
-
-        hashes = minhashes(clauses)
-        lsh = MinHashLSH(threshold=0.1, num_perm=MINHASH_PERM)
-        for i, m in enumerate(hashes):
-            lsh.insert(str(i), m)
-        for i, a in enumerate(clauses):
-            for key in lsh.query(hashes[i]):
-                j = int(key)
-                b = clauses[j]
-                if j > i and a.document_id != b.document_id:
-                    scores[tuple(sorted((a.id, b.id)))] = round(float(hashes[i].jaccard(hashes[j])), 4)
+        for i, others, jaccards in minhash_neighbours(clauses):
+            for j, s in zip(others.tolist(), jaccards.tolist()):
+                if j > i:
+                    scores[tuple(sorted((clauses[i].id, clauses[j].id)))] = round(float(s), 4)
     else:
         raise ValueError(f"unknown similarity method {method!r}")
     return scores
@@ -143,17 +292,29 @@ def similar_rows(
     clauses: Sequence[MeasureClause], method: str = METHOD, threshold: float = THRESHOLD, k: int = TOP_K
 ) -> list[dict]:
     """The ``similar_clauses`` rows: both directions of each pair at or above ``threshold``,
-    at most ``k`` per clause (best first; ties by id), sorted."""
-    by_clause: dict[str, list[tuple[float, str]]] = {}
-    for (a, b), s in pair_scores(clauses, method).items():
-        if s >= threshold:
-            by_clause.setdefault(a, []).append((s, b))
-            by_clause.setdefault(b, []).append((s, a))
-    rows = []
-    for cid in sorted(by_clause):
-        for s, other in sorted(by_clause[cid], key=lambda x: (-x[0], x[1]))[:k]:
-            rows.append({"clause_id": cid, "other_clause_id": other, "score": s, "method": method})
-    return rows
+    at most ``k`` per clause (best first; ties by id), sorted by clause id.
+
+    A pair is in the rows of clause ``a`` if it is among ``a``'s ``k`` best (whatever it is for
+    the other clause). Computed a block of clauses at a time (:func:`tfidf_top_k`) or one LSH
+    query per clause (minhash), never over all pairs at once."""
+    if method == "tfidf":
+        best = tfidf_top_k(clauses, threshold, k)
+    elif method == "minhash":
+        best = []
+        if len({c.document_id for c in clauses}) >= 2:
+            for i, others, jaccards in minhash_neighbours(clauses):
+                found = [
+                    (round(float(s), 4), clauses[j].id, j) for j, s in zip(others.tolist(), jaccards.tolist())
+                ]
+                found = sorted((f for f in found if f[0] >= threshold), key=lambda f: (-f[0], f[1]))[:k]
+                best.extend((i, j, s) for s, _, j in found)
+            best.sort(key=lambda t: clauses[t[0]].id)
+    else:
+        raise ValueError(f"unknown similarity method {method!r}")
+    return [
+        {"clause_id": clauses[i].id, "other_clause_id": clauses[j].id, "score": s, "method": method}
+        for i, j, s in best
+    ]
 
 
 def clusters(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:

@@ -1,0 +1,215 @@
+"""similar_clauses without an n x n matrix: the blockwise top k (extractor.kb.similar.tfidf_top_k)
+equals a brute-force dense computation (the way the table was built before: every pair of the
+dense cosine matrix), whatever the block size; MinHash rows equal the rows of all its pairs."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics.pairwise import cosine_similarity
+
+from extractor.kb import similar
+from extractor.kb.fts import search_tokens
+from extractor.kb.similar import MeasureClause
+
+WORDS = [
+    "推进",
+    "加强",
+    "扬尘",
+    "管控",
+    "燃油",
+    "叉车",
+    "电动化",
+    "土壤",
+    "污染",
+    "防控",
+    "未利用地",
+    "保护",
+    "生物",
+    "多样性",
+    "水源地",
+    "治理",
+    "监测",
+    "执法",
+    "清洁",
+    "能源",
+]
+
+
+def random_clauses(seed: int, n: int = 60, documents: int = 6) -> list[MeasureClause]:
+    """Clauses of random words (given as tokens, no jieba), some repeated word for word in other
+    documents (ties at 1.0) or with one word changed; ids not in list order."""
+    rng = random.Random(seed)
+    texts: list[list[str]] = []
+    for _ in range(n):
+        if texts and rng.random() < 0.4:
+            words = list(rng.choice(texts))
+            if rng.random() < 0.5:
+                words[rng.randrange(len(words))] = rng.choice(WORDS)
+        else:
+            words = rng.choices(WORDS, k=rng.randint(2, 7))
+        texts.append(words)
+    ids = rng.sample(range(1000, 10000), n)
+    return [
+        MeasureClause(f"d{rng.randrange(documents)}:c{ids[i]}", "", "", " ".join(words))
+        for i, words in enumerate(texts)
+    ]
+
+
+def with_documents(clauses: list[MeasureClause]) -> list[MeasureClause]:
+    return [MeasureClause(c.id, c.id.split(":")[0], c.text, c.tokens) for c in clauses]
+
+
+def brute_force(clauses, threshold: float, k: int) -> list[tuple[str, str, float]]:
+    """Every pair of the dense cosine matrix; each clause's k best at or above the threshold."""
+    x = TfidfVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False, sublinear_tf=True)
+    sim = cosine_similarity(x.fit_transform([c.tokens for c in clauses]))
+    by_clause: dict[str, list[tuple[float, str]]] = {}
+    for i, a in enumerate(clauses):
+        for j in range(i + 1, len(clauses)):
+            b = clauses[j]
+            if a.document_id != b.document_id and sim[i, j] > 0:
+                s = round(float(sim[i, j]), 4)
+                if s >= threshold:
+                    by_clause.setdefault(a.id, []).append((s, b.id))
+                    by_clause.setdefault(b.id, []).append((s, a.id))
+    return [
+        (cid, other, s)
+        for cid in sorted(by_clause)
+        for s, other in sorted(by_clause[cid], key=lambda x: (-x[0], x[1]))[:k]
+    ]
+
+
+def blockwise(clauses, threshold, k, chunk_rows, max_pairs=similar.MAX_BLOCK_PAIRS):
+    return [
+        (clauses[i].id, clauses[j].id, s)
+        for i, j, s in similar.tfidf_top_k(clauses, threshold, k, chunk_rows=chunk_rows, max_pairs=max_pairs)
+    ]
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("chunk_rows", [1, 2, 7, 1000])
+def test_blockwise_top_k_equals_brute_force(seed, chunk_rows):
+    clauses = with_documents(random_clauses(seed))
+    for threshold, k in ((0.3, 5), (0.1, 2), (0.5, 1)):
+        expected = brute_force(clauses, threshold, k)
+        assert expected, "the random set has pairs above the threshold"
+        assert blockwise(clauses, threshold, k, chunk_rows) == expected
+
+
+def test_blocks_sized_by_their_product_still_give_the_same_rows():
+    clauses = with_documents(random_clauses(7, n=80))
+    expected = brute_force(clauses, 0.3, 5)
+    for max_pairs in (1, 30, 500):  # 1: one row per block after the first
+        assert blockwise(clauses, 0.3, 5, 1000, max_pairs) == expected
+
+
+def test_blocks_stay_under_the_pair_budget():
+    blocks = similar._blocks(10_000, chunk_rows=1000, max_pairs=50_000)
+    start, stop = next(blocks)
+    assert (start, stop) == (0, 5)  # the first block as if its product were dense
+    start, stop = blocks.send(5 * 100)  # 100 pairs per row: 500 rows fit
+    assert (start, stop) == (5, 505)
+    start, stop = blocks.send(500 * 50_000)  # dense rows: one at a time
+    assert (start, stop) == (505, 506)
+
+
+def test_ties_are_broken_by_id_and_k_is_respected():
+    same = "推进 燃油 叉车 电动化"
+    clauses = [MeasureClause(f"{d}:c1", d, "", same) for d in ("e", "b", "d", "a", "c")]
+    rows = blockwise(clauses, 0.3, 2, chunk_rows=1)
+    assert rows == brute_force(clauses, 0.3, 2)
+    assert [r[:2] for r in rows if r[0] == "c:c1"] == [("c:c1", "a:c1"), ("c:c1", "b:c1")]
+    assert all(s == 1.0 for *_, s in rows) and len(rows) == 5 * 2
+
+
+def test_pairs_of_one_document_are_never_kept():
+    clauses = with_documents(random_clauses(3))
+    rows = blockwise(clauses, 0.0001, 1000, chunk_rows=3)
+    assert rows and all(a.split(":")[0] != b.split(":")[0] for a, b, _ in rows)
+    one_document = [MeasureClause(c.id, "d0", c.text, c.tokens) for c in clauses]
+    assert similar.tfidf_top_k(one_document) == []
+
+
+def test_the_build_never_makes_the_dense_matrix(monkeypatch):
+    def dense(*_):
+        raise AssertionError("an n x n matrix")
+
+    monkeypatch.setattr(similar, "tfidf_matrix", dense)
+    monkeypatch.setattr("sklearn.metrics.pairwise.cosine_similarity", dense)
+    clauses = with_documents(random_clauses(1))
+    assert similar.similar_rows(clauses, "tfidf") == [
+        {"clause_id": a, "other_clause_id": b, "score": s, "method": "tfidf"}
+        for a, b, s in brute_force(clauses, similar.THRESHOLD, similar.TOP_K)
+    ]
+
+
+def test_minhash_rows_equal_the_rows_of_all_its_pairs():
+    rng = random.Random(5)
+    base = [
+        "加强扬尘管控，推进燃油叉车电动化。",
+        "防控未利用地土壤污染，加强保护利用。",
+        "强化生物多样性保护。",
+    ]
+    clauses = []
+    for i in range(40):
+        text = list(rng.choice(base))
+        text[rng.randrange(len(text))] = rng.choice("治理监测执法清洁能源")
+        clauses.append(MeasureClause(f"d{i % 7}:c{rng.randrange(10**6)}", f"d{i % 7}", "".join(text)))
+    pairs = similar.pair_scores(clauses, "minhash")
+    for threshold, k in ((0.1, 5), (0.4, 2)):
+        by_clause: dict[str, list[tuple[float, str]]] = {}
+        for (a, b), s in pairs.items():
+            if s >= threshold:
+                by_clause.setdefault(a, []).append((s, b))
+                by_clause.setdefault(b, []).append((s, a))
+        expected = [
+            (cid, other, s)
+            for cid in sorted(by_clause)
+            for s, other in sorted(by_clause[cid], key=lambda x: (-x[0], x[1]))[:k]
+        ]
+        got = [
+            (r["clause_id"], r["other_clause_id"], r["score"])
+            for r in similar.similar_rows(clauses, "minhash", threshold, k)
+        ]
+        assert got and got == expected
+
+
+def test_the_fts_tokens_are_the_clauses_search_tokens(conn):
+    clauses = similar.measure_clauses(conn)
+    assert clauses and all(c.tokens is not None for c in clauses)
+    assert all(c.tokens.split() == search_tokens(c.text) for c in clauses)
+    # without the FTS table (an older kb.db, a bench file) jieba segments the text itself
+    plain = [MeasureClause(c.id, c.document_id, c.text) for c in clauses]
+    assert similar.similar_rows(plain) == similar.similar_rows(clauses)
+
+
+@pytest.mark.parametrize("bands", [1, 3, 1000])
+def test_merging_the_best_after_every_block_gives_the_same_rows(monkeypatch, bands):
+    monkeypatch.setattr(similar, "MERGE_PAIRS", 0)
+    monkeypatch.setattr(similar, "COLUMN_BANDS", bands)
+    clauses = with_documents(random_clauses(11, n=80))
+    for threshold, k in ((0.1, 1), (0.3, 2)):
+        assert blockwise(clauses, threshold, k, chunk_rows=1) == brute_force(clauses, threshold, k)
+
+
+@pytest.mark.parametrize("fts", [None, "content=''", "content='clauses'"])
+def test_clauses_without_fts_tokens_are_segmented_by_jieba(fts):
+    import sqlite3
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create table clauses (id, document_id, kind, text, seq)")
+    text = "三是加强未利用地保护利用，防控未利用地土壤污染。"
+    conn.executemany(
+        "insert into clauses values (?, ?, 'item', ?, 1)", [("a:c1", "a", text), ("b:c1", "b", text)]
+    )
+    if fts:  # an FTS table that does not hold the tokens
+        conn.execute(f"create virtual table clauses_fts using fts5(tokens, {fts})")
+    clauses = similar.measure_clauses(conn)
+    assert [c.tokens for c in clauses] == [None, None]
+    assert [(r["clause_id"], r["score"]) for r in similar.similar_rows(clauses)] == [
+        ("a:c1", 1.0),
+        ("b:c1", 1.0),
+    ]
