@@ -144,17 +144,14 @@ def trajectory_rows(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         row["_decimals"] = precision(p["value"], p["surface"]) if p["value"] is not None else 0
         row["_published"] = p["published"]
         rows.append(row)
+    actuals: dict[tuple, list[dict]] = {}  # (district, indicator, unit) -> actuals, in row order
+    for a in rows:
+        if a["kind"] == "actual" and a["value_canonical"] is not None:
+            actuals.setdefault((a["district"], a["indicator_id"], a["canonical_unit"]), []).append(a)
     for t in rows:
         if t["kind"] != "target" or t["value_canonical"] is None:
             continue
-        same = [
-            a
-            for a in rows
-            if a["kind"] == "actual"
-            and a["value_canonical"] is not None
-            and (a["district"], a["indicator_id"], a["canonical_unit"])
-            == (t["district"], t["indicator_id"], t["canonical_unit"])
-        ]
+        same = actuals.get((t["district"], t["indicator_id"], t["canonical_unit"]), [])
         before = [a for a in same if a["year"] < t["year"]]
         if before:
             base = max(before, key=lambda a: (a["year"], a["_published"], a["document_id"]))
