@@ -18,7 +18,7 @@ import sqlite_utils
 
 from extractor import format as fmt
 from extractor import routes
-from extractor.kb import citations, fts
+from extractor.kb import citations, coverage, fts
 from extractor.web import pages, search, site
 
 PM25 = "pm25_annual_mean"
@@ -442,6 +442,8 @@ def _with_qualitative_target(kb_path, tmp_path):
         " value_text, campaign, start, \"end\") values (?, ?, ?, 'PM2.5', ?, 'target', 2025, '', ?, 'air', 0, 1)",
         [doc + ":t999999", doc, clause, PM25, "达到市级要求"],
     )
+    c.execute("drop table coverage")  # the build's coverage table, made again with the new target
+    coverage.build_coverage(sqlite_utils.Database(c))
     c.commit()
     search.register_functions(c)
     return c

@@ -3,8 +3,11 @@ point, see pyproject.toml; it imports these). Thin hooks only:
 
 - ``prepare_connection``: jieba-aware ``escape_fts`` (so a table's ``?_search=`` box works for
   Chinese) and the ``policykb_*`` SQL functions from :mod:`extractor.web.search`.
-- ``asgi_wrapper``: campaign names in a query string become ids (``?campaign=蓝天保卫战`` ->
-  ``air``) for every table, view and canned query.
+- ``startup``: loads jieba's dictionary and the t2s converter when the server starts (a search
+  then never pays 1.4-2.3 s for it: :func:`warm_up`).
+- ``asgi_wrapper``: the server is read-only: any method but GET and HEAD is answered 405 (a POST
+  to a canned query would otherwise try a write and fail with a 500); campaign names in a query
+  string become ids (``?campaign=蓝天保卫战`` -> ``air``) for every table, view and canned query.
 - ``get_metadata`` / ``canned_queries``: what the package ships in ``site.yml`` (see
   :mod:`extractor.web.site`): table and column descriptions, facets, the canned queries.
 - ``register_routes``: ``/-/compare``, ``/-/compare/<indicator_id>`` (``?kind=&year=&district=``),
@@ -52,8 +55,14 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def plugin_config(datasette) -> dict[str, Any]:
-    """The plugin's settings from metadata.yml, over the defaults of site.yml."""
-    return {**site.plugin_defaults(), **(datasette.plugin_config(PLUGIN) or {})}
+    """The plugin's settings from metadata.yml, over the defaults of site.yml (read once per
+    Datasette instance: render_cell asks for every cell, and the metadata of a served site does
+    not change while it runs)."""
+    cached = getattr(datasette, "_policykb_config", None)
+    if cached is None:
+        cached = {**site.plugin_defaults(), **(datasette.plugin_config(PLUGIN) or {})}
+        datasette._policykb_config = cached
+    return cached
 
 
 def _database_name(datasette, config: dict[str, Any]) -> str:
@@ -118,12 +127,49 @@ def prepare_connection(conn):
     search.register_functions(conn)
 
 
+def warm_up() -> None:
+    """Load what the first search would otherwise load: jieba's dictionary (our tokenizer's),
+    the t2s converter, the campaign names."""
+    from extractor.kb.fts import query_groups
+
+    query_groups("扬尘管控 PM2.5浓度")
+    search.campaign_aliases()
+
+
+@hookimpl
+def startup(datasette):
+    warm_up()
+
+
+READ_METHODS = ("GET", "HEAD")
+
+
+async def _method_not_allowed(scope, send) -> None:
+    body = "405 Method Not Allowed: this site is read-only (GET and HEAD only).\n".encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 405,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"allow", b"GET, HEAD"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body if scope.get("method") != "HEAD" else b""})
+
+
 @hookimpl
 def asgi_wrapper(datasette):
+    # Read-only: a write attempt (POST to a canned query, PUT, DELETE ...) is a 405, never a 500.
     # Campaign names wherever an id goes: ?campaign=蓝天保卫战 on a table, a view or a canned
     # query reaches Datasette as ?campaign=air (search.campaign_query_string).
     def wrap(app):
         async def campaign_names(scope, receive, send):
+            if scope.get("type") == "http" and scope.get("method", "GET").upper() not in READ_METHODS:
+                await _method_not_allowed(scope, send)
+                return
             if scope.get("type") == "http":
                 query_string = scope.get("query_string") or b""
                 rewritten = search.campaign_query_string(query_string)
@@ -238,7 +284,7 @@ def _query(request, **changes) -> str:
 def _downloads(request) -> list[dict[str, str]]:
     """下载 CSV / 下载 Excel links to the page itself with ``_format``."""
     return [
-        {"href": request.path + "?" + _query(request, _format=fmt), "label": label, "format": fmt}
+        {"href": request.path + "?" + _query(request, _format=fmt, page=None), "label": label, "format": fmt}
         for fmt, label in (("csv", "下载 CSV"), ("xlsx", "下载 Excel"))
     ]
 
@@ -306,14 +352,22 @@ async def compare_view(datasette, request):
     db = kb_database(datasette)
     base = datasette.urls.path("/")
     filters = {k: request.args.get(k) or None for k in ("kind", "year", "district")}
-    context = await db.execute_fn(lambda conn: pages.compare_context(conn, indicator_id, base, **filters))
+    page = request.args.get("page")
+    context = await db.execute_fn(
+        lambda conn: pages.compare_context(conn, indicator_id, base, **filters, page=page)
+    )
     if context is None:
         return await _not_found(datasette, request, f"未知指标 Unknown indicator: {indicator_id}")
     fmt = _wanted_format(request)
-    if fmt:
+    if fmt:  # the download holds every value the filters select, not one page
         f = context["filters"]
         stem = "-".join(str(x) for x in (indicator_id, f["district"], f["kind"], f["year"]) if x)
-        rows = pages.export_rows(context["rows"], _site_root(datasette, request))
+        every = await db.execute_fn(
+            lambda conn: pages.compare_rows(
+                conn, indicator_id, kind=f["kind"], year=f["year"], district=f["district"]
+            )
+        )
+        rows = pages.export_rows(every, _site_root(datasette, request))
         return export.download(fmt, stem, pages.EXPORT_HEADERS, rows)
     for group in context["groups"]:
         group["spec_json"] = _json(group["spec"])

@@ -33,7 +33,8 @@ from extractor.web.search import campaign_id, highlight, snippet, suggest
 
 PER_PAGE = 20
 MAX_QUERY_CHARS = 100
-MAX_HITS = 5000  # far above the corpus (a few hundred clauses); bounds a page's work
+MAX_HITS = 5000  # the most clauses a query finds by text (and as many by a target): bounds a page's work
+FACET_VALUES = 30  # the most values a facet lists (the most frequent; the chosen one always)
 SNIPPET_CHARS = 140
 FACETS = ("district", "campaign", "genre", "year", "kind")
 FACET_LABELS = {
@@ -135,32 +136,6 @@ def _rows(conn: sqlite3.Connection, sql: str, params: list | tuple = ()) -> list
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def matching_clauses(conn: sqlite3.Connection, q: str) -> list[tuple[str, float]]:
-    """``(clause_id, rank)`` of the clauses the query finds, best first: the clause text
-    (bm25 rank) or one of its targets (ranked after the text matches). An empty query finds
-    every clause, in document order (rank 0)."""
-    if not query_groups(q):
-        if q.strip():
-            return []  # only punctuation or FTS syntax: nothing to look for
-        rows = conn.execute("select id from clauses order by document_id, seq limit ?", [MAX_HITS]).fetchall()
-        return [(r[0], 0.0) for r in rows]
-    match = fts_query(q)
-    found: dict[str, float] = {}
-    for cid, rank in conn.execute(
-        "select clause_id, rank from clauses_fts where clauses_fts match ? order by rank limit ?",
-        [match, MAX_HITS],
-    ):
-        found.setdefault(cid, rank)
-    worst = max(found.values(), default=0.0)
-    for (cid,) in conn.execute(
-        """select t.clause_id from targets_fts f join targets t on t.rowid = f.rowid
-           where targets_fts match ? and t.clause_id is not null order by f.rank limit ?""",
-        [match, MAX_HITS],
-    ):
-        found.setdefault(cid, worst + 1.0)
-    return sorted(found.items(), key=lambda kv: kv[1])[:MAX_HITS]
-
-
 def load_hits(conn: sqlite3.Connection, matches: list[tuple[str, float]]) -> list[dict]:
     """The hits in ``matches`` order with their document, section path, campaign name and the
     kinds of their targets (``kinds``)."""
@@ -209,16 +184,33 @@ def filter_hits(hits: list[dict], filters: Mapping[str, str]) -> list[dict]:
     return [h for h in hits if _passes(h, filters)]
 
 
-def facets(hits: list[dict], req: SearchRequest, campaign_names: Mapping[str, str]) -> list[dict]:
-    """Each facet: its label and values with counts (under the other facets' choices), the
-    link a click follows and whether it is chosen; the chosen one first, then by count."""
-    out = []
+def facet_counts(hits: list[dict], req: SearchRequest) -> dict[str, dict[str, int]]:
+    """Each facet's value counts over ``hits`` (dicts) under the other facets' choices; what
+    :func:`sql_facet_counts` computes in SQL for the page."""
+    counts: dict[str, dict[str, int]] = {}
     for name in FACETS:
-        counts: dict[str, int] = {}
+        counted = counts.setdefault(name, {})
         for h in hits:
             if _passes(h, req.filters, skip=name):
                 for v in _facet_values(h, name):
-                    counts[v] = counts.get(v, 0) + 1
+                    counted[v] = counted.get(v, 0) + 1
+    return counts
+
+
+def facets(hits: list[dict], req: SearchRequest, campaign_names: Mapping[str, str]) -> list[dict]:
+    """Each facet: its label and values with counts (under the other facets' choices), the
+    link a click follows and whether it is chosen; the chosen one first, then by count."""
+    return facet_list(facet_counts(hits, req), req, campaign_names)
+
+
+def facet_list(
+    all_counts: Mapping[str, Mapping[str, int]], req: SearchRequest, campaign_names: Mapping[str, str]
+) -> list[dict]:
+    """The facets of the page from each facet's value counts (at most :data:`FACET_VALUES`
+    values each, the most frequent; the chosen value always)."""
+    out = []
+    for name in FACETS:
+        counts = dict(all_counts.get(name) or {})
         chosen = req.filters.get(name)
         if chosen is not None:
             counts.setdefault(chosen, 0)
@@ -226,6 +218,10 @@ def facets(hits: list[dict], req: SearchRequest, campaign_names: Mapping[str, st
             order = sorted(counts, key=lambda v: v, reverse=True)
         else:
             order = sorted(counts, key=lambda v: (-counts[v], v))
+        n_values = len(order)
+        order = order[:FACET_VALUES]
+        if chosen is not None and chosen not in order:
+            order.append(chosen)
         values = []
         for v in order:
             if name == "campaign":
@@ -251,11 +247,128 @@ def facets(hits: list[dict], req: SearchRequest, campaign_names: Mapping[str, st
                 "name": name,
                 "label": FACET_LABELS[name],
                 "values": values,
+                "n_more": max(0, n_values - len(values)),
                 "chosen": chosen,
                 "clear_url": url(req, **{name: None}),
             }
         )
     return out
+
+
+# -- the hits in SQL: ranked, filtered, counted and paged without loading every match -----------
+
+# facet -> SQL condition on the hit set ``sel`` (one ``?``)
+_FACET_WHERE = {
+    "district": "sel.district = ?",
+    "campaign": "sel.campaign = ?",
+    "genre": "sel.genre = ?",
+    "year": "cast(sel.year as text) = ?",
+    "kind": "exists (select 1 from targets t where t.clause_id = sel.clause_id and t.kind = ?)",
+}
+_FACET_VALUE = {
+    "district": "sel.district",
+    "campaign": "sel.campaign",
+    "genre": "sel.genre",
+    "year": "cast(sel.year as text)",
+}
+
+
+def _hits_cte(q: str) -> tuple[str, list] | None:
+    """``with ... sel as (...)``: every clause the query finds (at most :data:`MAX_HITS` by
+    text and as many by target), one row each with ``tier`` (0: its text matches, 1: one of
+    its targets), ``rank`` (bm25) and the facet columns; None when the query has no word."""
+    if not query_groups(q):
+        if q.strip():
+            return None  # only punctuation or FTS syntax: nothing to look for
+        found = (
+            "select id as clause_id, 0 as tier, 0.0 as rank from clauses order by document_id, seq limit ?"
+        )
+        params: list = [MAX_HITS]
+    else:
+        match = fts_query(q)
+        found = """
+          select clause_id, min(tier) as tier,
+            coalesce(min(case when tier = 0 then rank end), min(rank)) as rank from (
+            select * from (select clause_id, 0 as tier, rank from clauses_fts
+                           where clauses_fts match ? order by rank limit ?)
+            union all
+            select * from (select t.clause_id, 1 as tier, f.rank from targets_fts f
+                           join targets t on t.rowid = f.rowid
+                           where targets_fts match ? and t.clause_id is not null order by f.rank limit ?)
+          ) group by clause_id"""
+        params = [match, MAX_HITS, match, MAX_HITS]
+    sql = f"""
+      with found as ({found}),
+      sel as materialized (
+        select found.clause_id, found.tier, found.rank, c.campaign, c.document_id, c.seq,
+          d.district, d.genre, d.year
+        from found join clauses c on c.id = found.clause_id join documents d on d.id = c.document_id
+      )"""
+    return sql, params
+
+
+def _where(filters: Mapping[str, str], skip: str | None = None) -> tuple[str, list]:
+    parts = [(_FACET_WHERE[n], v) for n, v in filters.items() if n != skip and n in _FACET_WHERE]
+    if not parts:
+        return "1", []
+    return " and ".join(p for p, _ in parts), [v for _, v in parts]
+
+
+def sql_facet_counts(
+    conn: sqlite3.Connection, req: SearchRequest
+) -> tuple[int, int, dict[str, dict[str, int]]]:
+    """``(hits, hits under the filters, facet counts)`` of ``req`` in one statement."""
+    cte = _hits_cte(req.q)
+    if cte is None:
+        return 0, 0, {}
+    sql, params = cte
+    selects = ["select 'all' as facet, null as value, count(*) as n from sel"]
+    where, args = _where(req.filters)
+    selects.append(f"select 'selected', null, count(*) from sel where {where}")
+    params += args
+    for name in FACETS:
+        where, args = _where(req.filters, skip=name)
+        if name == "kind":
+            selects.append(
+                "select 'kind', t.kind, count(distinct sel.clause_id) from sel"
+                f" join targets t on t.clause_id = sel.clause_id where {where} and t.kind is not null"
+                " group by t.kind"
+            )
+        else:
+            value = _FACET_VALUE[name]
+            selects.append(
+                f"select '{name}', {value}, count(*) from sel where {where}"
+                f" and {value} is not null and {value} != '' group by {value}"
+            )
+        params += args
+    total_all = total = 0
+    counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    for facet, value, n in conn.execute(sql + " " + " union all ".join(selects), params):
+        if facet == "all":
+            total_all = n
+        elif facet == "selected":
+            total = n
+        else:
+            counts[facet][str(value)] = n
+    return total_all, total, counts
+
+
+def page_matches(
+    conn: sqlite3.Connection, req: SearchRequest, offset: int, limit: int
+) -> list[tuple[str, float]]:
+    """``(clause_id, rank)`` of the hits ``offset`` .. ``offset + limit`` under the filters,
+    best first (text matches by bm25, then clauses found by a target; ties in document order)."""
+    cte = _hits_cte(req.q)
+    if cte is None:
+        return []
+    sql, params = cte
+    where, args = _where(req.filters)
+    rows = conn.execute(
+        sql + f" select clause_id, rank from sel where {where}"
+        " order by tier, rank, document_id, seq limit ? offset ?",
+        [*params, *args, limit, offset],
+    ).fetchall()
+    return [(cid, rank) for cid, rank in rows]
 
 
 def _targets(conn: sqlite3.Connection, clause_ids: list[str], q: str) -> dict[str, list[dict]]:
@@ -287,10 +400,11 @@ def _targets(conn: sqlite3.Connection, clause_ids: list[str], q: str) -> dict[st
     return out
 
 
-def _present(conn: sqlite3.Connection, hits: list[dict], q: str) -> list[dict]:
+def _present(conn: sqlite3.Connection, hits: list[dict], q: str, snippets: bool = True) -> list[dict]:
     targets = _targets(conn, [h["clause_id"] for h in hits], q)
     for h in hits:
-        h["snippet_html"] = snippet(h["text"], q, width=SNIPPET_CHARS)
+        if snippets:  # only for the rows shown (the export writes the whole clause)
+            h["snippet_html"] = snippet(h["text"], q, width=SNIPPET_CHARS)
         h["book_title"] = book_title(h["title"] or "")
         h["targets"] = targets.get(h["clause_id"], [])
         h["url"] = routes.clause_url(h["clause_id"], q=q or None)
@@ -298,8 +412,8 @@ def _present(conn: sqlite3.Connection, hits: list[dict], q: str) -> list[dict]:
 
 
 def count_matches(conn: sqlite3.Connection, q: str) -> int:
-    """How many clauses a query finds (clauses or their targets)."""
-    return len(matching_clauses(conn, q)) if query_groups(q) else 0
+    """How many clauses a query finds (clauses or their targets; at most :data:`MAX_HITS` of each)."""
+    return sql_facet_counts(conn, SearchRequest(q))[0] if query_groups(q) else 0
 
 
 def _campaign_names(conn: sqlite3.Connection) -> dict[str, str]:
@@ -310,16 +424,18 @@ def search_context(conn: sqlite3.Connection, req: SearchRequest) -> dict:
     """Everything the search page shows for ``req``."""
     campaign_names = _campaign_names(conn)
     browsing = not req.q and bool(req.filters)
-    hits = load_hits(conn, matching_clauses(conn, req.q)) if (req.q or browsing) else []
-    selected = filter_hits(hits, req.filters)
-    total = len(selected)
+    if req.q or browsing:
+        total_unfiltered, total, counts = sql_facet_counts(conn, req)
+    else:
+        total_unfiltered, total, counts = 0, 0, {}
     n_pages = max(1, -(-total // PER_PAGE))
     page = min(req.page, n_pages)
-    shown = _present(conn, selected[(page - 1) * PER_PAGE : page * PER_PAGE], req.q)
+    matches = page_matches(conn, req, (page - 1) * PER_PAGE, PER_PAGE) if total else []
+    shown = _present(conn, load_hits(conn, matches), req.q)
 
     did_you_mean = None
     parts: list[dict] = []
-    if req.q and not hits:
+    if req.q and not total_unfiltered:
         guess = suggest(conn, req.q)
         if guess and guess != req.q and count_matches(conn, guess):
             did_you_mean = {"q": guess, "url": routes.search_url(guess, **req.filters)}
@@ -335,7 +451,8 @@ def search_context(conn: sqlite3.Connection, req: SearchRequest) -> dict:
         "title": f"检索：{req.q} · policy-kb" if req.q else "检索 Search · policy-kb",
         "hits": shown,
         "total": total,
-        "total_unfiltered": len(hits),
+        "total_unfiltered": total_unfiltered,
+        "capped": total_unfiltered >= MAX_HITS,
         "page": page,
         "n_pages": n_pages,
         "per_page": PER_PAGE,
@@ -343,7 +460,7 @@ def search_context(conn: sqlite3.Connection, req: SearchRequest) -> dict:
         "last": min(page * PER_PAGE, total),
         "prev_url": url(req, page=page - 1) if page > 1 else None,
         "next_url": url(req, page=page + 1) if page < n_pages else None,
-        "facets": facets(hits, req, campaign_names) if hits else [],
+        "facets": facet_list(counts, req, campaign_names) if total_unfiltered else [],
         "filters": [
             {
                 "name": name,
@@ -378,8 +495,8 @@ def export_table(conn: sqlite3.Connection, req: SearchRequest, link_prefix: str 
     """``(headers, rows)`` of every hit of ``req`` (all pages), Chinese headers, for
     :func:`extractor.web.export.download`. Links are ``link_prefix`` + the clause page."""
     browsing = not req.q and bool(req.filters)
-    hits = load_hits(conn, matching_clauses(conn, req.q)) if (req.q or browsing) else []
-    selected = _present(conn, filter_hits(hits, req.filters), req.q)
+    matches = page_matches(conn, req, 0, MAX_HITS) if (req.q or browsing) else []
+    selected = _present(conn, load_hits(conn, matches), req.q, snippets=False)
     rows = []
     for h in selected:
         quantities = "; ".join(
