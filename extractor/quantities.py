@@ -39,12 +39,34 @@ import regex
 from extractor.lexicon.cues import UnitLexicon, load_comparators, load_units, to_simplified
 from extractor.model import Quantity
 
-SPACE = r"[ \u3000]*"
+# Every piece below runs in time linear in the text (tests/test_properties.py counts the work):
+# spaces are read possessively (no unit starts with a space, so giving one back never helps), a
+# digit run is read once from its first digit (a number starting inside a run of digits is a code
+# and refused anyway), a Chinese numeral likewise from its first character and at most
+# MAX_NUMERAL characters long, thousands groups at most MAX_GROUPS, and a number of more than
+# MAX_DIGITS digits is no number (parse_arabic).
+SPACE = r"[ \u3000]*+"
 SLOGAN_COUNT = regex.compile(r"[一二两三四五六七八九十]个$")
+MAX_DIGITS = 30
+MAX_GROUPS = 10
+MAX_NUMERAL = 30
+# The plain number (list members, percent form): matched where it is anchored by what precedes it.
 ARABIC = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:[.．]\d+)?"
-CHINESE = (
-    r"[一二两三四五六七八九十零〇壹贰叁肆伍陆柒捌玖拾兩貳陸][零〇一二两三四五六七八九十百千万亿点兩萬億]*"
+# The number where a match may start: \G is where this search started (the end of the previous
+# match); elsewhere a digit run is entered only at its first digit (or at the last three digits
+# before a comma, 1234,567, where a thousands group may begin), and a group not right after a
+# complete thousands group (the 567 of 1,234,567 is read with the 1,234 before it).
+ARABIC_START = (
+    rf"(?:(?:\G|(?<!\d{{3}},)(?:(?<!\d)|(?=\d{{3}},)))\d{{1,3}}(?:,\d{{3}}){{1,{MAX_GROUPS}}}"
+    r"|(?:\G|(?<!\d))\d++)(?:[.．]\d++)?"
 )
+_CN_FIRST = "一二两三四五六七八九十零〇壹贰叁肆伍陆柒捌玖拾兩貳陸"
+_CN_NEXT = "零〇一二两三四五六七八九十百千万亿点兩萬億"
+_CN_BOTH = "".join(c for c in _CN_FIRST if c in _CN_NEXT)
+CHINESE = rf"[{_CN_FIRST}][{_CN_NEXT}]{{0,{MAX_NUMERAL}}}"
+# A numeral is entered at its first character: a start inside it reaches fewer ends than the
+# start before it, which was tried and failed.
+CHINESE_START = rf"(?:\G|(?<![{_CN_BOTH}])|(?![{_CN_BOTH}])){CHINESE}"
 RANGE_SEP = r"(?:——|[-－—–~～〜至到])"
 # A minus sign: 负3.9%, -3.9%, －3.9%, −3.9%. A dash is a sign only where no number, letter,
 # closing bracket or unit ends right before it (5-10 and 2024-03 are ranges and dates; the
@@ -80,8 +102,8 @@ def _alternation(words) -> str:
 
 def _united_pattern(lex: UnitLexicon, forms) -> str:
     """Number (or range), magnitude, approximation words and one of ``forms``."""
-    number = rf"(?:(?P<neg>{SIGN})?(?P<ar>{ARABIC})|(?P<cn>{CHINESE}))"
-    number2 = rf"(?:(?P<neg2>{SIGN})?(?P<ar2>{ARABIC})|(?P<cn2>{CHINESE}))"
+    number = rf"(?:(?P<neg>{SIGN})?(?P<ar>{ARABIC_START})|(?P<cn>{CHINESE_START}))"
+    number2 = rf"(?:(?P<neg2>{SIGN})?(?P<ar2>{ARABIC_START})|(?P<cn2>{CHINESE_START}))"
     # a unit that starts with a magnitude word (千克, 千瓦, 千伏安) is read whole, not as 千 x 克
     compound = [f for f in forms if any(f.startswith(m) and len(f) > len(m) for m in lex.magnitudes)]
     no_compound = rf"(?!{_alternation(compound)})" if compound else ""
@@ -109,11 +131,11 @@ def grammar() -> Grammar:
     united = _united_pattern(lex, plain)
     heads = _alternation(lex.contextual_heads) if lex.contextual_heads else "(?!)"
     periods = rf"(?<={heads}{SPACE})" + _united_pattern(lex, contextual)
-    percent = rf"(?P<unit>百分之|千分之)(?:(?P<ar>{ARABIC})|(?P<cn>{CHINESE}|百(?!分)))"
+    percent = rf"(?P<unit>百分之|千分之)(?:(?P<ar>{ARABIC})|(?P<cn>{CHINESE}(?![{_CN_NEXT}])|百(?!分)))"
     bare = (
-        rf"(?:(?P<sym>{SYMBOLS}){SPACE})?(?P<neg>{SIGN})?(?P<ar>{ARABIC})"
-        rf"(?:{SPACE}(?P<sep>{RANGE_SEP}){SPACE}(?P<neg2>{SIGN})?(?P<ar2>{ARABIC}))?"
-        rf"(?=[ \u3000]*(?:[，。；;,、）)\t\n：:！？]|$|(?P<after>{_alternation(lex.bare_after)})))"
+        rf"(?:(?P<sym>{SYMBOLS}){SPACE})?(?P<neg>{SIGN})?(?P<ar>{ARABIC_START})"
+        rf"(?:{SPACE}(?P<sep>{RANGE_SEP}){SPACE}(?P<neg2>{SIGN})?(?P<ar2>{ARABIC_START}))?"
+        rf"(?=[ \u3000]*+(?:[，。；;,、）)\t\n：:！？]|$|(?P<after>{_alternation(lex.bare_after)})))"
     )
     list_tail = rf"(?:(?<![\d.])(?:{ARABIC}){SPACE}{LIST_SEP}{SPACE})+$"
     comps = load_comparators()
@@ -133,8 +155,10 @@ def grammar() -> Grammar:
 
 
 def parse_arabic(text: str) -> float | None:
-    """'1,234.5' / '３０' / '2．5' / '٣٠' -> float; None where it is not finite (a run of hundreds
-    of digits). Digits of any script are read by their Unicode digit value."""
+    """'1,234.5' / '３０' / '2．5' / '٣٠' -> float; None for a run of more than MAX_DIGITS digits
+    (no number: a value is always finite). Digits of any script are read by their Unicode digit value."""
+    if len(text) > 2 * MAX_DIGITS or sum(ch not in ".．," for ch in text) > MAX_DIGITS:
+        return None
     digits = []
     for ch in text:
         if ch in ".．":
@@ -353,7 +377,11 @@ def _per_unit(unit_written: str, period: str, lex: UnitLexicon):
 
 def _from_percent(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | None:
     value = _value(m, "ar", "cn")
-    if value is None or _in_name(text, m.start(), m.end()) or SLOGAN_COUNT.search(text, 0, m.start()):
+    if (
+        value is None
+        or _in_name(text, m.start(), m.end())
+        or SLOGAN_COUNT.search(text, max(0, m.start() - 3), m.start())
+    ):
         return None  # “六个百分之百”: a slogan counting its rules, not a value
     unit = lex.forms[m.group("unit")]
     return Quantity(
@@ -456,6 +484,15 @@ def _unsigned(text: str, q: Quantity, prev: Quantity | None) -> Quantity:
     return dataclasses.replace(q, value=-q.value, start=q.start + 1, surface=q.surface[1:])
 
 
+def _ends_with(pattern: regex.Pattern, text: str, end: int, longest: int = 2) -> bool:
+    """``pattern.search(text, 0, end)`` for a pattern ending in spaces and ``$``, looking back only
+    over the blanks before ``end`` and ``longest`` characters (not the whole text before it)."""
+    i = end
+    while i > 0 and text[i - 1] in " \u3000\n":
+        i -= 1
+    return bool(pattern.search(text, max(0, i - longest), end))
+
+
 def _merge_ranges(text: str, found: list[Quantity]) -> list[Quantity]:
     """20%-30%, 5万吨～8万吨, 20%至30%: a range written with its unit on both ends is one
     quantity (not after 由/从: 由20%至30% is a change)."""
@@ -472,7 +509,7 @@ def _merge_ranges(text: str, found: list[Quantity]) -> list[Quantity]:
             and RANGE_GAP.fullmatch(text, prev.end, q.start)
             and q.surface[:1] not in "每约近"
             and prev.approx in (None, *load_units().approx_before)
-            and not FROM_BEFORE.search(text, 0, prev.start)
+            and not _ends_with(FROM_BEFORE, text, prev.start)
         ):
             out[-1] = dataclasses.replace(
                 q,
@@ -488,8 +525,20 @@ def _merge_ranges(text: str, found: list[Quantity]) -> list[Quantity]:
     return out
 
 
-def _overlaps(q: Quantity, taken: list[tuple[int, int]]) -> bool:
-    return any(q.start < e and s < q.end for s, e in taken)
+class _Taken:
+    """The characters already covered by a quantity: a check and a mark cost the quantity's
+    length, not the number of quantities found (spans are never empty)."""
+
+    def __init__(self, n: int, found: list[Quantity] = ()):
+        self.chars = bytearray(n)
+        for q in found:
+            self.add(q)
+
+    def overlaps(self, q: Quantity) -> bool:
+        return self.chars.find(1, q.start, q.end) >= 0
+
+    def add(self, q: Quantity) -> None:
+        self.chars[q.start : q.end] = b"\x01" * (q.end - q.start)
 
 
 def find_quantities(text: str) -> list[Quantity]:
@@ -500,23 +549,23 @@ def find_quantities(text: str) -> list[Quantity]:
         q = _from_percent(text, m, g.lexicon)
         if q:
             found.append(q)
-    taken = [(q.start, q.end) for q in found]
+    taken = _Taken(len(text), found)
     for pattern in (g.united, g.periods):
         for m in pattern.finditer(text):
             q = _from_united(text, m, g.lexicon)
-            if q and not _overlaps(q, taken):
+            if q and not taken.overlaps(q):
                 found.append(q)
-                taken.append((q.start, q.end))
+                taken.add(q)
     found = _merge_ranges(text, sorted(found, key=lambda q: q.start))
-    taken = [(q.start, q.end) for q in found]
+    taken = _Taken(len(text), found)
     for q in list(found):
         for inh in _inherited(text, q, g):
-            if not _overlaps(inh, taken):
+            if not taken.overlaps(inh):
                 found.append(inh)
-                taken.append((inh.start, inh.end))
+                taken.add(inh)
     for m in g.bare.finditer(text):
         q = _bare(text, m, g)
-        if q and not _overlaps(q, taken):
+        if q and not taken.overlaps(q):
             found.append(q)
-            taken.append((q.start, q.end))
+            taken.add(q)
     return sorted(found, key=lambda q: q.start)

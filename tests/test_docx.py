@@ -180,7 +180,15 @@ def test_a_zip_without_document_xml(tmp_path):
 
 def test_a_truncated_docx(fengtai_docx, tmp_path):
     path = fr.truncate(fengtai_docx[0].path, tmp_path / "cut.docx")
-    with pytest.raises(DocxError, match=r"cut.docx"):
+    with pytest.raises(DocxError, match=r"cut.docx.*truncated or damaged .docx") as exc:
+        read_docx(path)
+    assert ".doc," not in str(exc.value)  # not mistaken for an old binary .doc
+
+
+def test_an_old_binary_doc(tmp_path):
+    path = tmp_path / "old.docx"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(1024))  # the OLE2 signature of Word 97-2003
+    with pytest.raises(DocxError, match=r"old.docx.*old binary Word .doc"):
         read_docx(path)
 
 

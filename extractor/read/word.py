@@ -101,7 +101,13 @@ def _open_body(path: Path) -> etree._Element:
     if not path.is_file():
         raise DocxError("no such file", path=path)
     if not zipfile.is_zipfile(path):
-        raise DocxError("not a .docx file (not a zip archive; an old binary .doc?)", path=path)
+        with path.open("rb") as fh:
+            head = fh.read(4)
+        if head == b"PK\x03\x04":  # a zip's first entry, but no central directory at the end
+            raise DocxError("truncated or damaged .docx: the zip archive's end is missing", path=path)
+        if head == b"\xd0\xcf\x11\xe0":  # OLE2 compound file: Word 97-2003
+            raise DocxError("an old binary Word .doc, not a .docx: save it as .docx or .txt", path=path)
+        raise DocxError("not a .docx file (not a zip archive)", path=path)
     try:
         document = docx.Document(str(path))
     except (OpcError, KeyError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:

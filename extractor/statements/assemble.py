@@ -80,6 +80,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["extract_targets"]
 
+_SPACE = regex.compile(r"\s")
+_LIST_SEPARATOR = regex.compile(r"[ \u3000]*(?:、|和|及|与|以及|或|,)[ \u3000]*")
+_BLANK = regex.compile(r"[ \u3000]")
+_BOOK_TITLE = regex.compile(r"《[^》]*》")
+_BOOK_MARKS = regex.compile(r"[《》]")
+
 
 def extract_targets(
     document_id: str,
@@ -162,7 +168,7 @@ def _goal_targets(ctx: DocContext, line_start: int, line: str, numeric: list[Tar
             year, evidence = (same_clause[0] if same_clause else ctx.default_year), "目标"
         section = ctx.sections.get(clause.section_id) if clause and clause.section_id else None
         written = ctx.src_text(g.phrase_start, g.phrase_end).strip()
-        if to_simplified(regex.sub(r"\s", "", written)) != regex.sub(r"\s", "", g.phrase):
+        if to_simplified(_SPACE.sub("", written)) != _SPACE.sub("", g.phrase):
             written = g.phrase  # 消除劣V类水体: the share the goal is about (劣V类水体比例)
         surface = ctx.source[src_start:src_end]
         out.append(
@@ -327,7 +333,7 @@ def _period_targets(ctx: DocContext, m: Mention, reading: Reading, periods: list
 
 def _after_previous(text: str, prev: Mention) -> int:
     """Start of the words of a list member: after the previous member and the separator."""
-    m = regex.match(r"[ \u3000]*(?:、|和|及|与|以及|或|,)[ \u3000]*", text[prev.q.end :])
+    m = _LIST_SEPARATOR.match(text[prev.q.end :])
     return prev.q.end + (m.end() if m else 0)
 
 
@@ -434,7 +440,7 @@ def _unit_written(ctx: DocContext, q: Quantity) -> str:
     lex = load_units()
     for word in lex.approx_middle:
         text = text.replace(word, "")
-    return regex.sub(r"[ \u3000]", "", text) + (q.per or "")  # 每月…吨/平方公里 -> 吨/平方公里·月
+    return _BLANK.sub("", text) + (q.per or "")  # 每月…吨/平方公里 -> 吨/平方公里·月
 
 
 def _campaign(
@@ -452,7 +458,7 @@ def _campaign(
     if indicator is not None:
         return indicator.campaign
     for context, overview in _campaign_contexts(ctx, clause, phrase, m):
-        context = regex.sub(r"《[^》]*》", "", context)
+        context = _BOOK_TITLE.sub("", context)
         found = campaign_by_keywords(context, window=len(context) + 1 if overview else None)
         if found:
             return found
@@ -487,7 +493,13 @@ def _document_topic(ctx: DocContext, section: Section | None) -> str:
 
 def _title(ctx: DocContext) -> str:
     """The document's title (the catalog's, else the one read from its first lines), 《》 dropped."""
-    return regex.sub(r"[《》]", "", ctx.title or guess_title(ctx.source) or "")
+    return _BOOK_MARKS.sub("", ctx.title or _guessed_title(ctx.source) or "")
+
+
+@functools.lru_cache(maxsize=4)
+def _guessed_title(source: str) -> str | None:
+    """The title read from the first lines, once per document (not once per quantity)."""
+    return guess_title(source)
 
 
 @functools.lru_cache(maxsize=16)

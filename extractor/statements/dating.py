@@ -23,6 +23,9 @@ import regex
 from extractor.lexicon.time import TimeLexicon, load_time
 from extractor.read.metadata import AHEAD_IN_TITLE
 
+_PUBLISHED_YEAR = regex.compile(r"\s*((?:19|20)\d{2})")
+_REPORTED_YEAR = regex.compile(r"(?<![\d到至])((?:19|20)\d{2})\s*年?(?:度)?(?![\d月])")
+
 _SENTENCE = regex.compile(r"[^。！？!?\n]+")
 
 
@@ -53,7 +56,7 @@ class TimeExpression:
 
 
 def _published_year(published: str | None) -> int | None:
-    m = regex.match(r"\s*((?:19|20)\d{2})", published or "")
+    m = _PUBLISHED_YEAR.match(published or "")
     return int(m.group(1)) if m else None
 
 
@@ -95,10 +98,7 @@ def _report_times(sentence: str, lex: TimeLexicon) -> list[tuple[int, int, int, 
         for p in lex.period.finditer(sentence)
         if p.group("period") in lex.periods
     ]
-    found += [
-        (y.start(), y.end(), int(y.group(1)), None)
-        for y in regex.finditer(r"(?<![\d到至])((?:19|20)\d{2})\s*年?(?:度)?(?![\d月])", sentence)
-    ]
+    found += [(y.start(), y.end(), int(y.group(1)), None) for y in _REPORTED_YEAR.finditer(sentence)]
     return sorted(found)
 
 

@@ -23,6 +23,10 @@ from typing import Any
 from extractor.lexicon.base import load_data
 from extractor.model import Clause
 
+_UNIT_END = re.compile(r"[；;。）)\n\t]")
+_CLAUSE_SEPARATOR = re.compile(r"([，,；;])")
+_SPACES = re.compile(r"\s+")
+
 
 @dataclass
 class Responsibility:
@@ -108,6 +112,7 @@ def normalize_unit(unit: str) -> str:
 # -- units ---------------------------------------------------------------------------------------
 
 _SEPARATORS = "、，,／/"
+_UNIT_SEPARATOR = re.compile(rf"([{re.escape(_SEPARATORS)}]|等)")
 _BRACKET = re.compile(r"[（(]([^（()）]*(?:[（(]牵头[)）][^（()）]*)*)[)）]")
 
 
@@ -122,7 +127,7 @@ def _split_units(text: str, base: int, role: str) -> list[tuple[str, str, int, i
     lex = load_duties()
     pieces: list[tuple[str, int, int, bool]] = []
     pos = 0
-    for part in re.split(rf"([{re.escape(_SEPARATORS)}]|等)", text):
+    for part in _UNIT_SEPARATOR.split(text):
         if part and part not in _SEPARATORS and part != "等":
             marked = False
             body = part
@@ -152,20 +157,27 @@ def _labelled(text: str, base: int) -> list[tuple[str, str, int, int]]:
         masked = value
         for mark in lex.lead_marks:  # 区住房城乡建设委（牵头）、区城管委: its bracket ends nothing
             masked = masked.replace(mark, "_" * len(mark))
-        cut = re.search(r"[；;。）)\n\t]", masked)
+        cut = _UNIT_END.search(masked)
         value = value[: cut.start()] if cut else value
         found += _split_units(value, base + m.end(), lex.labels[m.group("label")])
     return found
 
 
+@cache
+def _verbal_pattern() -> re.Pattern[str]:
+    """A clause ending in a duty verb (牵头, 配合), longest verb first; compiled once."""
+    verbs = "|".join(map(re.escape, _longest_first(load_duties().verbs)))
+    return re.compile(rf"\s*(.+?)(?P<verb>{verbs})\s*")
+
+
 def _verbal(text: str, base: int) -> list[tuple[str, str, int, int]]:
     """Inside a bracket without labels: 区生态环境局牵头，区城管委、各街乡镇配合."""
     lex = load_duties()
-    verbs = "|".join(map(re.escape, _longest_first(lex.verbs)))
+    verbal = _verbal_pattern()
     found = []
     pos = 0
-    for part in re.split(r"([，,；;])", text):
-        m = re.fullmatch(rf"\s*(.+?)(?P<verb>{verbs})\s*", part)
+    for part in _CLAUSE_SEPARATOR.split(text):
+        m = verbal.fullmatch(part)
         if m and part not in "，,；;":
             found += _split_units(m.group(1), base + pos + m.start(1), lex.verbs[m.group("verb")])
         pos += len(part)
@@ -280,7 +292,7 @@ def _header_roles(cells: list[tuple[str, int, int]]) -> dict[int, str] | None:
     lex = load_duties()
     roles = {}
     for i, (cell, _, _) in enumerate(cells):
-        name = re.sub(r"\s+", "", cell)
+        name = _SPACES.sub("", cell)
         if name in lex.labels:
             roles[i] = lex.labels[name]
         elif name in lex.deadline_columns:

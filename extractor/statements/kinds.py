@@ -23,6 +23,14 @@ from extractor.statements.comparators import before_comparator, starting_word
 from extractor.statements.context import DocContext, Mention, segment_start
 from extractor.statements.dating import modality
 
+_OF_HAN = regex.compile(r"的\p{Han}")
+_WHEN = regex.compile(r"时[，,\p{Han}]")
+_BETWEEN = regex.compile(r"之间的?\p{Han}")
+_HAN = regex.compile(r"\p{Han}")
+_CLOSE_PAREN = regex.compile(r"[）)]")
+_HAN_RUN = regex.compile(r"[\p{Han} \u3000]*")
+_TOTAL_LEAD = regex.compile(r"^[ \u3000]*(?:共|还|并|总共|合计|共计)?")
+
 BOUND_WORDS = {w: "" for w in ("及以下", "以下", "及以上", "以上", "以内")}
 
 
@@ -48,13 +56,9 @@ def _is_condition(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
         "控制",
         "在",
     )
-    if (
-        strict
-        and regex.match(r"的\p{Han}", rest)
-        and not any(rest[1:].startswith(s) for s in cues.condition_stop)
-    ):
+    if strict and _OF_HAN.match(rest) and not any(rest[1:].startswith(s) for s in cues.condition_stop):
         return True  # 对日均用水量超过500立方米的单位
-    if strict and regex.match(r"时[，,\p{Han}]", rest):
+    if strict and _WHEN.match(rest):
         return True  # 当AQI大于300时，启动红色预警
     if q.dimension == "length" and any(rest.startswith(w) for w in cues.condition_length_words):
         return True
@@ -64,7 +68,7 @@ def _is_condition(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
         return True
     if not q.unit and any(prefix.rstrip().endswith(w) for w in cues.condition_range_words):
         return True
-    return q.value_max is not None and bool(regex.match(r"之间的?\p{Han}", rest))  # 在0—100之间的天数
+    return q.value_max is not None and bool(_BETWEEN.match(rest))  # 在0—100之间的天数
 
 
 def _bound_before_subject(ctx: DocContext, m: Mention, prefix: str, rest: str) -> bool:
@@ -75,9 +79,7 @@ def _bound_before_subject(ctx: DocContext, m: Mention, prefix: str, rest: str) -
         return False
     tail = rest[len(word) :].lstrip(" \u3000")
     tail = tail[1:] if tail.startswith("的") else tail
-    if not (tail and regex.match(r"\p{Han}", tail)) or any(
-        tail.startswith(s) for s in ctx.cues.condition_stop
-    ):
+    if not (tail and _HAN.match(tail)) or any(tail.startswith(s) for s in ctx.cues.condition_stop):
         return False
     lead = prefix.rstrip(" \u3000")
     return not (m.q.dimension == "count" and any(lead.endswith(v) for v in ctx.cues.object_verbs))
@@ -91,13 +93,13 @@ def _bound_in_brackets(ctx: DocContext, m: Mention, rest: str) -> bool:
         return False
     text, q = ctx.norm.text, m.q
     opened = max(text.rfind("（", m.sent_start, q.start), text.rfind("(", m.sent_start, q.start))
-    if opened <= m.sent_start or regex.search(r"[）)]", text[opened : q.start]):
+    if opened <= m.sent_start or _CLOSE_PAREN.search(text[opened : q.start]):
         return False
     inside = text[opened + 1 : q.start]
     return (
         len(inside) <= 10
-        and bool(regex.fullmatch(r"[\p{Han} \u3000]*", inside))
-        and bool(regex.match(r"\p{Han}", text[opened - 1]))
+        and bool(_HAN_RUN.fullmatch(inside))
+        and bool(_HAN.match(text[opened - 1]))
         and not any(w in inside for w in ctx.cues.target_cues)
         and before_comparator(inside) == "="
         and not any(w in inside for w in load_comparators().before)
@@ -117,7 +119,13 @@ def _bound_of_counted(ctx: DocContext, m: Mention, prefix: str) -> bool:
     text = ctx.norm.text
     clause = text[segment_start(text, m.sent_start, m.q.start) : m.q.start]
     units = "".join(u for u in (*ctx.cues.scope_units, "座", "家", "辆", "台", "所", "户", "条"))
-    return bool(regex.search(rf"有[ \u3000]*\d+(?:\.\d+)?[ \u3000]*[{units}]\p{{Han}}", clause))
+    return bool(_counted_pattern(units).search(clause))
+
+
+@functools.cache
+def _counted_pattern(units: str) -> regex.Pattern:
+    """有9座…: a count of units before a noun (one pattern per unit set, compiled once)."""
+    return regex.compile(rf"有[ \u3000]*\d+(?:\.\d+)?[ \u3000]*[{units}]\p{{Han}}")
 
 
 def _goal_window(cues: StatementCues, prefix: str) -> bool:
@@ -131,7 +139,7 @@ def _window(cues: StatementCues, rest: str) -> bool:
     if not word:
         return False
     tail = rest[len(word) :].lstrip(" \u3000")
-    return bool(regex.match(r"\p{Han}", tail)) and not any(tail.startswith(s) for s in cues.condition_stop)
+    return bool(_HAN.match(tail)) and not any(tail.startswith(s) for s in cues.condition_stop)
 
 
 def _is_scope(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
@@ -176,10 +184,17 @@ def _listed_works(ctx: DocContext, m: Mention, prefix: str, after: str) -> bool:
         text, m.sent_start, m.sent_end
     ):
         return False
-    nouns = "|".join(map(regex.escape, cues.list_nouns))
-    return bool(
-        regex.search(rf"(?:{nouns})[ \u3000]*$", prefix)
-        or regex.match(rf"[ \u3000]*[^，,。；;：:、（(\d]{{0,6}}?(?:{nouns})", after)
+    before, after_noun = _list_noun_patterns(tuple(cues.list_nouns))
+    return bool(before.search(prefix) or after_noun.match(after))
+
+
+@functools.cache
+def _list_noun_patterns(list_nouns: tuple[str, ...]) -> tuple[regex.Pattern, regex.Pattern]:
+    """A list noun (项目, 工程) ending the prefix, or just after the number (compiled once)."""
+    nouns = "|".join(map(regex.escape, list_nouns))
+    return (
+        regex.compile(rf"(?:{nouns})[ \u3000]*$"),
+        regex.compile(rf"[ \u3000]*[^，,。；;：:、（(\d]{{0,6}}?(?:{nouns})"),
     )
 
 
@@ -246,9 +261,7 @@ def _plan_reach(ctx: DocContext, m: Mention) -> bool:
         return False
     clause = text[segment_start(text, m.sent_start, m.q.start) : m.q.start].lstrip(" \u3000")
     subject = cues.plan_subject.match(clause)
-    clause = regex.sub(
-        r"^[ \u3000]*(?:共|还|并|总共|合计|共计)?", "", clause[subject.end() if subject else 0 :]
-    )
+    clause = _TOTAL_LEAD.sub("", clause[subject.end() if subject else 0 :])
     return any(clause.startswith(v) for v in cues.plan_reach_verbs)
 
 

@@ -45,6 +45,25 @@ COUNT_LEAD = regex.compile(r"\s*\p{Han}{0,3}?\d+(?:\.\d+)?\s*[个家座条处项
 ENDING_CHANGE = regex.compile(
     r"(?:同比|持续|稳步|逐步|进一步|有所|大幅|明显)*(?:增加|提高|提升|增长|减少|下降|降低|削减|上升|压减)了?$"
 )
+
+_CHANGE_ONLY = regex.compile(r"[\p{Han}]{0,2}?(下降|减少|增加|提高|削减|降低|上升)了?")
+_BOUND_WORD = regex.compile(r"及以[上下]|以上|以下")
+_PUNCT = regex.compile(r"[，,。；：:（(]")
+_OPEN_PAREN = regex.compile(r"[（(][^）)]*$")
+_BOUND_AFTER = regex.compile(r"[ \u3000]*(?:及以下|以下|及以上|以上)的?")
+_NOUN_START = regex.compile(r"[\p{Han}“《A-Za-z]")
+_DOING_VERB = regex.compile(
+    r"(?:推进|推动|实施|完成|开展|建立|实现|保障|确保|提高|提升|解决|增加)(?=[^推实完开建保确提解增]{2,}$)"
+)
+_EACH = regex.compile(r"\s*均")
+_AND = regex.compile(r"和|及|与|或")
+_SHARE_WITHIN = regex.compile(r"\p{Han}中\p{Han}{2,}(?:比例|比重|占比|率)$")
+_CHANGE_VERB = regex.compile(r"(下降|减少|增加|提高|削减|降低|上升|增长)")
+_DIGIT = regex.compile(r"\d")
+_PERIODS_EACH = regex.compile(
+    r"(?:[“\"]?十[一二三四五六七八九]五[”\"]?[、和及与]?){2,}(?:期间|时期)?[^，。；]{0,4}?分别"
+)
+_PERIOD_NAME = regex.compile(r"十[一二三四五六七八九]五")
 CHANGE_VERB = regex.compile(r"[ \u3000]*(?:增加|增至|提高|提升|增长|减少|减至|下降|降低|调整|扩大|压减|上升)")
 
 
@@ -159,7 +178,7 @@ def indicator_phrases(ctx: DocContext, m: Mention, seg_start: int) -> list[tuple
         subject = _head_subject(text, m.sent_start, s)
         if subject:
             return [(subject + text[s:e], s, e)]
-    verb = regex.fullmatch(r"[\p{Han}]{0,2}?(下降|减少|增加|提高|削减|降低|上升)了?", text[s:e])
+    verb = _CHANGE_ONLY.fullmatch(text[s:e])
     if e - s < 2 or verb or text[s:e] in ("目标", "目标值", "指标", "要求", "任务"):
         earlier = _earlier_subject(text, m, seg_start, verb.group(1) if verb else "")
         if earlier:
@@ -182,13 +201,13 @@ def _coordinated(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
     phrase = text[s:e]
     if e - s > 40 or phrase.count("和") + phrase.count("与") != 1 or "、" in phrase:
         return []
-    if regex.search(r"及以[上下]|以上|以下", phrase):
+    if _BOUND_WORD.search(phrase):
         return []
     cut = s + max(phrase.find("和"), phrase.find("与"))
     subjects = [(text[s:cut], s, cut), (text[cut + 1 : e], cut + 1, e)]
     if not all(len(p) >= 4 and COORDINATED_HEAD.search(p) for p, _, _ in subjects):
         return []
-    if any(regex.search(r"[，,。；：:（(]", p) for p, _, _ in subjects):
+    if any(_PUNCT.search(p) for p, _, _ in subjects):
         return []
     return subjects
 
@@ -240,9 +259,7 @@ def _head_subject(text: str, sent_start: int, end: int) -> str | None:
     the last subject of an indicator term in the sentence before ``end`` (traditional forms read
     as simplified; a subject inside brackets is an abbreviation of the one before it)."""
     window = to_simplified(text[sent_start:end])
-    hits = [
-        h for h in _subjects().finditer(window) if not regex.search(r"[（(][^）)]*$", window[: h.start()])
-    ]
+    hits = [h for h in _subjects().finditer(window) if not _OPEN_PAREN.search(window[: h.start()])]
     return hits[-1].group(0) if hits else None
 
 
@@ -250,7 +267,7 @@ def following_noun(text: str, m: Mention) -> tuple[str, int, int] | None:
     """The noun a count counts or a condition bounds, written after it (88项重点任务)."""
     q = m.q
     start = q.end
-    cond = regex.match(r"[ \u3000]*(?:及以下|以下|及以上|以上)的?", text[start : m.sent_end])
+    cond = _BOUND_AFTER.match(text[start : m.sent_end])
     if q.dimension != "count" and (not cond or q.dimension in ("ratio", "number")):
         return None
     start += cond.end() if cond else 0
@@ -259,7 +276,7 @@ def following_noun(text: str, m: Mention) -> tuple[str, int, int] | None:
     stop = FOLLOWING_STOP.search(text, start, m.sent_end)
     end = stop.start() if stop else m.sent_end
     end = min(end, start + 24)
-    if end - start < 2 or not regex.match(r"[\p{Han}“《A-Za-z]", text[start]):
+    if end - start < 2 or not _NOUN_START.match(text[start]):
         return None
     return text[start:end], start, end
 
@@ -267,8 +284,7 @@ def following_noun(text: str, m: Mention) -> tuple[str, int, int] | None:
 def _chop_verbs(text: str, s: int, e: int) -> tuple[int, int]:
     """Drop a leading clause before the last verb of a long phrase (推进3吨以下 -> '')."""
     phrase = text[s:e]
-    m = regex.search(
-        r"(?:推进|推动|实施|完成|开展|建立|实现|保障|确保|提高|提升|解决|增加)(?=[^推实完开建保确提解增]{2,}$)",
+    m = _DOING_VERB.search(
         phrase,
     )
     if m and len(phrase) > 14:
@@ -278,7 +294,7 @@ def _chop_verbs(text: str, s: int, e: int) -> tuple[int, int]:
 
 def _shared_subjects(text: str, s: int, e: int) -> list[tuple[str, int, int]]:
     """'A和B均…': one indicator per subject (the phrase ends with 均 in the source)."""
-    if not text.startswith("均", e) and not regex.match(r"\s*均", text[e : e + 3]):
+    if not text.startswith("均", e) and not _EACH.match(text[e : e + 3]):
         return []
     return _split_subjects(text, s, e)
 
@@ -324,7 +340,7 @@ def _share_lead(text: str, subjects: list[tuple[str, int, int]]) -> list[tuple[s
     if not all(len(o) == n for o in others) or b - a <= n + 1 or text[b - 1] != others[0][-1:]:
         return subjects
     lead = text[a : b - n]
-    if not regex.search(r"和|及|与|或", lead):
+    if not _AND.search(lead):
         return subjects
     return [subjects[0]] + [(lead + p, x, y) for p, x, y in subjects[1:]]
 
@@ -338,7 +354,7 @@ def _share_head(text: str, items: list[tuple[int, int]]) -> list[tuple[str, int,
     if "的" in last:
         cut = last.rindex("的")
         head, items[-1] = last[cut + 1 :], (a, a + cut)
-    elif regex.search(r"\p{Han}中\p{Han}{2,}(?:比例|比重|占比|率)$", last):  # 出租车中新能源车比例
+    elif _SHARE_WITHIN.search(last):  # 出租车中新能源车比例
         cut = last.rindex("中", 0, len(last) - 2)
         head, items[-1] = last[cut:], (a, a + cut)
     else:
@@ -383,7 +399,7 @@ def _list_end(text: str, start: int, limit: int) -> int:
 
 def change_verb(text: str) -> str:
     """The first verb of change in ``text`` (下降, 提高, …), or ""."""
-    m = regex.search(r"(下降|减少|增加|提高|削减|降低|上升|增长)", text)
+    m = _CHANGE_VERB.search(text)
     return m.group(1) if m else ""
 
 
@@ -396,7 +412,7 @@ def repeated_subjects(
     text = ctx.norm.text
     if earlier is None or earlier[0] != m.sent_start or "分别" not in text[seg_start : m.q.start]:
         return []
-    if regex.search(r"\d", text[m.q.end : m.sent_end]):
+    if _DIGIT.search(text[m.q.end : m.sent_end]):
         return []  # 分别下降5.6%、下降8.8%…: a list of its own, item by item
     cut = seg_start + text[seg_start : m.q.start].rindex("分别")
     verb = change_verb(text[cut + 2 : m.q.start])
@@ -411,12 +427,11 @@ def repeated_subjects(
 def period_list(text: str, m: Mention) -> list[str]:
     """The plan periods a single value is given for: “十四五”、“十五五”期间分别新增… (one each)."""
     hits = list(
-        regex.finditer(
-            r"(?:[“\"]?十[一二三四五六七八九]五[”\"]?[、和及与]?){2,}(?:期间|时期)?[^，。；]{0,4}?分别",
+        _PERIODS_EACH.finditer(
             text[m.sent_start : m.q.start],
         )
     )
     if not hits:
         return []
     hit = hits[-1]
-    return regex.findall(r"十[一二三四五六七八九]五", hit.group(0))
+    return _PERIOD_NAME.findall(hit.group(0))

@@ -31,6 +31,10 @@ TABLE_CELL = regex.compile(
     r"(?P<num>\d+(?:\.\d+)?)(?:[ \u3000]*(?:-|－|—|–|~|～|至)[ \u3000]*(?P<num2>\d+(?:\.\d+)?))?"
     r"[ \u3000]*(?P<pct>%|％)?[ \u3000]*(?(open)[\]］〕】])[ \u3000]*(?:左右)?[ \u3000]*$"
 )
+
+_CELL_YEAR = regex.compile(r"((?:19|20)\d{2})\s*年?")
+_YEAR_HEADER = regex.compile(r"\s*(?:19|20)\d{2}\s*年?\s*(?:值|数值)?\s*")
+_ROW_NUMBER = regex.compile(r"\s*\d{1,3}[.．、]?\s*")
 HEADER_UNIT = regex.compile(r"[（(](?P<unit>[^（）()]{1,12})[）)][ \u3000]*$")
 ATTRIBUTES = ("约束性", "预期性")
 
@@ -190,7 +194,7 @@ def _table_header(ctx: DocContext, line_start: int) -> list[TableColumn] | None:
 
 
 def _column(cell: str) -> TableColumn:
-    year_m = regex.search(r"((?:19|20)\d{2})\s*年?", cell)
+    year_m = _CELL_YEAR.search(cell)
     year = int(year_m.group(1)) if year_m else None
     if any(w in cell for w in ("现状", "基数", "基准", "完成值", "实际", "现值")):
         return TableColumn("value", "actual", year, cell.strip())
@@ -202,7 +206,7 @@ def _column(cell: str) -> TableColumn:
         return TableColumn("unit")
     if "名称" in cell or cell in ("指标", "项目", "主要指标", "指标内容"):
         return TableColumn("indicator")
-    if year is not None and regex.fullmatch(r"\s*(?:19|20)\d{2}\s*年?\s*(?:值|数值)?\s*", cell):
+    if year is not None and _YEAR_HEADER.fullmatch(cell):
         return TableColumn("value", None, year, cell.strip())
     return TableColumn("other")
 
@@ -313,7 +317,7 @@ def list_row(ctx: DocContext, line_start: int, line: str) -> tuple[str, list[Lis
         if (
             not cell.strip()
             or (head and SKIPPED_COLUMNS.search(head[0]))
-            or (col == 0 and regex.fullmatch(r"\s*\d{1,3}[.．、]?\s*", cell))
+            or (col == 0 and _ROW_NUMBER.fullmatch(cell))
         ):
             continue
         m = TABLE_CELL.match(cell)

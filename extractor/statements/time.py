@@ -22,6 +22,13 @@ from extractor.statements.context import DocContext, Mention, segment_start
 from extractor.statements.dating import Modality, modality, time_expressions
 from extractor.statements.kinds import is_definition
 
+_TITLE_AFTER_YEAR = regex.compile(r"\s*(?:度|行动计划|工作计划|计划|实施方案|年度)")
+_SHORT_TO_COMMA = regex.compile(r"[^，,。；]{0,4}[，,]")
+_PERIOD_COMMA = regex.compile(r"(?:期间|时期|末|期末)?[，,]")
+_COMPARED_YEAR = regex.compile(r"(?:比|较|相比|与)\s*((?:19|20)\d{2})\s*年")
+_NAMED_YEAR = regex.compile(r"((?:19|20)\d{2})\s*年")
+_COMPARED_WITH_YEAR = regex.compile(r"与\s*((?:19|20)\d{2})\s*年(?:相比|比较)")
+
 FROM_YEAR = regex.compile(r"(?:由|从)[ \u3000]*$")
 TO_WORD = regex.compile(r"\d[^，,。；;]*?(?:到|至|为)")
 
@@ -56,7 +63,7 @@ def _dated_years(cues: StatementCues, text: str) -> list[tuple[int, int, int]]:
             continue
         if text.rfind("《", 0, s) > text.rfind("》", 0, s):
             continue
-        if regex.match(r"\s*(?:度|行动计划|工作计划|计划|实施方案|年度)", text[e:]):
+        if _TITLE_AFTER_YEAR.match(text[e:]):
             continue
         out.append((s, e, y))
     return out
@@ -259,14 +266,10 @@ def _lead_at(text: str, start: int, limit: int) -> tuple[int | None, str, str] |
     lead = LEAD_PREFIX.match(window).end()
     for p in (*lex.horizon, *lex.since):
         hit = p.match(window, lead)
-        if hit and regex.match(r"[^，,。；]{0,4}[，,]", window[hit.end() :]):
+        if hit and _SHORT_TO_COMMA.match(window[hit.end() :]):
             return int(hit.group("year")), hit.group(0).strip(), "lead horizon"
     hit = lex.period.match(window, lead)
-    if (
-        hit
-        and hit.group("period") in lex.periods
-        and regex.match(r"(?:期间|时期|末|期末)?[，,]", window[hit.end() :])
-    ):
+    if hit and hit.group("period") in lex.periods and _PERIOD_COMMA.match(window[hit.end() :]):
         return lex.periods[hit.group("period")][1], hit.group(0), "lead period"
     return None
 
@@ -356,9 +359,7 @@ def sentence_base_year(text: str, m: Mention, segment_prefix: str) -> int | None
         return int(change.group(1))
     if LIST_LEAD.match(text, m.sent_start) and full > m.line_start:
         previous = max(text.rfind(c, m.line_start, full - 1) for c in "。！？") + 1
-        found = regex.findall(
-            r"(?:比|较|相比|与)\s*((?:19|20)\d{2})\s*年", text[max(previous, m.line_start) : full]
-        )
+        found = _COMPARED_YEAR.findall(text[max(previous, m.line_start) : full])
         return int(found[-1]) if found else None
     return None
 
@@ -366,6 +367,7 @@ def sentence_base_year(text: str, m: Mention, segment_prefix: str) -> int | None
 # ------------------------------------------------------------------ value pairs and base years
 
 CHANGE = load_time().expand("{change_to}")
+ANNUAL_CHANGE = regex.compile(r"年均\s*" + CHANGE + r"了?\s*$")
 FROM_VALUE_BEFORE = regex.compile(r"(?:由|从)(?P<phrase>[^，。；;由从]{0,16}?)(?:的)?[ \u3000]*$")
 FROM_VALUE_AFTER = regex.compile(rf"^[^，。；;]{{0,10}}?{CHANGE}了?(?:到|至|为)")
 
@@ -384,7 +386,7 @@ def from_value_year(ctx: DocContext, m: Mention, year: int | None, evidence: str
     before = FROM_VALUE_BEFORE.search(text, m.sent_start, m.q.start)
     phrase = before.group("phrase") if before else ""
     lex = load_time()
-    named = regex.search(r"((?:19|20)\d{2})\s*年", phrase)
+    named = _NAMED_YEAR.search(phrase)
     if named:
         return int(named.group(1))
     period = lex.period.search(phrase)
@@ -394,8 +396,8 @@ def from_value_year(ctx: DocContext, m: Mention, year: int | None, evidence: str
         return None
     base = find_base_year(ctx.cues, text[m.sent_start : m.q.start])
     if base is None:
-        lead = LEAD_BASE.search(text, m.sent_start, m.q.start) or regex.search(
-            r"与\s*((?:19|20)\d{2})\s*年(?:相比|比较)", text[m.line_start : m.q.start]
+        lead = LEAD_BASE.search(text, m.sent_start, m.q.start) or _COMPARED_WITH_YEAR.search(
+            text[m.line_start : m.q.start]
         )
         base = int(lead.group(1)) if lead else None
     if base is not None:
@@ -421,7 +423,7 @@ def period_base_year(
     rate (年均增长15%) has no base year."""
     text = ctx.norm.text
     prefix = text[seg_start : m.q.start]
-    if not CHANGE_BEFORE.search(prefix) or regex.search(r"年均\s*" + CHANGE + r"了?\s*$", prefix):
+    if not CHANGE_BEFORE.search(prefix) or ANNUAL_CHANGE.search(prefix):
         return None
     start = period_start(evidence)
     if start is None and ctx.time.report_period is not None and year == ctx.time.report_on:

@@ -20,6 +20,7 @@ from extractor.structure.tree import Block, Node, Piece
 
 _PRIMARY = ("shi", "arabic_inline", "paren_arabic_inline")  # the families that split a paragraph
 Markers = dict[str, list[tuple[int, str]]]  # family -> [(position, marker)] in sequence
+_PUNCT_OR_SPACE = regex.compile(r"[\p{P}\s]")
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ def to_pieces(doc_id: str, items: list[Item], nodes: list[Node], spans: Spans) -
     for i, item in enumerate(items):
         start, end = spans.src(item.start, item.end)
         text = spans.source[start:end]
-        if len(regex.sub(r"[\p{P}\s]", "", text)) < 2:
+        if len(_PUNCT_OR_SPACE.sub("", text)) < 2:
             continue
         section = nodes[item.owner].section if item.owner is not None else None
         parent = kept.get(item.parent) if item.parent is not None else None
