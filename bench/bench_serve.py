@@ -36,7 +36,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def pages(db: Path) -> list[tuple[str, str]]:
     """(name, path) of the pages measured; the clause is the first clause with a target."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    clause_id = conn.execute("select clause_id from targets where clause_id is not null limit 1").fetchone()[0]
+    clause_id = conn.execute("select clause_id from targets where clause_id is not null limit 1").fetchone()[
+        0
+    ]
     conn.close()
     return [
         ("home /", "/"),
@@ -90,7 +92,7 @@ def _pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
 def latency(url: str, targets: list[tuple[str, str]], n: int) -> None:

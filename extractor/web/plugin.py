@@ -145,7 +145,7 @@ READ_METHODS = ("GET", "HEAD")
 
 
 async def _method_not_allowed(scope, send) -> None:
-    body = "405 Method Not Allowed: this site is read-only (GET and HEAD only).\n".encode()
+    body = b"405 Method Not Allowed: this site is read-only (GET and HEAD only).\n"
     await send(
         {
             "type": "http.response.start",
