@@ -1,22 +1,26 @@
-"""The ``coverage`` table of kb.db: indicators x districts, precomputed at build time.
+"""The ``coverage_cells`` table of kb.db: indicators x districts, precomputed at build time.
 
-One row per indicator and district (the full matrix, zeros included), so the served site's
-coverage page and the ``coverage`` canned query read a table instead of grouping every target
-of the corpus per request (at 1,600 documents the old query, sorted by a correlated subquery
-over a view, ran past the SQL time limit). Only ``target`` and ``actual`` values count; scope
-and condition statements are not values of the indicator.
+One row per indicator and district that has a value of it (a target or an actual: the matrix's
+non-empty cells; an empty cell is no row, so the table grows with the values, not with
+indicators x districts), so the served site's coverage page and the ``coverage`` canned query
+read a table instead of grouping every target of the corpus per request (at 1,600 documents the
+old query, sorted by a correlated subquery over a view, ran past the SQL time limit). Only
+``target`` and ``actual`` values count; scope and condition statements are not values of the
+indicator. (Not named ``coverage``: that is the canned query's name, which would hide the
+table's own page.)
 
 Columns: ``indicator_id``, ``indicator_name``, ``campaign``, ``district``, ``states_target``
-(1 when the district states a target, numeric or qualitative), ``n_targets``, ``n_actuals``,
-``latest_target_year``, ``latest_target`` (the latest target as the pages write it,
-:func:`extractor.format.format_value`), ``latest_qualitative`` (1 when that target is stated in
-words), ``values`` (every target in short: ``≤ 28 微克/立方米 (2024); …``), ``n_districts``
-(districts stating a target for the indicator: the matrix's order), ``compare_url``.
+(1 when the district states a target, numeric or qualitative; 0 when it has actual values
+only), ``n_targets``, ``n_actuals``, ``latest_target_year``, ``latest_target`` (the latest
+target as the pages write it, :func:`extractor.format.format_value`), ``latest_qualitative``
+(1 when that target is stated in words), ``values`` (every target in short: ``≤ 28 微克/立方米
+(2024); …``), ``n_districts`` (districts stating a target for the indicator: the order of the
+matrix's rows).
 
 :func:`coverage_rows` computes the rows from any kb.db (the web layer falls back on it for a
 kb.db built before the table existed); :func:`build_coverage` writes them (called by
-:func:`extractor.kb.store.write_db`) and indexes ``documents.district``, which the served
-pages filter on.
+:func:`extractor.kb.store.write_db`) with the indexes the pages read them by, and indexes
+``documents.district``, which the served pages filter on.
 """
 
 from __future__ import annotations
@@ -28,9 +32,8 @@ import sqlite_utils
 from sqlite_utils.db import DescIndex
 
 from extractor.format import format_value
-from extractor.routes import COMPARE
 
-TABLE = "coverage"
+TABLE = "coverage_cells"
 COLUMNS: dict[str, Any] = {
     "indicator_id": str,
     "indicator_name": str,
@@ -44,7 +47,6 @@ COLUMNS: dict[str, Any] = {
     "latest_qualitative": int,
     "values": str,
     "n_districts": int,
-    "compare_url": str,
 }
 
 # targets and actuals of known indicators, in the order the comparison pages list them
@@ -65,8 +67,9 @@ def _display(value, value_max, comparator, unit, value_text) -> str:
 
 
 def coverage_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-    """Every indicator x district row (see the module's docstring), ordered as the canned query
-    lists them: most districts stating a target first, then campaign, indicator, district."""
+    """Every non-empty indicator x district cell (see the module's docstring), ordered as the
+    canned query lists them: most districts stating a target first, then campaign, indicator,
+    district."""
     districts = [
         r[0]
         for r in conn.execute(
@@ -98,23 +101,23 @@ def coverage_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     for indicator_id, name_zh, campaign in indicators:
         for district in districts:
             cell = cells.get((indicator_id, district))
-            latest = cell["latest"] if cell else None
+            if cell is None:
+                continue
+            latest = cell["latest"]
             rows.append(
                 {
                     "indicator_id": indicator_id,
                     "indicator_name": name_zh,
                     "campaign": campaign,
                     "district": district,
-                    "states_target": 1 if cell and cell["n_targets"] else 0,
-                    "n_targets": cell["n_targets"] if cell else 0,
-                    "n_actuals": cell["n_actuals"] if cell else 0,
+                    "states_target": 1 if cell["n_targets"] else 0,
+                    "n_targets": cell["n_targets"],
+                    "n_actuals": cell["n_actuals"],
                     "latest_target_year": latest[0] if latest else None,
                     "latest_target": latest[1] if latest else None,
                     "latest_qualitative": latest[2] if latest else None,
-                    "values": "; ".join(cell["values"]) if cell and cell["values"] else None,
+                    "values": "; ".join(cell["values"]) if cell["values"] else None,
                     "n_districts": stating.get(indicator_id, 0),
-                    # as the canned query always wrote it (not URL-encoded, like the views' links)
-                    "compare_url": f"{COMPARE}/{indicator_id}?district={district}",
                 }
             )
     rows.sort(key=lambda r: (-r["n_districts"], r["campaign"] or "", r["indicator_id"], r["district"]))
@@ -128,5 +131,6 @@ def build_coverage(db: sqlite_utils.Database) -> int:
     db[TABLE].insert_all(rows)
     # the canned query's order, read from the index instead of sorted per request
     db[TABLE].create_index([DescIndex("n_districts"), "campaign", "indicator_id", "district"])
+    db[TABLE].create_index(["district", "indicator_id"])  # the coverage page: a page of districts
     db["documents"].create_index(["district"], if_not_exists=True)
     return len(rows)

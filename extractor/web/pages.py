@@ -19,7 +19,7 @@ from extractor.format import format_value
 from extractor.kb import coverage
 from extractor.kb.citations import book_title
 from extractor.kb.trajectories import line as trajectory_points
-from extractor.routes import clause_url, compare_url, district_url
+from extractor.routes import COVERAGE, clause_url, compare_url, district_url
 from extractor.web.diffusion import same_measure_elsewhere
 from extractor.web.duties import clause_duties, units_context
 from extractor.web.search import match_spans
@@ -685,30 +685,62 @@ def quantity_excerpt(row: dict, width: int = 90) -> str:
 # -- coverage: indicator x district ---------------------------------------------------------
 
 
-def _coverage_table(conn: sqlite3.Connection) -> list[dict]:
-    """The ``coverage`` table (built with kb.db, :mod:`extractor.kb.coverage`); for a kb.db
-    built before it existed, the same rows computed now."""
+COVERAGE_DISTRICTS_PER_PAGE = 20  # the matrix's district columns per page
+
+
+def _coverage_cells(conn: sqlite3.Connection, district_names: list[str] | None) -> list[dict]:
+    """The ``coverage_cells`` rows of these districts (all with None), built with kb.db
+    (:mod:`extractor.kb.coverage`); for a kb.db built before the table existed, the same rows
+    computed now."""
     try:
-        return _rows(conn, f"select * from [{coverage.TABLE}]")
+        if district_names is None:
+            return _rows(conn, f"select * from [{coverage.TABLE}]")
+        marks = ", ".join("?" for _ in district_names)
+        return _rows(conn, f"select * from [{coverage.TABLE}] where district in ({marks})", district_names)
     except sqlite3.OperationalError:
-        return coverage.coverage_rows(conn)
+        every = coverage.coverage_rows(conn)
+        return every if district_names is None else [r for r in every if r["district"] in district_names]
 
 
-def coverage_context(conn: sqlite3.Connection) -> dict:
+def _coverage_indicators(conn: sqlite3.Connection) -> dict[str, int]:
+    """indicator id -> districts stating a target, for the indicators with any value."""
+    try:
+        return dict(conn.execute(f"select indicator_id, max(n_districts) from [{coverage.TABLE}] group by 1"))
+    except sqlite3.OperationalError:
+        return {r["indicator_id"]: r["n_districts"] for r in coverage.coverage_rows(conn)}
+
+
+def coverage_context(
+    conn: sqlite3.Connection,
+    page: int | str | None = 1,
+    per_page: int = COVERAGE_DISTRICTS_PER_PAGE,
+) -> dict:
     """The indicator x district matrix: rows are the indicators with a target or an actual
-    value (grouped by campaign, in campaigns order), columns the districts; each cell counts
-    targets and actuals (scope and condition are not values of the indicator), names the
-    latest target and links to the comparison page filtered to that district. Read from the
-    ``coverage`` table computed at build time: no target is read per request."""
-    cols = districts(conn)
+    value (grouped by campaign, in campaigns order, most districts stating a target first),
+    columns one page of the districts (``per_page`` of them; ``page=None``: all of them, for
+    the download); each cell counts targets and actuals (scope and condition are not values of
+    the indicator), names the latest target and links to the comparison page filtered to that
+    district. Read from the ``coverage_cells`` table computed at build time: no target is read
+    per request, and a page reads the cells of its districts only."""
+    every_district = districts(conn)
+    if page is None:
+        cols, page_number, n_pages = every_district, 1, 1
+    else:
+        n_pages = max(1, -(-len(every_district) // per_page))
+        page_number = min(max(1, _int_or_none(page) or 1), n_pages)
+        cols = every_district[(page_number - 1) * per_page : page_number * per_page]
     campaigns = _rows(conn, "select id, name_zh, name_en from campaigns order by rowid")
     indicators = _rows(
         conn, "select id, name_zh, name_en, campaign, canonical_unit from indicators order by id"
     )
-    cells = {(r["indicator_id"], r["district"]): r for r in _coverage_table(conn)}
+    stating = _coverage_indicators(conn)
+    cells = {(r["indicator_id"], r["district"]): r for r in _coverage_cells(conn, cols)}
     by_campaign: dict[str, list[dict]] = {}
     empty = []
     for ind in indicators:
+        if ind["id"] not in stating:
+            empty.append(ind)
+            continue
         row_cells = []
         for d in cols:
             cell = cells.get((ind["id"], d)) or {}
@@ -730,16 +762,8 @@ def coverage_context(conn: sqlite3.Connection) -> dict:
                     "url": compare_url(ind["id"], d),
                 }
             )
-        if not any(c["n_targets"] or c["n_actuals"] for c in row_cells):
-            empty.append(ind)
-            continue
         by_campaign.setdefault(ind["campaign"] or "general", []).append(
-            {
-                **ind,
-                "url": compare_url(ind["id"]),
-                "cells": row_cells,
-                "n_districts": sum(1 for c in row_cells if c["n_targets"]),
-            }
+            {**ind, "url": compare_url(ind["id"]), "cells": row_cells, "n_districts": stating[ind["id"]]}
         )
     groups = []
     for c in campaigns:
@@ -750,8 +774,19 @@ def coverage_context(conn: sqlite3.Connection) -> dict:
     (unassigned,) = conn.execute(
         "select count(*) from targets where indicator_id is null and kind in ('target', 'actual')"
     ).fetchone()
+
+    def page_url(n: int) -> str:
+        return COVERAGE + (f"?page={n}" if n > 1 else "")
+
     return {
         "districts": cols,
+        "n_districts": len(every_district),
+        "page": page_number,
+        "n_pages": n_pages,
+        "first": (page_number - 1) * per_page + 1 if cols else 0,
+        "last": (page_number - 1) * per_page + len(cols),
+        "prev_url": page_url(page_number - 1) if page_number > 1 else None,
+        "next_url": page_url(page_number + 1) if page_number < n_pages else None,
         "groups": groups,
         "empty": empty,
         "n_unassigned": unassigned,

@@ -380,8 +380,9 @@ async def compare_view(datasette, request):
 
 async def coverage_view(datasette, request):
     db = kb_database(datasette)
-    context = await db.execute_fn(pages.coverage_context)
     fmt = _wanted_format(request)
+    page = None if fmt else request.args.get("page")  # the download holds every district
+    context = await db.execute_fn(lambda conn: pages.coverage_context(conn, page=page))
     if fmt:
         rows = pages.coverage_export_rows(context, _site_root(datasette, request))
         return export.download(fmt, "coverage", pages.COVERAGE_HEADERS, rows)
