@@ -12,10 +12,11 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
+from extractor import routes
 from extractor.cli import main
 from extractor.errors import ServeError
 from extractor.kb import coverage, fts
-from extractor.web import search, serve
+from extractor.web import pages, search, serve
 from extractor.web.serve import LOCKED_SETTINGS, make_datasette, parse_settings
 
 # 2,000,000 characters made by SQLite itself: a Python function given all of it ran for 25 s
@@ -164,3 +165,67 @@ def test_serve_passes_locked_and_settings_through(monkeypatch, tmp_path):
     assert seen["settings"] == {"default_allow_sql": False, "allow_download": True}  # the setting wins
     r = CliRunner().invoke(main, ["serve", "--setting", "allow_sql", "off"])
     assert r.exit_code != 0 and "E040" in r.output and "default_allow_sql" in r.output
+
+
+async def test_metadata_allow_sql_false_turns_off_sql(kb_path, tmp_path):
+    site = tmp_path / "metadata.yml"
+    site.write_text("title: a locked site\nallow_sql: false\n", encoding="utf-8")
+    datasette = make_datasette(kb_path, site)
+    await datasette.invoke_startup()
+    assert (await datasette.client.get("/kb.json", params={"sql": "select 1"})).status_code == 403
+    assert (await datasette.client.get("/kb/search_measures.json?q=扬尘")).status_code == 200
+
+
+# -- pages bounded by a page, whatever the corpus ----------------------------------------------
+
+
+def _key(r):
+    return r["target_id"]
+
+
+def test_compare_pages_hold_every_value_once(conn):
+    every = pages.compare_rows(conn, "pm25_annual_mean")
+    first = pages.compare_context(conn, "pm25_annual_mean", per_page=3)
+    assert first["n_selected"] == len(every) and first["n_pages"] == -(-len(every) // 3) > 1
+    assert first["next_url"].endswith("?page=2") and first["prev_url"] is None
+    seen = []
+    for n in range(1, first["n_pages"] + 1):
+        context = pages.compare_context(conn, "pm25_annual_mean", per_page=3, page=n)
+        assert len(context["rows"]) <= 3 and context["page"] == n
+        seen += [_key(r) for r in context["rows"]]
+    assert seen == [_key(r) for r in every]  # the same order as the download, none twice
+    last = pages.compare_context(conn, "pm25_annual_mean", per_page=3, page=999)
+    assert last["page"] == first["n_pages"] and last["next_url"] is None
+    filtered = pages.compare_context(conn, "pm25_annual_mean", per_page=2, kind="target", page=2)
+    assert all(r["kind"] == "target" for r in filtered["rows"])
+    assert "kind=target" in filtered["prev_url"]
+
+
+def test_coverage_pages_split_the_districts(conn):
+    whole = pages.coverage_context(conn, page=None)
+    first = pages.coverage_context(conn, per_page=3)
+    second = pages.coverage_context(conn, per_page=3, page=2)
+    assert first["districts"] + second["districts"] == whole["districts"]
+    assert first["n_pages"] == 2 and first["next_url"] == routes.COVERAGE + "?page=2"
+    assert [r["id"] for g in first["groups"] for r in g["rows"]] == [
+        r["id"] for g in whole["groups"] for r in g["rows"]
+    ]  # the same indicator rows on every page
+    cells = {(r["id"], c["district"]): c for g in whole["groups"] for r in g["rows"] for c in r["cells"]}
+    for g in second["groups"]:
+        for r in g["rows"]:
+            for c in r["cells"]:
+                assert c == cells[(r["id"], c["district"])]
+
+
+def test_search_pages_hold_every_hit_once(conn):
+    from extractor.web import search_page
+
+    req = search_page.SearchRequest("扬尘")
+    first = search_page.search_context(conn, req, per_page=4)
+    assert first["n_pages"] > 1 and len(first["hits"]) == 4
+    ids = []
+    for n in range(1, first["n_pages"] + 1):
+        context = search_page.search_context(conn, search_page.SearchRequest("扬尘", page=n), per_page=4)
+        assert all(h["snippet_html"] for h in context["hits"])
+        ids += [h["clause_id"] for h in context["hits"]]
+    assert len(ids) == len(set(ids)) == first["total"]

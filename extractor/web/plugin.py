@@ -353,8 +353,9 @@ async def compare_view(datasette, request):
     base = datasette.urls.path("/")
     filters = {k: request.args.get(k) or None for k in ("kind", "year", "district")}
     page = request.args.get("page")
+    per_page = int(plugin_config(datasette)["compare_per_page"])
     context = await db.execute_fn(
-        lambda conn: pages.compare_context(conn, indicator_id, base, **filters, page=page)
+        lambda conn: pages.compare_context(conn, indicator_id, base, **filters, page=page, per_page=per_page)
     )
     if context is None:
         return await _not_found(datasette, request, f"未知指标 Unknown indicator: {indicator_id}")
@@ -381,8 +382,9 @@ async def compare_view(datasette, request):
 async def coverage_view(datasette, request):
     db = kb_database(datasette)
     fmt = _wanted_format(request)
-    page = None if fmt else request.args.get("page")  # the download holds every district
-    context = await db.execute_fn(lambda conn: pages.coverage_context(conn, page=page))
+    page = None if fmt else (request.args.get("page") or 1)  # the download holds every district
+    per_page = int(plugin_config(datasette)["coverage_districts_per_page"])
+    context = await db.execute_fn(lambda conn: pages.coverage_context(conn, page=page, per_page=per_page))
     if fmt:
         rows = pages.coverage_export_rows(context, _site_root(datasette, request))
         return export.download(fmt, "coverage", pages.COVERAGE_HEADERS, rows)
@@ -504,7 +506,8 @@ async def search_view(datasette, request):
         prefix = f"{request.scheme}://{request.host}" + datasette.urls.path("/").rstrip("/")
         headers, rows = await db.execute_fn(lambda conn: search_page.export_table(conn, req, prefix))
         return export.download(req.fmt, search_page.export_stem(req), headers, rows)
-    context = await db.execute_fn(lambda conn: search_page.search_context(conn, req))
+    per_page = int(plugin_config(datasette)["search_per_page"])
+    context = await db.execute_fn(lambda conn: search_page.search_context(conn, req, per_page))
     return await _render(datasette, request, "policykb_search.html", context)
 
 

@@ -420,17 +420,18 @@ def _campaign_names(conn: sqlite3.Connection) -> dict[str, str]:
     return dict(conn.execute("select id, name_zh from campaigns").fetchall())
 
 
-def search_context(conn: sqlite3.Connection, req: SearchRequest) -> dict:
-    """Everything the search page shows for ``req``."""
+def search_context(conn: sqlite3.Connection, req: SearchRequest, per_page: int = PER_PAGE) -> dict:
+    """Everything the search page shows for ``req`` (``per_page`` hits a page: their snippets
+    are the only ones made)."""
     campaign_names = _campaign_names(conn)
     browsing = not req.q and bool(req.filters)
     if req.q or browsing:
         total_unfiltered, total, counts = sql_facet_counts(conn, req)
     else:
         total_unfiltered, total, counts = 0, 0, {}
-    n_pages = max(1, -(-total // PER_PAGE))
+    n_pages = max(1, -(-total // per_page))
     page = min(req.page, n_pages)
-    matches = page_matches(conn, req, (page - 1) * PER_PAGE, PER_PAGE) if total else []
+    matches = page_matches(conn, req, (page - 1) * per_page, per_page) if total else []
     shown = _present(conn, load_hits(conn, matches), req.q)
 
     did_you_mean = None
@@ -455,9 +456,9 @@ def search_context(conn: sqlite3.Connection, req: SearchRequest) -> dict:
         "capped": total_unfiltered >= MAX_HITS,
         "page": page,
         "n_pages": n_pages,
-        "per_page": PER_PAGE,
-        "first": (page - 1) * PER_PAGE + 1 if total else 0,
-        "last": min(page * PER_PAGE, total),
+        "per_page": per_page,
+        "first": (page - 1) * per_page + 1 if total else 0,
+        "last": min(page * per_page, total),
         "prev_url": url(req, page=page - 1) if page > 1 else None,
         "next_url": url(req, page=page + 1) if page < n_pages else None,
         "facets": facet_list(counts, req, campaign_names) if total_unfiltered else [],
