@@ -61,14 +61,27 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(db: Path):
+def server(db: Path, src: Path = ROOT, cache: bool = True):
+    """``serve()`` of the ``extractor`` package in ``src`` (this checkout by default; another
+    checkout or an export of main for a before/after) on a free port of 127.0.0.1; without
+    ``cache`` the response cache is off (every request computes its page)."""
+    import tempfile
+
+    import yaml
+
     port = _free_port()
+    site = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8")) or {}
+    if not cache:
+        site.setdefault("plugins", {}).setdefault("policykb", {})["response_cache_mb"] = 0
+    metadata = Path(tempfile.mkdtemp(prefix="bench-serve-")) / "metadata.yml"
+    metadata.write_text(yaml.safe_dump(site, allow_unicode=True), encoding="utf-8")
     code = (
         "from extractor.web.serve import serve; "
-        f"serve({str(db)!r}, '/nonexistent-corpus', '127.0.0.1', {port}, build=False, echo=lambda *a: None)"
+        f"serve({str(db)!r}, '/nonexistent-corpus', '127.0.0.1', {port}, metadata_path={str(metadata)!r},"
+        " build=False, echo=lambda *a: None)"
     )
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=src)
     url = f"http://127.0.0.1:{port}"
     import httpx
 
@@ -175,6 +188,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--max-requests", type=int, default=20_000)
     parser.add_argument("--only", default="", help="measure only pages whose name contains this")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="turn the response cache off (response_cache_mb: 0)"
+    )
+    parser.add_argument(
+        "--src",
+        type=Path,
+        default=ROOT,
+        help="serve the extractor package of this folder (e.g. `git archive main extractor | tar -x -C DIR`)",
+    )
     args = parser.parse_args()
 
     db = args.db.resolve()
@@ -187,7 +209,8 @@ def main() -> None:
     rate = jieba_rate(db)
     print(f"jieba.lcut: {rate:,.0f} characters/s (this run's machine speed)")
     targets = [(n, p) for n, p in pages(db) if args.only in n]
-    with server(db) as url:
+    print(f"code served: {args.src.resolve()}; response cache {'off' if args.no_cache else 'on'}")
+    with server(db, args.src.resolve(), cache=not args.no_cache) as url:
         latency(url, targets, args.requests)
         if args.clients:
             asyncio.run(

@@ -229,3 +229,36 @@ def test_search_pages_hold_every_hit_once(conn):
         assert all(h["snippet_html"] for h in context["hits"])
         ids += [h["clause_id"] for h in context["hits"]]
     assert len(ids) == len(set(ids)) == first["total"]
+
+
+# -- whole answers from memory (kb.db is immutable) --------------------------------------------
+
+
+async def test_a_page_asked_twice_is_answered_from_memory(ds):
+    first = await ds.client.get("/-/search?q=扬尘")
+    again = await ds.client.get("/-/search?q=扬尘")
+    assert (first.headers["x-policykb-cache"], again.headers["x-policykb-cache"]) == ("miss", "hit")
+    assert again.text == first.text and again.status_code == 200
+    other = await ds.client.get("/-/search?q=扬尘&page=2")
+    assert other.headers["x-policykb-cache"] == "miss"
+    with_cookie = await ds.client.get("/-/search?q=扬尘", cookies={"ds_actor": "x"})
+    assert "x-policykb-cache" not in with_cookie.headers  # never shared across visitors
+    missing = await ds.client.get("/-/compare/no_such_indicator")
+    assert missing.status_code == 404
+    assert (await ds.client.get("/-/compare/no_such_indicator")).headers["x-policykb-cache"] == "miss"
+
+
+def test_the_response_cache_is_bounded():
+    from extractor.web.responses import ResponseCache
+
+    cache = ResponseCache(max_bytes=10, max_item_bytes=6)
+    cache.put(("a",), 200, [], b"12345")
+    cache.put(("b",), 200, [], b"12345")
+    cache.put(("big",), 200, [], b"1234567")  # more than one item may hold
+    cache.put(("c",), 200, [(b"set-cookie", b"x=1")], b"1")  # never shared
+    cache.put(("d",), 500, [], b"1")
+    assert cache.get(("a",)) and cache.get(("b",)) and cache.size == 10
+    assert cache.get(("big",)) is None and cache.get(("c",)) is None and cache.get(("d",)) is None
+    cache.get(("a",))  # a is now the most recently used: b goes first
+    cache.put(("e",), 200, [], b"123")
+    assert cache.get(("b",)) is None and cache.get(("a",)) and cache.get(("e",)) and cache.size == 8

@@ -49,6 +49,7 @@ from markupsafe import Markup, escape
 
 from extractor import routes
 from extractor.web import ambition, diffusion, duties, export, pages, renderers, search, search_page, site
+from extractor.web.responses import ResponseCache
 
 PLUGIN = "policykb"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -165,11 +166,9 @@ def asgi_wrapper(datasette):
     # Read-only: a write attempt (POST to a canned query, PUT, DELETE ...) is a 405, never a 500.
     # Campaign names wherever an id goes: ?campaign=蓝天保卫战 on a table, a view or a canned
     # query reaches Datasette as ?campaign=air (search.campaign_query_string).
+    # Whole answers are kept in memory (extractor.web.responses): kb.db is immutable.
     def wrap(app):
         async def campaign_names(scope, receive, send):
-            if scope.get("type") == "http" and scope.get("method", "GET").upper() not in READ_METHODS:
-                await _method_not_allowed(scope, send)
-                return
             if scope.get("type") == "http":
                 query_string = scope.get("query_string") or b""
                 rewritten = search.campaign_query_string(query_string)
@@ -177,7 +176,19 @@ def asgi_wrapper(datasette):
                     scope = {**scope, "query_string": rewritten}
             await app(scope, receive, send)
 
-        return campaign_names
+        megabytes = float(plugin_config(datasette).get("response_cache_mb") or 0)
+        inner = campaign_names
+        if megabytes > 0:
+            datasette._policykb_responses = ResponseCache(int(megabytes * 1024 * 1024))
+            inner = datasette._policykb_responses.wrap(campaign_names)
+
+        async def read_only(scope, receive, send):
+            if scope.get("type") == "http" and scope.get("method", "GET").upper() not in READ_METHODS:
+                await _method_not_allowed(scope, send)
+                return
+            await inner(scope, receive, send)
+
+        return read_only
 
     return wrap
 
