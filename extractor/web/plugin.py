@@ -58,12 +58,12 @@ STATIC_DIR = Path(__file__).parent / "static"
 def plugin_config(datasette) -> dict[str, Any]:
     """The plugin's settings from metadata.yml, over the defaults of site.yml (read once per
     Datasette instance: render_cell asks for every cell, and the metadata of a served site does
-    not change while it runs)."""
+    not change while it runs; read again if ``site.plugin_defaults`` is replaced, as tests do)."""
     cached = getattr(datasette, "_policykb_config", None)
-    if cached is None:
-        cached = {**site.plugin_defaults(), **(datasette.plugin_config(PLUGIN) or {})}
-        datasette._policykb_config = cached
-    return cached
+    if cached is None or cached[0] is not site.plugin_defaults:
+        config = {**site.plugin_defaults(), **(datasette.plugin_config(PLUGIN) or {})}
+        cached = datasette._policykb_config = (site.plugin_defaults, config)
+    return cached[1]
 
 
 def _database_name(datasette, config: dict[str, Any]) -> str:
