@@ -1,7 +1,7 @@
 """Serving latency and throughput of the site on loopback, against a built kb.db.
 
     python bench/make_corpus.py --docs 1000 --out /tmp/c1000
-    policykb build --corpus /tmp/c1000 --db /tmp/kb1000/kb.db
+    policykb build --corpus /tmp/c1000 --db /tmp/kb1000/kb.db   # named kb.db: the site's /kb/...
     python bench/bench_serve.py --db /tmp/kb1000/kb.db [--requests 30] [--seconds 20] [--clients 32]
 
 Starts ``policykb serve`` (``build=False``) on a free port of 127.0.0.1, then:
@@ -200,6 +200,8 @@ def main() -> None:
     args = parser.parse_args()
 
     db = args.db.resolve()
+    if db.stem != "kb":  # Datasette names the database after the file: /kb/... needs kb.db
+        raise SystemExit(f"{db}: name the file kb.db (e.g. a hard link: ln {db} DIR/kb.db)")
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     n_docs, n_clauses, n_targets = (
         conn.execute(f"select count(*) from {t}").fetchone()[0] for t in ("documents", "clauses", "targets")
