@@ -185,8 +185,8 @@ def filter_hits(hits: list[dict], filters: Mapping[str, str]) -> list[dict]:
 
 
 def facet_counts(hits: list[dict], req: SearchRequest) -> dict[str, dict[str, int]]:
-    """Each facet's value counts over ``hits`` (dicts) under the other facets' choices; what
-    :func:`sql_facet_counts` computes in SQL for the page."""
+    """Each facet's value counts over ``hits`` (dicts with the facet values) under the other
+    facets' choices."""
     counts: dict[str, dict[str, int]] = {}
     for name in FACETS:
         counted = counts.setdefault(name, {})
@@ -257,21 +257,6 @@ def facet_list(
 
 # -- the hits in SQL: ranked, filtered, counted and paged without loading every match -----------
 
-# facet -> SQL condition on the hit set ``sel`` (one ``?``)
-_FACET_WHERE = {
-    "district": "sel.district = ?",
-    "campaign": "sel.campaign = ?",
-    "genre": "sel.genre = ?",
-    "year": "cast(sel.year as text) = ?",
-    "kind": "exists (select 1 from targets t where t.clause_id = sel.clause_id and t.kind = ?)",
-}
-_FACET_VALUE = {
-    "district": "sel.district",
-    "campaign": "sel.campaign",
-    "genre": "sel.genre",
-    "year": "cast(sel.year as text)",
-}
-
 
 def _hits_cte(q: str) -> tuple[str, list] | None:
     """``with ... sel as (...)``: every clause the query finds (at most :data:`MAX_HITS` by
@@ -307,68 +292,48 @@ def _hits_cte(q: str) -> tuple[str, list] | None:
     return sql, params
 
 
-def _where(filters: Mapping[str, str], skip: str | None = None) -> tuple[str, list]:
-    parts = [(_FACET_WHERE[n], v) for n, v in filters.items() if n != skip and n in _FACET_WHERE]
-    if not parts:
-        return "1", []
-    return " and ".join(p for p, _ in parts), [v for _, v in parts]
-
-
-def sql_facet_counts(
-    conn: sqlite3.Connection, req: SearchRequest
-) -> tuple[int, int, dict[str, dict[str, int]]]:
-    """``(hits, hits under the filters, facet counts)`` of ``req`` in one statement."""
-    cte = _hits_cte(req.q)
-    if cte is None:
-        return 0, 0, {}
-    sql, params = cte
-    selects = ["select 'all' as facet, null as value, count(*) as n from sel"]
-    where, args = _where(req.filters)
-    selects.append(f"select 'selected', null, count(*) from sel where {where}")
-    params += args
-    for name in FACETS:
-        where, args = _where(req.filters, skip=name)
-        if name == "kind":
-            selects.append(
-                "select 'kind', t.kind, count(distinct sel.clause_id) from sel"
-                f" join targets t on t.clause_id = sel.clause_id where {where} and t.kind is not null"
-                " group by t.kind"
-            )
-        else:
-            value = _FACET_VALUE[name]
-            selects.append(
-                f"select '{name}', {value}, count(*) from sel where {where}"
-                f" and {value} is not null and {value} != '' group by {value}"
-            )
-        params += args
-    total_all = total = 0
-    counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
-    for facet, value, n in conn.execute(sql + " " + " union all ".join(selects), params):
-        if facet == "all":
-            total_all = n
-        elif facet == "selected":
-            total = n
-        else:
-            counts[facet][str(value)] = n
-    return total_all, total, counts
-
-
-def page_matches(
-    conn: sqlite3.Connection, req: SearchRequest, offset: int, limit: int
-) -> list[tuple[str, float]]:
-    """``(clause_id, rank)`` of the hits ``offset`` .. ``offset + limit`` under the filters,
-    best first (text matches by bm25, then clauses found by a target; ties in document order)."""
-    cte = _hits_cte(req.q)
+def selection(conn: sqlite3.Connection, q: str) -> list[dict]:
+    """Every clause ``q`` finds (see :func:`_hits_cte`) as light rows, best first (text matches
+    by bm25, then clauses found by a target; ties in document order): ``clause_id``, ``rank``
+    and the facet values (``district``, ``campaign``, ``genre``, ``year``, ``kinds`` of its
+    targets), no text. One statement: the page, the counts and the facets are made from it, and
+    the snippets only for the page's rows."""
+    cte = _hits_cte(q)
     if cte is None:
         return []
     sql, params = cte
-    where, args = _where(req.filters)
-    rows = conn.execute(
-        sql + f" select clause_id, rank from sel where {where}"
-        " order by tier, rank, document_id, seq limit ? offset ?",
-        [*params, *args, limit, offset],
-    ).fetchall()
-    return [(cid, rank) for cid, rank in rows]
+    rows = _rows(
+        conn,
+        sql
+        + """
+        select sel.clause_id, sel.rank, sel.district, sel.campaign, sel.genre, sel.year,
+          (select group_concat(distinct t.kind) from targets t where t.clause_id = sel.clause_id) as kinds
+        from sel order by sel.tier, sel.rank, sel.document_id, sel.seq""",
+        params,
+    )
+    for r in rows:
+        r["kinds"] = set(r["kinds"].split(",")) if r["kinds"] else set()
+    return rows
+
+
+def sql_facet_counts(
+    conn: sqlite3.Connection, req: SearchRequest, found: list[dict] | None = None
+) -> tuple[int, int, dict[str, dict[str, int]]]:
+    """``(hits, hits under the filters, facet counts)`` of ``req`` (``found``: its
+    :func:`selection`, read if not given)."""
+    found = selection(conn, req.q) if found is None else found
+    total = sum(1 for h in found if _passes(h, req.filters))
+    return len(found), total, facet_counts(found, req)
+
+
+def page_matches(
+    conn: sqlite3.Connection, req: SearchRequest, offset: int, limit: int, found: list[dict] | None = None
+) -> list[tuple[str, float]]:
+    """``(clause_id, rank)`` of the hits ``offset`` .. ``offset + limit`` under the filters,
+    best first (``found``: the :func:`selection` of ``req.q``, read if not given)."""
+    found = selection(conn, req.q) if found is None else found
+    kept = [h for h in found if _passes(h, req.filters)]
+    return [(h["clause_id"], h["rank"]) for h in kept[offset : offset + limit]]
 
 
 def _targets(conn: sqlite3.Connection, clause_ids: list[str], q: str) -> dict[str, list[dict]]:
@@ -413,7 +378,7 @@ def _present(conn: sqlite3.Connection, hits: list[dict], q: str, snippets: bool 
 
 def count_matches(conn: sqlite3.Connection, q: str) -> int:
     """How many clauses a query finds (clauses or their targets; at most :data:`MAX_HITS` of each)."""
-    return sql_facet_counts(conn, SearchRequest(q))[0] if query_groups(q) else 0
+    return len(selection(conn, q)) if query_groups(q) else 0
 
 
 def _campaign_names(conn: sqlite3.Connection) -> dict[str, str]:
@@ -425,13 +390,11 @@ def search_context(conn: sqlite3.Connection, req: SearchRequest, per_page: int =
     are the only ones made)."""
     campaign_names = _campaign_names(conn)
     browsing = not req.q and bool(req.filters)
-    if req.q or browsing:
-        total_unfiltered, total, counts = sql_facet_counts(conn, req)
-    else:
-        total_unfiltered, total, counts = 0, 0, {}
+    found = selection(conn, req.q) if (req.q or browsing) else []
+    total_unfiltered, total, counts = sql_facet_counts(conn, req, found)
     n_pages = max(1, -(-total // per_page))
     page = min(req.page, n_pages)
-    matches = page_matches(conn, req, (page - 1) * per_page, per_page) if total else []
+    matches = page_matches(conn, req, (page - 1) * per_page, per_page, found) if total else []
     shown = _present(conn, load_hits(conn, matches), req.q)
 
     did_you_mean = None
