@@ -278,7 +278,28 @@ def evaluate(gold_dir: Path, corpus_dir: Path, verbose: bool) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The site's metadata.yml (title, description, licence). Default: ./metadata.yml if present.",
 )
-def serve(host: str, port: int, corpus_dir: Path, db_path: Path, metadata_path: Path | None) -> None:
+@click.option(
+    "--locked",
+    is_flag=True,
+    help="No arbitrary SQL and no download of the database file (default_allow_sql off, allow_download off).",
+)
+@click.option(
+    "--setting",
+    "settings",
+    multiple=True,
+    nargs=2,
+    metavar="NAME VALUE",
+    help="A Datasette setting, passed through (repeatable): --setting sql_time_limit_ms 1000.",
+)
+def serve(
+    host: str,
+    port: int,
+    corpus_dir: Path,
+    db_path: Path,
+    metadata_path: Path | None,
+    locked: bool,
+    settings: tuple[tuple[str, str], ...],
+) -> None:
     """Build kb.db if it is missing or stale, then serve it with Datasette.
 
     Without a corpus catalog (CORPUS/catalog.yml) the given kb.db is served as it is.
@@ -287,10 +308,14 @@ def serve(host: str, port: int, corpus_dir: Path, db_path: Path, metadata_path: 
     Example:
       policykb serve --port 8001   # then open http://127.0.0.1:8001/
       policykb serve --db /path/to/kb.db   # from any folder
+      policykb serve --locked   # a public site: no arbitrary SQL, no kb.db download
+      policykb serve --setting default_allow_sql off --setting allow_download off
     """
+    from extractor.web.serve import LOCKED_SETTINGS, parse_settings
     from extractor.web.serve import serve as run
 
-    run(db_path, corpus_dir, host, port, metadata_path=metadata_path, echo=click.echo)
+    chosen = {**(LOCKED_SETTINGS if locked else {}), **parse_settings(settings)}
+    run(db_path, corpus_dir, host, port, metadata_path=metadata_path, settings=chosen, echo=click.echo)
 
 
 @main.command()

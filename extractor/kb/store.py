@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlite_utils
 
 from extractor.errors import PolicyKBError, SourceError
-from extractor.kb import duties
+from extractor.kb import coverage, duties
 from extractor.lexicon.base import campaigns
 from extractor.pipeline import ProcessedDocument, process_file
 from extractor.read.catalog import CatalogEntry, load_catalog, unlisted_files
@@ -416,6 +416,7 @@ def write_db(db_path: Path, docs: Iterable[dict], digest: str) -> list[DocumentS
         from extractor.kb.trajectories import build_trajectories
 
         build_trajectories(db)
+        coverage.build_coverage(db)
         from extractor.kb.similar import build_similar
 
         build_similar(db)

@@ -16,6 +16,7 @@ from extractor.web.plugin import (
     register_output_renderer,
     register_routes,
     render_cell,
+    startup,
 )
 
 __all__ = [
@@ -29,4 +30,5 @@ __all__ = [
     "register_output_renderer",
     "register_routes",
     "render_cell",
+    "startup",
 ]

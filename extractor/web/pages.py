@@ -13,11 +13,13 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlencode
 
 from extractor.format import format_value
+from extractor.kb import coverage
 from extractor.kb.citations import book_title
 from extractor.kb.trajectories import line as trajectory_points
-from extractor.routes import clause_url, compare_url, district_url
+from extractor.routes import COVERAGE, clause_url, compare_url, district_url
 from extractor.web.diffusion import same_measure_elsewhere
 from extractor.web.duties import clause_duties, units_context
 from extractor.web.search import match_spans
@@ -139,8 +141,12 @@ def value_rows(
     district: str | None = None,
     kind: str | None = None,
     year: int | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[dict]:
-    """Every target row matching the filters (none dropped), in district, year, kind order."""
+    """Every target row matching the filters (none dropped), in district, year, kind order;
+    ``limit`` rows from ``offset`` (ordered and cut on the keys first: the joins and the display
+    fields are made for those rows only)."""
     where, params = [], []
     for column, value in (("t.indicator_id", indicator_id), ("d.district", district), ("t.kind", kind)):
         if value:
@@ -149,8 +155,15 @@ def value_rows(
     if year is not None:
         where.append("t.year = ?")
         params.append(year)
-    sql = VALUES_SQL + (" where " + " and ".join(where) if where else "") + VALUES_ORDER
-    return [decorate(r) for r in _rows(conn, sql, params)]
+    condition = " where " + " and ".join(where) if where else ""
+    if limit is None:
+        return [decorate(r) for r in _rows(conn, VALUES_SQL + condition + VALUES_ORDER, params)]
+    page = (
+        "with page_ids as (select t.id from targets t join documents d on d.id = t.document_id"
+        f"{condition} {VALUES_ORDER} limit ? offset ?)"
+    )
+    sql = page + VALUES_SQL + " where t.id in (select id from page_ids)" + VALUES_ORDER
+    return [decorate(r) for r in _rows(conn, sql, [*params, limit, max(0, offset)])]
 
 
 def districts(conn: sqlite3.Connection) -> list[str]:
@@ -470,6 +483,26 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
+COMPARE_PER_PAGE = 100  # values a comparison page shows (and charts); the download has them all
+NAMES_SHOWN = 50  # districts named in a list ("districts without a target", "over time" links)
+
+
+def _statement_counts(conn: sqlite3.Connection, indicator_id: str) -> list[dict]:
+    """The indicator's values counted by district, kind, year and qualitative (a few hundred
+    rows at most, whatever the corpus: what the filters and the lists are made from)."""
+    return _rows(
+        conn,
+        """
+        select d.district as district, t.kind as kind, t.year as year,
+          (t.value is null and coalesce(t.value_text, '') != '') as qualitative, count(*) as n
+        from targets t join documents d on d.id = t.document_id
+        where t.indicator_id = ?
+        group by 1, 2, 3, 4
+        """,
+        [indicator_id],
+    )
+
+
 def compare_context(
     conn: sqlite3.Connection,
     indicator_id: str,
@@ -478,10 +511,14 @@ def compare_context(
     kind: str | None = None,
     year: int | str | None = None,
     district: str | None = None,
+    page: int | str | None = 1,
+    per_page: int = COMPARE_PER_PAGE,
 ) -> dict | None:
-    """Everything the comparison page shows for one indicator (None if it is unknown): every
-    value matching the filters, one chart per unit group (over the years when ``district`` is
-    given), the qualitative targets, the districts without any target, the filter choices."""
+    """Everything the comparison page shows for one indicator (None if it is unknown): one page
+    of the values matching the filters (``per_page`` of them; :func:`compare_rows` gives them
+    all, for the download), one chart per unit group of those (over the years when
+    ``district`` is given), the qualitative targets among them, the districts without any
+    target, the filter choices with counts. Its cost is bounded by the page, not the corpus."""
     found = _rows(
         conn,
         "select i.*, c.name_zh as campaign_name from indicators i"
@@ -493,47 +530,80 @@ def compare_context(
     indicator = found[0]
     kind = kind if kind in KIND_LABELS else None
     year = _int_or_none(year)
-    every = compare_rows(conn, indicator_id)
+    counts = _statement_counts(conn, indicator_id)
     known = districts(conn)
-    district = district if district in known else None
-    rows = [
-        r
-        for r in every
-        if (kind is None or r["kind"] == kind)
-        and (year is None or r["year"] == year)
-        and (district is None or r["district"] == district)
-    ]
+    if district and district not in known:
+        district = None
+    selected = sum(
+        c["n"]
+        for c in counts
+        if (kind is None or c["kind"] == kind)
+        and (year is None or c["year"] == year)
+        and (district is None or c["district"] == district)
+    )
+    n_pages = max(1, -(-selected // per_page))
+    page_number = min(max(1, _int_or_none(page) or 1), n_pages)
+    rows = value_rows(
+        conn,
+        indicator_id=indicator_id,
+        kind=kind,
+        year=year,
+        district=district,
+        limit=per_page,
+        offset=(page_number - 1) * per_page,
+    )
     groups = unit_groups(rows)
     for g in groups:
         g["spec"] = time_chart_spec(g, base_url) if district else chart_spec(g, base_url)
-    stating = {r["district"] for r in every if r["kind"] == "target"}
-    count = lambda pred: sum(1 for r in every if pred(r))  # noqa: E731
+    stating = {c["district"] for c in counts if c["kind"] == "target"}
+    stating_numbers = {c["district"] for c in counts if c["kind"] == "target" and not c["qualitative"]}
+    without = [d for d in known if d not in stating]
+    by_district: dict[str, int] = {}
+    by_kind: dict[str, int] = {}
+    for c in counts:
+        by_district[c["district"]] = by_district.get(c["district"], 0) + c["n"]
+        by_kind[c["kind"]] = by_kind.get(c["kind"], 0) + c["n"]
+    with_values = [d for d in known if by_district.get(d)]
+    if district and district not in with_values:
+        with_values.append(district)
+
+    def page_url(n: int) -> str:
+        params = {k: v for k, v in (("district", district), ("kind", kind), ("year", year)) if v}
+        if n > 1:
+            params["page"] = n
+        return compare_url(indicator_id) + ("?" + urlencode(params) if params else "")
+
     return {
         "indicator": indicator,
         "rows": rows,
-        "n_all": len(every),
+        "n_all": sum(c["n"] for c in counts),
+        "n_selected": selected,
+        "page": page_number,
+        "n_pages": n_pages,
+        "first": (page_number - 1) * per_page + 1 if rows else 0,
+        "last": (page_number - 1) * per_page + len(rows),
+        "prev_url": page_url(page_number - 1) if page_number > 1 else None,
+        "next_url": page_url(page_number + 1) if page_number < n_pages else None,
         "groups": groups,
         "qualitative": [r for r in rows if r["qualitative"]],
         "without_value": [r for r in rows if r["value"] is None and not r["qualitative"]],
-        "districts_without": [d for d in known if d not in stating],
-        "districts_qualitative": sorted(
-            {r["district"] for r in every if r["kind"] == "target" and r["qualitative"]}
-            - {r["district"] for r in every if r["kind"] == "target" and not r["qualitative"]}
-        ),
+        "districts_without": without[:NAMES_SHOWN],
+        "n_districts_without": len(without),
+        "districts_qualitative": sorted(stating - stating_numbers),
         "filters": {
             "kind": kind,
             "year": year,
             "district": district,
             "active": bool(kind or year or district),
             "kinds": [
-                {"value": k, "label": KIND_LABELS[k], "n": count(lambda r, k=k: r["kind"] == k)}
-                for k in KIND_ORDER
-                if any(r["kind"] == k for r in every)
+                {"value": k, "label": KIND_LABELS[k], "n": by_kind[k]} for k in KIND_ORDER if by_kind.get(k)
             ],
-            "years": sorted({r["year"] for r in every if r["year"]}),
-            "districts": [{"value": d, "n": count(lambda r, d=d: r["district"] == d)} for d in known],
+            "years": sorted({c["year"] for c in counts if c["year"]}),
+            "districts": [{"value": d, "n": by_district.get(d, 0)} for d in with_values],
         },
-        "district_urls": {d: compare_url(indicator_id, d) for d in known},
+        "over_time": with_values[:NAMES_SHOWN],
+        "n_over_time": len(with_values),
+        "district_urls": {d: compare_url(indicator_id, d) for d in with_values},
         "trajectory": trajectory_points(conn, district, indicator_id) if district else [],
     }
 
@@ -615,70 +685,85 @@ def quantity_excerpt(row: dict, width: int = 90) -> str:
 # -- coverage: indicator x district ---------------------------------------------------------
 
 
-def coverage_context(conn: sqlite3.Connection) -> dict:
+COVERAGE_DISTRICTS_PER_PAGE = 20  # the matrix's district columns per page
+
+
+def _coverage_cells(conn: sqlite3.Connection, district_names: list[str] | None) -> list[dict]:
+    """The ``coverage_cells`` rows of these districts (all with None), built with kb.db
+    (:mod:`extractor.kb.coverage`); for a kb.db built before the table existed, the same rows
+    computed now."""
+    try:
+        if district_names is None:
+            return _rows(conn, f"select * from [{coverage.TABLE}]")
+        marks = ", ".join("?" for _ in district_names)
+        return _rows(conn, f"select * from [{coverage.TABLE}] where district in ({marks})", district_names)
+    except sqlite3.OperationalError:
+        every = coverage.coverage_rows(conn)
+        return every if district_names is None else [r for r in every if r["district"] in district_names]
+
+
+def _coverage_indicators(conn: sqlite3.Connection) -> dict[str, int]:
+    """indicator id -> districts stating a target, for the indicators with any value."""
+    try:
+        return dict(conn.execute(f"select indicator_id, max(n_districts) from [{coverage.TABLE}] group by 1"))
+    except sqlite3.OperationalError:
+        return {r["indicator_id"]: r["n_districts"] for r in coverage.coverage_rows(conn)}
+
+
+def coverage_context(
+    conn: sqlite3.Connection,
+    page: int | str | None = 1,
+    per_page: int = COVERAGE_DISTRICTS_PER_PAGE,
+) -> dict:
     """The indicator x district matrix: rows are the indicators with a target or an actual
-    value (grouped by campaign, in campaigns order), columns the districts; each cell counts
-    targets and actuals (scope and condition are not values of the indicator), names the
-    latest target and links to the comparison page filtered to that district."""
-    cols = districts(conn)
+    value (grouped by campaign, in campaigns order, most districts stating a target first),
+    columns one page of the districts (``per_page`` of them; ``page=None``: all of them, for
+    the download); each cell counts targets and actuals (scope and condition are not values of
+    the indicator), names the latest target and links to the comparison page filtered to that
+    district. Read from the ``coverage_cells`` table computed at build time: no target is read
+    per request, and a page reads the cells of its districts only."""
+    every_district = districts(conn)
+    if page is None:
+        cols, page_number, n_pages = every_district, 1, 1
+    else:
+        n_pages = max(1, -(-len(every_district) // per_page))
+        page_number = min(max(1, _int_or_none(page) or 1), n_pages)
+        cols = every_district[(page_number - 1) * per_page : page_number * per_page]
     campaigns = _rows(conn, "select id, name_zh, name_en from campaigns order by rowid")
     indicators = _rows(
         conn, "select id, name_zh, name_en, campaign, canonical_unit from indicators order by id"
     )
-    values = value_rows(conn)
-    cells: dict[tuple[str, str], dict] = {}
-    for r in values:
-        if not r["indicator_id"] or r["kind"] not in TARGET_KINDS:
-            continue
-        cell = cells.setdefault(
-            (r["indicator_id"], r["district"]),
-            {"n_targets": 0, "n_actuals": 0, "latest": None, "targets": []},
-        )
-        if r["kind"] == "target":
-            cell["n_targets"] += 1
-            cell["targets"].append(r)
-            if cell["latest"] is None or (r["year"] or 0) >= (cell["latest"]["year"] or 0):
-                cell["latest"] = r
-        else:
-            cell["n_actuals"] += 1
+    stating = _coverage_indicators(conn)
+    cells = {(r["indicator_id"], r["district"]): r for r in _coverage_cells(conn, cols)}
     by_campaign: dict[str, list[dict]] = {}
     empty = []
     for ind in indicators:
+        if ind["id"] not in stating:
+            empty.append(ind)
+            continue
         row_cells = []
         for d in cols:
-            cell = cells.get((ind["id"], d))
+            cell = cells.get((ind["id"], d)) or {}
             row_cells.append(
                 {
                     "district": d,
-                    "n_targets": cell["n_targets"] if cell else 0,
-                    "n_actuals": cell["n_actuals"] if cell else 0,
+                    "n_targets": cell.get("n_targets") or 0,
+                    "n_actuals": cell.get("n_actuals") or 0,
                     "latest": (
                         {
-                            "display": cell["latest"]["display"],
-                            "year": cell["latest"]["year"],
-                            "qualitative": cell["latest"]["qualitative"],
+                            "display": cell["latest_target"],
+                            "year": cell["latest_target_year"],
+                            "qualitative": bool(cell["latest_qualitative"]),
                         }
-                        if cell and cell["latest"]
+                        if cell.get("latest_target") is not None
                         else None
                     ),
-                    "targets": "; ".join(
-                        t["display"] + (f" ({t['year']})" if t["year"] else "") for t in cell["targets"]
-                    )
-                    if cell
-                    else "",
+                    "targets": cell.get("values") or "",
                     "url": compare_url(ind["id"], d),
                 }
             )
-        if not any(c["n_targets"] or c["n_actuals"] for c in row_cells):
-            empty.append(ind)
-            continue
         by_campaign.setdefault(ind["campaign"] or "general", []).append(
-            {
-                **ind,
-                "url": compare_url(ind["id"]),
-                "cells": row_cells,
-                "n_districts": sum(1 for c in row_cells if c["n_targets"]),
-            }
+            {**ind, "url": compare_url(ind["id"]), "cells": row_cells, "n_districts": stating[ind["id"]]}
         )
     groups = []
     for c in campaigns:
@@ -686,9 +771,22 @@ def coverage_context(conn: sqlite3.Connection) -> dict:
         if rows:
             rows.sort(key=lambda r: (-r["n_districts"], r["id"]))
             groups.append({"campaign": c, "rows": rows})
-    unassigned = sum(1 for r in values if not r["indicator_id"] and r["kind"] in TARGET_KINDS)
+    (unassigned,) = conn.execute(
+        "select count(*) from targets where indicator_id is null and kind in ('target', 'actual')"
+    ).fetchone()
+
+    def page_url(n: int) -> str:
+        return COVERAGE + (f"?page={n}" if n > 1 else "")
+
     return {
         "districts": cols,
+        "n_districts": len(every_district),
+        "page": page_number,
+        "n_pages": n_pages,
+        "first": (page_number - 1) * per_page + 1 if cols else 0,
+        "last": (page_number - 1) * per_page + len(cols),
+        "prev_url": page_url(page_number - 1) if page_number > 1 else None,
+        "next_url": page_url(page_number + 1) if page_number < n_pages else None,
         "groups": groups,
         "empty": empty,
         "n_unassigned": unassigned,

@@ -3,8 +3,11 @@ point, see pyproject.toml; it imports these). Thin hooks only:
 
 - ``prepare_connection``: jieba-aware ``escape_fts`` (so a table's ``?_search=`` box works for
   Chinese) and the ``policykb_*`` SQL functions from :mod:`extractor.web.search`.
-- ``asgi_wrapper``: campaign names in a query string become ids (``?campaign=蓝天保卫战`` ->
-  ``air``) for every table, view and canned query.
+- ``startup``: loads jieba's dictionary and the t2s converter when the server starts (a search
+  then never pays 1.4-2.3 s for it: :func:`warm_up`).
+- ``asgi_wrapper``: the server is read-only: any method but GET and HEAD is answered 405 (a POST
+  to a canned query would otherwise try a write and fail with a 500); campaign names in a query
+  string become ids (``?campaign=蓝天保卫战`` -> ``air``) for every table, view and canned query.
 - ``get_metadata`` / ``canned_queries``: what the package ships in ``site.yml`` (see
   :mod:`extractor.web.site`): table and column descriptions, facets, the canned queries.
 - ``register_routes``: ``/-/compare``, ``/-/compare/<indicator_id>`` (``?kind=&year=&district=``),
@@ -46,14 +49,21 @@ from markupsafe import Markup, escape
 
 from extractor import routes
 from extractor.web import ambition, diffusion, duties, export, pages, renderers, search, search_page, site
+from extractor.web.responses import ResponseCache
 
 PLUGIN = "policykb"
 STATIC_DIR = Path(__file__).parent / "static"
 
 
 def plugin_config(datasette) -> dict[str, Any]:
-    """The plugin's settings from metadata.yml, over the defaults of site.yml."""
-    return {**site.plugin_defaults(), **(datasette.plugin_config(PLUGIN) or {})}
+    """The plugin's settings from metadata.yml, over the defaults of site.yml (read once per
+    Datasette instance: render_cell asks for every cell, and the metadata of a served site does
+    not change while it runs; read again if ``site.plugin_defaults`` is replaced, as tests do)."""
+    cached = getattr(datasette, "_policykb_config", None)
+    if cached is None or cached[0] is not site.plugin_defaults:
+        config = {**site.plugin_defaults(), **(datasette.plugin_config(PLUGIN) or {})}
+        cached = datasette._policykb_config = (site.plugin_defaults, config)
+    return cached[1]
 
 
 def _database_name(datasette, config: dict[str, Any]) -> str:
@@ -118,10 +128,45 @@ def prepare_connection(conn):
     search.register_functions(conn)
 
 
+def warm_up() -> None:
+    """Load what the first search would otherwise load: jieba's dictionary (our tokenizer's),
+    the t2s converter, the campaign names."""
+    from extractor.kb.fts import query_groups
+
+    query_groups("扬尘管控 PM2.5浓度")
+    search.campaign_aliases()
+
+
+@hookimpl
+def startup(datasette):
+    warm_up()
+
+
+READ_METHODS = ("GET", "HEAD")
+
+
+async def _method_not_allowed(scope, send) -> None:
+    body = b"405 Method Not Allowed: this site is read-only (GET and HEAD only).\n"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 405,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"allow", b"GET, HEAD"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body if scope.get("method") != "HEAD" else b""})
+
+
 @hookimpl
 def asgi_wrapper(datasette):
+    # Read-only: a write attempt (POST to a canned query, PUT, DELETE ...) is a 405, never a 500.
     # Campaign names wherever an id goes: ?campaign=蓝天保卫战 on a table, a view or a canned
     # query reaches Datasette as ?campaign=air (search.campaign_query_string).
+    # Whole answers are kept in memory (extractor.web.responses): kb.db is immutable.
     def wrap(app):
         async def campaign_names(scope, receive, send):
             if scope.get("type") == "http":
@@ -131,7 +176,19 @@ def asgi_wrapper(datasette):
                     scope = {**scope, "query_string": rewritten}
             await app(scope, receive, send)
 
-        return campaign_names
+        megabytes = float(plugin_config(datasette).get("response_cache_mb") or 0)
+        inner = campaign_names
+        if megabytes > 0:
+            datasette._policykb_responses = ResponseCache(int(megabytes * 1024 * 1024))
+            inner = datasette._policykb_responses.wrap(campaign_names)
+
+        async def read_only(scope, receive, send):
+            if scope.get("type") == "http" and scope.get("method", "GET").upper() not in READ_METHODS:
+                await _method_not_allowed(scope, send)
+                return
+            await inner(scope, receive, send)
+
+        return read_only
 
     return wrap
 
@@ -238,7 +295,7 @@ def _query(request, **changes) -> str:
 def _downloads(request) -> list[dict[str, str]]:
     """下载 CSV / 下载 Excel links to the page itself with ``_format``."""
     return [
-        {"href": request.path + "?" + _query(request, _format=fmt), "label": label, "format": fmt}
+        {"href": request.path + "?" + _query(request, _format=fmt, page=None), "label": label, "format": fmt}
         for fmt, label in (("csv", "下载 CSV"), ("xlsx", "下载 Excel"))
     ]
 
@@ -306,14 +363,23 @@ async def compare_view(datasette, request):
     db = kb_database(datasette)
     base = datasette.urls.path("/")
     filters = {k: request.args.get(k) or None for k in ("kind", "year", "district")}
-    context = await db.execute_fn(lambda conn: pages.compare_context(conn, indicator_id, base, **filters))
+    page = request.args.get("page")
+    per_page = int(plugin_config(datasette)["compare_per_page"])
+    context = await db.execute_fn(
+        lambda conn: pages.compare_context(conn, indicator_id, base, **filters, page=page, per_page=per_page)
+    )
     if context is None:
         return await _not_found(datasette, request, f"未知指标 Unknown indicator: {indicator_id}")
     fmt = _wanted_format(request)
-    if fmt:
+    if fmt:  # the download holds every value the filters select, not one page
         f = context["filters"]
         stem = "-".join(str(x) for x in (indicator_id, f["district"], f["kind"], f["year"]) if x)
-        rows = pages.export_rows(context["rows"], _site_root(datasette, request))
+        every = await db.execute_fn(
+            lambda conn: pages.compare_rows(
+                conn, indicator_id, kind=f["kind"], year=f["year"], district=f["district"]
+            )
+        )
+        rows = pages.export_rows(every, _site_root(datasette, request))
         return export.download(fmt, stem, pages.EXPORT_HEADERS, rows)
     for group in context["groups"]:
         group["spec_json"] = _json(group["spec"])
@@ -326,8 +392,10 @@ async def compare_view(datasette, request):
 
 async def coverage_view(datasette, request):
     db = kb_database(datasette)
-    context = await db.execute_fn(pages.coverage_context)
     fmt = _wanted_format(request)
+    page = None if fmt else (request.args.get("page") or 1)  # the download holds every district
+    per_page = int(plugin_config(datasette)["coverage_districts_per_page"])
+    context = await db.execute_fn(lambda conn: pages.coverage_context(conn, page=page, per_page=per_page))
     if fmt:
         rows = pages.coverage_export_rows(context, _site_root(datasette, request))
         return export.download(fmt, "coverage", pages.COVERAGE_HEADERS, rows)
@@ -449,7 +517,8 @@ async def search_view(datasette, request):
         prefix = f"{request.scheme}://{request.host}" + datasette.urls.path("/").rstrip("/")
         headers, rows = await db.execute_fn(lambda conn: search_page.export_table(conn, req, prefix))
         return export.download(req.fmt, search_page.export_stem(req), headers, rows)
-    context = await db.execute_fn(lambda conn: search_page.search_context(conn, req))
+    per_page = int(plugin_config(datasette)["search_per_page"])
+    context = await db.execute_fn(lambda conn: search_page.search_context(conn, req, per_page))
     return await _render(datasette, request, "policykb_search.html", context)
 
 

@@ -278,17 +278,71 @@ def suggest(conn: sqlite3.Connection, q: str | None) -> str | None:
 
 # -- SQL functions ------------------------------------------------------------------------
 
+# Bounds of the SQL functions' input. They run in Python, which Datasette's sql_time_limit_ms
+# cannot interrupt (SQLite's progress handler only runs between VM steps, not inside a call), so
+# each call must be short by construction; a query calling them on many rows is still stopped
+# between calls.
+SQL_MAX_QUERY_CHARS = 200  # a query argument (escape_fts, policykb_fts, the q of snippets): cut to this
+SQL_MAX_TEXT_CHARS = 20_000  # a text (policykb_tokens, policykb_snippet, policykb_highlight): cut to this
+# (a clause is a few hundred characters; 20,000 is about 0.1 s of jieba, and ~40 times the longest clause)
+
+
+def _cut(value, most: int):
+    return value[:most] if isinstance(value, str) and len(value) > most else value
+
+
+def sql_fts_query(q):
+    """``escape_fts(q)`` / ``policykb_fts(q)``: :func:`extractor.kb.fts.fts_query` of the first
+    :data:`SQL_MAX_QUERY_CHARS` characters of ``q``."""
+    return fts_query(_cut(q if q is None or isinstance(q, str) else str(q), SQL_MAX_QUERY_CHARS))
+
+
+def sql_tokens(text):
+    """``policykb_tokens(text)``: the search tokens of the first :data:`SQL_MAX_TEXT_CHARS`
+    characters of ``text`` (a clause is far shorter; a longer text is cut, not refused, so a
+    query over many rows still answers)."""
+    return tokenize(_cut("" if text is None else str(text), SQL_MAX_TEXT_CHARS))
+
+
+def _text_and_query(text, q) -> tuple[str | None, str | None]:
+    text = text if text is None or isinstance(text, str) else str(text)
+    q = q if q is None or isinstance(q, str) else str(q)
+    return _cut(text, SQL_MAX_TEXT_CHARS), _cut(q, SQL_MAX_QUERY_CHARS)
+
+
+def sql_snippet(text, q):
+    """``policykb_snippet(text, q)``: :func:`snippet` of the first :data:`SQL_MAX_TEXT_CHARS`
+    characters of ``text`` for the first :data:`SQL_MAX_QUERY_CHARS` of ``q``."""
+    return snippet(*_text_and_query(text, q))
+
+
+def sql_highlight(text, q):
+    """``policykb_highlight(text, q)``: :func:`highlight` within the same bounds as
+    :func:`sql_snippet` (a longer text ends with "…")."""
+    cut, query = _text_and_query(text, q)
+    out = highlight(cut, query)
+    return out + "…" if isinstance(text, str) and cut is not None and len(cut) < len(text) else out
+
+
+def sql_clause_url(clause_id, target_id, q):
+    """``policykb_clause_url(clause_id, target_id, q)``, ``q`` cut to :data:`SQL_MAX_QUERY_CHARS`."""
+    return routes.clause_url(
+        _cut(clause_id, SQL_MAX_QUERY_CHARS),
+        _cut(target_id, SQL_MAX_QUERY_CHARS),
+        _cut(q, SQL_MAX_QUERY_CHARS),
+    )
+
 
 def register_functions(conn: sqlite3.Connection) -> None:
     """Register the search SQL functions on a connection: ``escape_fts(q)`` (jieba-aware,
     replaces Datasette's), ``policykb_fts(q)`` (same), ``policykb_tokens(text)``,
     ``policykb_snippet(text, q)`` and ``policykb_highlight(text, q)`` (HTML with <mark>),
     ``policykb_clause_url(clause_id, target_id, q)``, ``policykb_campaign(name)`` (蓝天保卫战,
-    大气 or air -> air; see :func:`campaign_id`)."""
-    conn.create_function("escape_fts", 1, fts_query, deterministic=True)
-    conn.create_function("policykb_fts", 1, fts_query, deterministic=True)
-    conn.create_function("policykb_tokens", 1, tokenize, deterministic=True)
-    conn.create_function("policykb_snippet", 2, snippet, deterministic=True)
-    conn.create_function("policykb_highlight", 2, highlight, deterministic=True)
-    conn.create_function("policykb_clause_url", 3, routes.clause_url, deterministic=True)
+    大气 or air -> air; see :func:`campaign_id`). Each bounds its input (``SQL_MAX_*`` above)."""
+    conn.create_function("escape_fts", 1, sql_fts_query, deterministic=True)
+    conn.create_function("policykb_fts", 1, sql_fts_query, deterministic=True)
+    conn.create_function("policykb_tokens", 1, sql_tokens, deterministic=True)
+    conn.create_function("policykb_snippet", 2, sql_snippet, deterministic=True)
+    conn.create_function("policykb_highlight", 2, sql_highlight, deterministic=True)
+    conn.create_function("policykb_clause_url", 3, sql_clause_url, deterministic=True)
     conn.create_function("policykb_campaign", 1, campaign_id, deterministic=True)

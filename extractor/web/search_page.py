@@ -33,7 +33,8 @@ from extractor.web.search import campaign_id, highlight, snippet, suggest
 
 PER_PAGE = 20
 MAX_QUERY_CHARS = 100
-MAX_HITS = 5000  # far above the corpus (a few hundred clauses); bounds a page's work
+MAX_HITS = 5000  # the most clauses a query finds by text (and as many by a target): bounds a page's work
+FACET_VALUES = 30  # the most values a facet lists (the most frequent; the chosen one always)
 SNIPPET_CHARS = 140
 FACETS = ("district", "campaign", "genre", "year", "kind")
 FACET_LABELS = {
@@ -135,32 +136,6 @@ def _rows(conn: sqlite3.Connection, sql: str, params: list | tuple = ()) -> list
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
-def matching_clauses(conn: sqlite3.Connection, q: str) -> list[tuple[str, float]]:
-    """``(clause_id, rank)`` of the clauses the query finds, best first: the clause text
-    (bm25 rank) or one of its targets (ranked after the text matches). An empty query finds
-    every clause, in document order (rank 0)."""
-    if not query_groups(q):
-        if q.strip():
-            return []  # only punctuation or FTS syntax: nothing to look for
-        rows = conn.execute("select id from clauses order by document_id, seq limit ?", [MAX_HITS]).fetchall()
-        return [(r[0], 0.0) for r in rows]
-    match = fts_query(q)
-    found: dict[str, float] = {}
-    for cid, rank in conn.execute(
-        "select clause_id, rank from clauses_fts where clauses_fts match ? order by rank limit ?",
-        [match, MAX_HITS],
-    ):
-        found.setdefault(cid, rank)
-    worst = max(found.values(), default=0.0)
-    for (cid,) in conn.execute(
-        """select t.clause_id from targets_fts f join targets t on t.rowid = f.rowid
-           where targets_fts match ? and t.clause_id is not null order by f.rank limit ?""",
-        [match, MAX_HITS],
-    ):
-        found.setdefault(cid, worst + 1.0)
-    return sorted(found.items(), key=lambda kv: kv[1])[:MAX_HITS]
-
-
 def load_hits(conn: sqlite3.Connection, matches: list[tuple[str, float]]) -> list[dict]:
     """The hits in ``matches`` order with their document, section path, campaign name and the
     kinds of their targets (``kinds``)."""
@@ -209,16 +184,33 @@ def filter_hits(hits: list[dict], filters: Mapping[str, str]) -> list[dict]:
     return [h for h in hits if _passes(h, filters)]
 
 
-def facets(hits: list[dict], req: SearchRequest, campaign_names: Mapping[str, str]) -> list[dict]:
-    """Each facet: its label and values with counts (under the other facets' choices), the
-    link a click follows and whether it is chosen; the chosen one first, then by count."""
-    out = []
+def facet_counts(hits: list[dict], req: SearchRequest) -> dict[str, dict[str, int]]:
+    """Each facet's value counts over ``hits`` (dicts with the facet values) under the other
+    facets' choices."""
+    counts: dict[str, dict[str, int]] = {}
     for name in FACETS:
-        counts: dict[str, int] = {}
+        counted = counts.setdefault(name, {})
         for h in hits:
             if _passes(h, req.filters, skip=name):
                 for v in _facet_values(h, name):
-                    counts[v] = counts.get(v, 0) + 1
+                    counted[v] = counted.get(v, 0) + 1
+    return counts
+
+
+def facets(hits: list[dict], req: SearchRequest, campaign_names: Mapping[str, str]) -> list[dict]:
+    """Each facet: its label and values with counts (under the other facets' choices), the
+    link a click follows and whether it is chosen; the chosen one first, then by count."""
+    return facet_list(facet_counts(hits, req), req, campaign_names)
+
+
+def facet_list(
+    all_counts: Mapping[str, Mapping[str, int]], req: SearchRequest, campaign_names: Mapping[str, str]
+) -> list[dict]:
+    """The facets of the page from each facet's value counts (at most :data:`FACET_VALUES`
+    values each, the most frequent; the chosen value always)."""
+    out = []
+    for name in FACETS:
+        counts = dict(all_counts.get(name) or {})
         chosen = req.filters.get(name)
         if chosen is not None:
             counts.setdefault(chosen, 0)
@@ -226,6 +218,10 @@ def facets(hits: list[dict], req: SearchRequest, campaign_names: Mapping[str, st
             order = sorted(counts, key=lambda v: v, reverse=True)
         else:
             order = sorted(counts, key=lambda v: (-counts[v], v))
+        n_values = len(order)
+        order = order[:FACET_VALUES]
+        if chosen is not None and chosen not in order:
+            order.append(chosen)
         values = []
         for v in order:
             if name == "campaign":
@@ -251,11 +247,93 @@ def facets(hits: list[dict], req: SearchRequest, campaign_names: Mapping[str, st
                 "name": name,
                 "label": FACET_LABELS[name],
                 "values": values,
+                "n_more": max(0, n_values - len(values)),
                 "chosen": chosen,
                 "clear_url": url(req, **{name: None}),
             }
         )
     return out
+
+
+# -- the hits in SQL: ranked, filtered, counted and paged without loading every match -----------
+
+
+def _hits_cte(q: str) -> tuple[str, list] | None:
+    """``with ... sel as (...)``: every clause the query finds (at most :data:`MAX_HITS` by
+    text and as many by target), one row each with ``tier`` (0: its text matches, 1: one of
+    its targets), ``rank`` (bm25) and the facet columns; None when the query has no word."""
+    if not query_groups(q):
+        if q.strip():
+            return None  # only punctuation or FTS syntax: nothing to look for
+        found = (
+            "select id as clause_id, 0 as tier, 0.0 as rank from clauses order by document_id, seq limit ?"
+        )
+        params: list = [MAX_HITS]
+    else:
+        match = fts_query(q)
+        found = """
+          select clause_id, min(tier) as tier,
+            coalesce(min(case when tier = 0 then rank end), min(rank)) as rank from (
+            select * from (select clause_id, 0 as tier, rank from clauses_fts
+                           where clauses_fts match ? order by rank limit ?)
+            union all
+            select * from (select t.clause_id, 1 as tier, f.rank from targets_fts f
+                           join targets t on t.rowid = f.rowid
+                           where targets_fts match ? and t.clause_id is not null order by f.rank limit ?)
+          ) group by clause_id"""
+        params = [match, MAX_HITS, match, MAX_HITS]
+    sql = f"""
+      with found as ({found}),
+      sel as materialized (
+        select found.clause_id, found.tier, found.rank, c.campaign, c.document_id, c.seq,
+          d.district, d.genre, d.year
+        from found join clauses c on c.id = found.clause_id join documents d on d.id = c.document_id
+      )"""
+    return sql, params
+
+
+def selection(conn: sqlite3.Connection, q: str) -> list[dict]:
+    """Every clause ``q`` finds (see :func:`_hits_cte`) as light rows, best first (text matches
+    by bm25, then clauses found by a target; ties in document order): ``clause_id``, ``rank``
+    and the facet values (``district``, ``campaign``, ``genre``, ``year``, ``kinds`` of its
+    targets), no text. One statement: the page, the counts and the facets are made from it, and
+    the snippets only for the page's rows."""
+    cte = _hits_cte(q)
+    if cte is None:
+        return []
+    sql, params = cte
+    rows = _rows(
+        conn,
+        sql
+        + """
+        select sel.clause_id, sel.rank, sel.district, sel.campaign, sel.genre, sel.year,
+          (select group_concat(distinct t.kind) from targets t where t.clause_id = sel.clause_id) as kinds
+        from sel order by sel.tier, sel.rank, sel.document_id, sel.seq""",
+        params,
+    )
+    for r in rows:
+        r["kinds"] = set(r["kinds"].split(",")) if r["kinds"] else set()
+    return rows
+
+
+def sql_facet_counts(
+    conn: sqlite3.Connection, req: SearchRequest, found: list[dict] | None = None
+) -> tuple[int, int, dict[str, dict[str, int]]]:
+    """``(hits, hits under the filters, facet counts)`` of ``req`` (``found``: its
+    :func:`selection`, read if not given)."""
+    found = selection(conn, req.q) if found is None else found
+    total = sum(1 for h in found if _passes(h, req.filters))
+    return len(found), total, facet_counts(found, req)
+
+
+def page_matches(
+    conn: sqlite3.Connection, req: SearchRequest, offset: int, limit: int, found: list[dict] | None = None
+) -> list[tuple[str, float]]:
+    """``(clause_id, rank)`` of the hits ``offset`` .. ``offset + limit`` under the filters,
+    best first (``found``: the :func:`selection` of ``req.q``, read if not given)."""
+    found = selection(conn, req.q) if found is None else found
+    kept = [h for h in found if _passes(h, req.filters)]
+    return [(h["clause_id"], h["rank"]) for h in kept[offset : offset + limit]]
 
 
 def _targets(conn: sqlite3.Connection, clause_ids: list[str], q: str) -> dict[str, list[dict]]:
@@ -287,10 +365,11 @@ def _targets(conn: sqlite3.Connection, clause_ids: list[str], q: str) -> dict[st
     return out
 
 
-def _present(conn: sqlite3.Connection, hits: list[dict], q: str) -> list[dict]:
+def _present(conn: sqlite3.Connection, hits: list[dict], q: str, snippets: bool = True) -> list[dict]:
     targets = _targets(conn, [h["clause_id"] for h in hits], q)
     for h in hits:
-        h["snippet_html"] = snippet(h["text"], q, width=SNIPPET_CHARS)
+        if snippets:  # only for the rows shown (the export writes the whole clause)
+            h["snippet_html"] = snippet(h["text"], q, width=SNIPPET_CHARS)
         h["book_title"] = book_title(h["title"] or "")
         h["targets"] = targets.get(h["clause_id"], [])
         h["url"] = routes.clause_url(h["clause_id"], q=q or None)
@@ -298,28 +377,29 @@ def _present(conn: sqlite3.Connection, hits: list[dict], q: str) -> list[dict]:
 
 
 def count_matches(conn: sqlite3.Connection, q: str) -> int:
-    """How many clauses a query finds (clauses or their targets)."""
-    return len(matching_clauses(conn, q)) if query_groups(q) else 0
+    """How many clauses a query finds (clauses or their targets; at most :data:`MAX_HITS` of each)."""
+    return len(selection(conn, q)) if query_groups(q) else 0
 
 
 def _campaign_names(conn: sqlite3.Connection) -> dict[str, str]:
     return dict(conn.execute("select id, name_zh from campaigns").fetchall())
 
 
-def search_context(conn: sqlite3.Connection, req: SearchRequest) -> dict:
-    """Everything the search page shows for ``req``."""
+def search_context(conn: sqlite3.Connection, req: SearchRequest, per_page: int = PER_PAGE) -> dict:
+    """Everything the search page shows for ``req`` (``per_page`` hits a page: their snippets
+    are the only ones made)."""
     campaign_names = _campaign_names(conn)
     browsing = not req.q and bool(req.filters)
-    hits = load_hits(conn, matching_clauses(conn, req.q)) if (req.q or browsing) else []
-    selected = filter_hits(hits, req.filters)
-    total = len(selected)
-    n_pages = max(1, -(-total // PER_PAGE))
+    found = selection(conn, req.q) if (req.q or browsing) else []
+    total_unfiltered, total, counts = sql_facet_counts(conn, req, found)
+    n_pages = max(1, -(-total // per_page))
     page = min(req.page, n_pages)
-    shown = _present(conn, selected[(page - 1) * PER_PAGE : page * PER_PAGE], req.q)
+    matches = page_matches(conn, req, (page - 1) * per_page, per_page, found) if total else []
+    shown = _present(conn, load_hits(conn, matches), req.q)
 
     did_you_mean = None
     parts: list[dict] = []
-    if req.q and not hits:
+    if req.q and not total_unfiltered:
         guess = suggest(conn, req.q)
         if guess and guess != req.q and count_matches(conn, guess):
             did_you_mean = {"q": guess, "url": routes.search_url(guess, **req.filters)}
@@ -335,15 +415,16 @@ def search_context(conn: sqlite3.Connection, req: SearchRequest) -> dict:
         "title": f"检索：{req.q} · policy-kb" if req.q else "检索 Search · policy-kb",
         "hits": shown,
         "total": total,
-        "total_unfiltered": len(hits),
+        "total_unfiltered": total_unfiltered,
+        "capped": total_unfiltered >= MAX_HITS,
         "page": page,
         "n_pages": n_pages,
-        "per_page": PER_PAGE,
-        "first": (page - 1) * PER_PAGE + 1 if total else 0,
-        "last": min(page * PER_PAGE, total),
+        "per_page": per_page,
+        "first": (page - 1) * per_page + 1 if total else 0,
+        "last": min(page * per_page, total),
         "prev_url": url(req, page=page - 1) if page > 1 else None,
         "next_url": url(req, page=page + 1) if page < n_pages else None,
-        "facets": facets(hits, req, campaign_names) if hits else [],
+        "facets": facet_list(counts, req, campaign_names) if total_unfiltered else [],
         "filters": [
             {
                 "name": name,
@@ -378,8 +459,8 @@ def export_table(conn: sqlite3.Connection, req: SearchRequest, link_prefix: str 
     """``(headers, rows)`` of every hit of ``req`` (all pages), Chinese headers, for
     :func:`extractor.web.export.download`. Links are ``link_prefix`` + the clause page."""
     browsing = not req.q and bool(req.filters)
-    hits = load_hits(conn, matching_clauses(conn, req.q)) if (req.q or browsing) else []
-    selected = _present(conn, filter_hits(hits, req.filters), req.q)
+    matches = page_matches(conn, req, 0, MAX_HITS) if (req.q or browsing) else []
+    selected = _present(conn, load_hits(conn, matches), req.q, snippets=False)
     rows = []
     for h in selected:
         quantities = "; ".join(

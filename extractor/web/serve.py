@@ -23,10 +23,44 @@ DEFAULT_METADATA = REPO_ROOT / "metadata.yml"
 DEFAULT_SETTINGS: dict[str, Any] = {
     "default_page_size": 50,
     "sql_time_limit_ms": 3000,
-    "facet_time_limit_ms": 500,
     "allow_download": True,
     "truncate_cells_html": 300,  # long clause texts in table pages; exports stay complete
+    # a table page's facets: each within 100 ms (then Datasette shows it as timed out), and no
+    # "suggested facets" (one trial query per column on every table page: most of its time)
+    "facet_time_limit_ms": 100,
+    "suggest_facets": False,
 }
+# `policykb serve --locked`: no arbitrary SQL (/kb?sql=..., the SQL editor; the site's pages,
+# tables and canned queries still answer) and no download of kb.db itself (/kb.db)
+LOCKED_SETTINGS: dict[str, Any] = {"default_allow_sql": False, "allow_download": False}
+_TRUE = ("on", "true", "1", "yes")
+_FALSE = ("off", "false", "0", "no")
+
+
+def parse_settings(pairs) -> dict[str, Any]:
+    """Datasette settings from ``(name, value)`` strings (``policykb serve --setting NAME
+    VALUE``), typed as Datasette's own ``--setting`` types them (on/off, integers); a
+    :class:`ServeError` names an unknown setting or a value of the wrong type."""
+    from datasette.app import DEFAULT_SETTINGS as DATASETTE_SETTINGS
+
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if name not in DATASETTE_SETTINGS:
+            known = ", ".join(sorted(DATASETTE_SETTINGS))
+            raise ServeError(f"unknown Datasette setting {name!r} (known: {known})", where="--setting")
+        default = DATASETTE_SETTINGS[name]
+        text = str(value).strip()
+        if isinstance(default, bool):
+            if text.lower() not in _TRUE + _FALSE:
+                raise ServeError(f"{name} takes on or off, not {value!r}", where="--setting")
+            out[name] = text.lower() in _TRUE
+        elif isinstance(default, int):
+            if not text.isdigit():
+                raise ServeError(f"{name} takes a whole number, not {value!r}", where="--setting")
+            out[name] = int(text)
+        else:
+            out[name] = text
+    return out
 
 
 def has_catalog(corpus_dir: str | os.PathLike) -> bool:
@@ -121,9 +155,12 @@ def serve(
     *,
     metadata_path: str | os.PathLike | None = None,
     build: bool = True,
+    settings: dict[str, Any] | None = None,
     echo=print,
 ) -> None:
-    """Build kb.db if needed (``build=False`` skips the check), then serve it until interrupted."""
+    """Build kb.db if needed (``build=False`` skips the check), then serve it until interrupted;
+    ``settings`` are Datasette settings over :data:`DEFAULT_SETTINGS` (:func:`parse_settings`,
+    :data:`LOCKED_SETTINGS`)."""
     import asyncio
 
     import uvicorn
@@ -139,7 +176,7 @@ def serve(
     if not Path(db_path).is_file():
         raise ServeError("no such knowledge base (run `policykb build`)", path=db_path)
     check_knowledge_base(db_path)
-    ds = make_datasette(db_path, metadata_path)
+    ds = make_datasette(db_path, metadata_path, settings)
     echo(f"policy-kb: serving {db_path} at http://{host}:{port}/  (Ctrl+C to stop)")
     asyncio.run(ds.invoke_startup())
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning")

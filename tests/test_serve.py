@@ -1,0 +1,264 @@
+"""Serving safely at scale (issue 12, item 5): the plugin's SQL functions bound their input, a
+write attempt is a 405, the jieba dictionary is loaded at start, the coverage table is built,
+and `policykb serve --locked` / `--setting` turn off arbitrary SQL and the kb.db download.
+
+Speed is measured by bench/bench_serve.py, not here: these tests assert on results only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from extractor import routes
+from extractor.cli import main
+from extractor.errors import ServeError
+from extractor.kb import coverage, fts
+from extractor.web import pages, search, serve
+from extractor.web.serve import LOCKED_SETTINGS, make_datasette, parse_settings
+
+# 2,000,000 characters made by SQLite itself: a Python function given all of it ran for 25 s
+LONG = "replace(hex(zeroblob(250000)), '0', '扬尘管控')"
+
+
+async def sql(ds, query: str):
+    return await ds.client.get("/kb.json", params={"sql": query, "_shape": "array"})
+
+
+async def test_tokens_of_a_long_text_are_those_of_its_first_characters(ds):
+    r = await sql(ds, f"select length({LONG}) as n, policykb_tokens({LONG}) as tokens")
+    assert r.status_code == 200, r.text
+    row = r.json()[0]
+    assert row["n"] == 2_000_000
+    assert row["tokens"] == fts.tokenize("扬尘管控" * (search.SQL_MAX_TEXT_CHARS // 4))
+    assert len(row["tokens"].split()) <= search.SQL_MAX_TEXT_CHARS
+
+
+@pytest.mark.parametrize(
+    "call, most",
+    [
+        (f"policykb_snippet({LONG}, '扬尘')", 1_000),
+        (f"policykb_highlight({LONG}, '扬尘')", 6 * search.SQL_MAX_TEXT_CHARS),
+        (f"policykb_fts({LONG})", 4 * search.SQL_MAX_QUERY_CHARS),
+        (f"escape_fts({LONG})", 4 * search.SQL_MAX_QUERY_CHARS),
+        (f"policykb_clause_url('c', null, {LONG})", 40 * search.SQL_MAX_QUERY_CHARS),
+        (f"policykb_snippet('扬尘管控', {LONG})", 1_000),
+    ],
+)
+async def test_every_sql_function_bounds_its_input(ds, call, most):
+    r = await sql(ds, f"select length({call}) as n")
+    assert r.status_code == 200, r.text
+    assert 0 < r.json()[0]["n"] <= most
+
+
+def test_highlight_of_a_cut_text_says_so():
+    out = search.sql_highlight("扬尘" * search.SQL_MAX_TEXT_CHARS, "扬尘")
+    assert out.endswith("…") and out.count("<mark") <= search.SQL_MAX_TEXT_CHARS
+    assert not search.sql_highlight("扬尘管控", "扬尘").endswith("…")
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/kb/search_measures?q=扬尘", "/kb/coverage", "/kb/clauses", "/kb", "/-/search?q=扬尘", "/"],
+)
+async def test_a_post_is_405_not_500(ds, path):
+    for body in ({}, {"q": "扬尘", "csrftoken": "x"}):
+        r = await ds.client.post(path, data=body)
+        assert r.status_code == 405, (path, r.status_code)
+        assert r.headers["allow"] == "GET, HEAD"
+    assert (await ds.client.get(path)).status_code == 200
+
+
+async def test_head_is_allowed(ds):
+    r = await ds.client.request("HEAD", "/kb/search_measures?q=扬尘")
+    assert r.status_code != 405
+
+
+async def test_jieba_is_loaded_when_the_server_starts(kb_path, monkeypatch):
+    import jieba
+
+    monkeypatch.setattr(fts, "_JIEBA", jieba.Tokenizer())  # as in a fresh server process
+    assert not fts._JIEBA.initialized
+    datasette = make_datasette(kb_path)
+    await datasette.invoke_startup()
+    assert fts._JIEBA.initialized  # the first search does not load the dictionary
+
+
+def test_coverage_cells_are_built_with_kb(kb_path):
+    c = sqlite3.connect(f"file:{kb_path}?mode=ro", uri=True)
+    built = c.execute(
+        "select indicator_id, district, n_targets, n_actuals, states_target, n_districts"
+        " from coverage_cells order by 1, 2"
+    ).fetchall()
+    computed = [
+        (
+            r["indicator_id"],
+            r["district"],
+            r["n_targets"],
+            r["n_actuals"],
+            r["states_target"],
+            r["n_districts"],
+        )
+        for r in sorted(coverage.coverage_rows(c), key=lambda r: (r["indicator_id"], r["district"]))
+    ]
+    assert built == computed and built
+    assert all(n_t + n_a > 0 for _, _, n_t, n_a, _, _ in built)  # only the non-empty cells
+    # the pages read it by index, never by a scan sorted per request
+    plan = " ".join(
+        str(r)
+        for r in c.execute(
+            "explain query plan select * from coverage_cells order by n_districts desc, campaign,"
+            " indicator_id, district"
+        )
+    )
+    assert "TEMP B-TREE" not in plan.upper()
+
+
+# -- a site that turns off arbitrary SQL and the download ---------------------------------------
+
+
+@pytest.fixture
+async def locked(kb_path):
+    datasette = make_datasette(kb_path, settings=LOCKED_SETTINGS)
+    await datasette.invoke_startup()
+    return datasette
+
+
+async def test_locked_site_refuses_sql_and_the_download(locked, ds):
+    assert (await locked.client.get("/kb.json", params={"sql": "select 1"})).status_code == 403
+    assert (await locked.client.get("/kb.db")).status_code == 403
+    # the open site answers both
+    assert (await ds.client.get("/kb.json", params={"sql": "select 1"})).status_code == 200
+    assert (await ds.client.get("/kb.db")).status_code == 200
+    for path in (
+        "/kb/search_measures.json?q=扬尘",
+        "/kb/coverage.json",
+        "/kb/clauses.json?_search=扬尘管控",
+        "/-/search?q=扬尘",
+        "/-/compare/pm25_annual_mean",
+        "/-/coverage",
+        "/",
+    ):
+        assert (await locked.client.get(path)).status_code == 200, path
+
+
+def test_parse_settings():
+    assert parse_settings([("default_allow_sql", "off"), ("sql_time_limit_ms", "800")]) == {
+        "default_allow_sql": False,
+        "sql_time_limit_ms": 800,
+    }
+    assert parse_settings([("allow_download", "ON")]) == {"allow_download": True}
+    for bad in [("no_such_setting", "1"), ("allow_download", "maybe"), ("sql_time_limit_ms", "fast")]:
+        with pytest.raises(ServeError, match=bad[0]):
+            parse_settings([bad])
+
+
+def test_serve_passes_locked_and_settings_through(monkeypatch, tmp_path):
+    seen = {}
+    monkeypatch.setattr(serve, "serve", lambda *a, **kw: seen.update(kw))
+    r = CliRunner().invoke(main, ["serve", "--locked", "--setting", "sql_time_limit_ms", "900"])
+    assert r.exit_code == 0, r.output
+    assert seen["settings"] == {**LOCKED_SETTINGS, "sql_time_limit_ms": 900}
+    r = CliRunner().invoke(main, ["serve", "--locked", "--setting", "allow_download", "on"])
+    assert seen["settings"] == {"default_allow_sql": False, "allow_download": True}  # the setting wins
+    r = CliRunner().invoke(main, ["serve", "--setting", "allow_sql", "off"])
+    assert r.exit_code != 0 and "E040" in r.output and "default_allow_sql" in r.output
+
+
+async def test_metadata_allow_sql_false_turns_off_sql(kb_path, tmp_path):
+    site = tmp_path / "metadata.yml"
+    site.write_text("title: a locked site\nallow_sql: false\n", encoding="utf-8")
+    datasette = make_datasette(kb_path, site)
+    await datasette.invoke_startup()
+    assert (await datasette.client.get("/kb.json", params={"sql": "select 1"})).status_code == 403
+    assert (await datasette.client.get("/kb/search_measures.json?q=扬尘")).status_code == 200
+
+
+# -- pages bounded by a page, whatever the corpus ----------------------------------------------
+
+
+def _key(r):
+    return r["target_id"]
+
+
+def test_compare_pages_hold_every_value_once(conn):
+    every = pages.compare_rows(conn, "pm25_annual_mean")
+    first = pages.compare_context(conn, "pm25_annual_mean", per_page=3)
+    assert first["n_selected"] == len(every) and first["n_pages"] == -(-len(every) // 3) > 1
+    assert first["next_url"].endswith("?page=2") and first["prev_url"] is None
+    seen = []
+    for n in range(1, first["n_pages"] + 1):
+        context = pages.compare_context(conn, "pm25_annual_mean", per_page=3, page=n)
+        assert len(context["rows"]) <= 3 and context["page"] == n
+        seen += [_key(r) for r in context["rows"]]
+    assert seen == [_key(r) for r in every]  # the same order as the download, none twice
+    last = pages.compare_context(conn, "pm25_annual_mean", per_page=3, page=999)
+    assert last["page"] == first["n_pages"] and last["next_url"] is None
+    filtered = pages.compare_context(conn, "pm25_annual_mean", per_page=2, kind="target", page=2)
+    assert all(r["kind"] == "target" for r in filtered["rows"])
+    assert "kind=target" in filtered["prev_url"]
+
+
+def test_coverage_pages_split_the_districts(conn):
+    whole = pages.coverage_context(conn, page=None)
+    first = pages.coverage_context(conn, per_page=3)
+    second = pages.coverage_context(conn, per_page=3, page=2)
+    assert first["districts"] + second["districts"] == whole["districts"]
+    assert first["n_pages"] == 2 and first["next_url"] == routes.COVERAGE + "?page=2"
+    assert [r["id"] for g in first["groups"] for r in g["rows"]] == [
+        r["id"] for g in whole["groups"] for r in g["rows"]
+    ]  # the same indicator rows on every page
+    cells = {(r["id"], c["district"]): c for g in whole["groups"] for r in g["rows"] for c in r["cells"]}
+    for g in second["groups"]:
+        for r in g["rows"]:
+            for c in r["cells"]:
+                assert c == cells[(r["id"], c["district"])]
+
+
+def test_search_pages_hold_every_hit_once(conn):
+    from extractor.web import search_page
+
+    req = search_page.SearchRequest("扬尘")
+    first = search_page.search_context(conn, req, per_page=4)
+    assert first["n_pages"] > 1 and len(first["hits"]) == 4
+    ids = []
+    for n in range(1, first["n_pages"] + 1):
+        context = search_page.search_context(conn, search_page.SearchRequest("扬尘", page=n), per_page=4)
+        assert all(h["snippet_html"] for h in context["hits"])
+        ids += [h["clause_id"] for h in context["hits"]]
+    assert len(ids) == len(set(ids)) == first["total"]
+
+
+# -- whole answers from memory (kb.db is immutable) --------------------------------------------
+
+
+async def test_a_page_asked_twice_is_answered_from_memory(ds):
+    first = await ds.client.get("/-/search?q=扬尘")
+    again = await ds.client.get("/-/search?q=扬尘")
+    assert (first.headers["x-policykb-cache"], again.headers["x-policykb-cache"]) == ("miss", "hit")
+    assert again.text == first.text and again.status_code == 200
+    other = await ds.client.get("/-/search?q=扬尘&page=2")
+    assert other.headers["x-policykb-cache"] == "miss"
+    with_cookie = await ds.client.get("/-/search?q=扬尘", cookies={"ds_actor": "x"})
+    assert "x-policykb-cache" not in with_cookie.headers  # never shared across visitors
+    missing = await ds.client.get("/-/compare/no_such_indicator")
+    assert missing.status_code == 404
+    assert (await ds.client.get("/-/compare/no_such_indicator")).headers["x-policykb-cache"] == "miss"
+
+
+def test_the_response_cache_is_bounded():
+    from extractor.web.responses import ResponseCache
+
+    cache = ResponseCache(max_bytes=10, max_item_bytes=6)
+    cache.put(("a",), 200, [], b"12345")
+    cache.put(("b",), 200, [], b"12345")
+    cache.put(("big",), 200, [], b"1234567")  # more than one item may hold
+    cache.put(("c",), 200, [(b"set-cookie", b"x=1")], b"1")  # never shared
+    cache.put(("d",), 500, [], b"1")
+    assert cache.get(("a",)) and cache.get(("b",)) and cache.size == 10
+    assert cache.get(("big",)) is None and cache.get(("c",)) is None and cache.get(("d",)) is None
+    cache.get(("a",))  # a is now the most recently used: b goes first
+    cache.put(("e",), 200, [], b"123")
+    assert cache.get(("b",)) is None and cache.get(("a",)) and cache.get(("e",)) and cache.size == 8
