@@ -40,6 +40,7 @@ from extractor.read.metadata import guess_title
 from extractor.statements.comparators import marks_each_item, read_comparator
 from extractor.statements.context import (
     SEGMENT_END,
+    SENTENCE_WINDOW,
     DocContext,
     Mention,
     Reading,
@@ -151,21 +152,28 @@ def _goal_targets(ctx: DocContext, line_start: int, line: str, numeric: list[Tar
     sentence's horizon, else of the clause's numeric targets, else the plan's."""
     out = []
     text = ctx.norm.text
+    clause_year: dict[str | None, int | None] = {}  # the first numeric target's year per clause
+    for t in numeric:
+        if t.kind == "target":
+            clause_year.setdefault(t.clause_id, t.year)
     for g in goal_phrases(text, line_start, line_start + len(line)):
         src_start, src_end = ctx.src_span(g.start, g.end)
         clause = ctx.clause_at(src_start)
         a, b = sentence_bounds(line, g.start - line_start)
+        a = max(a, g.start - line_start - SENTENCE_WINDOW)
+        b = min(b, g.end - line_start + SENTENCE_WINDOW)
         sentence = line[a:b]
         if not goal_context(
             ctx, clause.text if clause else "", clause.section_id if clause else None, sentence
         ):
             continue
         horizon = next((m for p in load_time().horizon if (m := p.search(sentence))), None)
-        same_clause = [t.year for t in numeric if t.kind == "target" and clause and t.clause_id == clause.id]
         if horizon:
             year, evidence = int(horizon.group("year")), horizon.group(0)
+        elif clause is not None and clause.id in clause_year:
+            year, evidence = clause_year[clause.id], "目标"
         else:
-            year, evidence = (same_clause[0] if same_clause else ctx.default_year), "目标"
+            year, evidence = ctx.default_year, "目标"
         section = ctx.sections.get(clause.section_id) if clause and clause.section_id else None
         written = ctx.src_text(g.phrase_start, g.phrase_end).strip()
         if to_simplified(_SPACE.sub("", written)) != _SPACE.sub("", g.phrase):
@@ -214,7 +222,11 @@ def _reads_as_report(text: str) -> bool:
 
 def _line_targets(ctx: DocContext, line_start: int, line: str) -> list[Target]:
     """Targets of one prose line: its quantities, grouped into lists that share their words."""
-    mentions = [Mention(q, *sentence_bounds(line, q.start), line_start) for q in find_quantities(line)]
+    mentions = []
+    for q in find_quantities(line):
+        s, e = sentence_bounds(line, q.start)
+        window = (max(s, q.start - SENTENCE_WINDOW), min(e, q.end + SENTENCE_WINDOW))
+        mentions.append(Mention(q, *window, line_start, sentence=s))
     for m in mentions:
         shift_mention(m, line_start)
     targets: list[Target] = []
@@ -359,6 +371,8 @@ def _read(
 ) -> Reading:
     """What one quantity of a statement says: its indicators, comparator, kind, years, qualifiers."""
     text = ctx.norm.text
+    # a member of a long list reads its own window of the sentence, not all the list before it
+    seg_start, stmt_start = max(seg_start, m.sent_start), max(stmt_start, m.sent_start)
     clause = ctx.clause_at(ctx.src_span(m.q.start, m.q.end)[0])
     comparator = read_comparator(m.q, prefix, own_after, group_after)
     kind = local_kind(ctx, m, prefix, own_after)
