@@ -32,7 +32,7 @@ SENTENCE_END = "。！？；;!?\n"
 # What a number's statement reads of its sentence: at most this many characters before and after
 # it (the longest sentence part of the corpora is under 200), so that a sentence of thousands of
 # quantities costs each of them a bounded window, not the whole sentence.
-SENTENCE_WINDOW = 1000
+SENTENCE_WINDOW = 300
 SEGMENT_END = "，,。！？；;!?\n：:"
 SINCE = regex.compile(r"(?:以来|(?<=[年月])半?来)[，,]")  # 政策实施以来，… / 一年半来，…
 LIST_GAP = regex.compile(r"^[ \u3000]*(?:、|和|及|与|以及|或|,)[ \u3000]*$")
