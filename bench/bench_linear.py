@@ -102,7 +102,7 @@ def main() -> None:
     extract = not args.normalize_only
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        for mb in (float(s) for s in args.sizes.split(",")):
+        for mb in (float(s) for s in args.sizes.split(",") if s.strip()):
             report(f"ordinary text {mb:g} MB", sized(base, mb), tmp_path, extract)
         if args.no_pathological:
             return
