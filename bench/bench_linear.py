@@ -38,8 +38,13 @@ def sized(text: str, mb: float) -> str:
 
 
 def one_line(text: str, mb: float) -> str:
-    """Prose with no line break and no tab (a single paragraph of ``mb`` MB)."""
-    return sized(text.replace("\n", "").replace("\t", ""), mb)
+    """Prose with no line break and no tab (a single paragraph of ``mb`` MB), without the footer
+    lines (共印…份, 抄送：…) that would make the whole line one to skip."""
+    from extractor.lexicon.cues import load_statements
+
+    skip = load_statements().skip_lines
+    kept = [line for line in text.split("\n") if not any(p.search(line) for p in skip)]
+    return sized("".join(kept).replace("\t", ""), mb)
 
 
 def quantities_line(n: int) -> str:
