@@ -9,6 +9,7 @@ array lookup, and a span of the analysis text maps to the verbatim source span t
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass
 
 import regex
@@ -21,17 +22,20 @@ _FULLWIDTH = {chr(c): chr(c - 0xFEE0) for c in range(ord("０"), ord("９") + 1)
 _FULLWIDTH.update({chr(c): chr(c - 0xFEE0) for c in range(ord("Ａ"), ord("Ｚ") + 1)})
 _FULLWIDTH.update({chr(c): chr(c - 0xFEE0) for c in range(ord("ａ"), ord("ｚ") + 1)})
 _FULLWIDTH.update({"．": ".", "\u3000": " ", "\u00a0": " ", "\r": "\n"})
-_FULLWIDTH_TABLE = str.maketrans(_FULLWIDTH)
+# Both as one map, applied to the few characters that fold (str.translate looks up every character).
+_FOLD = {**{chr(c): chr(v) for c, v in _SUBSCRIPTS.items()}, **_FULLWIDTH}
+_FOLDABLE = regex.compile("[" + regex.escape("".join(_FOLD)) + "]")
 
 # Spans dropped from the analysis text. Each pattern runs on the t2s, half-width text.
 _ARTIFACT = regex.compile(r"\[bookmark:[^\]\n]*\]")
 _SUB_BRACES = regex.compile(r"(?<=[A-Za-z])(_\{)[0-9.]+(\})")
+# (one \s* on each side of the optional comma: two adjacent \s* backtrack quadratically on a long blank run)
 _PAGE_NUMBER_LINE = regex.compile(
-    r"(?m)^[ \t]*(?:[-—–－]\s*\d{1,4}\s*[-—–－]|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?)[ \t]*\n?"
+    r"(?m)^[ \t]*(?:[-—–－]\s*\d{1,4}\s*[-—–－]|第\s*\d{1,4}\s*页(?:\s*(?:[,，/]\s*)?共\s*\d+\s*页)?)[ \t]*\n?"
 )
 # A table-of-contents line: a heading followed by a page reference (tab/dot leaders, "- 12 -", "12 -").
-_TOC_LINE = regex.compile(
-    r"(?m)^[^\n\t]{1,60}?(?:\t+|\.{2,}\s*|…+\s*|\s+)(?:[-—–－]\s*)?\d{1,3}\s*[-—–－]?[ \t]*\n?"
+_TOC_LINE = regex.compile(  # tried with fullmatch on one line (so no ``^``)
+    r"[^\n\t]{1,60}?(?:\t+|\.{2,}\s*|…+\s*|\s+)(?:[-—–－]\s*)?\d{1,3}\s*[-—–－]?[ \t]*\n?"
 )
 _TOC_TITLE = regex.compile(r"(?m)^[ \t]*目\s*录[ \t]*\n?")
 _HEADING_START = regex.compile(
@@ -47,7 +51,7 @@ class Normalized:
 
     text: str
     source_len: int
-    _index: list[int]
+    _index: array  # array('q'): one source offset per analysis character (8 bytes each)
     _attach_left: frozenset[int] = frozenset()  # dropped source chars that belong to the text before
 
     def to_source(self, i: int) -> int:
@@ -71,28 +75,48 @@ def _one_to_one(text: str) -> str:
     """t2s and full-width/subscript folding, character by character (length preserved)."""
     converted = t2s_converter().convert(text)
     if len(converted) != len(text):  # a phrase rule changed the length: fall back per character
-        converted = "".join(ch if len(c := t2s_converter().convert(ch)) != 1 else c for ch in text)
-    return converted.translate(_SUBSCRIPTS).translate(_FULLWIDTH_TABLE)
+        convert = t2s_converter().convert
+        table = {ord(ch): c for ch in set(text) if len(c := convert(ch)) == 1 and c != ch}
+        converted = text.translate(table)
+    return _FOLDABLE.sub(lambda m: _FOLD[m.group()], converted)
 
 
 def _toc_spans(text: str) -> list[tuple[int, int]]:
-    """Spans of a table of contents: the 目录 title and the run of page-referencing lines after it."""
+    """Spans of a table of contents: the 目录 title and the run of page-referencing lines after it.
+
+    A scan that reaches a line start already scanned with the same count of misses would repeat
+    that scan line for line (same spans), so it stops there: every (position, misses) state is
+    scanned once, and many 目录 lines cost no more than one."""
     spans: list[tuple[int, int]] = []
+    seen: set[tuple[int, int]] = set()
     for title in _TOC_TITLE.finditer(text):
         spans.append(title.span())
         pos = title.end()
         misses = 0
-        while pos < len(text) and misses <= 2:
+        while pos < len(text) and misses <= 2 and (pos, misses) not in seen:
+            seen.add((pos, misses))
             line_end = text.find("\n", pos)
             line_end = len(text) if line_end < 0 else line_end + 1
-            line = text[pos:line_end]
-            if _TOC_LINE.fullmatch(line) or _TOC_LINE.fullmatch(line + "\n"):
+            if _is_toc_line(text, pos, line_end):
                 spans.append((pos, line_end))
                 misses = 0
-            elif line.strip():
+            elif not text[pos:line_end].isspace():
                 misses += 1
             pos = line_end
     return spans
+
+
+def _is_toc_line(text: str, pos: int, line_end: int) -> bool:
+    """Whether ``text[pos:line_end]`` (with or without its line break) is a TOC line."""
+    if _TOC_LINE.fullmatch(text, pos, line_end):
+        return True
+    if line_end < len(text) or line_end == pos:
+        return False  # a line with its break was tried as it is; "line + \n" only for the last
+    return _TOC_LINE.fullmatch(text[pos:line_end] + "\n") is not None
+
+
+_PAGE_BREAK = regex.compile(r"(?m)^([^\n]+)(\n[ \t]*\n\s*)(?=[^\n])")
+_CLAUSE_PUNCT = regex.compile(r"[，。；、,]")
 
 
 def _page_break_joins(text: str) -> list[tuple[int, int]]:
@@ -102,13 +126,14 @@ def _page_break_joins(text: str) -> list[tuple[int, int]]:
     heading or table row, does not end a sentence) and the line after it is not a heading.
     """
     spans = []
-    for m in regex.finditer(r"(?m)^([^\n]+)(\n[ \t]*\n\s*)(?=[^\n])", text):
+    for m in _PAGE_BREAK.finditer(text):
         line, gap = m.group(1), m.span(2)
-        nxt = text[gap[1] : text.find("\n", gap[1]) if "\n" in text[gap[1] :] else len(text)]
+        line_end = text.find("\n", gap[1])
+        nxt = text[gap[1] : line_end if line_end >= 0 else len(text)]
         if (
             len(line.strip()) >= 20
             and "\t" not in line
-            and regex.search(r"[，。；、,]", line)
+            and _CLAUSE_PUNCT.search(line)
             and not _TERMINAL.search(line)
             and not _HEADING_START.match(line)
             and not _HEADING_START.match(nxt)
@@ -119,9 +144,9 @@ def _page_break_joins(text: str) -> list[tuple[int, int]]:
 
 
 def normalize(text: str) -> Normalized:
-    """Build the analysis text of ``text`` (see module docstring)."""
+    """Build the analysis text of ``text`` (see module docstring). Linear in the text: the
+    dropped spans are merged once and the kept runs copied as slices."""
     folded = _one_to_one(text)
-    drop = bytearray(len(folded))
     spans: list[tuple[int, int]] = []
     for pattern in (_ARTIFACT, _PAGE_NUMBER_LINE):
         spans.extend(m.span() for m in pattern.finditer(folded))
@@ -131,7 +156,15 @@ def normalize(text: str) -> Normalized:
         attach.add(m.start(2))
     spans.extend(_toc_spans(folded))
     spans.extend(_page_break_joins(folded))
-    for s, e in spans:
-        drop[s:e] = b"\x01" * (e - s)
-    index = [i for i in range(len(folded)) if not drop[i]]
-    return Normalized("".join(folded[i] for i in index), len(text), index, frozenset(attach))
+    pieces: list[str] = []
+    index = array("q")
+    pos = 0
+    for s, e in sorted(spans):
+        if s > pos:
+            pieces.append(folded[pos:s])
+            index.extend(range(pos, s))
+        pos = max(pos, e)
+    if pos < len(folded):
+        pieces.append(folded[pos:])
+        index.extend(range(pos, len(folded)))
+    return Normalized("".join(pieces), len(text), index, frozenset(attach))

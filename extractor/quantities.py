@@ -33,7 +33,6 @@ import math
 import unicodedata
 from dataclasses import dataclass
 
-import cn2an
 import regex
 
 from extractor.lexicon.cues import UnitLexicon, load_comparators, load_units, to_simplified
@@ -191,6 +190,8 @@ def parse_chinese(text: str) -> float | None:
     text = to_simplified(text)
     if text[:1] in ("百", "千"):  # 百分之百: a bare 百 is one hundred
         text = "一" + text
+    import cn2an  # imported on first use: its import costs more than the grammar's
+
     try:
         value = float(cn2an.cn2an(text, "smart"))
     except (ValueError, KeyError, TypeError, IndexError, OverflowError):

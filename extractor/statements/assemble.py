@@ -40,6 +40,7 @@ from extractor.read.metadata import guess_title
 from extractor.statements.comparators import marks_each_item, read_comparator
 from extractor.statements.context import (
     SEGMENT_END,
+    SENTENCE_WINDOW,
     DocContext,
     Mention,
     Reading,
@@ -151,21 +152,28 @@ def _goal_targets(ctx: DocContext, line_start: int, line: str, numeric: list[Tar
     sentence's horizon, else of the clause's numeric targets, else the plan's."""
     out = []
     text = ctx.norm.text
+    clause_year: dict[str | None, int | None] = {}  # the first numeric target's year per clause
+    for t in numeric:
+        if t.kind == "target":
+            clause_year.setdefault(t.clause_id, t.year)
     for g in goal_phrases(text, line_start, line_start + len(line)):
         src_start, src_end = ctx.src_span(g.start, g.end)
         clause = ctx.clause_at(src_start)
         a, b = sentence_bounds(line, g.start - line_start)
+        a = max(a, g.start - line_start - SENTENCE_WINDOW)
+        b = min(b, g.end - line_start + SENTENCE_WINDOW)
         sentence = line[a:b]
         if not goal_context(
             ctx, clause.text if clause else "", clause.section_id if clause else None, sentence
         ):
             continue
         horizon = next((m for p in load_time().horizon if (m := p.search(sentence))), None)
-        same_clause = [t.year for t in numeric if t.kind == "target" and clause and t.clause_id == clause.id]
         if horizon:
             year, evidence = int(horizon.group("year")), horizon.group(0)
+        elif clause is not None and clause.id in clause_year:
+            year, evidence = clause_year[clause.id], "目标"
         else:
-            year, evidence = (same_clause[0] if same_clause else ctx.default_year), "目标"
+            year, evidence = ctx.default_year, "目标"
         section = ctx.sections.get(clause.section_id) if clause and clause.section_id else None
         written = ctx.src_text(g.phrase_start, g.phrase_end).strip()
         if to_simplified(_SPACE.sub("", written)) != _SPACE.sub("", g.phrase):
@@ -214,7 +222,11 @@ def _reads_as_report(text: str) -> bool:
 
 def _line_targets(ctx: DocContext, line_start: int, line: str) -> list[Target]:
     """Targets of one prose line: its quantities, grouped into lists that share their words."""
-    mentions = [Mention(q, *sentence_bounds(line, q.start), line_start) for q in find_quantities(line)]
+    mentions = []
+    for q in find_quantities(line):
+        s, e = sentence_bounds(line, q.start)
+        window = (max(s, q.start - SENTENCE_WINDOW), min(e, q.end + SENTENCE_WINDOW))
+        mentions.append(Mention(q, *window, line_start, sentence=s))
     for m in mentions:
         shift_mention(m, line_start)
     targets: list[Target] = []
@@ -338,14 +350,83 @@ def _after_previous(text: str, prev: Mention) -> int:
 
 
 LIST_ITEM = r"[ \u3000]*(?:、|和|及|以及)[^，。；;、]{1,20}?\d+(?:\.\d+)?\p{Han}{0,4}?"
+# The reference pattern (its nested quantifiers backtrack exponentially on a long list that ends
+# in no such word: 和11111和11111…); _indicator_suffix computes what its match would give.
 SUFFIX = regex.compile(rf"(?:{LIST_ITEM})*[ \u3000]*的?(减排|削减|减少|下降)(?![至到为])")
+_SUFFIX_WORDS = ("减排", "削减", "减少", "下降")
+_SUFFIX_STOP = regex.compile(r"[，。；;]")
+_HAN = regex.compile(r"\p{Han}")
 
 
 def _indicator_suffix(after: str) -> str:
     """'…220吨、320吨减排目标': the measure named after the list (减排) belongs to each item, also
-    when each item names its own subject (挥发性有机物220吨、氮氧化物320吨减排目标)."""
-    m = SUFFIX.match(after)
-    return m.group(1) if m else ""
+    when each item names its own subject (挥发性有机物220吨、氮氧化物320吨减排目标).
+
+    ``SUFFIX.match(after).group(1)``, in time linear in ``after``: what the match finds from a
+    position depends on the position only, so it is worked out once per position, from the end
+    (a dynamic programme following the pattern's backtracking order). A digit run is taken whole:
+    a shorter one leaves a digit next, which nothing after it accepts."""
+    stop = _SUFFIX_STOP.search(after)
+    text = after[: stop.start()] if stop else after  # no part of the pattern crosses ，。；;
+    n = len(text)
+    run = [0] * (n + 1)  # length of the digit run starting at each position
+    for i in range(n - 1, -1, -1):
+        run[i] = run[i + 1] + 1 if text[i].isdecimal() else 0
+    found: list[str | None] = [None] * (n + 1)
+    for p in range(n, -1, -1):
+        found[p] = next((found[q] for q in _item_ends(text, p, run) if found[q] is not None), None)
+        if found[p] is None:
+            found[p] = _suffix_tail(text, p)
+    return found[0] or ""
+
+
+def _skip_blanks(text: str, i: int) -> int:
+    while i < len(text) and text[i] in " \u3000":
+        i += 1
+    return i
+
+
+def _suffix_word(text: str, j: int) -> str | None:
+    """The reduction word at ``j`` not followed by 至/到/为."""
+    for word in _SUFFIX_WORDS:
+        if text.startswith(word, j) and text[j + len(word) : j + len(word) + 1] not in ("至", "到", "为"):
+            return word
+    return None
+
+
+def _suffix_tail(text: str, p: int) -> str | None:
+    """``[ \u3000]*的?(减排|削减|减少|下降)(?![至到为])`` at ``p``."""
+    i = _skip_blanks(text, p)
+    if text.startswith("的", i) and (word := _suffix_word(text, i + 1)):
+        return word
+    return _suffix_word(text, i)
+
+
+def _item_ends(text: str, p: int, run: list[int]):
+    """The ends of a LIST_ITEM matched at ``p``, in the order the pattern tries them."""
+    i = _skip_blanks(text, p)
+    if text.startswith("以及", i):
+        s = i + 2
+    elif text[i : i + 1] in ("、", "和", "及"):
+        s = i + 1
+    else:
+        return
+    for width in range(1, 21):  # [^，。；;、]{1,20}? (lazy)
+        if s + width > len(text) or text[s + width - 1] in "，。；;、":
+            return
+        x_end = s + width
+        if not run[x_end]:
+            continue
+        after_digits = x_end + run[x_end]
+        bases = [after_digits]
+        if text[after_digits : after_digits + 1] == "." and run[after_digits + 1]:
+            bases.insert(0, after_digits + 1 + run[after_digits + 1])  # (?:\.\d+)? (greedy)
+        for base in bases:
+            yield base
+            for h in range(1, 5):  # \p{Han}{0,4}? (lazy)
+                if base + h > len(text) or not _HAN.match(text, base + h - 1):
+                    break
+                yield base + h
 
 
 def _read(
@@ -359,6 +440,8 @@ def _read(
 ) -> Reading:
     """What one quantity of a statement says: its indicators, comparator, kind, years, qualifiers."""
     text = ctx.norm.text
+    # a member of a long list reads its own window of the sentence, not all the list before it
+    seg_start, stmt_start = max(seg_start, m.sent_start), max(stmt_start, m.sent_start)
     clause = ctx.clause_at(ctx.src_span(m.q.start, m.q.end)[0])
     comparator = read_comparator(m.q, prefix, own_after, group_after)
     kind = local_kind(ctx, m, prefix, own_after)

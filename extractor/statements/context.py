@@ -12,6 +12,9 @@ Used by :mod:`extractor.statements.assemble` and the modules it delegates to (``
 from __future__ import annotations
 
 import bisect
+import functools
+import math
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -26,6 +29,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from extractor.normalize import Normalized
 
 SENTENCE_END = "。！？；;!?\n"
+# What a number's statement reads of its sentence: at most this many characters before and after
+# it (the longest sentence part of the corpora is under 200), so that a sentence of thousands of
+# quantities costs each of them a bounded window, not the whole sentence.
+SENTENCE_WINDOW = 300
 SEGMENT_END = "，,。！？；;!?\n：:"
 SINCE = regex.compile(r"(?:以来|(?<=[年月])半?来)[，,]")  # 政策实施以来，… / 一年半来，…
 LIST_GAP = regex.compile(r"^[ \u3000]*(?:、|和|及|与|以及|或|,)[ \u3000]*$")
@@ -52,6 +59,7 @@ class DocContext:
     title: str | None = None
     cues: StatementCues = field(default_factory=load_statements)
     _starts: list[int] = field(default_factory=list)
+    _since: float | None = None
 
     def __post_init__(self) -> None:
         self.clauses = sorted(self.clauses, key=lambda c: (c.start, -c.end))
@@ -79,10 +87,18 @@ class DocContext:
         一年半来，…; 政策实施以来), else the year before the text's present."""
         t = self.time
         if t.report_on is not None:
-            if t.report_period is not None and SINCE.search(self.norm.text, 0, m.q.start):
+            if t.report_period is not None and self._since_end() <= m.q.start:
                 return None
             return t.report_on
         return t.present - 1 if t.present is not None else None
+
+    def _since_end(self) -> float:
+        """Where the first 以来， of the text ends (``SINCE.search(text, 0, pos)`` finds one iff
+        it is at most ``pos``), found once per document, not once per quantity."""
+        if self._since is None:
+            ends = [m.end() for m in SINCE.finditer(self.norm.text, overlapped=True)]
+            self._since = min(ends) if ends else math.inf
+        return self._since
 
     @property
     def report_evidence(self) -> str:
@@ -134,9 +150,14 @@ class Mention:
     """A quantity in the analysis text with the sentence around it."""
 
     q: Quantity  # offsets into norm.text
-    sent_start: int
+    sent_start: int  # the sentence, at most SENTENCE_WINDOW characters on each side of the number
     sent_end: int
     line_start: int
+    sentence: int | None = None  # where the sentence really starts (lists are read per sentence)
+
+    @property
+    def sentence_key(self) -> int:
+        return self.sentence if self.sentence is not None else self.sent_start
 
 
 @dataclass
@@ -161,14 +182,30 @@ def text_lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 def sentence_bounds(line: str, i: int) -> tuple[int, int]:
-    """Start and end (offsets into ``line``) of the sentence that holds ``i``."""
-    s = i
-    while s > 0 and line[s - 1] not in SENTENCE_END:
-        s -= 1
-    e = i
-    while e < len(line) and line[e] not in SENTENCE_END:
-        e += 1
-    return s, e
+    """Start and end (offsets into ``line``) of the sentence that holds ``i``: after the last
+    sentence stop before ``i``, up to the first at or after it (a lookup in the line's stops,
+    found once per line: a line of many quantities is not rescanned for each)."""
+    stops = _line_stops(line, SENTENCE_END)
+    k = bisect.bisect_left(stops, i)
+    s = stops[k - 1] + 1 if k > 0 else 0
+    e = stops[k] if k < len(stops) else len(line)
+    return min(s, i), max(e, i)
+
+
+def _find_stops(text: str, chars: str) -> array:
+    """The offsets of ``chars`` in ``text``, in order."""
+    return array("q", (m.start() for m in _stop_pattern(chars).finditer(text)))
+
+
+# Cached apart (a str keeps its hash, so a lookup is cheap): the stops of the lines being read,
+# and those of the whole analysis text, which the lines' entries must not push out.
+_line_stops = functools.lru_cache(maxsize=4)(_find_stops)
+_stops = functools.lru_cache(maxsize=8)(_find_stops)
+
+
+@functools.cache
+def _stop_pattern(chars: str) -> regex.Pattern:
+    return regex.compile("[" + regex.escape(chars) + "]")
 
 
 def shift_mention(m: Mention, by: int) -> None:
@@ -181,6 +218,8 @@ def shift_mention(m: Mention, by: int) -> None:
         q.unit_end += by
     m.sent_start += by
     m.sent_end += by
+    if m.sentence is not None:
+        m.sentence += by
 
 
 def list_groups(text: str, mentions: list[Mention]) -> list[list[Mention]]:
@@ -188,16 +227,25 @@ def list_groups(text: str, mentions: list[Mention]) -> list[list[Mention]]:
     groups: list[list[Mention]] = []
     for m in mentions:
         prev = groups[-1][-1] if groups else None
-        if prev and prev.sent_start == m.sent_start and LIST_GAP.match(text[prev.q.end : m.q.start]):
+        if prev and prev.sentence_key == m.sentence_key and LIST_GAP.match(text[prev.q.end : m.q.start]):
             groups[-1].append(m)
         else:
             groups.append([m])
     return groups
 
 
+def last_stop(text: str, chars: str, lo: int, hi: int) -> int:
+    """``max(text.rfind(c, lo, hi) for c in chars)`` for single characters ``chars``, by a lookup
+    in the text's stops (found once per text) instead of a scan back to ``lo``."""
+    stops = _stops(text, chars)
+    k = bisect.bisect_left(stops, hi) - 1
+    return stops[k] if k >= 0 and stops[k] >= lo else -1
+
+
 def segment_start(text: str, sent_start: int, pos: int) -> int:
-    """Start of the comma-delimited segment that holds ``pos``."""
-    s = pos
-    while s > sent_start and text[s - 1] not in SEGMENT_END:
-        s -= 1
-    return s
+    """Start of the comma-delimited segment that holds ``pos`` (not before ``sent_start``)."""
+    if pos <= sent_start:
+        return pos
+    stops = _stops(text, SEGMENT_END)
+    k = bisect.bisect_left(stops, pos)
+    return max(sent_start, stops[k - 1] + 1) if k > 0 else sent_start

@@ -14,7 +14,9 @@ deadline as written. A date without a year takes the plan's first year.
 
 from __future__ import annotations
 
+import bisect
 import calendar
+import itertools
 import re
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -348,9 +350,14 @@ def extract_duties(
         units += [u for u in inline_units(piece, clause.start) if (u[2], u[3]) not in in_tables]
         deadlines += find_deadlines(piece, plan_year, clause.start)
     ordered = sorted(clauses, key=lambda c: c.start)
+    starts = [c.start for c in ordered]
+    reach = list(itertools.accumulate((c.end for c in ordered), max))  # the furthest end so far
 
     def clause_at(pos: int) -> Clause | None:
-        return next((c for c in ordered if c.start <= pos < c.end), None)
+        """The first clause (in ``ordered``) holding ``pos``: the first whose end passes ``pos``
+        is the first where ``reach`` does, if it starts at or before ``pos`` (bisection, not a scan)."""
+        i = bisect.bisect_right(reach, pos)
+        return ordered[i] if i < bisect.bisect_right(starts, pos) else None
 
     responsibilities, seen = [], set()
     for role, unit, start, end in sorted(units, key=lambda u: u[2]):

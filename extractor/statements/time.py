@@ -18,7 +18,7 @@ import regex
 from extractor.lexicon.cues import StatementCues
 from extractor.lexicon.time import load_time
 from extractor.model import Clause
-from extractor.statements.context import DocContext, Mention, segment_start
+from extractor.statements.context import DocContext, Mention, last_stop, segment_start
 from extractor.statements.dating import Modality, modality, time_expressions
 from extractor.statements.kinds import is_definition
 
@@ -246,7 +246,7 @@ def _lead(ctx: DocContext, m: Mention) -> tuple[int | None, str, str] | None:
     number: 2023年， / 到2030年， / “十四五”期间，."""
     text = ctx.norm.text
     starts = [m.line_start]
-    full = max(text.rfind(c, m.line_start, m.sent_start) for c in "。！？") + 1
+    full = last_stop(text, "。！？", m.line_start, m.sent_start) + 1
     if m.line_start < full < m.sent_start:
         starts.append(full)
     for start in reversed(starts):
@@ -349,7 +349,7 @@ def sentence_base_year(text: str, m: Mention, segment_prefix: str) -> int | None
     lead = LEAD_BASE.match(text, m.sent_start, m.q.start)
     if lead:
         return int(lead.group(1))
-    full = max(text.rfind(c, m.line_start, m.q.start) for c in "。！？") + 1
+    full = last_stop(text, "。！？", m.line_start, m.q.start) + 1
     full = max(full, m.line_start)
     named = BASE_PERIOD.search(text, full, m.q.start)
     if named:
@@ -358,7 +358,7 @@ def sentence_base_year(text: str, m: Mention, segment_prefix: str) -> int | None
     if change:
         return int(change.group(1))
     if LIST_LEAD.match(text, m.sent_start) and full > m.line_start:
-        previous = max(text.rfind(c, m.line_start, full - 1) for c in "。！？") + 1
+        previous = last_stop(text, "。！？", m.line_start, full - 1) + 1
         found = _COMPARED_YEAR.findall(text[max(previous, m.line_start) : full])
         return int(found[-1]) if found else None
     return None

@@ -7,6 +7,7 @@ the same section), numbered paragraphs, plain paragraphs (第N段 of their secti
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -100,10 +101,11 @@ def _split(block: Block, markers: Markers, first: int) -> list[Item]:
     if primary[0][0] > s:
         out.append(Item(s, primary[0][0], "paragraph", block.ordinal, owner))
     bounds = [p for p, _ in primary[1:]] + [e]
+    at = [p for p, _ in fangmian]  # in order: each item takes its slice by bisection, not a scan
     for (pos, marker), end in zip(primary, bounds):
         item = first + len(out)
         out.append(Item(pos, end, "item", marker.strip(), owner))
-        inner = [(p, t) for p, t in fangmian if pos <= p < end]
+        inner = fangmian[bisect.bisect_left(at, pos) : bisect.bisect_left(at, end)]
         for (p, t), q in zip(inner, [p for p, _ in inner[1:]] + [end]):
             out.append(Item(p, q, "subitem", t, owner, parent=item))
     return out

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cn2an
 import regex
 
 from extractor.lexicon.base import HeadingRule, Headings, headings
@@ -24,6 +23,8 @@ def cn_int(numeral: str) -> int | None:
     """An Arabic or Chinese numeral as an int (十二 → 12), None when it is neither."""
     if numeral.isdigit():
         return int(numeral)
+    import cn2an  # imported on first use: its import costs more than the grammar's
+
     try:
         return int(cn2an.cn2an(numeral, "smart"))
     except (ValueError, KeyError, TypeError):
