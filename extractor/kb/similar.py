@@ -113,7 +113,7 @@ def tfidf_vectors(clauses: Sequence[MeasureClause]):
         lowercase=False,
         sublinear_tf=True,
     )
-    x = normalize(vec.fit_transform([clause_tokens(c) for c in clauses]).tocsr())  # as cosine_similarity does
+    x = normalize(vec.fit_transform(clause_tokens(c) for c in clauses).tocsr())  # as cosine_similarity does
     x.sort_indices()
     return x
 
