@@ -113,7 +113,7 @@ def tfidf_vectors(clauses: Sequence[MeasureClause]):
         lowercase=False,
         sublinear_tf=True,
     )
-    x = normalize(vec.fit_transform([clause_tokens(c) for c in clauses]).tocsr())  # as cosine_similarity does
+    x = normalize(vec.fit_transform(clause_tokens(c) for c in clauses).tocsr())  # as cosine_similarity does
     x.sort_indices()
     return x
 
@@ -297,6 +297,11 @@ def similar_rows(
     A pair is in the rows of clause ``a`` if it is among ``a``'s ``k`` best (whatever it is for
     the other clause). Computed a block of clauses at a time (:func:`tfidf_top_k`) or one LSH
     query per clause (minhash), never over all pairs at once."""
+    return list(_row_dicts(clauses, _best_pairs(clauses, method, threshold, k), method))
+
+
+def _best_pairs(clauses: Sequence[MeasureClause], method: str, threshold: float, k: int) -> list:
+    """``(i, j, score)`` of the rows :func:`similar_rows` gives, in its order."""
     if method == "tfidf":
         best = tfidf_top_k(clauses, threshold, k)
     elif method == "minhash":
@@ -311,10 +316,12 @@ def similar_rows(
             best.sort(key=lambda t: clauses[t[0]].id)
     else:
         raise ValueError(f"unknown similarity method {method!r}")
-    return [
-        {"clause_id": clauses[i].id, "other_clause_id": clauses[j].id, "score": s, "method": method}
-        for i, j, s in best
-    ]
+    return best
+
+
+def _row_dicts(clauses: Sequence[MeasureClause], best, method: str):
+    for i, j, s in best:
+        yield {"clause_id": clauses[i].id, "other_clause_id": clauses[j].id, "score": s, "method": method}
 
 
 def clusters(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
@@ -355,15 +362,16 @@ def cluster_edges(rows: Iterable[tuple[str, str, float]], k: int = CLUSTER_K) ->
 
 def build_similar(db) -> int:
     """Create and fill ``similar_clauses`` in a sqlite_utils Database (called by store.write_db)."""
-    rows = similar_rows(measure_clauses(db))
+    clauses = measure_clauses(db)
+    best = _best_pairs(clauses, METHOD, THRESHOLD, TOP_K)  # the rows as dicts one at a time
     db["similar_clauses"].create(
         {"clause_id": str, "other_clause_id": str, "score": float, "method": str},
         pk=("clause_id", "other_clause_id"),
         foreign_keys=[("clause_id", "clauses", "id"), ("other_clause_id", "clauses", "id")],
     )
-    db["similar_clauses"].insert_all(rows)
+    db["similar_clauses"].insert_all(_row_dicts(clauses, best, METHOD))
     db["similar_clauses"].create_index(["other_clause_id"])
-    return len(rows)
+    return len(best)
 
 
 # -- evaluation on the hand-checked gold ---------------------------------------------------
