@@ -23,6 +23,7 @@ removes them (:func:`remove_stale_files`).
 from __future__ import annotations
 
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -36,6 +37,7 @@ from extractor.read.catalog import CatalogEntry
 CACHE_DIR = ".policykb-cache"
 
 
+@functools.cache  # importlib.metadata parses each package's METADATA: once a process, not per document
 def _versions() -> str:
     out = []
     for name in ("jieba", "opencc", "spacy"):
