@@ -98,24 +98,26 @@ BROWSER_MARKS = [
 
 
 @contextlib.contextmanager
-def serving(db_path, corpus_dir="corpus"):
-    """``serve()`` on ``db_path`` in a subprocess on a free port (build=False); yields its URL."""
+def serving(db_path, corpus_dir="corpus", metadata_path=None, timeout=15):
+    """``serve()`` on ``db_path`` in a subprocess on a free port (build=False), with the site's
+    ``metadata_path`` if given; yields its URL."""
     import subprocess
     import sys
 
     port = free_port()
+    metadata = f", metadata_path={str(metadata_path)!r}" if metadata_path else ""
     code = (
         "from extractor.web.serve import serve; "
-        f"serve({str(db_path)!r}, {str(corpus_dir)!r}, '127.0.0.1', {port}, build=False)"
+        f"serve({str(db_path)!r}, {str(corpus_dir)!r}, '127.0.0.1', {port}{metadata}, build=False)"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_server(proc, url, 15)
+        wait_for_server(proc, url, timeout)
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=5)
+        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -8,14 +8,12 @@ hits, 2 districts a page), so the five-document corpus has several pages of each
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from extractor import routes
-from tests.conftest_web import BROWSER_MARKS, ROOT, free_port, wait_for_server
+from tests.conftest_web import BROWSER_MARKS, serving
 
 pytestmark = BROWSER_MARKS
 
@@ -39,19 +37,8 @@ PAGES = {
 def small_server(kb_path, tmp_path_factory):
     metadata = tmp_path_factory.mktemp("site") / "metadata.yml"
     metadata.write_text(SMALL_PAGES, encoding="utf-8")
-    port = free_port()
-    code = (
-        "from extractor.web.serve import serve; "
-        f"serve({str(kb_path)!r}, 'corpus', '127.0.0.1', {port}, metadata_path={str(metadata)!r}, build=False)"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_server(proc, url, 30)
+    with serving(kb_path, "corpus", metadata_path=metadata, timeout=30) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _fits(page, width: int) -> None:

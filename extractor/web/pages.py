@@ -476,6 +476,20 @@ def time_chart_spec(group: dict, base_url: str = "/") -> dict:
     }
 
 
+def pagination(page_number: int, n_pages: int, per_page: int, n_shown: int, page_url) -> dict[str, Any]:
+    """The pager of a paginated page: its number, the count of pages, the 1-based positions of
+    the first and last rows shown and the links to the pages before and after (``page_url(n)``)."""
+    first = (page_number - 1) * per_page + 1 if n_shown else 0
+    return {
+        "page": page_number,
+        "n_pages": n_pages,
+        "first": first,
+        "last": (page_number - 1) * per_page + n_shown,
+        "prev_url": page_url(page_number - 1) if page_number > 1 else None,
+        "next_url": page_url(page_number + 1) if page_number < n_pages else None,
+    }
+
+
 def _int_or_none(value: Any) -> int | None:
     try:
         return int(value)
@@ -578,12 +592,7 @@ def compare_context(
         "rows": rows,
         "n_all": sum(c["n"] for c in counts),
         "n_selected": selected,
-        "page": page_number,
-        "n_pages": n_pages,
-        "first": (page_number - 1) * per_page + 1 if rows else 0,
-        "last": (page_number - 1) * per_page + len(rows),
-        "prev_url": page_url(page_number - 1) if page_number > 1 else None,
-        "next_url": page_url(page_number + 1) if page_number < n_pages else None,
+        **pagination(page_number, n_pages, per_page, len(rows), page_url),
         "groups": groups,
         "qualitative": [r for r in rows if r["qualitative"]],
         "without_value": [r for r in rows if r["value"] is None and not r["qualitative"]],
@@ -781,12 +790,7 @@ def coverage_context(
     return {
         "districts": cols,
         "n_districts": len(every_district),
-        "page": page_number,
-        "n_pages": n_pages,
-        "first": (page_number - 1) * per_page + 1 if cols else 0,
-        "last": (page_number - 1) * per_page + len(cols),
-        "prev_url": page_url(page_number - 1) if page_number > 1 else None,
-        "next_url": page_url(page_number + 1) if page_number < n_pages else None,
+        **pagination(page_number, n_pages, per_page, len(cols), page_url),
         "groups": groups,
         "empty": empty,
         "n_unassigned": unassigned,

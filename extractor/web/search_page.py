@@ -29,6 +29,7 @@ from extractor import routes
 from extractor.format import format_value
 from extractor.kb.citations import book_title
 from extractor.kb.fts import fts_query, query_groups
+from extractor.web.pages import pagination
 from extractor.web.search import campaign_id, highlight, snippet, suggest
 
 PER_PAGE = 20
@@ -417,13 +418,8 @@ def search_context(conn: sqlite3.Connection, req: SearchRequest, per_page: int =
         "total": total,
         "total_unfiltered": total_unfiltered,
         "capped": total_unfiltered >= MAX_HITS,
-        "page": page,
-        "n_pages": n_pages,
         "per_page": per_page,
-        "first": (page - 1) * per_page + 1 if total else 0,
-        "last": min(page * per_page, total),
-        "prev_url": url(req, page=page - 1) if page > 1 else None,
-        "next_url": url(req, page=page + 1) if page < n_pages else None,
+        **pagination(page, n_pages, per_page, len(matches), lambda n: url(req, page=n)),
         "facets": facet_list(counts, req, campaign_names) if total_unfiltered else [],
         "filters": [
             {
