@@ -839,25 +839,38 @@ def coverage_export_rows(context: dict, base_url: str = "") -> list[list]:
 
 def district_index(conn: sqlite3.Connection) -> list[dict]:
     """Each district with its documents, targets, actual values, scope/condition statements
-    (counted apart from targets), indicators and campaigns."""
+    (counted apart from targets), indicators and campaigns: one aggregate pass over targets and
+    document_campaigns (a subquery per district took 75 s at 1,000 districts)."""
     rows = _rows(
         conn,
         """
+        with per_target as (
+          select d.district,
+            sum(t.kind = 'target') as n_targets,
+            sum(t.kind = 'actual') as n_actuals,
+            sum(t.kind in ('scope', 'condition')) as n_scope,
+            count(distinct case when t.kind in ('target', 'actual') then t.indicator_id end) as n_indicators
+          from targets t join documents d on d.id = t.document_id
+          where d.district is not null group by d.district
+        ),
+        per_campaign as (
+          select d.district, count(distinct dc.campaign) as n_campaigns
+          from document_campaigns dc join documents d on d.id = dc.document_id
+          where d.district is not null group by d.district
+        )
         select d.district,
           count(distinct d.id) as n_documents,
           min(d.year) as first_year,
           max(coalesce(d.year_end, d.year)) as last_year,
-          (select count(*) from targets t join documents d2 on d2.id = t.document_id
-           where d2.district = d.district and t.kind = 'target') as n_targets,
-          (select count(*) from targets t join documents d2 on d2.id = t.document_id
-           where d2.district = d.district and t.kind = 'actual') as n_actuals,
-          (select count(*) from targets t join documents d2 on d2.id = t.document_id
-           where d2.district = d.district and t.kind in ('scope', 'condition')) as n_scope,
-          (select count(distinct t.indicator_id) from targets t join documents d2 on d2.id = t.document_id
-           where d2.district = d.district and t.kind in ('target', 'actual')) as n_indicators,
-          (select count(distinct dc.campaign) from document_campaigns dc join documents d3
-             on d3.id = dc.document_id where d3.district = d.district) as n_campaigns
-        from documents d where d.district is not null
+          coalesce(pt.n_targets, 0) as n_targets,
+          coalesce(pt.n_actuals, 0) as n_actuals,
+          coalesce(pt.n_scope, 0) as n_scope,
+          coalesce(pt.n_indicators, 0) as n_indicators,
+          coalesce(pc.n_campaigns, 0) as n_campaigns
+        from documents d
+        left join per_target pt on pt.district = d.district
+        left join per_campaign pc on pc.district = d.district
+        where d.district is not null
         group by d.district order by d.district
         """,
     )
