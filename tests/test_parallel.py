@@ -155,7 +155,9 @@ def _remove(folder):
 def _edit_entry(folder):  # a catalog entry edited: another district, title and issuer
     catalog = _catalog(folder)
     entry = next(d for d in catalog["documents"] if d["id"] == SHORT[0])
-    entry.update(district="丰台区", district_slug="fengtai", title=entry["title"] + "（修订）", issuer="某区人民政府")
+    entry.update(
+        district="丰台区", district_slug="fengtai", title=entry["title"] + "（修订）", issuer="某区人民政府"
+    )
     _write_catalog(folder, catalog)
 
 
@@ -273,7 +275,8 @@ def test_deleted_rows_leave_the_indexes(first_build, tmp_path):
         assert conn.execute("select count(*) from documents").fetchone() == (1,)
         assert _found(conn, only) == {"clauses_fts": 0, "targets_fts": 0}
         assert not conn.execute(
-            "select 1 from trajectories where target_id in (select value from json_each(?))", [json.dumps(ids)]
+            "select 1 from trajectories where target_id in (select value from json_each(?))",
+            [json.dumps(ids)],
         ).fetchall()
 
 
@@ -282,7 +285,9 @@ def test_without_cached_old_rows_the_tokens_are_read_back(first_build, tmp_path)
     read back from kb.db (clauses_fts) and recomputed (a target's own), with the same result."""
     corpus, db = _copy_build(first_build, tmp_path)
     with sqlite3.connect(db) as conn:
-        old_key = conn.execute("select cache_key from build_documents where document_id = ?", [SHORT[1]]).fetchone()[0]
+        old_key = conn.execute(
+            "select cache_key from build_documents where document_id = ?", [SHORT[1]]
+        ).fetchone()[0]
     cache = BuildCache.beside(db)
     cache.conn.execute("delete from documents where key = ?", [old_key])
     cache.close()
@@ -304,7 +309,10 @@ def test_colliding_slots_move_documents_as_a_fresh_build_places_them(first_build
     report = store.build_db(corpus, db, jobs=1)  # both documents move to their new slots
     assert (report.mode, report.changed, report.extracted) == ("incremental", 2, 0)
     with sqlite3.connect(db) as conn:
-        assert conn.execute("select slot from build_documents order by document_id").fetchall() == [(7,), (8,)]
+        assert conn.execute("select slot from build_documents order by document_id").fetchall() == [
+            (7,),
+            (8,),
+        ]
     assert content(db) == content(_fresh(corpus, db, tmp_path / "1"))
     _remove(corpus)
     report = store.build_db(corpus, db, jobs=1)

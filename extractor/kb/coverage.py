@@ -77,7 +77,8 @@ def coverage_rows(conn: sqlite3.Connection, districts: list[str] | None = None) 
     districts = [
         r[0]
         for r in conn.execute(
-            f"select distinct district from documents where district is not null{some} order by district", params
+            f"select distinct district from documents where district is not null{some} order by district",
+            params,
         )
     ]
     indicators = conn.execute("select id, name_zh, campaign from indicators order by id").fetchall()
@@ -142,11 +143,16 @@ def fill_coverage(db: sqlite_utils.Database, districts: list[str] | None = None)
     position = {i: n for n, (i,) in enumerate(db.execute("select id from indicators order by id"))}
     if len(position) >= 1 << INDICATOR_BITS:
         raise ValueError(f"more than {1 << INDICATOR_BITS} indicators")
-    first = dict(db.execute("select district, min(rowid) from documents where district is not null group by district"))
+    first = dict(
+        db.execute("select district, min(rowid) from documents where district is not null group by district")
+    )
     if districts is None:
         db.execute(f"delete from [{TABLE}]")
     else:
-        db.execute(f"delete from [{TABLE}] where district in (select value from json_each(?))", [json.dumps(districts)])
+        db.execute(
+            f"delete from [{TABLE}] where district in (select value from json_each(?))",
+            [json.dumps(districts)],
+        )
     cols = list(COLUMNS)
     sql = f"insert into [{TABLE}] (rowid, {', '.join(f'[{c}]' for c in cols)}) values (?{', ?' * len(cols)})"
     keyed = sorted(((first[r["district"]] << INDICATOR_BITS) | position[r["indicator_id"]], r) for r in rows)

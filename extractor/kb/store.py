@@ -8,11 +8,13 @@ same content. A document that cannot be read is reported and left out; the other
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -144,11 +146,21 @@ class BuildReport:
 
 def corpus_digest(corpus_dir: str | Path) -> str:
     """A digest of the catalog and every file it names: kb.db is stale when this changes."""
-    corpus_dir = Path(corpus_dir)
+    return _digests(Path(corpus_dir), load_catalog(corpus_dir), None)[0]
+
+
+def _digests(corpus_dir: Path, entries: list[CatalogEntry], rules: str | None) -> tuple[str, dict[str, str]]:
+    """:func:`corpus_digest` and (with ``rules``) each entry's cache key, each file read once."""
+    from extractor.kb.cache import cache_key
+
     h = hashlib.sha256((corpus_dir / "catalog.yml").read_bytes())
-    for entry in load_catalog(corpus_dir):
-        h.update(entry.file.encode() + b"\0" + entry.path.read_bytes())
-    return h.hexdigest()
+    keys = {}
+    for entry in entries:
+        data = entry.path.read_bytes()
+        h.update(entry.file.encode() + b"\0" + data)
+        if rules is not None:
+            keys[entry.id] = cache_key(entry, rules, data)
+    return h.hexdigest(), keys
 
 
 def extractor_digest() -> str:
@@ -414,7 +426,9 @@ class _Writer:
         base = slot << ROW_BITS
         for table in _STREAMED:
             sql, cols = self.sql[table]
-            conn.executemany(sql, ([base + i, *(r.get(c) for c in cols)] for i, r in enumerate(tables[table], 1)))
+            conn.executemany(
+                sql, ([base + i, *(r.get(c) for c in cols)] for i, r in enumerate(tables[table], 1))
+            )
         clauses, targets = tables["clauses"], tables["targets"]
         tokens = rows["clause_tokens"]
         fts.insert_fts(
@@ -449,7 +463,9 @@ class _Writer:
 
         conn = self.db.conn
         lo, hi = slot_rowids(slot)
-        self.districts.update(conn.execute("select district, city from documents where rowid between ? and ?", [lo, hi]))
+        self.districts.update(
+            conn.execute("select district, city from documents where rowid between ? and ?", [lo, hi])
+        )
         targets = conn.execute(
             "select rowid, id, clause_id, indicator, indicator_id, surface from targets"
             " where rowid between ? and ? order by rowid",
@@ -638,7 +654,10 @@ def _old_build(db_path: Path, digest_rules: str) -> tuple[_OldBuild | None, str]
                 return None, "the extraction rules changed"
             if info.get("versions") != library_versions():
                 return None, f"library versions changed ({info.get('versions')} -> {library_versions()})"
-            docs = {d: (k, s) for d, k, s in conn.execute("select document_id, cache_key, slot from build_documents")}
+            docs = {
+                d: (k, s)
+                for d, k, s in conn.execute("select document_id, cache_key, slot from build_documents")
+            }
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
@@ -663,8 +682,25 @@ def _update_db(
     tmp = _temp_path(db_path)
     try:
         t0 = time.perf_counter()
-        shutil.copyfile(db_path, tmp)
-        t0 = _timed(steps, "copy", t0)
+        copied: list[BaseException | None] = []
+
+        def copy() -> None:  # in a thread, while the first changed document is extracted
+            try:
+                shutil.copyfile(db_path, tmp)
+                copied.append(None)
+            except BaseException as exc:
+                copied.append(exc)
+
+        copier = threading.Thread(target=copy, daemon=True)
+        copier.start()
+        docs = iter(docs)
+        first = next(docs, None)
+        t0 = _timed(steps, "extract (first document)", t0)
+        copier.join()
+        if copied[0] is not None:
+            raise copied[0]
+        t0 = _timed(steps, "copy (rest)", t0)
+        docs = itertools.chain([first] if first is not None else [], docs)
         db = sqlite_utils.Database(tmp)
         db.execute("pragma synchronous = off")
         writer = _Writer(db)
@@ -688,7 +724,7 @@ def _update_db(
             t0 = _timed(steps, "vocabulary", t0)
         for document_id, file, summary in db.execute(
             "select b.document_id, d.file, b.summary from build_documents b join documents d on d.id = b.document_id"
-            f" where b.document_id in (select value from json_each(?))",
+            " where b.document_id in (select value from json_each(?))",
             [json.dumps(unchanged)],
         ):
             summaries.append(_summary(document_id, file, json.loads(summary)))
@@ -724,8 +760,10 @@ def build_db(
     cache: bool = True,
     doc_timeout: float | None = DOC_TIMEOUT,
     scheduler: str | None = None,
+    entries: list[CatalogEntry] | None = None,
 ) -> BuildReport:
-    """Build kb.db from ``corpus_dir/catalog.yml``.
+    """Build kb.db from ``corpus_dir/catalog.yml`` (``entries``: its entries if the caller
+    loaded them already, :func:`extractor.read.catalog.load_catalog`).
 
     Catalog errors raise (nothing is written). A document that fails (or takes longer than
     ``doc_timeout`` seconds) is recorded in ``report.errors`` and left out; the rest is written.
@@ -743,22 +781,23 @@ def build_db(
     import sqlite3
 
     from extractor.kb import parallel
-    from extractor.kb.cache import BuildCache, BuildLock, cache_key, remove_stale_files
+    from extractor.kb.cache import BuildCache, BuildLock, remove_stale_files
 
     if Path(db_path).is_dir():  # found before the documents are read, not at the final os.replace
         raise PolicyKBError("is a directory: give the file to write (e.g. kb.db inside it)", path=db_path)
     if not Path(db_path).resolve().parent.is_dir():
         raise PolicyKBError("its folder does not exist", path=db_path)
     t_start = time.perf_counter()
-    entries = sorted(load_catalog(corpus_dir), key=lambda e: e.id)
-    digest = corpus_digest(corpus_dir)
+    if entries is None:
+        entries = load_catalog(corpus_dir)
+    entries = sorted(entries, key=lambda e: e.id)
     report = BuildReport(Path(db_path), unlisted=unlisted_files(corpus_dir, entries))
     steps = report.steps
     with BuildLock(Path(db_path)):
         remove_stale_files(Path(db_path))
         store = BuildCache.beside(Path(db_path)) if cache else None
         rules = extractor_digest()
-        keys = {entry.id: cache_key(entry, rules) for entry in entries}
+        digest, keys = _digests(Path(corpus_dir), entries, rules)
         slots = assign_slots(keys)
         by_slot = sorted(entries, key=lambda e: slots[e.id])
         t0 = _timed(steps, "start", t_start)
@@ -808,7 +847,8 @@ def build_db(
                 remove = [
                     (d, old.documents[d][1], store.get(old.documents[d][0]))
                     for d in sorted(
-                        [e.id for e in todo if e.id in old.documents] + gone, key=lambda d: old.documents[d][1]
+                        [e.id for e in todo if e.id in old.documents] + gone,
+                        key=lambda d: old.documents[d][1],
                     )
                 ]
                 unchanged = [e.id for e in entries if e.id not in {t.id for t in todo}]

@@ -118,7 +118,9 @@ def attainment(
 
 
 def _points(db: sqlite_utils.Database, districts: list[str] | None = None) -> list[dict]:
-    where = "" if districts is None else "and coalesce(d.district, d.city) in (select value from json_each(?))"
+    where = (
+        "" if districts is None else "and coalesce(d.district, d.city) in (select value from json_each(?))"
+    )
     sql = f"""
         select t.id as target_id, coalesce(d.district, d.city) as district, t.indicator_id, t.year,
                t.kind, t.value, t.value_max, t.comparator, t.canonical_unit, t.value_canonical,
@@ -193,9 +195,14 @@ def fill_trajectories(db: sqlite_utils.Database, districts: list[str] | None = N
     if districts is None:
         db.execute("delete from trajectories")
     else:
-        db.execute("delete from trajectories where district in (select value from json_each(?))", [json.dumps(districts)])
+        db.execute(
+            "delete from trajectories where district in (select value from json_each(?))",
+            [json.dumps(districts)],
+        )
     cols = list(COLUMNS)
-    sql = f"insert into trajectories (rowid, {', '.join(f'[{c}]' for c in cols)}) values (?{', ?' * len(cols)})"
+    sql = (
+        f"insert into trajectories (rowid, {', '.join(f'[{c}]' for c in cols)}) values (?{', ?' * len(cols)})"
+    )
     rows.sort(key=lambda r: r["_rowid"])
     db.conn.executemany(sql, ([r["_rowid"], *(r[c] for c in cols)] for r in rows))
     return len(rows)
