@@ -91,8 +91,10 @@ def goal_phrases(text: str, start: int, end: int) -> list[Goal]:
         e = s
         while e < end and text[e] not in SEGMENT_END:
             e += 1
-        if not find_quantities(text[s:e]):
-            out.extend(_segment_goals(text, s, e, after, before))
+        # the goal wording first: most segments have none, and then the grammar need not run
+        goals = _segment_goals(text, s, e, after, before)
+        if goals and not find_quantities(text[s:e]):
+            out.extend(goals)
         s = e + 1
     return out
 
