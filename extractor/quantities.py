@@ -185,8 +185,10 @@ def _signed(m: regex.Match, value: float | None, sign_group: str) -> float | Non
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_chinese(text: str) -> float | None:
-    """Chinese numeral -> float with cn2an; None if it is not a well-formed number."""
+    """Chinese numeral -> float with cn2an; None if it is not a well-formed number (cached: the
+    same numerals recur and cn2an is slow)."""
     text = to_simplified(text)
     if text[:1] in ("百", "千"):  # 百分之百: a bare 百 is one hundred
         text = "一" + text
@@ -278,7 +280,7 @@ def _value(m: regex.Match, ar: str, cn: str) -> float | None:
 def _from_united(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | None:
     """Turn a match of the united pattern into a Quantity, or None if a filter refuses it."""
     unit_written = m.group("unit")
-    found = lex.lookup(unit_written)
+    found = unit_lookup(lex, unit_written)
     if found is None:
         return None
     unit, _ = found
@@ -369,7 +371,7 @@ def _approx_before(text: str, m: regex.Match) -> str | None:
 
 def _per_unit(unit_written: str, period: str, lex: UnitLexicon):
     """吨/平方公里 + 月 -> (the unit 吨/平方公里·月, "·月"); (None, None) if there is none."""
-    base = to_simplified(unit_written)
+    base = _simplified_unit(unit_written)
     for joined in (f"·{period}", f"/{period}"):
         if base + joined in lex.forms:
             return lex.forms[base + joined], joined
@@ -465,8 +467,8 @@ def _stated(text: str, m: regex.Match, g: Grammar) -> bool:
     """A bare number after a stating word (达到65, AQI大于200的), or a range 在0—100之间."""
     head = load_comparators().mask(text[max(0, m.start() - 4) : m.start()]).rstrip(" \u3000")
     if m.group("sep") and m.group("after") == "之间":
-        return any(head.endswith(w) for w in (*g.stating_words, *g.lexicon.bare_range_heads))
-    return any(head.endswith(w) for w in g.stating_words)
+        return head.endswith((*g.stating_words, *g.lexicon.bare_range_heads))
+    return head.endswith(g.stating_words)
 
 
 RANGE_GAP = regex.compile(r"[ \u3000]*(?:——|[-－—–~～〜至])[ \u3000]*")
@@ -505,7 +507,7 @@ def _merge_ranges(text: str, found: list[Quantity]) -> list[Quantity]:
             prev is not None
             and prev.value_max is None
             and q.value_max is None
-            and to_simplified(prev.unit) == to_simplified(q.unit)
+            and _simplified_unit(prev.unit) == _simplified_unit(q.unit)
             and not q.comparator_hint
             and RANGE_GAP.fullmatch(text, prev.end, q.start)
             and q.surface[:1] not in "每约近"
@@ -542,8 +544,34 @@ class _Taken:
         self.chars[q.start : q.end] = b"\x01" * (q.end - q.start)
 
 
+# Every quantity has a digit, a Chinese numeral's first character or 百分之/千分之 (the number
+# of each pattern above); a text without any has none, and the patterns need not run.
+_NUMBER_CHAR = regex.compile(rf"[\d{_CN_FIRST}]|[百千]分之")
+
+
+def unit_lookup(lex: UnitLexicon, written: str):
+    """``lex.lookup(written)``, cached (a few hundred units are written over and over)."""
+    key = (id(lex), written)
+    found = _UNIT_CACHE.get(key)
+    if found is None:
+        if len(_UNIT_CACHE) > 16384:
+            _UNIT_CACHE.clear()
+        found = _UNIT_CACHE[key] = (lex, lex.lookup(written))  # lex kept alive: its id stays its own
+    return found[1]
+
+
+_UNIT_CACHE: dict[tuple[int, str], tuple[UnitLexicon, object]] = {}
+
+
+@functools.lru_cache(maxsize=4096)
+def _simplified_unit(unit: str) -> str:
+    return to_simplified(unit)
+
+
 def find_quantities(text: str) -> list[Quantity]:
     """All quantities of ``text`` in order, offsets into ``text``. Works on raw and t2s text."""
+    if not _NUMBER_CHAR.search(text):
+        return []
     g = grammar()
     found: list[Quantity] = []
     for m in g.percent_form.finditer(text):

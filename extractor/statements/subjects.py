@@ -100,6 +100,15 @@ def _trimmers() -> tuple[tuple[str, ...], tuple[regex.Pattern, ...]]:
     return tuple(words), ends
 
 
+@functools.cache
+def _trail_words_by_last_char() -> dict[str, tuple[str, ...]]:
+    index: dict[str, list[str]] = {}
+    for word in _trimmers()[0]:
+        if word:
+            index.setdefault(word[-1], []).append(word)
+    return {k: tuple(v) for k, v in index.items()}
+
+
 def clean_phrase(text: str, s: int, e: int) -> tuple[int, int]:
     """The indicator span of ``text[s:e]``: lead words, time phrases, comparators and qualifiers
     trimmed (力争…, …同比)."""
@@ -143,9 +152,11 @@ def _trim_tail(text: str, s: int, e: int) -> tuple[int, bool]:
     """One pass over the end of ``s:e``: a comparator or qualifier word, 由 + year, a base-year
     phrase, trailing blanks, commas and an opening bracket."""
     comps = load_comparators()
-    trail_words, base_ends = _trimmers()
+    _, base_ends = _trimmers()
     changed = False
-    for word in trail_words:
+    # the trail words ending in the span's last character, longest first (one of each length
+    # can end the span: the first that is no tail of a not-comparator word is cut)
+    for word in _trail_words_by_last_char().get(text[e - 1], ()) if e > s else ():
         if text.endswith(word, s, e) and not comps.ends_word(text, e, word):
             e, changed = e - len(word), True
             break
