@@ -157,36 +157,61 @@ def _cut_for_search(sentence: str) -> list[str]:
     """``[t.strip() for t in _JIEBA.cut_for_search(sentence) if _is_word(t)]``."""
     tok = _JIEBA
     tok.check_initialized()
-    freq = tok.FREQ
+    global _BLOCKS_OF
+    if _BLOCKS_OF is not tok:  # the cache holds one tokenizer's tokens
+        _BLOCKS.clear()
+        _BLOCKS_OF = tok
     out: list[str] = []
-    add = out.append
     for blk in _RE_HAN.split(sentence):
         if not blk:
             continue
-        if _RE_HAN.match(blk):
-            words = _cut_block(tok, blk)
-        else:
-            words = []
-            for x in _RE_SKIP.split(blk):
-                if _RE_SKIP.match(x):
-                    words.append(x)
-                else:
-                    words.extend(x)
-        for w in words:
-            n = len(w)
-            if n > 2:
-                for i in range(n - 1):
-                    gram = w[i : i + 2]
+        tokens = _BLOCKS.get(blk)
+        if tokens is None:
+            if len(_BLOCKS) >= BLOCK_CACHE_SIZE:
+                _BLOCKS.clear()
+            tokens = _BLOCKS[blk] = _block_tokens(tok, blk)
+        out.extend(tokens)
+    return out
+
+
+# The tokens of a block (a run of Han characters, letters and digits, or the text between two
+# such runs) depend on the block alone, so each distinct block is cut once per process (headings,
+# list leads, indicator names and units recur within and across documents). Bounded: emptied
+# when full.
+BLOCK_CACHE_SIZE = 100_000
+_BLOCKS: dict[str, tuple[str, ...]] = {}
+_BLOCKS_OF: jieba.Tokenizer | None = None
+
+
+def _block_tokens(tok: jieba.Tokenizer, blk: str) -> tuple[str, ...]:
+    """The search tokens of one block of :data:`jieba.re_han_default`'s split."""
+    freq = tok.FREQ
+    if _RE_HAN.match(blk):
+        words = _cut_block(tok, blk)
+    else:
+        words = []
+        for x in _RE_SKIP.split(blk):
+            if _RE_SKIP.match(x):
+                words.append(x)
+            else:
+                words.extend(x)
+    out: list[str] = []
+    add = out.append
+    for w in words:
+        n = len(w)
+        if n > 2:
+            for i in range(n - 1):
+                gram = w[i : i + 2]
+                if freq.get(gram) and _is_word(gram):
+                    add(gram.strip())
+            if n > 3:
+                for i in range(n - 2):
+                    gram = w[i : i + 3]
                     if freq.get(gram) and _is_word(gram):
                         add(gram.strip())
-                if n > 3:
-                    for i in range(n - 2):
-                        gram = w[i : i + 3]
-                        if freq.get(gram) and _is_word(gram):
-                            add(gram.strip())
-            if _is_word(w):
-                add(w.strip())
-    return out
+        if _is_word(w):
+            add(w.strip())
+    return tuple(out)
 
 
 def _cut_block(tok: jieba.Tokenizer, blk: str) -> list[str]:
@@ -486,7 +511,17 @@ def vocabulary_counts(
 
 def is_vocabulary_term(token: str) -> bool:
     """A token worth suggesting: two to 12 characters, a word (not a bare number)."""
-    return 2 <= len(token) <= VOCABULARY_MAX_CHARS and _is_word(token) and not _NUMBER.fullmatch(token)
+    if not 2 <= len(token) <= VOCABULARY_MAX_CHARS:
+        return False
+    found = _TERMS.get(token)
+    if found is None:
+        if len(_TERMS) >= BLOCK_CACHE_SIZE:
+            _TERMS.clear()
+        found = _TERMS[token] = _is_word(token) and not _NUMBER.fullmatch(token)
+    return found
+
+
+_TERMS: dict[str, bool] = {}  # is_vocabulary_term of the tokens seen (a vocabulary recurs)
 
 
 def vocabulary_rows(token_columns: Iterable[str]) -> list[dict]:
