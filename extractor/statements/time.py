@@ -13,6 +13,8 @@ The cue words and patterns are data (``statements.yml``).
 
 from __future__ import annotations
 
+import functools
+
 import regex
 
 from extractor.lexicon.cues import StatementCues
@@ -30,11 +32,15 @@ _NAMED_YEAR = regex.compile(r"((?:19|20)\d{2})\s*年")
 _COMPARED_WITH_YEAR = regex.compile(r"与\s*((?:19|20)\d{2})\s*年(?:相比|比较)")
 
 FROM_YEAR = regex.compile(r"(?:由|从)[ \u3000]*$")
+_DIGIT = regex.compile(r"\d")
 TO_WORD = regex.compile(r"\d[^，,。；;]*?(?:到|至|为)")
 
 
 def _years(pattern: regex.Pattern, text: str) -> list[tuple[int, int, int]]:
-    """``(start, end, year)`` of each match of ``pattern`` (a named group ``year``) in ``text``."""
+    """``(start, end, year)`` of each match of ``pattern`` (a named group ``year``) in ``text``
+    (none in a text without a digit: a year is digits)."""
+    if not _DIGIT.search(text):
+        return []
     return [(m.start(), m.end(), int(m.group("year"))) for m in pattern.finditer(text)]
 
 
@@ -258,7 +264,12 @@ def _lead(ctx: DocContext, m: Mention) -> tuple[int | None, str, str] | None:
 
 def _lead_at(text: str, start: int, limit: int) -> tuple[int | None, str, str] | None:
     """A time expression opening ``text[start:]`` and followed by a comma."""
-    window = text[start : min(limit, start + 24)]
+    return _lead_in(text[start : min(limit, start + 24)])
+
+
+@functools.lru_cache(maxsize=1024)
+def _lead_in(window: str) -> tuple[int | None, str, str] | None:
+    """:func:`_lead_at` of the first 24 characters (the numbers of a line share them)."""
     hit = LEAD_YEAR.match(window)
     if hit:
         return int(hit.group(1)), hit.group(0).strip(" ，,"), "lead dated"
@@ -289,17 +300,31 @@ def _ended_period(text: str, present: int | None) -> int | None:
 
 
 def _past_heading_year(ctx: DocContext, path: str) -> int | None:
-    """A heading path about the past: a review heading, a past year, an ended period."""
+    """A heading path about the past: a review heading, a past year, an ended period (worked
+    out once per heading path: every number of a section asks it)."""
     present = ctx.time.present
     if present is None or not path:
         return None
-    years = [y for _, _, y in _dated_years(ctx.cues, path) if y < present]
+    key = (id(ctx.cues), path, present)
+    found = _PAST_HEADINGS.get(key)
+    if found is None:
+        if len(_PAST_HEADINGS) > 4096:
+            _PAST_HEADINGS.clear()
+        found = _PAST_HEADINGS[key] = (ctx.cues, _past_path_year(ctx.cues, path, present))
+    return found[1]
+
+
+_PAST_HEADINGS: dict[tuple[int, str, int], tuple[StatementCues, int | None]] = {}
+
+
+def _past_path_year(cues: StatementCues, path: str, present: int) -> int | None:
+    years = [y for _, _, y in _dated_years(cues, path) if y < present]
     if years:
         return years[-1]
     ended = _ended_period(path, present)
     if ended is not None:
         return ended
-    if any(w in path for w in ctx.cues.review_headings):
+    if any(w in path for w in cues.review_headings):
         return present - 1
     return None
 
