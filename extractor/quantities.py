@@ -153,6 +153,7 @@ def grammar() -> Grammar:
 # ------------------------------------------------------------------------------ number values
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_arabic(text: str) -> float | None:
     """'1,234.5' / '３０' / '2．5' / '٣٠' -> float; None for a run of more than MAX_DIGITS digits
     (no number: a value is always finite). Digits of any script are read by their Unicode digit value."""
@@ -220,15 +221,16 @@ def _before(text: str, pos: int) -> str:
     return text[i] if i >= 0 else ""
 
 
+_CLOSE_QUOTE = regex.compile(r"[”’」』\"]")
+
+
 def _in_name(text: str, start: int, end: int) -> bool:
     """Inside a short quoted name (“一微克”行动), a book title 《…》 or a bracket 〔2024〕."""
     if start > 0 and text[start - 1] in '“‘「『"':
-        close = regex.search(r"[”’」』\"]", text[end : end + 12])
+        close = _CLOSE_QUOTE.search(text, end, end + 12)
         if close:
             return True
-    if SLOGAN_COUNT.search(text, max(0, start - 3), start) and regex.search(
-        r"[”’」』\"]", text[end : end + 2]
-    ):
+    if SLOGAN_COUNT.search(text, max(0, start - 3), start) and _CLOSE_QUOTE.search(text, end, end + 2):
         return True  # “八个100%”: a slogan counting its rules
     opened = text.rfind("《", max(0, start - 80), start)
     if opened >= 0 and "》" not in text[opened:start]:
@@ -253,8 +255,20 @@ def _is_code(text: str, num_start: int) -> bool:
 
 def _blocked(text: str, unit_start: int, unit: str, lex: UnitLexicon) -> bool:
     """A unit that starts a longer word (3部门, 8小时滑动平均浓度) is no unit."""
-    words = _blocked_by_first(lex.blocked_words).get(text[unit_start : unit_start + 1], ())
+    words = _blocked_index(lex).get(text[unit_start : unit_start + 1], ())
     return any(len(w) > len(unit) and text.startswith(w, unit_start) for w in words)
+
+
+def _blocked_index(lex: UnitLexicon) -> dict[str, tuple[str, ...]]:
+    """:func:`_blocked_by_first` of the lexicon's blocked words, found by the lexicon's identity
+    (hashing the long tuple of words on every unit cost more than the lookup)."""
+    found = _BLOCKED.get(id(lex))
+    if found is None or found[0] is not lex:
+        found = _BLOCKED[id(lex)] = (lex, _blocked_by_first(lex.blocked_words))
+    return found[1]
+
+
+_BLOCKED: dict[int, tuple[UnitLexicon, dict[str, tuple[str, ...]]]] = {}
 
 
 @functools.cache
@@ -411,7 +425,7 @@ def _inherited(text: str, q: Quantity, g: Grammar) -> list[Quantity]:
     if not m:
         return []
     out = []
-    for num in regex.finditer(ARABIC, text[m.start() : m.end()]):
+    for num in _ARABIC.finditer(text[m.start() : m.end()]):
         start = m.start() + num.start()
         value = parse_arabic(num.group())
         if _is_code(text, start) or _before(text, start) == "第" or value is None:
@@ -471,6 +485,8 @@ def _stated(text: str, m: regex.Match, g: Grammar) -> bool:
     return head.endswith(g.stating_words)
 
 
+_ARABIC = regex.compile(ARABIC)
+_BLANKS = regex.compile(r"[ \u3000]*")
 RANGE_GAP = regex.compile(r"[ \u3000]*(?:——|[-－—–~～〜至])[ \u3000]*")
 FROM_BEFORE = regex.compile(r"(?:由|从)[ \u3000]*$")
 
@@ -481,7 +497,7 @@ def _unsigned(text: str, q: Quantity, prev: Quantity | None) -> Quantity:
         prev is None
         or q.value >= 0
         or q.surface[:1] not in "-－"
-        or not regex.fullmatch(r"[ \u3000]*", text[prev.end : q.start])
+        or not _BLANKS.fullmatch(text[prev.end : q.start])
     ):
         return q
     return dataclasses.replace(q, value=-q.value, start=q.start + 1, surface=q.surface[1:])

@@ -23,6 +23,7 @@ TOPIC_WINDOW = 40  # a general paragraph's campaign is read from its first chara
 Label = tuple[str, str, int]  # (campaign id, label as written in the title, offset in the title)
 
 
+@functools.lru_cache(maxsize=8192)
 def campaign_by_keywords(text: str, window: int | None = None) -> str | None:
     """The campaign whose keyword starts earliest in ``text`` (the longer keyword on a tie).
 
