@@ -118,6 +118,7 @@ _UNIT_SEPARATOR = re.compile(rf"([{re.escape(_SEPARATORS)}]|等)")
 _BRACKET = re.compile(r"[（(]([^（()）]*(?:[（(]牵头[)）][^（()）]*)*)[)）]")
 
 
+@cache
 def _label_re() -> re.Pattern[str]:
     labels = "|".join(map(re.escape, _longest_first(load_duties().labels)))
     return re.compile(rf"(?P<label>{labels})\s*[:：]\s*")
