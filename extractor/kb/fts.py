@@ -129,8 +129,15 @@ def search_tokens(text: str) -> list[str]:
 # is jieba's algorithm (Tokenizer.cut with HMM: blocks, DAG, route, finalseg for unknown runs;
 # then cut_for_search's 2- and 3-grams) in one pass per block, without generators.
 
-_FOLDED: dict[int, str] = {}  # ord -> NFKC + lower case, for the characters that change
-_SEEN_CHARS: set[str] = set()
+class _Folds(dict):
+    """ord -> the character's NFKC + lower case, filled on first sight (a translate table)."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = unicodedata.normalize("NFKC", chr(code)).lower()
+        return folded
+
+
+_FOLDED = _Folds()
 _RE_HAN = jieba.re_han_default
 _RE_SKIP = jieba.re_skip_default
 
@@ -144,12 +151,6 @@ def _search_text(text: str) -> str:
             skip.update((m.start(), m.start() + 1, m.end() - 1))
         if skip:
             simplified = "".join(ch for i, ch in enumerate(simplified) if i not in skip)
-    new = set(simplified) - _SEEN_CHARS
-    for ch in new:
-        folded = unicodedata.normalize("NFKC", ch).lower()
-        if folded != ch:
-            _FOLDED[ord(ch)] = folded
-        _SEEN_CHARS.add(ch)
     return simplified.translate(_FOLDED)
 
 
