@@ -584,6 +584,15 @@ def _simplified_unit(unit: str) -> str:
     return to_simplified(unit)
 
 
+def _literal_heads(lex: UnitLexicon) -> tuple[str, ...] | None:
+    """The contextual heads as the periods pattern's lookbehind reads them, when that is the
+    words as written (no '/' or '·', which the pattern widens to their look-alikes); else None."""
+    heads = lex.contextual_heads
+    if not heads or any(c in h for h in heads for c in "/·"):
+        return None
+    return heads
+
+
 def find_quantities(text: str) -> list[Quantity]:
     """All quantities of ``text`` in order, offsets into ``text``. Works on raw and t2s text."""
     if not _NUMBER_CHAR.search(text):
@@ -595,7 +604,9 @@ def find_quantities(text: str) -> list[Quantity]:
         if q:
             found.append(q)
     taken = _Taken(len(text), found)
-    for pattern in (g.united, g.periods):
+    heads = _literal_heads(g.lexicon)
+    periods = heads is None or any(h in text for h in heads)  # periods follow a head (为期3年)
+    for pattern in (g.united, g.periods) if periods else (g.united,):
         for m in pattern.finditer(text):
             q = _from_united(text, m, g.lexicon)
             if q and not taken.overlaps(q):
