@@ -118,7 +118,18 @@ def search_tokens(text: str) -> list[str]:
     tokens, about twice as fast; tests/test_fts_tokens.py compares them)."""
     if not text:
         return []
-    return _cut_for_search(_search_text(text))
+    if len(text) > SHORT_TEXT or _BLOCKS_OF is not _JIEBA:
+        return _cut_for_search(_search_text(text))
+    found = _SHORT.get(text)  # a target's indicator, dictionary name and surface recur
+    if found is None:
+        if len(_SHORT) >= BLOCK_CACHE_SIZE:
+            _SHORT.clear()
+        found = _SHORT[text] = tuple(_cut_for_search(_search_text(text)))
+    return list(found)
+
+
+SHORT_TEXT = 64
+_SHORT: dict[str, tuple[str, ...]] = {}
 
 
 # -- the same normalization and search-mode cut, faster ---------------------------------------
@@ -159,8 +170,9 @@ def _cut_for_search(sentence: str) -> list[str]:
     tok = _JIEBA
     tok.check_initialized()
     global _BLOCKS_OF
-    if _BLOCKS_OF is not tok:  # the cache holds one tokenizer's tokens
+    if _BLOCKS_OF is not tok:  # the caches hold one tokenizer's tokens
         _BLOCKS.clear()
+        _SHORT.clear()
         _BLOCKS_OF = tok
     out: list[str] = []
     for blk in _RE_HAN.split(sentence):
@@ -494,7 +506,11 @@ def vocabulary_counts(
     a clause key to its tokens, ``targets`` are ``(clause key or None, own tokens)``. A term of a
     clause counts once for the clause and once per target of it (as the rows of ``targets_fts``
     hold the clause's tokens), without building those rows."""
-    terms = {k: {t for t in set(v.split()) if is_vocabulary_term(t)} for k, v in clause_tokens.items()}
+    known = _TERMS
+    terms = {
+        k: {t for t in set(v.split()) if known.get(t) or (t not in known and is_vocabulary_term(t))}
+        for k, v in clause_tokens.items()
+    }
     per_clause: dict[object, int] = dict.fromkeys(terms, 1)
     counts: dict[str, int] = {}
     for key, own in targets:
@@ -512,13 +528,13 @@ def vocabulary_counts(
 
 def is_vocabulary_term(token: str) -> bool:
     """A token worth suggesting: two to 12 characters, a word (not a bare number)."""
-    if not 2 <= len(token) <= VOCABULARY_MAX_CHARS:
-        return False
     found = _TERMS.get(token)
     if found is None:
         if len(_TERMS) >= BLOCK_CACHE_SIZE:
             _TERMS.clear()
-        found = _TERMS[token] = _is_word(token) and not _NUMBER.fullmatch(token)
+        found = _TERMS[token] = (
+            2 <= len(token) <= VOCABULARY_MAX_CHARS and _is_word(token) and not _NUMBER.fullmatch(token)
+        )
     return found
 
 
