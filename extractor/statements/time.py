@@ -105,7 +105,7 @@ def _kind_year(
     seg_start = segment_start(text, m.sent_start, m.q.start)
     segment = text[seg_start : m.q.start]
     mod = modality(segment, text[m.q.end : m.sent_end])
-    horizon = _horizon(sentence_prefix)
+    horizon = _horizon(sentence_prefix, ctx.time.present)
     if horizon is not None:
         year, written = horizon
         if kind is None and ctx.before_present(year):
@@ -190,10 +190,18 @@ GOAL_WORDS = (
 )
 
 
-def _horizon(sentence_prefix: str) -> tuple[int, str] | None:
-    """The horizon closest before the number in its sentence (到2025年, 2024年底前, 截至2023年)."""
-    found = [t for t in time_expressions(sentence_prefix, None) if t.role in ("horizon", "since")]
+def _horizon(sentence_prefix: str, present: int | None = None) -> tuple[int, str] | None:
+    """The horizon closest before the number in its sentence (到2025年, 2024年底前, 截至2023年).
+    ``present`` only dates relative words (去年), never a horizon: the expressions are found once
+    for this and :func:`_observation`."""
+    found = [t for t in _expressions(sentence_prefix, present) if t.role in ("horizon", "since")]
     return (found[-1].year, found[-1].written.strip()) if found else None
+
+
+@functools.lru_cache(maxsize=64)
+def _expressions(text: str, present: int | None) -> tuple:
+    """:func:`time_expressions` of a sentence prefix, kept for the next question about it."""
+    return tuple(time_expressions(text, present, load_time()))
 
 
 def _looks_ahead(ctx: DocContext, path: str, sentence_prefix: str) -> str:
@@ -230,7 +238,7 @@ def _observation(ctx: DocContext, m: Mention, sentence_prefix: str) -> tuple[int
         if written.endswith("以来"):  # “十四五”以来: from the period's start up to the text's present
             return ctx.actual_year(m), written.strip(), "before"
         return year, written.strip(), role
-    for t in time_expressions(sentence_prefix, ctx.time.present, lex):
+    for t in _expressions(sentence_prefix, ctx.time.present):
         if t.role == "relative" and t.year is not None:
             return t.year, t.written, "relative"
         if t.role == "before":
