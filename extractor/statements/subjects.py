@@ -136,7 +136,8 @@ def _trim_lead(cues: StatementCues, text: str, s: int, e: int) -> tuple[int, boo
     if lead and lead.end() > s:
         s, changed = lead.end(), True
     time = load_time()
-    for pat in (*time.horizon, *time.since, *cues.base_year_patterns, cues.dated_year):
+    years = _DIGIT.search(text, s, e) is not None  # each of these phrases names a year in digits
+    for pat in (*time.horizon, *time.since, *cues.base_year_patterns, cues.dated_year) if years else ():
         mm = pat.match(text, s, e)
         if mm:
             s, changed = mm.end(), True
@@ -160,10 +161,10 @@ def _trim_tail(text: str, s: int, e: int) -> tuple[int, bool]:
         if text.endswith(word, s, e) and not comps.ends_word(text, e, word):
             e, changed = e - len(word), True
             break
-    mm = FROM_END.search(text, s, e)
+    mm = FROM_END.search(text, s, e) if text.find("由", s, e) >= 0 or text.find("从", s, e) >= 0 else None
     if mm and mm.start() > s:  # 污水处理率由2015年的 -> 污水处理率
         e, changed = mm.start(), True
-    for pat in base_ends:
+    for pat in base_ends if _DIGIT.search(text, s, e) else ():  # base years are digits
         mm = pat.search(text[s:e])
         if mm:
             e, changed = s + mm.start(), True
