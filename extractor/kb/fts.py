@@ -140,6 +140,7 @@ _SHORT: dict[str, tuple[str, ...]] = {}
 # is jieba's algorithm (Tokenizer.cut with HMM: blocks, DAG, route, finalseg for unknown runs;
 # then cut_for_search's 2- and 3-grams) in one pass per block, without generators.
 
+
 class _Folds(dict):
     """ord -> the character's NFKC + lower case, filled on first sight (a translate table)."""
 

@@ -8,7 +8,6 @@ an inline lead (蓝天保卫战方面：…, 主要目标：…) or a plain para
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass
 
 import regex
