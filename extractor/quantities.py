@@ -153,6 +153,7 @@ def grammar() -> Grammar:
 # ------------------------------------------------------------------------------ number values
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_arabic(text: str) -> float | None:
     """'1,234.5' / '３０' / '2．5' / '٣٠' -> float; None for a run of more than MAX_DIGITS digits
     (no number: a value is always finite). Digits of any script are read by their Unicode digit value."""
@@ -185,8 +186,10 @@ def _signed(m: regex.Match, value: float | None, sign_group: str) -> float | Non
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_chinese(text: str) -> float | None:
-    """Chinese numeral -> float with cn2an; None if it is not a well-formed number."""
+    """Chinese numeral -> float with cn2an; None if it is not a well-formed number (cached: the
+    same numerals recur and cn2an is slow)."""
     text = to_simplified(text)
     if text[:1] in ("百", "千"):  # 百分之百: a bare 百 is one hundred
         text = "一" + text
@@ -218,15 +221,16 @@ def _before(text: str, pos: int) -> str:
     return text[i] if i >= 0 else ""
 
 
+_CLOSE_QUOTE = regex.compile(r"[”’」』\"]")
+
+
 def _in_name(text: str, start: int, end: int) -> bool:
     """Inside a short quoted name (“一微克”行动), a book title 《…》 or a bracket 〔2024〕."""
     if start > 0 and text[start - 1] in '“‘「『"':
-        close = regex.search(r"[”’」』\"]", text[end : end + 12])
+        close = _CLOSE_QUOTE.search(text, end, end + 12)
         if close:
             return True
-    if SLOGAN_COUNT.search(text, max(0, start - 3), start) and regex.search(
-        r"[”’」』\"]", text[end : end + 2]
-    ):
+    if SLOGAN_COUNT.search(text, max(0, start - 3), start) and _CLOSE_QUOTE.search(text, end, end + 2):
         return True  # “八个100%”: a slogan counting its rules
     opened = text.rfind("《", max(0, start - 80), start)
     if opened >= 0 and "》" not in text[opened:start]:
@@ -251,8 +255,20 @@ def _is_code(text: str, num_start: int) -> bool:
 
 def _blocked(text: str, unit_start: int, unit: str, lex: UnitLexicon) -> bool:
     """A unit that starts a longer word (3部门, 8小时滑动平均浓度) is no unit."""
-    words = _blocked_by_first(lex.blocked_words).get(text[unit_start : unit_start + 1], ())
+    words = _blocked_index(lex).get(text[unit_start : unit_start + 1], ())
     return any(len(w) > len(unit) and text.startswith(w, unit_start) for w in words)
+
+
+def _blocked_index(lex: UnitLexicon) -> dict[str, tuple[str, ...]]:
+    """:func:`_blocked_by_first` of the lexicon's blocked words, found by the lexicon's identity
+    (hashing the long tuple of words on every unit cost more than the lookup)."""
+    found = _BLOCKED.get(id(lex))
+    if found is None or found[0] is not lex:
+        found = _BLOCKED[id(lex)] = (lex, _blocked_by_first(lex.blocked_words))
+    return found[1]
+
+
+_BLOCKED: dict[int, tuple[UnitLexicon, dict[str, tuple[str, ...]]]] = {}
 
 
 @functools.cache
@@ -278,7 +294,7 @@ def _value(m: regex.Match, ar: str, cn: str) -> float | None:
 def _from_united(text: str, m: regex.Match, lex: UnitLexicon) -> Quantity | None:
     """Turn a match of the united pattern into a Quantity, or None if a filter refuses it."""
     unit_written = m.group("unit")
-    found = lex.lookup(unit_written)
+    found = unit_lookup(lex, unit_written)
     if found is None:
         return None
     unit, _ = found
@@ -369,7 +385,7 @@ def _approx_before(text: str, m: regex.Match) -> str | None:
 
 def _per_unit(unit_written: str, period: str, lex: UnitLexicon):
     """吨/平方公里 + 月 -> (the unit 吨/平方公里·月, "·月"); (None, None) if there is none."""
-    base = to_simplified(unit_written)
+    base = _simplified_unit(unit_written)
     for joined in (f"·{period}", f"/{period}"):
         if base + joined in lex.forms:
             return lex.forms[base + joined], joined
@@ -409,7 +425,7 @@ def _inherited(text: str, q: Quantity, g: Grammar) -> list[Quantity]:
     if not m:
         return []
     out = []
-    for num in regex.finditer(ARABIC, text[m.start() : m.end()]):
+    for num in _ARABIC.finditer(text[m.start() : m.end()]):
         start = m.start() + num.start()
         value = parse_arabic(num.group())
         if _is_code(text, start) or _before(text, start) == "第" or value is None:
@@ -465,10 +481,12 @@ def _stated(text: str, m: regex.Match, g: Grammar) -> bool:
     """A bare number after a stating word (达到65, AQI大于200的), or a range 在0—100之间."""
     head = load_comparators().mask(text[max(0, m.start() - 4) : m.start()]).rstrip(" \u3000")
     if m.group("sep") and m.group("after") == "之间":
-        return any(head.endswith(w) for w in (*g.stating_words, *g.lexicon.bare_range_heads))
-    return any(head.endswith(w) for w in g.stating_words)
+        return head.endswith((*g.stating_words, *g.lexicon.bare_range_heads))
+    return head.endswith(g.stating_words)
 
 
+_ARABIC = regex.compile(ARABIC)
+_BLANKS = regex.compile(r"[ \u3000]*")
 RANGE_GAP = regex.compile(r"[ \u3000]*(?:——|[-－—–~～〜至])[ \u3000]*")
 FROM_BEFORE = regex.compile(r"(?:由|从)[ \u3000]*$")
 
@@ -479,7 +497,7 @@ def _unsigned(text: str, q: Quantity, prev: Quantity | None) -> Quantity:
         prev is None
         or q.value >= 0
         or q.surface[:1] not in "-－"
-        or not regex.fullmatch(r"[ \u3000]*", text[prev.end : q.start])
+        or not _BLANKS.fullmatch(text[prev.end : q.start])
     ):
         return q
     return dataclasses.replace(q, value=-q.value, start=q.start + 1, surface=q.surface[1:])
@@ -505,7 +523,7 @@ def _merge_ranges(text: str, found: list[Quantity]) -> list[Quantity]:
             prev is not None
             and prev.value_max is None
             and q.value_max is None
-            and to_simplified(prev.unit) == to_simplified(q.unit)
+            and _simplified_unit(prev.unit) == _simplified_unit(q.unit)
             and not q.comparator_hint
             and RANGE_GAP.fullmatch(text, prev.end, q.start)
             and q.surface[:1] not in "每约近"
@@ -542,8 +560,43 @@ class _Taken:
         self.chars[q.start : q.end] = b"\x01" * (q.end - q.start)
 
 
+# Every quantity has a digit, a Chinese numeral's first character or 百分之/千分之 (the number
+# of each pattern above); a text without any has none, and the patterns need not run.
+_NUMBER_CHAR = regex.compile(rf"[\d{_CN_FIRST}]|[百千]分之")
+
+
+def unit_lookup(lex: UnitLexicon, written: str):
+    """``lex.lookup(written)``, cached (a few hundred units are written over and over)."""
+    key = (id(lex), written)
+    found = _UNIT_CACHE.get(key)
+    if found is None:
+        if len(_UNIT_CACHE) > 16384:
+            _UNIT_CACHE.clear()
+        found = _UNIT_CACHE[key] = (lex, lex.lookup(written))  # lex kept alive: its id stays its own
+    return found[1]
+
+
+_UNIT_CACHE: dict[tuple[int, str], tuple[UnitLexicon, object]] = {}
+
+
+@functools.lru_cache(maxsize=4096)
+def _simplified_unit(unit: str) -> str:
+    return to_simplified(unit)
+
+
+def _literal_heads(lex: UnitLexicon) -> tuple[str, ...] | None:
+    """The contextual heads as the periods pattern's lookbehind reads them, when that is the
+    words as written (no '/' or '·', which the pattern widens to their look-alikes); else None."""
+    heads = lex.contextual_heads
+    if not heads or any(c in h for h in heads for c in "/·"):
+        return None
+    return heads
+
+
 def find_quantities(text: str) -> list[Quantity]:
     """All quantities of ``text`` in order, offsets into ``text``. Works on raw and t2s text."""
+    if not _NUMBER_CHAR.search(text):
+        return []
     g = grammar()
     found: list[Quantity] = []
     for m in g.percent_form.finditer(text):
@@ -551,7 +604,9 @@ def find_quantities(text: str) -> list[Quantity]:
         if q:
             found.append(q)
     taken = _Taken(len(text), found)
-    for pattern in (g.united, g.periods):
+    heads = _literal_heads(g.lexicon)
+    periods = heads is None or any(h in text for h in heads)  # periods follow a head (为期3年)
+    for pattern in (g.united, g.periods) if periods else (g.united,):
         for m in pattern.finditer(text):
             q = _from_united(text, m, g.lexicon)
             if q and not taken.overlaps(q):

@@ -36,8 +36,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from math import log
 
 import jieba
+import jieba.finalseg as finalseg
 import sqlite_utils
 
 from extractor import routes
@@ -110,9 +112,176 @@ def _is_word(token: str) -> bool:
 
 
 def search_tokens(text: str) -> list[str]:
-    """jieba search-mode tokens of the normalized ``text``, without punctuation/space tokens."""
-    normalized = normalize_for_search(text or "").text
-    return [t.strip() for t in _JIEBA.cut_for_search(normalized) if _is_word(t)]
+    """jieba search-mode tokens of the normalized ``text``, without punctuation/space tokens:
+    ``[t.strip() for t in _JIEBA.cut_for_search(normalize_for_search(text).text) if
+    _is_word(t)]``, computed by :func:`_search_text` and :func:`_cut_for_search` (the same
+    tokens, about twice as fast; tests/test_fts_tokens.py compares them)."""
+    if not text:
+        return []
+    if len(text) > SHORT_TEXT or _BLOCKS_OF is not _JIEBA:
+        return _cut_for_search(_search_text(text))
+    found = _SHORT.get(text)  # a target's indicator, dictionary name and surface recur
+    if found is None:
+        if len(_SHORT) >= BLOCK_CACHE_SIZE:
+            _SHORT.clear()
+        found = _SHORT[text] = tuple(_cut_for_search(_search_text(text)))
+    return list(found)
+
+
+SHORT_TEXT = 64
+_SHORT: dict[str, tuple[str, ...]] = {}
+
+
+# -- the same normalization and search-mode cut, faster ---------------------------------------
+#
+# The build tokenizes every clause and every target (a third of the time per document went to
+# jieba's cut_for_search and the per-character fold of normalize_for_search). The functions below
+# give exactly what those give: the fold is a translate table filled per new character, the cut
+# is jieba's algorithm (Tokenizer.cut with HMM: blocks, DAG, route, finalseg for unknown runs;
+# then cut_for_search's 2- and 3-grams) in one pass per block, without generators.
+
+
+class _Folds(dict):
+    """ord -> the character's NFKC + lower case, filled on first sight (a translate table)."""
+
+    def __missing__(self, code: int) -> str:
+        folded = self[code] = unicodedata.normalize("NFKC", chr(code)).lower()
+        return folded
+
+
+_FOLDED = _Folds()
+_RE_HAN = jieba.re_han_default
+_RE_SKIP = jieba.re_skip_default
+
+
+def _search_text(text: str) -> str:
+    """``normalize_for_search(text).text``, without the offset map."""
+    simplified = to_simplified(text)
+    if "_" in text and "{" in text:
+        skip: set[int] = set()
+        for m in _PM_SUBSCRIPT.finditer(text):
+            skip.update((m.start(), m.start() + 1, m.end() - 1))
+        if skip:
+            simplified = "".join(ch for i, ch in enumerate(simplified) if i not in skip)
+    return simplified.translate(_FOLDED)
+
+
+def _cut_for_search(sentence: str) -> list[str]:
+    """``[t.strip() for t in _JIEBA.cut_for_search(sentence) if _is_word(t)]``."""
+    tok = _JIEBA
+    tok.check_initialized()
+    global _BLOCKS_OF
+    if _BLOCKS_OF is not tok:  # the caches hold one tokenizer's tokens
+        _BLOCKS.clear()
+        _SHORT.clear()
+        _BLOCKS_OF = tok
+    out: list[str] = []
+    for blk in _RE_HAN.split(sentence):
+        if not blk:
+            continue
+        tokens = _BLOCKS.get(blk)
+        if tokens is None:
+            if len(_BLOCKS) >= BLOCK_CACHE_SIZE:
+                _BLOCKS.clear()
+            tokens = _BLOCKS[blk] = _block_tokens(tok, blk)
+        out.extend(tokens)
+    return out
+
+
+# The tokens of a block (a run of Han characters, letters and digits, or the text between two
+# such runs) depend on the block alone, so each distinct block is cut once per process (headings,
+# list leads, indicator names and units recur within and across documents). Bounded: emptied
+# when full.
+BLOCK_CACHE_SIZE = 100_000
+_BLOCKS: dict[str, tuple[str, ...]] = {}
+_BLOCKS_OF: jieba.Tokenizer | None = None
+
+
+def _block_tokens(tok: jieba.Tokenizer, blk: str) -> tuple[str, ...]:
+    """The search tokens of one block of :data:`jieba.re_han_default`'s split."""
+    freq = tok.FREQ
+    if _RE_HAN.match(blk):
+        words = _cut_block(tok, blk)
+    else:
+        words = []
+        for x in _RE_SKIP.split(blk):
+            if _RE_SKIP.match(x):
+                words.append(x)
+            else:
+                words.extend(x)
+    out: list[str] = []
+    add = out.append
+    for w in words:
+        n = len(w)
+        if n > 2:
+            for i in range(n - 1):
+                gram = w[i : i + 2]
+                if freq.get(gram) and _is_word(gram):
+                    add(gram.strip())
+            if n > 3:
+                for i in range(n - 2):
+                    gram = w[i : i + 3]
+                    if freq.get(gram) and _is_word(gram):
+                        add(gram.strip())
+        if _is_word(w):
+            add(w.strip())
+    return tuple(out)
+
+
+def _cut_block(tok: jieba.Tokenizer, blk: str) -> list[str]:
+    """``list(tok._Tokenizer__cut_DAG(blk))``: the most probable path through the block's DAG of
+    dictionary words (ties to the longer last word, as jieba's ``max`` over ``(score, end)``),
+    runs of single characters that are no word cut by the HMM (finalseg)."""
+    freq = tok.FREQ
+    n = len(blk)
+    logtotal = log(tok.total)
+    score = [0.0] * (n + 1)
+    nxt = [0] * (n + 1)
+    for k in range(n - 1, -1, -1):
+        best = None
+        end = k
+        i = k
+        frag = blk[k]
+        f = freq.get(frag)
+        while f is not None:
+            if f:
+                v = log(f) - logtotal + score[i + 1]
+                if best is None or v >= best:
+                    best, end = v, i
+            i += 1
+            if i >= n:
+                break
+            frag = blk[k : i + 1]
+            f = freq.get(frag)
+        if best is None:  # no dictionary word starts here: the character alone (frequency 1)
+            best = 0.0 - logtotal + score[k + 1]
+        score[k] = best
+        nxt[k] = end + 1
+    words: list[str] = []
+    x = 0
+    buf = ""
+    while x < n:
+        y = nxt[x]
+        if y - x == 1:
+            buf += blk[x]
+        else:
+            if buf:
+                _flush(freq, buf, words)
+                buf = ""
+            words.append(blk[x:y])
+        x = y
+    if buf:
+        _flush(freq, buf, words)
+    return words
+
+
+def _flush(freq: dict, buf: str, words: list[str]) -> None:
+    if len(buf) == 1:
+        words.append(buf)
+    elif not freq.get(buf):
+        words.extend(finalseg.cut(buf))
+    else:
+        words.extend(buf)
 
 
 def tokenize(text: str) -> str:
@@ -338,7 +507,11 @@ def vocabulary_counts(
     a clause key to its tokens, ``targets`` are ``(clause key or None, own tokens)``. A term of a
     clause counts once for the clause and once per target of it (as the rows of ``targets_fts``
     hold the clause's tokens), without building those rows."""
-    terms = {k: {t for t in set(v.split()) if is_vocabulary_term(t)} for k, v in clause_tokens.items()}
+    known = _TERMS
+    terms = {
+        k: {t for t in set(v.split()) if known.get(t) or (t not in known and is_vocabulary_term(t))}
+        for k, v in clause_tokens.items()
+    }
     per_clause: dict[object, int] = dict.fromkeys(terms, 1)
     counts: dict[str, int] = {}
     for key, own in targets:
@@ -356,7 +529,17 @@ def vocabulary_counts(
 
 def is_vocabulary_term(token: str) -> bool:
     """A token worth suggesting: two to 12 characters, a word (not a bare number)."""
-    return 2 <= len(token) <= VOCABULARY_MAX_CHARS and _is_word(token) and not _NUMBER.fullmatch(token)
+    found = _TERMS.get(token)
+    if found is None:
+        if len(_TERMS) >= BLOCK_CACHE_SIZE:
+            _TERMS.clear()
+        found = _TERMS[token] = (
+            2 <= len(token) <= VOCABULARY_MAX_CHARS and _is_word(token) and not _NUMBER.fullmatch(token)
+        )
+    return found
+
+
+_TERMS: dict[str, bool] = {}  # is_vocabulary_term of the tokens seen (a vocabulary recurs)
 
 
 def vocabulary_rows(token_columns: Iterable[str]) -> list[dict]:

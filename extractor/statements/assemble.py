@@ -86,6 +86,7 @@ _LIST_SEPARATOR = regex.compile(r"[ \u3000]*(?:、|和|及|与|以及|或|,)[ \u
 _BLANK = regex.compile(r"[ \u3000]")
 _BOOK_TITLE = regex.compile(r"《[^》]*》")
 _BOOK_MARKS = regex.compile(r"[《》]")
+_SEGMENT_STOP = regex.compile("[" + regex.escape(SEGMENT_END) + "]")
 
 
 def extract_targets(
@@ -606,9 +607,8 @@ def _campaign_contexts(
     sentence through the number (an overview), the section title."""
     text = ctx.norm.text
     section = ctx.sections.get(clause.section_id) if clause and clause.section_id else None
-    seg_end = m.q.end
-    while seg_end < m.sent_end and text[seg_end] not in SEGMENT_END:
-        seg_end += 1
+    stop = _SEGMENT_STOP.search(text, m.q.end, m.sent_end) if m.q.end < m.sent_end else None
+    seg_end = stop.start() if stop else max(m.q.end, m.sent_end)
     return [
         (phrase, False),
         (text[m.q.end : seg_end], False),

@@ -7,6 +7,8 @@ are data (``comparators.yml``, loaded by :func:`extractor.lexicon.cues.load_comp
 
 from __future__ import annotations
 
+import functools
+
 import regex
 
 from extractor.lexicon.cues import load_comparators
@@ -54,14 +56,37 @@ NEXT_ITEM = regex.compile(r"[ \u3000]*(?:、|和|及|与|以及|或|,)[ \u3000]*
 
 def starting_word(text: str, words: dict[str, str]) -> str | None:
     """The longest of ``words`` that ``text`` starts with, or None."""
-    for word in sorted(words, key=len, reverse=True):
+    if not text:
+        return "" if "" in words else None
+    for word in _by_first_char(words).get(text[0], ()):
         if text.startswith(word):
             return word
-    return None
+    return "" if "" in words else None
 
 
+def _by_first_char(words: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """``words`` by their first character, longest first (two words of one length cannot both
+    start a text, so this finds what the longest-first scan of all of them finds)."""
+    key = id(words)
+    found = _FIRST_CHAR.get(key)
+    if found is None or found[0] is not words or found[1] != len(words):
+        index: dict[str, list[str]] = {}
+        for word in sorted(words, key=len, reverse=True):
+            if word:
+                index.setdefault(word[0], []).append(word)
+        if len(_FIRST_CHAR) > 256:
+            _FIRST_CHAR.clear()
+        found = _FIRST_CHAR[key] = (words, len(words), {k: tuple(v) for k, v in index.items()})
+    return found[2]
+
+
+_FIRST_CHAR: dict[int, tuple[dict, int, dict[str, tuple[str, ...]]]] = {}
+
+
+@functools.lru_cache(maxsize=16384)
 def before_comparator(prefix: str) -> str:
-    """The comparator of the words before the number: the closest non-'=' word wins."""
+    """The comparator of the words before the number: the closest non-'=' word wins (cached:
+    the rules ask it of one prefix several times)."""
     comps = load_comparators()
     prefix = comps.mask(prefix)
     for pattern, comp in comps.before_patterns:

@@ -59,6 +59,7 @@ class DocContext:
     title: str | None = None
     cues: StatementCues = field(default_factory=load_statements)
     _starts: list[int] = field(default_factory=list)
+    _at: dict[int, Clause | None] = field(default_factory=dict)
     _since: float | None = None
 
     def __post_init__(self) -> None:
@@ -117,12 +118,18 @@ class DocContext:
         return f"{self.plan_year}—{self.plan_year_end}年规划"
 
     def clause_at(self, src: int) -> Clause | None:
-        """The innermost clause holding source offset ``src``."""
+        """The innermost clause holding source offset ``src`` (looked up once per offset: the
+        rules ask it of one quantity several times)."""
+        try:
+            return self._at[src]
+        except KeyError:
+            pass
         i = bisect.bisect_right(self._starts, src)
         best = None
         for c in reversed(self.clauses[max(0, i - 40) : i]):
             if c.start <= src < c.end and (best is None or c.end - c.start < best.end - best.start):
                 best = c
+        self._at[src] = best
         return best
 
     def section_path(self, clause: Clause | None) -> str:

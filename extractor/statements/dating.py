@@ -161,6 +161,9 @@ def names_plan_year(title: str, plan_year: int, lex: TimeLexicon) -> bool:
     )
 
 
+_DIGIT = regex.compile(r"\d")
+
+
 @functools.cache
 def _before_words(words: tuple[str, ...]) -> regex.Pattern:
     return regex.compile("|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True)) or "$^")
@@ -170,7 +173,8 @@ def time_expressions(text: str, present: int | None, lex: TimeLexicon | None = N
     """Every time expression of ``text`` in order of position (see the module docstring)."""
     lex = lex or load_time()
     found: list[TimeExpression] = []
-    for role, patterns in (("horizon", lex.horizon), ("since", lex.since)):
+    digits = _DIGIT.search(text) is not None  # the horizons and since-words name a year in digits
+    for role, patterns in (("horizon", lex.horizon), ("since", lex.since)) if digits else ():
         for pattern in patterns:
             for m in pattern.finditer(text):
                 found.append(TimeExpression(m.start(), m.end(), int(m.group("year")), role, m.group(0)))

@@ -118,6 +118,7 @@ _UNIT_SEPARATOR = re.compile(rf"([{re.escape(_SEPARATORS)}]|等)")
 _BRACKET = re.compile(r"[（(]([^（()）]*(?:[（(]牵头[)）][^（()）]*)*)[)）]")
 
 
+@cache
 def _label_re() -> re.Pattern[str]:
     labels = "|".join(map(re.escape, _longest_first(load_duties().labels)))
     return re.compile(rf"(?P<label>{labels})\s*[:：]\s*")
@@ -236,7 +237,9 @@ def find_deadlines(
     only with a cue after it (前, 之前, 完成…); a year before ``plan_year`` - 1 is history."""
     lex = load_duties()
     found: list[tuple[str | None, str, int, int]] = []
-    for m in _deadline_re().finditer(text):
+    # every deadline names a year (年), a month (月) or a quarter (季度): a text without any has none
+    dated = "年" in text or "月" in text or "季" in text
+    for m in _deadline_re().finditer(text) if dated else ():
         cue = m.group("cue").strip()
         if not cue and not column:
             continue

@@ -19,6 +19,7 @@ import regex
 
 from extractor.lexicon.cues import StatementCues, load_comparators, load_statements, load_units
 from extractor.model import Clause
+from extractor.quantities import unit_lookup
 from extractor.statements.comparators import before_comparator, starting_word
 from extractor.statements.context import DocContext, Mention, segment_start
 from extractor.statements.dating import modality
@@ -108,7 +109,7 @@ def _bound_in_brackets(ctx: DocContext, m: Mention, rest: str) -> bool:
 
 def _is_period(q) -> bool:
     """试点创建期为2至3年: a period read only after its head (units.yml contextual) bounds a measure."""
-    found = load_units().lookup(q.unit) if q.unit else None
+    found = unit_lookup(load_units(), q.unit) if q.unit else None
     return bool(found and found[0].contextual)
 
 
@@ -133,9 +134,14 @@ def _goal_window(cues: StatementCues, prefix: str) -> bool:
     return any(prefix.rstrip(" \u3000").endswith(w) for w in cues.window_goal_verbs)
 
 
+@functools.cache
+def _as_words(words: tuple[str, ...]) -> dict[str, str]:
+    return {w: "" for w in words}
+
+
 def _window(cues: StatementCues, rest: str) -> bool:
     """A duration that opens a time window of a rule: 24小时内响应, 3个工作日内办结."""
-    word = starting_word(rest, {w: "" for w in cues.duration_window_words})
+    word = starting_word(rest, _as_words(cues.duration_window_words))
     if not word:
         return False
     tail = rest[len(word) :].lstrip(" \u3000")

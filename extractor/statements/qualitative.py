@@ -35,6 +35,7 @@ LEAD = regex.compile(
     r"(?:实现|确保|力争|推动|推进|保持|促进|加快)?[ \u3000]*"
 )
 SAID = regex.compile(r"目标(?:是|为)[：:]?")
+_SEGMENT_STOP = regex.compile("[" + regex.escape(SEGMENT_END) + "]")
 OBJECT_HEADS = ("", "比例", "天数")  # 消除劣V类水体: the share of such water; 消除重污染天气: its days
 
 
@@ -88,11 +89,12 @@ def goal_phrases(text: str, start: int, end: int) -> list[Goal]:
     out: list[Goal] = []
     s = start
     while s < end:
-        e = s
-        while e < end and text[e] not in SEGMENT_END:
-            e += 1
-        if not find_quantities(text[s:e]):
-            out.extend(_segment_goals(text, s, e, after, before))
+        stop = _SEGMENT_STOP.search(text, s, end)
+        e = stop.start() if stop else end
+        # the goal wording first: most segments have none, and then the grammar need not run
+        goals = _segment_goals(text, s, e, after, before)
+        if goals and not find_quantities(text[s:e]):
+            out.extend(goals)
         s = e + 1
     return out
 

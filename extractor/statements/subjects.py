@@ -100,6 +100,15 @@ def _trimmers() -> tuple[tuple[str, ...], tuple[regex.Pattern, ...]]:
     return tuple(words), ends
 
 
+@functools.cache
+def _trail_words_by_last_char() -> dict[str, tuple[str, ...]]:
+    index: dict[str, list[str]] = {}
+    for word in _trimmers()[0]:
+        if word:
+            index.setdefault(word[-1], []).append(word)
+    return {k: tuple(v) for k, v in index.items()}
+
+
 def clean_phrase(text: str, s: int, e: int) -> tuple[int, int]:
     """The indicator span of ``text[s:e]``: lead words, time phrases, comparators and qualifiers
     trimmed (力争…, …同比)."""
@@ -127,7 +136,8 @@ def _trim_lead(cues: StatementCues, text: str, s: int, e: int) -> tuple[int, boo
     if lead and lead.end() > s:
         s, changed = lead.end(), True
     time = load_time()
-    for pat in (*time.horizon, *time.since, *cues.base_year_patterns, cues.dated_year):
+    years = _DIGIT.search(text, s, e) is not None  # each of these phrases names a year in digits
+    for pat in (*time.horizon, *time.since, *cues.base_year_patterns, cues.dated_year) if years else ():
         mm = pat.match(text, s, e)
         if mm:
             s, changed = mm.end(), True
@@ -143,16 +153,18 @@ def _trim_tail(text: str, s: int, e: int) -> tuple[int, bool]:
     """One pass over the end of ``s:e``: a comparator or qualifier word, 由 + year, a base-year
     phrase, trailing blanks, commas and an opening bracket."""
     comps = load_comparators()
-    trail_words, base_ends = _trimmers()
+    _, base_ends = _trimmers()
     changed = False
-    for word in trail_words:
+    # the trail words ending in the span's last character, longest first (one of each length
+    # can end the span: the first that is no tail of a not-comparator word is cut)
+    for word in _trail_words_by_last_char().get(text[e - 1], ()) if e > s else ():
         if text.endswith(word, s, e) and not comps.ends_word(text, e, word):
             e, changed = e - len(word), True
             break
-    mm = FROM_END.search(text, s, e)
+    mm = FROM_END.search(text, s, e) if text.find("由", s, e) >= 0 or text.find("从", s, e) >= 0 else None
     if mm and mm.start() > s:  # 污水处理率由2015年的 -> 污水处理率
         e, changed = mm.start(), True
-    for pat in base_ends:
+    for pat in base_ends if _DIGIT.search(text, s, e) else ():  # base years are digits
         mm = pat.search(text[s:e])
         if mm:
             e, changed = s + mm.start(), True

@@ -13,6 +13,8 @@ The cue words and patterns are data (``statements.yml``).
 
 from __future__ import annotations
 
+import functools
+
 import regex
 
 from extractor.lexicon.cues import StatementCues
@@ -30,11 +32,15 @@ _NAMED_YEAR = regex.compile(r"((?:19|20)\d{2})\s*年")
 _COMPARED_WITH_YEAR = regex.compile(r"与\s*((?:19|20)\d{2})\s*年(?:相比|比较)")
 
 FROM_YEAR = regex.compile(r"(?:由|从)[ \u3000]*$")
+_DIGIT = regex.compile(r"\d")
 TO_WORD = regex.compile(r"\d[^，,。；;]*?(?:到|至|为)")
 
 
 def _years(pattern: regex.Pattern, text: str) -> list[tuple[int, int, int]]:
-    """``(start, end, year)`` of each match of ``pattern`` (a named group ``year``) in ``text``."""
+    """``(start, end, year)`` of each match of ``pattern`` (a named group ``year``) in ``text``
+    (none in a text without a digit: a year is digits)."""
+    if not _DIGIT.search(text):
+        return []
     return [(m.start(), m.end(), int(m.group("year"))) for m in pattern.finditer(text)]
 
 
@@ -99,7 +105,7 @@ def _kind_year(
     seg_start = segment_start(text, m.sent_start, m.q.start)
     segment = text[seg_start : m.q.start]
     mod = modality(segment, text[m.q.end : m.sent_end])
-    horizon = _horizon(sentence_prefix)
+    horizon = _horizon(sentence_prefix, ctx.time.present)
     if horizon is not None:
         year, written = horizon
         if kind is None and ctx.before_present(year):
@@ -184,10 +190,18 @@ GOAL_WORDS = (
 )
 
 
-def _horizon(sentence_prefix: str) -> tuple[int, str] | None:
-    """The horizon closest before the number in its sentence (到2025年, 2024年底前, 截至2023年)."""
-    found = [t for t in time_expressions(sentence_prefix, None) if t.role in ("horizon", "since")]
+def _horizon(sentence_prefix: str, present: int | None = None) -> tuple[int, str] | None:
+    """The horizon closest before the number in its sentence (到2025年, 2024年底前, 截至2023年).
+    ``present`` only dates relative words (去年), never a horizon: the expressions are found once
+    for this and :func:`_observation`."""
+    found = [t for t in _expressions(sentence_prefix, present) if t.role in ("horizon", "since")]
     return (found[-1].year, found[-1].written.strip()) if found else None
+
+
+@functools.lru_cache(maxsize=64)
+def _expressions(text: str, present: int | None) -> tuple:
+    """:func:`time_expressions` of a sentence prefix, kept for the next question about it."""
+    return tuple(time_expressions(text, present, load_time()))
 
 
 def _looks_ahead(ctx: DocContext, path: str, sentence_prefix: str) -> str:
@@ -224,7 +238,7 @@ def _observation(ctx: DocContext, m: Mention, sentence_prefix: str) -> tuple[int
         if written.endswith("以来"):  # “十四五”以来: from the period's start up to the text's present
             return ctx.actual_year(m), written.strip(), "before"
         return year, written.strip(), role
-    for t in time_expressions(sentence_prefix, ctx.time.present, lex):
+    for t in _expressions(sentence_prefix, ctx.time.present):
         if t.role == "relative" and t.year is not None:
             return t.year, t.written, "relative"
         if t.role == "before":
@@ -258,7 +272,12 @@ def _lead(ctx: DocContext, m: Mention) -> tuple[int | None, str, str] | None:
 
 def _lead_at(text: str, start: int, limit: int) -> tuple[int | None, str, str] | None:
     """A time expression opening ``text[start:]`` and followed by a comma."""
-    window = text[start : min(limit, start + 24)]
+    return _lead_in(text[start : min(limit, start + 24)])
+
+
+@functools.lru_cache(maxsize=1024)
+def _lead_in(window: str) -> tuple[int | None, str, str] | None:
+    """:func:`_lead_at` of the first 24 characters (the numbers of a line share them)."""
     hit = LEAD_YEAR.match(window)
     if hit:
         return int(hit.group(1)), hit.group(0).strip(" ，,"), "lead dated"
@@ -289,17 +308,31 @@ def _ended_period(text: str, present: int | None) -> int | None:
 
 
 def _past_heading_year(ctx: DocContext, path: str) -> int | None:
-    """A heading path about the past: a review heading, a past year, an ended period."""
+    """A heading path about the past: a review heading, a past year, an ended period (worked
+    out once per heading path: every number of a section asks it)."""
     present = ctx.time.present
     if present is None or not path:
         return None
-    years = [y for _, _, y in _dated_years(ctx.cues, path) if y < present]
+    key = (id(ctx.cues), path, present)
+    found = _PAST_HEADINGS.get(key)
+    if found is None:
+        if len(_PAST_HEADINGS) > 4096:
+            _PAST_HEADINGS.clear()
+        found = _PAST_HEADINGS[key] = (ctx.cues, _past_path_year(ctx.cues, path, present))
+    return found[1]
+
+
+_PAST_HEADINGS: dict[tuple[int, str, int], tuple[StatementCues, int | None]] = {}
+
+
+def _past_path_year(cues: StatementCues, path: str, present: int) -> int | None:
+    years = [y for _, _, y in _dated_years(cues, path) if y < present]
     if years:
         return years[-1]
     ended = _ended_period(path, present)
     if ended is not None:
         return ended
-    if any(w in path for w in ctx.cues.review_headings):
+    if any(w in path for w in cues.review_headings):
         return present - 1
     return None
 

@@ -23,6 +23,7 @@ TOPIC_WINDOW = 40  # a general paragraph's campaign is read from its first chara
 Label = tuple[str, str, int]  # (campaign id, label as written in the title, offset in the title)
 
 
+@functools.lru_cache(maxsize=8192)
 def campaign_by_keywords(text: str, window: int | None = None) -> str | None:
     """The campaign whose keyword starts earliest in ``text`` (the longer keyword on a tie).
 
@@ -57,6 +58,7 @@ def _keyword_patterns() -> tuple[tuple[str, regex.Pattern], ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=8192)
 def campaign_by_label(title: str, topics: bool = True, lead: bool = False) -> Label | None:
     """``(campaign id, label, offset in title)`` of the earliest campaign label in a title.
 
@@ -83,12 +85,21 @@ def _labelled(title: str) -> tuple[set[str], str]:
     土壤污染防治 is not also 水), and what is left of the title."""
     found: set[str] = set()
     rest = title
-    for campaign in campaigns():
-        for label in sorted((*campaign.labels, *campaign.topic_labels), key=len, reverse=True):
+    for campaign, labels in _labels_longest_first():
+        for label in labels:
             if label in rest:
                 found.add(campaign.id)
                 rest = rest.replace(label, "　")
     return found, rest
+
+
+@functools.cache
+def _labels_longest_first():
+    """Each campaign with its labels and topic labels, longest first (sorted once)."""
+    return tuple(
+        (campaign, tuple(sorted((*campaign.labels, *campaign.topic_labels), key=len, reverse=True)))
+        for campaign in campaigns()
+    )
 
 
 def campaigns_named(title: str) -> set[str]:
@@ -107,6 +118,7 @@ def title_campaign(title: str | None) -> str:
     return found.pop() if len(found) == 1 else "general"
 
 
+@functools.lru_cache(maxsize=8192)
 def section_campaign(kind: str, title: str, inherited: str) -> tuple[str, Label | None]:
     """A section's campaign and the label that set it: its own label, else its parent's
     campaign; a title naming two campaigns leaves the choice to content."""

@@ -7,6 +7,7 @@ an inline lead (蓝天保卫战方面：…, 主要目标：…) or a plain para
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import regex
@@ -19,6 +20,7 @@ _TABLE_CAPTION = regex.compile(r"^表\s*\d+")
 _SENTENCE_STOP = regex.compile(r"[。！？；]")
 
 
+@functools.lru_cache(maxsize=4096)
 def cn_int(numeral: str) -> int | None:
     """An Arabic or Chinese numeral as an int (十二 → 12), None when it is neither."""
     if numeral.isdigit():
