@@ -100,19 +100,28 @@ def clause_tokens(clause: MeasureClause) -> list[str]:
     return clause.tokens.split() if clause.tokens is not None else search_tokens(clause.text)
 
 
-def tfidf_vectors(clauses: Sequence[MeasureClause]):
-    """The clauses' TF-IDF vectors: a sparse CSR matrix, rows of unit length, sorted indices.
-    Raises ValueError if no clause has a token."""
+def _vectorizer():
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.preprocessing import normalize
 
-    vec = TfidfVectorizer(
-        tokenizer=lambda tokens: tokens,
+    return TfidfVectorizer(
+        tokenizer=_same_tokens,
         preprocessor=None,
         token_pattern=None,
         lowercase=False,
         sublinear_tf=True,
     )
+
+
+def _same_tokens(tokens):
+    return tokens
+
+
+def tfidf_vectors(clauses: Sequence[MeasureClause]):
+    """The clauses' TF-IDF vectors: a sparse CSR matrix, rows of unit length, sorted indices.
+    Raises ValueError if no clause has a token."""
+    from sklearn.preprocessing import normalize
+
+    vec = _vectorizer()
     x = normalize(vec.fit_transform(clause_tokens(c) for c in clauses).tocsr())  # as cosine_similarity does
     x.sort_indices()
     return x
@@ -150,7 +159,359 @@ def _blocks(n: int, chunk_rows: int, max_pairs: int):
         start = stop
 
 
+GROUP_NEIGHBOURS = 2 * TOP_K + 2  # distinct vectors kept per distinct vector before the clauses are expanded
+SCORE_ELEMENTS = 4_000_000  # entries gathered at once when candidate pairs are scored
+DENSE_ROWS = 256  # rows of the dense block candidate pairs are scored against
+
+
+def grouped_vectors(clauses: Sequence[MeasureClause]):
+    """``(x, group)``: the TF-IDF rows of the clauses' distinct token lists (in order of first
+    appearance) and each clause's row, so that ``x[group[i]]`` holds the very floats of
+    ``tfidf_vectors(clauses)[i]``: the same vocabulary (in the same order), the idf counted over
+    every clause with its repeats, the same operations of scikit-learn. Raises ValueError if no
+    clause has a token."""
+    import numpy as np
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+    from sklearn.preprocessing import normalize
+
+    index: dict[tuple[str, ...], int] = {}
+    lists: list[list[str]] = []
+    group = np.empty(len(clauses), dtype=np.int64)
+    for i, c in enumerate(clauses):
+        tokens = clause_tokens(c)
+        g = index.setdefault(tuple(tokens), len(lists))
+        if g == len(lists):
+            lists.append(tokens)
+        group[i] = g
+    vec = _vectorizer()
+    counts = CountVectorizer.fit_transform(vec, lists).tocsr()  # what TfidfVectorizer counts first
+    transformer = TfidfTransformer(
+        norm=vec.norm, use_idf=vec.use_idf, smooth_idf=vec.smooth_idf, sublinear_tf=vec.sublinear_tf
+    ).fit(counts)
+    # the idf as TfidfTransformer.fit computes it on all the clauses: each distinct list counted
+    # as often as it occurs
+    size = np.bincount(group, minlength=len(lists))
+    df = np.bincount(counts.indices, weights=np.repeat(size, np.diff(counts.indptr)), minlength=counts.shape[1])
+    df = df.astype(np.float64) + float(vec.smooth_idf)
+    idf = np.full_like(df, fill_value=len(clauses) + int(vec.smooth_idf), dtype=np.float64)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    transformer.idf_ = idf
+    x = normalize(transformer.transform(counts, copy=False).tocsr())  # as tfidf_vectors
+    x.sort_indices()
+    return x, group
+
+
+def _prefixes(x, tau: float):
+    """Binary CSR of each row's *prefix* for threshold ``tau`` (prefix filtering, Bayardo et al.
+    2007, "Scaling up all pairs similarity search"): the features in a global order (fewest rows
+    first), minus the longest tail of common features whose share of any cosine is bounded below
+    ``tau`` (by the tail's norm and by the tail's weights times each feature's largest weight in
+    any row). Two rows whose cosine is at least ``tau`` share a feature of both prefixes: the
+    first feature they share in the order."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    m, v = x.shape
+    counts = np.diff(x.indptr)
+    rows = np.repeat(np.arange(m), counts)
+    df = np.bincount(x.indices, minlength=v)
+    position = np.empty(v, dtype=np.int64)
+    position[np.lexsort((np.arange(v), df))] = np.arange(v)  # fewest rows first
+    maxw = np.zeros(v)
+    np.maximum.at(maxw, x.indices, x.data)
+    order = np.lexsort((-position[x.indices], rows))  # each row's features, most common first
+    w, f = x.data[order], x.indices[order]
+    norm2, dot = np.cumsum(w * w), np.cumsum(w * maxw[f])
+    first = x.indptr[:-1]
+    norm2 -= np.r_[0.0, norm2][first][rows]
+    dot -= np.r_[0.0, dot][first][rows]
+    bound = np.minimum(np.sqrt(np.maximum(norm2, 0.0)), dot)  # of the tail up to this feature
+    keep = bound >= tau - 1e-6  # (a little more prefix than needed: the sums' rounding)
+    kept_rows = rows[keep]
+    indptr = np.r_[0, np.cumsum(np.bincount(kept_rows, minlength=m))]
+    cols = f[keep]
+    # rows stay in order (lexsort's first key); sort each row's features
+    p = sp.csr_matrix((np.ones(len(cols), dtype=np.int32), cols, indptr), shape=(m, v))
+    p.sort_indices()
+    return p
+
+
+def _exact_cosines(x, a, b):
+    """``x[a[p]] · x[b[p]]`` for each pair ``p`` (rows of unit length), with the floats of
+    scipy's sparse product ``x @ x.T``: each sum from 0.0 over the shared columns in column order
+    (np.bincount adds its weights in order). Pairs sorted by ``a``."""
+    import numpy as np
+
+    out = np.zeros(len(a))
+    if not len(a):
+        return out
+    nnz = np.diff(x.indptr)
+    colmap = np.full(x.shape[1], -1, dtype=np.int64)
+    # a block of DENSE_ROWS rows of ``a`` at a time, dense over the block's columns
+    bounds = np.searchsorted(a, np.arange(a[0], a[-1] + DENSE_ROWS + 1, DENSE_ROWS))
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        if lo == hi:
+            continue
+        first, last = a[lo], a[hi - 1] + 1
+        block = x[first:last]
+        cols = np.unique(block.indices)
+        colmap[cols] = np.arange(len(cols))
+        dense = np.zeros((last - first, len(cols)))
+        dense[np.repeat(np.arange(last - first), np.diff(block.indptr)), colmap[block.indices]] = block.data
+        start = lo
+        while start < hi:  # pairs in chunks of about SCORE_ELEMENTS gathered entries
+            lengths = nnz[b[start:hi]]
+            stop = start + max(1, int(np.searchsorted(np.cumsum(lengths), SCORE_ELEMENTS)))
+            stop = min(stop, hi)
+            lengths = lengths[: stop - start]
+            pair = np.repeat(np.arange(stop - start), lengths)
+            pos = np.repeat(x.indptr[b[start:stop]] - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + np.arange(
+                len(pair)
+            )
+            local = colmap[x.indices[pos]]
+            shared = local >= 0
+            pair, pos, local = pair[shared], pos[shared], local[shared]
+            products = dense[a[start:stop][pair] - first, local] * x.data[pos]
+            out[start:stop] = np.bincount(pair, weights=products, minlength=stop - start)
+            start = stop
+        colmap[cols] = -1
+    return out
+
+
+def _rounded(cosines):
+    import numpy as np
+
+    return np.array([round(c, 4) for c in cosines.tolist()], dtype=float)
+
+
+def _neighbour_groups(x, single_doc, minrank, threshold, limit, rows, chunk_rows, max_pairs):
+    """For each distinct vector ``a`` (of ``rows``; None: all, each pair scored once): the other
+    vectors ``b`` whose rounded cosine is at least ``threshold``, best first (score descending,
+    then ``minrank[b]``), at most ``limit`` (None: all). Returns ``(a, b, score)`` sorted so, and
+    the number of such vectors each ``a`` has in all. Candidates by prefix filtering, scored
+    exactly (:func:`_exact_cosines`); vectors whose clauses are all of one document are not
+    compared."""
+    import numpy as np
+
+    m = x.shape[0]
+    p = _prefixes(x, threshold - 1e-3)  # a cosine that rounds to the threshold is kept
+    pt = p.T.tocsr()
+    if rows is None:
+        rows_sel, symmetric = np.arange(m), True
+    else:
+        rows_sel, symmetric = np.asarray(rows, dtype=np.int64), False
+    empty = np.zeros(0, dtype=np.int64)
+    best = (empty, empty, np.zeros(0))
+    total = np.zeros(m, dtype=np.int64)
+    pending, waiting = [], 0
+
+    def merge(parts):
+        r, o, s = (np.concatenate(z) for z in zip(*parts))
+        order = np.lexsort((minrank[o], -s, r))
+        r, o, s = r[order], o[order], s[order]
+        if limit is not None and len(r):
+            start = np.r_[True, r[1:] != r[:-1]]
+            group_start = np.maximum.accumulate(np.where(start, np.arange(len(r)), 0))
+            keep = np.arange(len(r)) - group_start < limit
+            r, o, s = r[keep], o[keep], s[keep]
+        return r, o, s
+
+    blocks = _blocks(len(rows_sel), chunk_rows, max_pairs)
+    span = next(blocks, None)
+    while span is not None:
+        start, stop = span
+        sel = rows_sel[start:stop]
+        product = (p[sel] @ pt).tocsr()
+        a = np.repeat(sel, np.diff(product.indptr))
+        b = product.indices.astype(np.int64)
+        keep = (b > a) if symmetric else (b != a)
+        keep &= (single_doc[a] < 0) | (single_doc[a] != single_doc[b])
+        a, b = a[keep], b[keep]
+        order = np.lexsort((b, a))
+        a, b = a[order], b[order]
+        cosines = _exact_cosines(x, a, b)
+        keep = cosines >= threshold - 1e-3
+        a, b, cosines = a[keep], b[keep], cosines[keep]
+        keep = cosines > 0
+        a, b = a[keep], b[keep]
+        scores = _rounded(cosines[keep])
+        ok = scores >= threshold
+        a, b, scores = a[ok], b[ok], scores[ok]
+        if symmetric:
+            a, b, scores = np.concatenate([a, b]), np.concatenate([b, a]), np.tile(scores, 2)
+        total += np.bincount(a, minlength=m)
+        pending.append((a, b, scores))
+        waiting += len(a)
+        if waiting > max(m * (limit or 1), MERGE_PAIRS) or stop == len(rows_sel):
+            best = merge([best, *pending])
+            pending, waiting = [], 0
+        span = blocks.send(product.nnz) if stop < len(rows_sel) else None
+    return best, total
+
+
 def tfidf_top_k(
+    clauses: Sequence[MeasureClause],
+    threshold: float = THRESHOLD,
+    k: int = TOP_K,
+    chunk_rows: int = CHUNK_ROWS,
+    max_pairs: int = MAX_BLOCK_PAIRS,
+) -> list[tuple[int, int, float]]:
+    """``(i, j, score)`` for each clause ``i`` and the best ``k`` clauses ``j`` of other documents
+    whose cosine, rounded to 4 places, is at least ``threshold`` (ties by id), sorted by clause
+    id: what :func:`similar_rows` keeps. Exact: the same rows as the exhaustive
+    :func:`tfidf_top_k_blockwise` (and a dense brute force; tests/test_similar_scale.py).
+
+    1. Clauses with the same tokens have the same vector (:func:`grouped_vectors`): each
+       distinct vector is compared once, and a group's clauses score its cosine with itself
+       with each other (copied clauses: one group, not a clique of pairs).
+    2. Pairs of distinct vectors at or above the threshold: candidates that share a feature
+       of both prefixes (:func:`_prefixes`, exact prefix filtering), scored exactly with the
+       floats of the sparse product; for each vector the best GROUP_NEIGHBOURS vectors (score,
+       then the smallest clause id), in blocks of rows (memory: a block's candidates).
+    3. Each clause's best ``k``: from the clauses of its vector's neighbours (of each the first
+       ``k`` + its most clauses of one document, by id), other documents only. A clause whose
+       ``k``-th pair does not come before the last kept neighbour, when neighbours were left
+       off, has its vector's neighbours found again, all of them."""
+    import numpy as np
+
+    if len({c.document_id for c in clauses}) < 2:
+        return []
+    try:
+        x, group = grouped_vectors(clauses)
+    except ValueError:  # no token at all (clauses of stop words or digits only)
+        return []
+    n, m = len(clauses), x.shape[0]
+    doc_codes: dict[str, int] = {}
+    documents = np.array([doc_codes.setdefault(c.document_id, len(doc_codes)) for c in clauses], dtype=np.int64)
+    rank = np.empty(n, dtype=np.int64)
+    rank[sorted(range(n), key=lambda i: clauses[i].id)] = np.arange(n)
+    by_rank = np.argsort(rank)
+    # each group's clauses in id order
+    members = by_rank[np.argsort(group[by_rank], kind="stable")]
+    size = np.bincount(group, minlength=m)
+    starts = np.r_[0, np.cumsum(size)]
+    minrank = rank[members[starts[:-1]]]
+    # the most clauses of one document in each group; the document of a one-document group
+    pair_keys, pair_counts = np.unique(group * len(doc_codes) + documents, return_counts=True)
+    pair_group = pair_keys // len(doc_codes)
+    most = np.zeros(m, dtype=np.int64)
+    np.maximum.at(most, pair_group, pair_counts)
+    n_docs = np.bincount(pair_group, minlength=m)
+    single_doc = np.where(n_docs == 1, documents[members[starts[:-1]]], -1)
+
+    # a group's cosine with itself (its clauses of different documents with each other)
+    multi = np.flatnonzero(n_docs >= 2)
+    self_cos = _exact_cosines(x, multi, multi)
+    keep = self_cos > 0
+    multi, self_scores = multi[keep], _rounded(self_cos[keep])
+    keep = self_scores >= threshold
+    self_pairs = (multi[keep], multi[keep], self_scores[keep])
+
+    limit = GROUP_NEIGHBOURS
+    best, total = _neighbour_groups(x, single_doc, minrank, threshold, limit, None, chunk_rows, max_pairs)
+    result: dict[int, tuple] = {}
+    todo = np.arange(m)
+    while True:
+        truncated = total > limit if limit is not None else np.zeros(m, dtype=bool)
+        r, o, s = (np.concatenate(z) for z in zip(self_pairs, best))
+        chosen = _expand(r, o, s, members, starts, size, most, documents, rank, minrank, k)
+        ci, cj, cs, c_count, c_last_s, c_last_r = chosen
+        # clauses of a truncated group whose k-th pair does not come before its last kept
+        # neighbour (a neighbour left off could have come before it)
+        edge_s, edge_r = np.full(m, np.inf), np.full(m, -1, dtype=np.int64)
+        if len(best[0]):
+            ends = np.r_[np.flatnonzero(best[0][1:] != best[0][:-1]), len(best[0]) - 1]
+            edge_s[best[0][ends]], edge_r[best[0][ends]] = best[2][ends], minrank[best[1][ends]]
+        g = group
+        before = (c_last_s > edge_s[g]) | ((c_last_s == edge_s[g]) & (c_last_r <= edge_r[g]))
+        bad_clause = truncated[g] & ((c_count < k) | ~before)
+        bad_groups = np.unique(g[bad_clause])
+        done = np.setdiff1d(todo, bad_groups)
+        result[len(result)] = _select(chosen, np.isin(g[ci], done))
+        if not len(bad_groups):
+            break
+        # the neighbours of those groups again, all of them (limit None: nothing left off)
+        todo, limit = bad_groups, None
+        best, total = _neighbour_groups(x, single_doc, minrank, threshold, None, bad_groups, chunk_rows, max_pairs)
+        in_todo = np.isin(self_pairs[0], todo)
+        self_pairs = tuple(z[in_todo] for z in self_pairs)
+    ci, cj, cs = (np.concatenate(z) for z in zip(*result.values()))
+    order = np.argsort(rank[ci], kind="stable")  # each clause's pairs stay best first
+    ci, cj, cs = ci[order], cj[order], cs[order]
+    return list(zip(ci.tolist(), cj.tolist(), cs.tolist()))
+
+
+def _select(chosen, mask):
+    ci, cj, cs = chosen[:3]
+    return ci[mask], cj[mask], cs[mask]
+
+
+def _first_per_run(keys, limit):
+    """Mask of the first ``limit`` entries of each run of equal ``keys`` (sorted)."""
+    import numpy as np
+
+    if not len(keys):
+        return np.zeros(0, dtype=bool)
+    start = np.r_[True, keys[1:] != keys[:-1]]
+    group_start = np.maximum.accumulate(np.where(start, np.arange(len(keys)), 0))
+    return np.arange(len(keys)) - group_start < limit
+
+
+def _expand(r, o, s, members, starts, size, most, documents, rank, minrank, k):
+    """Clause pairs from pairs of groups ``(r, o, s)``: for each clause of group ``r``, its best
+    ``k`` clauses of other documents among the groups ``o`` (score descending, then id). Returns
+    ``(i, j, score)`` sorted by group and clause (each clause's best first), and for every clause
+    the number of pairs it got and the score and id rank of its last."""
+    import numpy as np
+
+    n = len(documents)
+    count = np.zeros(n, dtype=np.int64)
+    last_s = np.full(n, -np.inf)
+    last_r = np.full(n, -1, dtype=np.int64)
+    empty = np.zeros(0, dtype=np.int64)
+    if not len(r):
+        return empty, empty, np.zeros(0), count, last_s, last_r
+    # of each neighbour group, its first k + (its most clauses of one document) clauses
+    take = np.minimum(size[o], k + most[o])
+    entry = np.repeat(np.arange(len(r)), take)
+    offset = np.arange(len(entry)) - np.repeat(np.cumsum(take) - take, take)
+    ea, ej, es = r[entry], members[starts[o[entry]] + offset], s[entry]
+    order = np.lexsort((rank[ej], -es, ea))
+    ea, ej, es = ea[order], ej[order], es[order]
+    # of each group's list, the first k + (its most clauses of one document): for a clause of
+    # any document, k of them are of other documents (or the list is whole)
+    n_docs = int(documents.max()) + 1
+    keys, counts = np.unique(ea * n_docs + documents[ej], return_counts=True)
+    most_e = np.zeros(int(ea.max()) + 1, dtype=np.int64)
+    np.maximum.at(most_e, keys // n_docs, counts)
+    run = _first_per_run(ea, 1)
+    start = np.flatnonzero(run)
+    length = np.diff(np.r_[start, len(ea)])
+    keep = np.arange(len(ea)) - np.repeat(start, length) < np.repeat(k + most_e[ea[start]], length)
+    ea, ej, es = ea[keep], ej[keep], es[keep]
+    # each clause of the group with each entry, other documents only, the first k
+    start = np.flatnonzero(_first_per_run(ea, 1))
+    length = np.diff(np.r_[start, len(ea)])
+    groups = ea[start]
+    block = size[groups] * length
+    bid = np.repeat(np.arange(len(groups)), block)
+    q = np.arange(len(bid)) - np.repeat(np.cumsum(block) - block, block)
+    i = members[starts[groups[bid]] + q // length[bid]]
+    e = start[bid] + q % length[bid]
+    j, sc = ej[e], es[e]
+    keep = documents[i] != documents[j]
+    i, j, sc = i[keep], j[keep], sc[keep]
+    keep = _first_per_run(i, k)
+    i, j, sc = i[keep], j[keep], sc[keep]
+    count += np.bincount(i, minlength=n)
+    ends = np.r_[np.flatnonzero(i[1:] != i[:-1]), len(i) - 1] if len(i) else empty
+    last_s[i[ends]] = sc[ends]
+    last_r[i[ends]] = rank[j[ends]]
+    return i, j, sc, count, last_s, last_r
+
+def tfidf_top_k_blockwise(
     clauses: Sequence[MeasureClause],
     threshold: float = THRESHOLD,
     k: int = TOP_K,
