@@ -159,9 +159,8 @@ def _blocks(n: int, chunk_rows: int, max_pairs: int):
         start = stop
 
 
+LEVELS = (0.9, 0.7, 0.5)  # thresholds tried first: a clause with k pairs above one is done there
 GROUP_NEIGHBOURS = 2 * TOP_K + 2  # distinct vectors kept per distinct vector before the clauses are expanded
-SCORE_ELEMENTS = 4_000_000  # entries gathered at once when candidate pairs are scored
-DENSE_ROWS = 256  # rows of the dense block candidate pairs are scored against
 
 
 def grouped_vectors(clauses: Sequence[MeasureClause]):
@@ -204,79 +203,63 @@ def grouped_vectors(clauses: Sequence[MeasureClause]):
 
 
 def _prefixes(x, tau: float):
-    """Binary CSR of each row's *prefix* for threshold ``tau`` (prefix filtering, Bayardo et al.
-    2007, "Scaling up all pairs similarity search"): the features in a global order (fewest rows
-    first), minus the longest tail of common features whose share of any cosine is bounded below
-    ``tau`` (by the tail's norm and by the tail's weights times each feature's largest weight in
+    """Each row's *prefix* for threshold ``tau`` (prefix filtering, Bayardo et al. 2007,
+    "Scaling up all pairs similarity search"): the features in one global order (fewest rows
+    first), minus the longest tail of common features whose share of any cosine is bounded
+    below ``tau`` (by the tail's norm, and by its weights times each feature's largest weight in
     any row). Two rows whose cosine is at least ``tau`` share a feature of both prefixes: the
-    first feature they share in the order."""
+    first feature they share in the order.
+
+    Returns ``(prefix, cut, tail)``: the prefix weights (CSR), each row's cut (the order of its
+    first tail feature; the number of features if none), and ``tail(rows, cuts)``: the squared
+    norm of each row's features from a cut on."""
     import numpy as np
     import scipy.sparse as sp
 
     m, v = x.shape
-    counts = np.diff(x.indptr)
-    rows = np.repeat(np.arange(m), counts)
+    rows = np.repeat(np.arange(m), np.diff(x.indptr))
     df = np.bincount(x.indices, minlength=v)
     position = np.empty(v, dtype=np.int64)
     position[np.lexsort((np.arange(v), df))] = np.arange(v)  # fewest rows first
     maxw = np.zeros(v)
     np.maximum.at(maxw, x.indices, x.data)
-    order = np.lexsort((-position[x.indices], rows))  # each row's features, most common first
-    w, f = x.data[order], x.indices[order]
-    norm2, dot = np.cumsum(w * w), np.cumsum(w * maxw[f])
-    first = x.indptr[:-1]
-    norm2 -= np.r_[0.0, norm2][first][rows]
-    dot -= np.r_[0.0, dot][first][rows]
-    bound = np.minimum(np.sqrt(np.maximum(norm2, 0.0)), dot)  # of the tail up to this feature
+    # each row's features in the order (rows stay in order: lexsort's last key)
+    order = np.lexsort((position[x.indices], rows))
+    w, f, pos = x.data[order], x.indices[order], position[x.indices[order]]
+    # the bound of each tail, from the row's end back to each feature (segmented reverse sums)
+    after2 = np.cumsum((w * w)[::-1])[::-1]
+    afterm = np.cumsum((w * maxw[f])[::-1])[::-1]
+    end = x.indptr[1:][rows]
+    norm2 = after2 - np.r_[after2, 0.0][end]
+    dot = afterm - np.r_[afterm, 0.0][end]
+    bound = np.minimum(np.sqrt(np.maximum(norm2, 0.0)), dot)
     keep = bound >= tau - 1e-6  # (a little more prefix than needed: the sums' rounding)
-    kept_rows = rows[keep]
-    indptr = np.r_[0, np.cumsum(np.bincount(kept_rows, minlength=m))]
-    cols = f[keep]
-    # rows stay in order (lexsort's first key); sort each row's features
-    p = sp.csr_matrix((np.ones(len(cols), dtype=np.int32), cols, indptr), shape=(m, v))
-    p.sort_indices()
-    return p
+    indptr = np.r_[0, np.cumsum(np.bincount(rows[keep], minlength=m))]
+    prefix = sp.csr_matrix((w[keep], f[keep], indptr), shape=(m, v))
+    prefix.sort_indices()
+    cut = np.full(m, v, dtype=np.int64)
+    np.minimum.at(cut, rows[~keep], pos[~keep])
+    keys = rows * v + pos
+    padded = np.r_[after2, 0.0]
+
+    def tail(r, c):
+        i = np.searchsorted(keys, r * v + c)
+        stop = x.indptr[r + 1]
+        return np.where(i < stop, np.maximum(padded[np.minimum(i, len(after2))] - padded[stop], 0.0), 0.0)
+
+    return prefix, cut, tail
 
 
-def _exact_cosines(x, a, b):
-    """``x[a[p]] · x[b[p]]`` for each pair ``p`` (rows of unit length), with the floats of
-    scipy's sparse product ``x @ x.T``: each sum from 0.0 over the shared columns in column order
-    (np.bincount adds its weights in order). Pairs sorted by ``a``."""
+def _exact_cosines(x, a, b, chunk: int = 200_000):
+    """``x[a[p]] · x[b[p]]`` for each pair ``p``, with the floats of scipy's sparse product
+    ``x @ x.T`` (the products of the shared columns summed from 0.0 in column order: the
+    element-wise product, then a sparse matrix-vector product with ones)."""
     import numpy as np
 
+    ones = np.ones(x.shape[1])
     out = np.zeros(len(a))
-    if not len(a):
-        return out
-    nnz = np.diff(x.indptr)
-    colmap = np.full(x.shape[1], -1, dtype=np.int64)
-    # a block of DENSE_ROWS rows of ``a`` at a time, dense over the block's columns
-    bounds = np.searchsorted(a, np.arange(a[0], a[-1] + DENSE_ROWS + 1, DENSE_ROWS))
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        if lo == hi:
-            continue
-        first, last = a[lo], a[hi - 1] + 1
-        block = x[first:last]
-        cols = np.unique(block.indices)
-        colmap[cols] = np.arange(len(cols))
-        dense = np.zeros((last - first, len(cols)))
-        dense[np.repeat(np.arange(last - first), np.diff(block.indptr)), colmap[block.indices]] = block.data
-        start = lo
-        while start < hi:  # pairs in chunks of about SCORE_ELEMENTS gathered entries
-            lengths = nnz[b[start:hi]]
-            stop = start + max(1, int(np.searchsorted(np.cumsum(lengths), SCORE_ELEMENTS)))
-            stop = min(stop, hi)
-            lengths = lengths[: stop - start]
-            pair = np.repeat(np.arange(stop - start), lengths)
-            pos = np.repeat(x.indptr[b[start:stop]] - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + np.arange(
-                len(pair)
-            )
-            local = colmap[x.indices[pos]]
-            shared = local >= 0
-            pair, pos, local = pair[shared], pos[shared], local[shared]
-            products = dense[a[start:stop][pair] - first, local] * x.data[pos]
-            out[start:stop] = np.bincount(pair, weights=products, minlength=stop - start)
-            start = stop
-        colmap[cols] = -1
+    for lo in range(0, len(a), chunk):
+        out[lo : lo + chunk] = x[a[lo : lo + chunk]].multiply(x[b[lo : lo + chunk]]).tocsr() @ ones
     return out
 
 
@@ -286,22 +269,25 @@ def _rounded(cosines):
     return np.array([round(c, 4) for c in cosines.tolist()], dtype=float)
 
 
-def _neighbour_groups(x, single_doc, minrank, threshold, limit, rows, chunk_rows, max_pairs):
-    """For each distinct vector ``a`` (of ``rows``; None: all, each pair scored once): the other
-    vectors ``b`` whose rounded cosine is at least ``threshold``, best first (score descending,
-    then ``minrank[b]``), at most ``limit`` (None: all). Returns ``(a, b, score)`` sorted so, and
-    the number of such vectors each ``a`` has in all. Candidates by prefix filtering, scored
-    exactly (:func:`_exact_cosines`); vectors whose clauses are all of one document are not
-    compared."""
+def _neighbour_groups(x, single_doc, minrank, tau, limit, rows, chunk_rows, max_pairs):
+    """For each distinct vector ``a`` of ``rows``: the other vectors ``b`` whose cosine, rounded
+    to 4 places, is at least ``tau``, best first (score descending, then ``minrank[b]``), at
+    most ``limit`` of them (None: all). Returns ``(a, b, score)`` sorted so, and how many such
+    ``b`` each ``a`` has in all (counted for ``rows``).
+
+    Candidates: the vectors sharing a feature of both prefixes (:func:`_prefixes`), from the
+    sparse product of the prefixes (a block of rows at a time), which also gives the part of
+    the cosine over the shared prefix features; a candidate whose cosine cannot reach ``tau``
+    (that part plus, by Cauchy-Schwarz, the norms of both rows from the earlier cut on) is
+    dropped, the others scored exactly (:func:`_exact_cosines`). Vectors whose clauses are all
+    of one document are not compared."""
     import numpy as np
 
     m = x.shape[0]
-    p = _prefixes(x, threshold - 1e-3)  # a cosine that rounds to the threshold is kept
-    pt = p.T.tocsr()
-    if rows is None:
-        rows_sel, symmetric = np.arange(m), True
-    else:
-        rows_sel, symmetric = np.asarray(rows, dtype=np.int64), False
+    rows = np.asarray(rows, dtype=np.int64)
+    low = tau - 1e-3  # a cosine that rounds to tau is kept
+    prefix, cut, tail = _prefixes(x, low)
+    prefix_t = prefix.T.tocsr()
     empty = np.zeros(0, dtype=np.int64)
     best = (empty, empty, np.zeros(0))
     total = np.zeros(m, dtype=np.int64)
@@ -311,43 +297,40 @@ def _neighbour_groups(x, single_doc, minrank, threshold, limit, rows, chunk_rows
         r, o, s = (np.concatenate(z) for z in zip(*parts))
         order = np.lexsort((minrank[o], -s, r))
         r, o, s = r[order], o[order], s[order]
-        if limit is not None and len(r):
-            start = np.r_[True, r[1:] != r[:-1]]
-            group_start = np.maximum.accumulate(np.where(start, np.arange(len(r)), 0))
-            keep = np.arange(len(r)) - group_start < limit
+        if limit is not None:
+            keep = _first_per_run(r, limit)
             r, o, s = r[keep], o[keep], s[keep]
         return r, o, s
 
-    blocks = _blocks(len(rows_sel), chunk_rows, max_pairs)
+    blocks = _blocks(len(rows), chunk_rows, max_pairs)
     span = next(blocks, None)
     while span is not None:
         start, stop = span
-        sel = rows_sel[start:stop]
-        product = (p[sel] @ pt).tocsr()
+        sel = rows[start:stop]
+        product = (prefix[sel] @ prefix_t).tocsr()
         a = np.repeat(sel, np.diff(product.indptr))
         b = product.indices.astype(np.int64)
-        keep = (b > a) if symmetric else (b != a)
-        keep &= (single_doc[a] < 0) | (single_doc[a] != single_doc[b])
+        shared = product.data
+        keep = (b != a) & ((single_doc[a] < 0) | (single_doc[a] != single_doc[b]))
+        a, b, shared = a[keep], b[keep], shared[keep]
+        # the rest of the cosine: over the features from the earlier of the two cuts on
+        c = np.minimum(cut[a], cut[b])
+        keep = shared + np.sqrt(tail(a, c) * tail(b, c)) >= low - 1e-9
         a, b = a[keep], b[keep]
-        order = np.lexsort((b, a))
-        a, b = a[order], b[order]
         cosines = _exact_cosines(x, a, b)
-        keep = cosines >= threshold - 1e-3
-        a, b, cosines = a[keep], b[keep], cosines[keep]
-        keep = cosines > 0
+        keep = (cosines >= low) & (cosines > 0)
         a, b = a[keep], b[keep]
         scores = _rounded(cosines[keep])
-        ok = scores >= threshold
+        ok = scores >= tau
         a, b, scores = a[ok], b[ok], scores[ok]
-        if symmetric:
-            a, b, scores = np.concatenate([a, b]), np.concatenate([b, a]), np.tile(scores, 2)
         total += np.bincount(a, minlength=m)
         pending.append((a, b, scores))
         waiting += len(a)
-        if waiting > max(m * (limit or 1), MERGE_PAIRS) or stop == len(rows_sel):
+        if waiting > max(m * (limit or 1), MERGE_PAIRS):
             best = merge([best, *pending])
             pending, waiting = [], 0
-        span = blocks.send(product.nnz) if stop < len(rows_sel) else None
+        span = blocks.send(product.nnz) if stop < len(rows) else None
+    best = merge([best, *pending])
     return best, total
 
 
@@ -406,41 +389,44 @@ def tfidf_top_k(
     self_cos = _exact_cosines(x, multi, multi)
     keep = self_cos > 0
     multi, self_scores = multi[keep], _rounded(self_cos[keep])
-    keep = self_scores >= threshold
-    self_pairs = (multi[keep], multi[keep], self_scores[keep])
 
-    limit = GROUP_NEIGHBOURS
-    best, total = _neighbour_groups(x, single_doc, minrank, threshold, limit, None, chunk_rows, max_pairs)
-    result: dict[int, tuple] = {}
-    todo = np.arange(m)
-    while True:
-        truncated = total > limit if limit is not None else np.zeros(m, dtype=bool)
-        r, o, s = (np.concatenate(z) for z in zip(self_pairs, best))
-        chosen = _expand(r, o, s, members, starts, size, most, documents, rank, minrank, k)
-        ci, cj, cs, c_count, c_last_s, c_last_r = chosen
-        # clauses of a truncated group whose k-th pair does not come before its last kept
-        # neighbour (a neighbour left off could have come before it)
+    levels = [t for t in LEVELS if t > threshold] + [threshold]
+    todo, level, limit = np.arange(m), 0, GROUP_NEIGHBOURS
+    found = []
+    while len(todo):
+        tau, final = levels[level], level == len(levels) - 1
+        best, total = _neighbour_groups(x, single_doc, minrank, tau, limit, todo, chunk_rows, max_pairs)
+        mine = np.isin(multi, todo) & (self_scores >= tau)
+        pairs = (np.concatenate([multi[mine], best[0]]), np.concatenate([multi[mine], best[1]]),
+                 np.concatenate([self_scores[mine], best[2]]))
+        ci, cj, cs, count, last_s, last_r = _expand(*pairs, members, starts, size, most, documents, rank, k)
+        # a clause is done when nothing left off could come before its k-th pair: no neighbour
+        # was left off, or its k-th comes before the last kept neighbour (and above this level,
+        # it has k pairs: the level holds every pair that could be among its best)
+        truncated = (total > limit) if limit is not None else np.zeros(m, dtype=bool)
         edge_s, edge_r = np.full(m, np.inf), np.full(m, -1, dtype=np.int64)
         if len(best[0]):
             ends = np.r_[np.flatnonzero(best[0][1:] != best[0][:-1]), len(best[0]) - 1]
             edge_s[best[0][ends]], edge_r[best[0][ends]] = best[2][ends], minrank[best[1][ends]]
         g = group
-        before = (c_last_s > edge_s[g]) | ((c_last_s == edge_s[g]) & (c_last_r <= edge_r[g]))
-        bad_clause = truncated[g] & ((c_count < k) | ~before)
-        bad_groups = np.unique(g[bad_clause])
-        done = np.setdiff1d(todo, bad_groups)
-        result[len(result)] = _select(chosen, np.isin(g[ci], done))
-        if not len(bad_groups):
-            break
-        # the neighbours of those groups again, all of them (limit None: nothing left off)
-        todo, limit = bad_groups, None
-        best, total = _neighbour_groups(x, single_doc, minrank, threshold, None, bad_groups, chunk_rows, max_pairs)
-        in_todo = np.isin(self_pairs[0], todo)
-        self_pairs = tuple(z[in_todo] for z in self_pairs)
-    ci, cj, cs = (np.concatenate(z) for z in zip(*result.values()))
+        before = (last_s > edge_s[g]) | ((last_s == edge_s[g]) & (last_r <= edge_r[g]))
+        full = count >= k
+        done_clause = (full & (~truncated[g] | before)) | (final & ~truncated[g])
+        in_todo = np.zeros(m, dtype=bool)
+        in_todo[todo] = True
+        open_groups = np.unique(g[in_todo[g] & ~done_clause])
+        done = in_todo.copy()
+        done[open_groups] = False
+        mask = done[g[ci]]
+        found.append((ci[mask], cj[mask], cs[mask]))
+        todo = open_groups
+        if final:
+            limit = None  # the last level again, every neighbour kept
+        else:
+            level += 1
+    ci, cj, cs = (np.concatenate(z) for z in zip(*found)) if found else (np.zeros(0, dtype=np.int64),) * 3
     order = np.argsort(rank[ci], kind="stable")  # each clause's pairs stay best first
-    ci, cj, cs = ci[order], cj[order], cs[order]
-    return list(zip(ci.tolist(), cj.tolist(), cs.tolist()))
+    return list(zip(ci[order].tolist(), cj[order].tolist(), cs[order].astype(float).tolist()))
 
 
 def _select(chosen, mask):
@@ -459,7 +445,7 @@ def _first_per_run(keys, limit):
     return np.arange(len(keys)) - group_start < limit
 
 
-def _expand(r, o, s, members, starts, size, most, documents, rank, minrank, k):
+def _expand(r, o, s, members, starts, size, most, documents, rank, k):
     """Clause pairs from pairs of groups ``(r, o, s)``: for each clause of group ``r``, its best
     ``k`` clauses of other documents among the groups ``o`` (score descending, then id). Returns
     ``(i, j, score)`` sorted by group and clause (each clause's best first), and for every clause
