@@ -104,6 +104,61 @@ def write_db(path: Path, clauses: list[tuple[str, str, str]], fts_tokens: bool) 
     return jieba_seconds
 
 
+def replicate(source: Path, copies: int, out: Path, seed: int) -> tuple[int, int, float]:
+    """A scratch kb.db with the measure clauses of ``source`` (a built synthetic corpus, e.g.
+    ``bench/make_corpus.py --docs 1000``) ``copies`` times: copy 0 as built, each other copy a new
+    document per document, rewritten as make_corpus.py rewrites a text (its district replaced by
+    a new made-up name, every number that is not a year scaled by a factor in [0.8, 1.25]), its
+    changed clauses segmented again (search tokens as the FTS index holds them). The measure
+    clauses of a corpus ``copies`` times as large, without extracting it. Returns (documents,
+    clauses, seconds of jieba)."""
+    from bench.make_corpus import NUMBER, _scale, district_names
+    from extractor.kb import similar
+    from extractor.kb.fts import search_tokens
+
+    rng = random.Random(seed)
+    src = sqlite3.connect(source)
+    districts = dict(src.execute("select id, district from documents"))
+    rows = src.execute(
+        "select c.id, c.document_id, c.seq, c.kind, c.text, f.tokens from clauses c"
+        " join clauses_fts f on f.rowid = c.rowid order by c.document_id, c.seq"
+    ).fetchall()
+    rows = [r for r in rows if similar.is_measure(r[3], r[4])]
+    names = district_names(len(districts) * copies, rng)[len(districts) :]
+    new_name = {}
+    out_rows, seconds = [], 0.0
+    search_tokens("预热")
+    for copy in range(copies):
+        for cid, doc, seq, kind, text, tokens in rows:
+            if copy:
+                new_doc = f"{doc}-r{copy}"
+                old = districts.get(doc)
+                name = new_name.setdefault(new_doc, names[len(new_name)])
+                changed = text
+                if old:
+                    changed = changed.replace(old, name)
+                    if len(old) >= 3:
+                        changed = changed.replace(old[:-1], name[:-1])
+                changed = NUMBER.sub(lambda m: _scale(m, rng), changed)
+                if changed != text:
+                    start = time.perf_counter()
+                    tokens = " ".join(search_tokens(changed))
+                    seconds += time.perf_counter() - start
+                doc, cid, text = new_doc, f"{new_doc}:c{seq}", changed
+            out_rows.append((cid, doc, seq, kind, text, tokens))
+    conn = sqlite3.connect(out)
+    conn.execute("create table clauses (id text primary key, document_id text, seq integer, kind text, text text)")
+    conn.execute("create virtual table clauses_fts using fts5(tokens, clause_id unindexed, tokenize='unicode61')")
+    conn.executemany("insert into clauses values (?, ?, ?, ?, ?)", [r[:5] for r in out_rows])
+    conn.executemany(
+        "insert into clauses_fts (rowid, clause_id, tokens) values (?, ?, ?)",
+        [(i, r[0], r[5]) for i, r in enumerate(out_rows, 1)],
+    )
+    conn.commit()
+    conn.close()
+    return len(districts) * copies, len(out_rows), seconds
+
+
 def run_one(db_path: str, module_path: str | None, method: str) -> dict:
     """In this (fresh) process: build_similar on the scratch db; seconds, rows and peak RSS."""
     import sqlite_utils

@@ -288,6 +288,7 @@ def _neighbour_groups(x, single_doc, minrank, tau, limit, rows, chunk_rows, max_
     low = tau - 1e-3  # a cosine that rounds to tau is kept
     prefix, cut, tail = _prefixes(x, low)
     prefix_t = prefix.T.tocsr()
+    rest = tail(np.arange(m), cut)  # each row's squared norm from its cut on
     empty = np.zeros(0, dtype=np.int64)
     best = (empty, empty, np.zeros(0))
     total = np.zeros(m, dtype=np.int64)
@@ -314,8 +315,12 @@ def _neighbour_groups(x, single_doc, minrank, tau, limit, rows, chunk_rows, max_
         keep = (b != a) & ((single_doc[a] < 0) | (single_doc[a] != single_doc[b]))
         a, b, shared = a[keep], b[keep], shared[keep]
         # the rest of the cosine: over the features from the earlier of the two cuts on
-        c = np.minimum(cut[a], cut[b])
-        keep = shared + np.sqrt(tail(a, c) * tail(b, c)) >= low - 1e-9
+        # (first with the other row's norm bounded by 1: the earlier cut's whole tail)
+        a_first = cut[a] <= cut[b]
+        earlier, later = np.where(a_first, a, b), np.where(a_first, b, a)
+        keep = shared + np.sqrt(rest[earlier]) >= low - 1e-9
+        a, b, shared, earlier, later = a[keep], b[keep], shared[keep], earlier[keep], later[keep]
+        keep = shared + np.sqrt(rest[earlier] * tail(later, cut[earlier])) >= low - 1e-9
         a, b = a[keep], b[keep]
         cosines = _exact_cosines(x, a, b)
         keep = (cosines >= low) & (cosines > 0)
