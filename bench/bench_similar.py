@@ -133,7 +133,9 @@ def replicate(source: Path, copies: int, out: Path, seed: int) -> tuple[int, int
             if copy:
                 new_doc = f"{doc}-r{copy}"
                 old = districts.get(doc)
-                name = new_name.setdefault(new_doc, names[len(new_name)])
+                if new_doc not in new_name:
+                    new_name[new_doc] = names[len(new_name)]
+                name = new_name[new_doc]
                 changed = text
                 if old:
                     changed = changed.replace(old, name)

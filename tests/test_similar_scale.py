@@ -302,7 +302,7 @@ def test_pairs_above_tau_share_a_prefix_feature_and_the_bound_holds(tau):
     import numpy as np
 
     x, _ = similar.grouped_vectors(copied_clauses(8, n=200))
-    prefix, cut, tail = similar._prefixes(x, tau)
+    prefix, cut, tail = similar._prefix_filter(x)(tau)
     product = (x @ x.T).toarray()
     shared = (prefix @ prefix.T).toarray()
     a, b = np.nonzero(product >= tau)

@@ -76,7 +76,11 @@ def measure_clauses(conn) -> list[MeasureClause]:
     """The task/measure clauses of kb.db (an sqlite3 connection or sqlite_utils Database), with
     their search tokens from ``clauses_fts`` when the FTS index holds them (so jieba does not
     segment every clause a second time)."""
-    query = "select c.id, c.document_id, c.kind, c.text, {} from clauses c {} order by c.document_id, c.seq"
+    kinds = ", ".join(f"'{k}'" for k in MEASURE_KINDS)  # (is_measure's first test, in SQL)
+    query = (
+        "select c.id, c.document_id, c.kind, c.text, {} from clauses c {}"
+        f" where c.kind in ({kinds}) order by c.document_id, c.seq"
+    )
     try:  # an FTS table that holds no tokens (contentless, external content) gives null or fails
         rows = conn.execute(
             query.format("f.tokens", "left join clauses_fts f on f.rowid = c.rowid")
@@ -159,7 +163,7 @@ def _blocks(n: int, chunk_rows: int, max_pairs: int):
         start = stop
 
 
-LEVELS = (0.9, 0.7, 0.5)  # thresholds tried first: a clause with k pairs above one is done there
+LEVELS = (0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.6, 0.5, 0.4)  # thresholds tried first: a clause with k pairs above one is done there
 GROUP_NEIGHBOURS = 2 * TOP_K + 2  # distinct vectors kept per distinct vector before the clauses are expanded
 
 
@@ -202,7 +206,7 @@ def grouped_vectors(clauses: Sequence[MeasureClause]):
     return x, group
 
 
-def _prefixes(x, tau: float):
+def _prefix_filter(x):
     """Each row's *prefix* for threshold ``tau`` (prefix filtering, Bayardo et al. 2007,
     "Scaling up all pairs similarity search"): the features in one global order (fewest rows
     first), minus the longest tail of common features whose share of any cosine is bounded
@@ -210,9 +214,9 @@ def _prefixes(x, tau: float):
     any row). Two rows whose cosine is at least ``tau`` share a feature of both prefixes: the
     first feature they share in the order.
 
-    Returns ``(prefix, cut, tail)``: the prefix weights (CSR), each row's cut (the order of its
-    first tail feature; the number of features if none), and ``tail(rows, cuts)``: the squared
-    norm of each row's features from a cut on."""
+    Returns ``at(tau)``, which gives ``(prefix, cut, tail)``: the prefix weights (CSR), each
+    row's cut (the order of its first tail feature; the number of features if none), and
+    ``tail(rows, cuts)``: the squared norm of each row's features from a cut on."""
     import numpy as np
     import scipy.sparse as sp
 
@@ -233,12 +237,6 @@ def _prefixes(x, tau: float):
     norm2 = after2 - np.r_[after2, 0.0][end]
     dot = afterm - np.r_[afterm, 0.0][end]
     bound = np.minimum(np.sqrt(np.maximum(norm2, 0.0)), dot)
-    keep = bound >= tau - 1e-6  # (a little more prefix than needed: the sums' rounding)
-    indptr = np.r_[0, np.cumsum(np.bincount(rows[keep], minlength=m))]
-    prefix = sp.csr_matrix((w[keep], f[keep], indptr), shape=(m, v))
-    prefix.sort_indices()
-    cut = np.full(m, v, dtype=np.int64)
-    np.minimum.at(cut, rows[~keep], pos[~keep])
     keys = rows * v + pos
     padded = np.r_[after2, 0.0]
 
@@ -247,7 +245,16 @@ def _prefixes(x, tau: float):
         stop = x.indptr[r + 1]
         return np.where(i < stop, np.maximum(padded[np.minimum(i, len(after2))] - padded[stop], 0.0), 0.0)
 
-    return prefix, cut, tail
+    def at(tau: float):
+        keep = bound >= tau - 1e-6  # (a little more prefix than needed: the sums' rounding)
+        indptr = np.r_[0, np.cumsum(np.bincount(rows[keep], minlength=m))]
+        prefix = sp.csr_matrix((w[keep], f[keep], indptr), shape=(m, v))
+        prefix.sort_indices()
+        cut = np.full(m, v, dtype=np.int64)
+        np.minimum.at(cut, rows[~keep], pos[~keep])
+        return prefix, cut, tail
+
+    return at
 
 
 def _exact_cosines(x, a, b, chunk: int = 200_000):
@@ -263,19 +270,32 @@ def _exact_cosines(x, a, b, chunk: int = 200_000):
     return out
 
 
+def _scored(x, a, b, tau):
+    """Of candidate pairs, those whose exact cosine rounds to at least ``tau``, with the rounded
+    score."""
+    import numpy as np
+
+    cosines = _exact_cosines(x, a, b)
+    keep = (cosines >= tau - 1e-3) & (cosines > 0)
+    a, b = a[keep], b[keep]
+    scores = _rounded(cosines[keep])
+    ok = scores >= tau
+    return a[ok], b[ok], scores[ok]
+
+
 def _rounded(cosines):
     import numpy as np
 
     return np.array([round(c, 4) for c in cosines.tolist()], dtype=float)
 
 
-def _neighbour_groups(x, single_doc, minrank, tau, limit, rows, chunk_rows, max_pairs):
+def _neighbour_groups(x, prefixes, single_doc, minrank, tau, limit, rows, chunk_rows, max_pairs):
     """For each distinct vector ``a`` of ``rows``: the other vectors ``b`` whose cosine, rounded
     to 4 places, is at least ``tau``, best first (score descending, then ``minrank[b]``), at
     most ``limit`` of them (None: all). Returns ``(a, b, score)`` sorted so, and how many such
     ``b`` each ``a`` has in all (counted for ``rows``).
 
-    Candidates: the vectors sharing a feature of both prefixes (:func:`_prefixes`), from the
+    Candidates: the vectors sharing a feature of both prefixes (:func:`_prefix_filter`), from the
     sparse product of the prefixes (a block of rows at a time), which also gives the part of
     the cosine over the shared prefix features; a candidate whose cosine cannot reach ``tau``
     (that part plus, by Cauchy-Schwarz, the norms of both rows from the earlier cut on) is
@@ -286,7 +306,7 @@ def _neighbour_groups(x, single_doc, minrank, tau, limit, rows, chunk_rows, max_
     m = x.shape[0]
     rows = np.asarray(rows, dtype=np.int64)
     low = tau - 1e-3  # a cosine that rounds to tau is kept
-    prefix, cut, tail = _prefixes(x, low)
+    prefix, cut, tail = prefixes(low)
     prefix_t = prefix.T.tocsr()
     rest = tail(np.arange(m), cut)  # each row's squared norm from its cut on
     empty = np.zeros(0, dtype=np.int64)
@@ -320,14 +340,32 @@ def _neighbour_groups(x, single_doc, minrank, tau, limit, rows, chunk_rows, max_
         earlier, later = np.where(a_first, a, b), np.where(a_first, b, a)
         keep = shared + np.sqrt(rest[earlier]) >= low - 1e-9
         a, b, shared, earlier, later = a[keep], b[keep], shared[keep], earlier[keep], later[keep]
-        keep = shared + np.sqrt(rest[earlier] * tail(later, cut[earlier])) >= low - 1e-9
-        a, b = a[keep], b[keep]
-        cosines = _exact_cosines(x, a, b)
-        keep = (cosines >= low) & (cosines > 0)
-        a, b = a[keep], b[keep]
-        scores = _rounded(cosines[keep])
-        ok = scores >= tau
-        a, b, scores = a[ok], b[ok], scores[ok]
+        bound = shared + np.sqrt(rest[earlier] * tail(later, cut[earlier]))
+        keep = bound >= low - 1e-9
+        a, b, bound = a[keep], b[keep], bound[keep]
+        if limit is not None:
+            # each row's `limit` likeliest candidates (highest bound) scored first: a candidate
+            # whose bound is below the limit-th score so found cannot be among the row's best
+            order = np.lexsort((-bound, a))
+            a, b, bound = a[order], b[order], bound[order]
+            first = _first_per_run(a, limit)
+            a1, b1, s1 = _scored(x, a[first], b[first], tau)
+            kth = np.full(m, -np.inf)
+            if len(a1):
+                order = np.lexsort((minrank[b1], -s1, a1))
+                a1s, s1s = a1[order], s1[order]
+                nth = np.arange(len(a1s)) - np.maximum.accumulate(
+                    np.where(np.r_[True, a1s[1:] != a1s[:-1]], np.arange(len(a1s)), 0)
+                )
+                kth[a1s[nth == limit - 1]] = s1s[nth == limit - 1]
+            later_ones = ~first
+            prune = later_ones & (bound < kth[a] - 2e-4)
+            total += np.bincount(a[prune], minlength=m)  # left off: counted as neighbours
+            rest_ = later_ones & ~prune
+            a2, b2, s2 = _scored(x, a[rest_], b[rest_], tau)
+            a, b, scores = np.r_[a1, a2], np.r_[b1, b2], np.r_[s1, s2]
+        else:
+            a, b, scores = _scored(x, a, b, tau)
         total += np.bincount(a, minlength=m)
         pending.append((a, b, scores))
         waiting += len(a)
@@ -355,7 +393,7 @@ def tfidf_top_k(
        distinct vector is compared once, and a group's clauses score its cosine with itself
        with each other (copied clauses: one group, not a clique of pairs).
     2. Pairs of distinct vectors at or above the threshold: candidates that share a feature
-       of both prefixes (:func:`_prefixes`, exact prefix filtering), scored exactly with the
+       of both prefixes (:func:`_prefix_filter`, exact prefix filtering), scored exactly with the
        floats of the sparse product; for each vector the best GROUP_NEIGHBOURS vectors (score,
        then the smallest clause id), in blocks of rows (memory: a block's candidates).
     3. Each clause's best ``k``: from the clauses of its vector's neighbours (of each the first
@@ -396,11 +434,12 @@ def tfidf_top_k(
     multi, self_scores = multi[keep], _rounded(self_cos[keep])
 
     levels = [t for t in LEVELS if t > threshold] + [threshold]
+    prefixes = _prefix_filter(x)
     todo, level, limit = np.arange(m), 0, GROUP_NEIGHBOURS
     found = []
     while len(todo):
         tau, final = levels[level], level == len(levels) - 1
-        best, total = _neighbour_groups(x, single_doc, minrank, tau, limit, todo, chunk_rows, max_pairs)
+        best, total = _neighbour_groups(x, prefixes, single_doc, minrank, tau, limit, todo, chunk_rows, max_pairs)
         mine = np.isin(multi, todo) & (self_scores >= tau)
         pairs = (np.concatenate([multi[mine], best[0]]), np.concatenate([multi[mine], best[1]]),
                  np.concatenate([self_scores[mine], best[2]]))
