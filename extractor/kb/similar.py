@@ -9,7 +9,10 @@ Two methods, measured on ``tests/diffusion_gold.jsonl`` (``policykb similar-eval
   the estimated Jaccard similarity as the score.
 
 The build uses :data:`METHOD` at :data:`THRESHOLD` (chosen on the gold, see README), keeping
-the best :data:`TOP_K` per clause. Clusters of a measure are the connected components of the
+the best :data:`TOP_K` per clause: :func:`tfidf_top_k`, exact (the rows every pair's cosine
+would give) but scoring only the pairs that can be among a clause's best, copied clauses once
+(see its docstring; :func:`tfidf_top_k_blockwise` is the exhaustive method it replaced, kept as
+the tests' and the benchmark's reference). Clusters of a measure are the connected components of the
 mutual top-3 pairs (:func:`cluster_edges`, :func:`clusters`).
 """
 
@@ -164,6 +167,7 @@ def _blocks(n: int, chunk_rows: int, max_pairs: int):
 
 
 LEVELS = (0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.6, 0.5, 0.4)  # thresholds tried first: a clause with k pairs above one is done there
+CANDIDATE_PAIRS = 2_000_000  # candidates of a block of rows, about (their arrays bound the memory)
 GROUP_NEIGHBOURS = 2 * TOP_K + 2  # distinct vectors kept per distinct vector before the clauses are expanded
 
 
@@ -382,24 +386,30 @@ def tfidf_top_k(
     threshold: float = THRESHOLD,
     k: int = TOP_K,
     chunk_rows: int = CHUNK_ROWS,
-    max_pairs: int = MAX_BLOCK_PAIRS,
+    max_pairs: int = CANDIDATE_PAIRS,
 ) -> list[tuple[int, int, float]]:
     """``(i, j, score)`` for each clause ``i`` and the best ``k`` clauses ``j`` of other documents
     whose cosine, rounded to 4 places, is at least ``threshold`` (ties by id), sorted by clause
-    id: what :func:`similar_rows` keeps. Exact: the same rows as the exhaustive
-    :func:`tfidf_top_k_blockwise` (and a dense brute force; tests/test_similar_scale.py).
+    id: what :func:`similar_rows` keeps. Exact: the same rows, the same floats, as the
+    exhaustive :func:`tfidf_top_k_blockwise` and a dense brute force (tests/test_similar_scale.py),
+    without scoring every pair that shares a word.
 
     1. Clauses with the same tokens have the same vector (:func:`grouped_vectors`): each
-       distinct vector is compared once, and a group's clauses score its cosine with itself
-       with each other (copied clauses: one group, not a clique of pairs).
-    2. Pairs of distinct vectors at or above the threshold: candidates that share a feature
-       of both prefixes (:func:`_prefix_filter`, exact prefix filtering), scored exactly with the
-       floats of the sparse product; for each vector the best GROUP_NEIGHBOURS vectors (score,
-       then the smallest clause id), in blocks of rows (memory: a block's candidates).
-    3. Each clause's best ``k``: from the clauses of its vector's neighbours (of each the first
-       ``k`` + its most clauses of one document, by id), other documents only. A clause whose
-       ``k``-th pair does not come before the last kept neighbour, when neighbours were left
-       off, has its vector's neighbours found again, all of them."""
+       distinct vector is compared once, and the clauses of one group pair with each other at
+       the group's cosine with itself (copied clauses make one group, not a clique of pairs).
+    2. Levels (:data:`LEVELS`, then ``threshold``): at each, every distinct vector not yet done
+       gets its neighbours at or above the level (:func:`_neighbour_groups`: prefix filtering,
+       a bound, exact scores; at most :data:`GROUP_NEIGHBOURS` kept, best first). A clause
+       with ``k`` pairs at or above a level has its best ``k`` among them, so its group is done
+       there; a near-copy is done at 0.95 with few candidates, a clause of its own goes down to
+       the threshold.
+    3. Each clause's best ``k`` from its group's neighbours (:func:`_expand`: of each
+       neighbour group its first ``k`` + its most clauses of one document, by id; other
+       documents only). If neighbours were left off and one of them could come before the
+       clause's ``k``-th pair (it is not before the last kept neighbour), the group goes on
+       to the next level; at the threshold, it is done again with every neighbour kept.
+
+    Memory: the vectors, one block's candidates (about ``max_pairs``) and the kept neighbours."""
     import numpy as np
 
     if len({c.document_id for c in clauses}) < 2:
@@ -548,7 +558,10 @@ def tfidf_top_k_blockwise(
     chunk_rows: int = CHUNK_ROWS,
     max_pairs: int = MAX_BLOCK_PAIRS,
 ) -> list[tuple[int, int, float]]:
-    """``(i, j, score)`` for each clause ``i`` and the best ``k`` clauses ``j`` of other documents
+    """The exhaustive method (the build's until issue 12; now the reference :func:`tfidf_top_k`
+    is tested and timed against): every pair of clauses that share a word is scored.
+
+    ``(i, j, score)`` for each clause ``i`` and the best ``k`` clauses ``j`` of other documents
     whose cosine, rounded to 4 places, is at least ``threshold`` (ties by id), sorted by clause
     id: what :func:`similar_rows` keeps.
 
