@@ -2,6 +2,7 @@
 
     python bench/bench_similar.py [--sizes 10000,30000,100000] [--db kb.db] [--seed 0]
                                   [--module PATH] [--method tfidf] [--no-fts-tokens]
+    python bench/bench_similar.py --replicate BUILT/kb.db [--copies 1,10] [--keep DIR] [--module PATH]
 
 The clause sets are made from the measure clauses of kb.db (never ../shared/realtexts), written
 as ``documents`` of 60 clauses each into a scratch SQLite file with a ``clauses`` table and, as
@@ -18,6 +19,13 @@ seconds of ``build_similar`` alone, the rows written, the peak RSS of the proces
 (``resource.getrusage``), and the seconds jieba takes to segment the same clauses (a yardstick
 measured in the same run, since the machine is shared and noisy).
 
+``--replicate KB_DB --copies 1,10`` times the step on the measure clauses of a built synthetic
+corpus (``bench/make_corpus.py --docs 1000`` then ``policykb build``) copied N times, each copy a
+new document rewritten as make_corpus.py rewrites a text (:func:`replicate`): the clauses of a
+10,000-document corpus from a 1,000-document build, without 25 minutes of extraction. It prints
+wall and CPU seconds (CPU time is steadier on a shared machine), rows, peak RSS and a digest of
+the rows (equal digests: the same table).
+
 ``--module PATH`` runs another version of similar.py (e.g. ``git show main:extractor/kb/similar.py
 > /tmp/similar_main.py``) for before/after numbers; a version that builds an n x n matrix is
 skipped above ``--dense-max`` clauses (the matrix alone is 8 n² bytes). Not a test; CI does not
@@ -27,6 +35,7 @@ run it.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import random
@@ -104,6 +113,63 @@ def write_db(path: Path, clauses: list[tuple[str, str, str]], fts_tokens: bool) 
     return jieba_seconds
 
 
+def replicate(source: Path, copies: int, out: Path, seed: int) -> tuple[int, int, float]:
+    """A scratch kb.db with the measure clauses of ``source`` (a built synthetic corpus, e.g.
+    ``bench/make_corpus.py --docs 1000``) ``copies`` times: copy 0 as built, each other copy a new
+    document per document, rewritten as make_corpus.py rewrites a text (its district replaced by
+    a new made-up name, every number that is not a year scaled by a factor in [0.8, 1.25]), its
+    changed clauses segmented again (search tokens as the FTS index holds them). The measure
+    clauses of a corpus ``copies`` times as large, without extracting it. Returns (documents,
+    clauses, seconds of jieba)."""
+    from bench.make_corpus import NUMBER, _scale, district_names
+    from extractor.kb import similar
+    from extractor.kb.fts import search_tokens
+
+    rng = random.Random(seed)
+    src = sqlite3.connect(source)
+    districts = dict(src.execute("select id, district from documents"))
+    rows = src.execute(
+        "select c.id, c.document_id, c.seq, c.kind, c.text, f.tokens from clauses c"
+        " join clauses_fts f on f.rowid = c.rowid order by c.document_id, c.seq"
+    ).fetchall()
+    rows = [r for r in rows if similar.is_measure(r[3], r[4])]
+    names = district_names(len(districts) * copies, rng)[len(districts) :]
+    new_name = {}
+    out_rows, seconds = [], 0.0
+    search_tokens("预热")
+    for copy in range(copies):
+        for cid, doc, seq, kind, text, tokens in rows:
+            if copy:
+                new_doc = f"{doc}-r{copy}"
+                old = districts.get(doc)
+                if new_doc not in new_name:
+                    new_name[new_doc] = names[len(new_name)]
+                name = new_name[new_doc]
+                changed = text
+                if old:
+                    changed = changed.replace(old, name)
+                    if len(old) >= 3:
+                        changed = changed.replace(old[:-1], name[:-1])
+                changed = NUMBER.sub(lambda m: _scale(m, rng), changed)
+                if changed != text:
+                    start = time.perf_counter()
+                    tokens = " ".join(search_tokens(changed))
+                    seconds += time.perf_counter() - start
+                doc, cid, text = new_doc, f"{new_doc}:c{seq}", changed
+            out_rows.append((cid, doc, seq, kind, text, tokens))
+    conn = sqlite3.connect(out)
+    conn.execute("create table clauses (id text primary key, document_id text, seq integer, kind text, text text)")
+    conn.execute("create virtual table clauses_fts using fts5(tokens, clause_id unindexed, tokenize='unicode61')")
+    conn.executemany("insert into clauses values (?, ?, ?, ?, ?)", [r[:5] for r in out_rows])
+    conn.executemany(
+        "insert into clauses_fts (rowid, clause_id, tokens) values (?, ?, ?)",
+        [(i, r[0], r[5]) for i, r in enumerate(out_rows, 1)],
+    )
+    conn.commit()
+    conn.close()
+    return len(districts) * copies, len(out_rows), seconds
+
+
 def run_one(db_path: str, module_path: str | None, method: str) -> dict:
     """In this (fresh) process: build_similar on the scratch db; seconds, rows and peak RSS."""
     import sqlite_utils
@@ -123,11 +189,15 @@ def run_one(db_path: str, module_path: str | None, method: str) -> dict:
     import sklearn.feature_extraction.text  # noqa: F401  (imported by the build's earlier steps too)
 
     db = sqlite_utils.Database(db_path)
-    start = time.perf_counter()
+    db.execute("drop table if exists similar_clauses")
+    start, cpu = time.perf_counter(), time.process_time()
     rows = similar.build_similar(db)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"seconds": seconds, "rows": rows, "peak_rss_mb": peak_mb}
+    digest = hashlib.sha256(
+        repr(db.execute("select clause_id, other_clause_id, score from similar_clauses order by 1, 2").fetchall()).encode()
+    ).hexdigest()[:12]
+    return {"seconds": seconds, "cpu_seconds": cpu, "rows": rows, "peak_rss_mb": peak_mb, "digest": digest}
 
 
 def main() -> None:
@@ -140,9 +210,44 @@ def main() -> None:
     ap.add_argument("--no-fts-tokens", action="store_true", help="no clauses_fts: segment with jieba")
     ap.add_argument("--dense-max", type=int, default=20000)
     ap.add_argument("--run-one", help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--replicate",
+        type=Path,
+        metavar="KB_DB",
+        help="time the step on the measure clauses of this built synthetic corpus copied --copies times",
+    )
+    ap.add_argument("--copies", default="1,10", help="with --replicate: how many copies (e.g. 1,10)")
+    ap.add_argument("--keep", type=Path, help="with --replicate: keep the scratch files in this folder")
     args = ap.parse_args()
     if args.run_one:
         print(json.dumps(run_one(args.run_one, args.module, args.method)))
+        return
+    if args.replicate:
+        print(f"measure clauses of {args.replicate}, copied; module {args.module or 'extractor.kb.similar'}")
+        print(f"{'documents':>9} {'clauses':>8} {'seconds':>8} {'CPU s':>7} {'rows':>8} {'peak RSS MB':>12} {'digest':>13}")
+        for copies in (int(c) for c in args.copies.split(",")):
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = args.keep or Path(tmp)
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / f"replica{copies}.db"
+                if not path.exists():
+                    documents, clauses, _ = replicate(args.replicate, copies, path, args.seed)
+                else:
+                    conn = sqlite3.connect(path)
+                    documents, clauses = conn.execute("select count(distinct document_id), count(*) from clauses").fetchone()
+                cmd = [sys.executable, __file__, "--run-one", str(path), "--method", args.method]
+                if args.module:
+                    cmd += ["--module", args.module]
+                out = subprocess.run(cmd, capture_output=True, text=True)
+                if out.returncode:
+                    print(f"{documents:>9} failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}")
+                    continue
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                print(
+                    f"{documents:>9} {clauses:>8} {r['seconds']:>8.1f} {r['cpu_seconds']:>7.1f} {r['rows']:>8}"
+                    f" {r['peak_rss_mb']:>12.0f} {r['digest']:>13}",
+                    flush=True,
+                )
         return
 
     base = base_clauses(args.db)

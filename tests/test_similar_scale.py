@@ -213,3 +213,105 @@ def test_clauses_without_fts_tokens_are_segmented_by_jieba(fts):
         ("a:c1", 1.0),
         ("b:c1", 1.0),
     ]
+
+
+# -- the grouped, prefix-filtered top k (tfidf_top_k) against the exhaustive ones ----------------
+
+
+def copied_clauses(seed: int, n: int = 150, documents: int = 12) -> list[MeasureClause]:
+    """A corpus of copies, as provinces copy each other's plans: a few source clauses, each
+    copied word for word into many documents (sometimes twice into one), or with a word or a
+    number changed, or with a district's name put in front; some clauses of their own."""
+    rng = random.Random(seed)
+    sources = [rng.choices(WORDS, k=rng.randint(3, 9)) for _ in range(6)]
+    out = []
+    for i in range(n):
+        doc = f"d{rng.randrange(documents):02d}"
+        r = rng.random()
+        words = list(rng.choice(sources))
+        if r < 0.45:
+            pass  # word for word
+        elif r < 0.7:
+            words[rng.randrange(len(words))] = str(rng.randint(1, 40))  # a number changed
+        elif r < 0.85:
+            words = [rng.choice(["兴泽", "安宁", "和平"]), "县", *words]
+        else:
+            words = rng.choices(WORDS, k=rng.randint(2, 7))
+        out.append(MeasureClause(f"{doc}:c{rng.randrange(10**6):06d}", doc, "", " ".join(words)))
+    if rng.random() < 0.5:  # a clause repeated inside one document
+        out.append(MeasureClause(f"{out[0].document_id}:c9999999", out[0].document_id, "", out[0].tokens))
+    return out
+
+
+def top_k(clauses, threshold, k, **kw):
+    return [(clauses[i].id, clauses[j].id, s) for i, j, s in similar.tfidf_top_k(clauses, threshold, k, **kw)]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_grouped_top_k_equals_brute_force_on_copied_clauses(seed):
+    clauses = copied_clauses(seed)
+    for threshold, k in ((0.3, 5), (0.1, 3), (0.6, 1), (0.9, 2), (0.0001, 8)):
+        expected = brute_force(clauses, threshold, k)
+        assert expected
+        assert top_k(clauses, threshold, k) == expected
+
+
+@pytest.mark.parametrize("neighbours", [1, 2, 3])
+@pytest.mark.parametrize("levels", [(), (0.95, 0.8), (0.9, 0.7, 0.5)])
+def test_neighbours_left_off_are_found_again(monkeypatch, neighbours, levels):
+    # few neighbour groups kept: clauses whose k-th pair could be beaten by one left off are
+    # done again with all of them; levels above the threshold: clauses with k pairs above one
+    monkeypatch.setattr(similar, "GROUP_NEIGHBOURS", neighbours)
+    monkeypatch.setattr(similar, "LEVELS", levels)
+    for seed in range(4):
+        clauses = copied_clauses(100 + seed, n=90)
+        for threshold, k in ((0.3, 5), (0.2, 2)):
+            assert top_k(clauses, threshold, k, chunk_rows=7) == brute_force(clauses, threshold, k)
+
+
+def test_grouped_top_k_equals_the_blockwise_one_on_random_clauses():
+    for seed in range(6):
+        clauses = with_documents(random_clauses(seed, n=120, documents=9))
+        for threshold, k in ((0.3, 5), (0.15, 2)):
+            assert similar.tfidf_top_k(clauses, threshold, k) == similar.tfidf_top_k_blockwise(clauses, threshold, k)
+
+
+def test_grouped_vectors_hold_the_same_floats():
+    clauses = copied_clauses(3) + with_documents(random_clauses(4))
+    x = similar.tfidf_vectors(clauses)
+    xu, group = similar.grouped_vectors(clauses)
+    assert xu.shape[0] < len(clauses)  # the copies share a row
+    rows = xu[group]
+    assert (rows.indptr == x.indptr).all() and (rows.indices == x.indices).all()
+    assert (rows.data == x.data).all()  # bit for bit, not approximately
+
+
+def test_exact_cosines_are_the_sparse_products_floats():
+    import numpy as np
+
+    x = similar.tfidf_vectors(with_documents(random_clauses(5, n=80)))
+    product = (x @ x.T).toarray()
+    a, b = np.nonzero(product)
+    order = np.lexsort((b, a))
+    got = similar._exact_cosines(x, a[order], b[order], chunk=17)
+    assert (got == product[a[order], b[order]]).all()
+
+
+@pytest.mark.parametrize("tau", [0.05, 0.3, 0.7, 0.95])
+def test_pairs_above_tau_share_a_prefix_feature_and_the_bound_holds(tau):
+    import numpy as np
+
+    x, _ = similar.grouped_vectors(copied_clauses(8, n=200))
+    prefix, cut, tail = similar._prefix_filter(x)(tau)
+    product = (x @ x.T).toarray()
+    shared = (prefix @ prefix.T).toarray()
+    a, b = np.nonzero(product >= tau)
+    assert len(a) > x.shape[0]  # pairs of different rows too
+    assert (shared[a, b] > 0).all()
+    c = np.minimum(cut[a], cut[b])
+    assert (shared[a, b] + np.sqrt(tail(a, c) * tail(b, c)) >= product[a, b] - 1e-12).all()
+
+
+def test_the_build_table_equals_the_exhaustive_one(conn):
+    clauses = similar.measure_clauses(conn)
+    assert similar.tfidf_top_k(clauses) == similar.tfidf_top_k_blockwise(clauses)
