@@ -217,6 +217,29 @@ def test_coverage_pages_split_the_districts(conn):
                 assert c == cells[(r["id"], c["district"])]
 
 
+def test_district_pages_hold_every_district_once(conn):
+    whole = pages.district_index(conn)
+    first = pages.district_index_context(conn, per_page=3)
+    assert first["n_districts"] == len(whole) > 3 and first["n_pages"] == -(-len(whole) // 3)
+    assert first["next_url"] == routes.DISTRICT + "?page=2" and first["prev_url"] is None
+    seen = []
+    for n in range(1, first["n_pages"] + 1):
+        context = pages.district_index_context(conn, page=n, per_page=3)
+        assert len(context["districts"]) <= 3 and context["page"] == n
+        seen += context["districts"]
+    assert seen == whole  # the same rows, counts and order as the unpaginated index
+    last = pages.district_index_context(conn, page="999", per_page=3)
+    assert last["page"] == first["n_pages"] and last["next_url"] is None
+    assert pages.district_index_context(conn, page="x", per_page=3)["page"] == 1
+
+
+async def test_district_page_and_its_download(ds):
+    r = await ds.client.get(routes.DISTRICT)
+    assert r.status_code == 200 and r.text.count('<tr data-district="') == 4  # one page of four
+    csv = await ds.client.get(routes.DISTRICT + "?_format=csv&page=2")
+    assert csv.status_code == 200 and len(csv.text.strip().splitlines()) == 1 + 4  # every district
+
+
 def test_search_pages_hold_every_hit_once(conn):
     from extractor.web import search_page
 

@@ -1,5 +1,5 @@
-"""A real browser on the paginated pages (issue 12, item 5): the comparison, search and coverage
-pages at 1280 and 375 px fit the screen and their next link works.
+"""A real browser on the paginated pages (issue 12, item 5): the comparison, search, coverage and
+districts pages at 1280 and 375 px fit the screen and their next link works.
 
 The site runs on the session's kb.db with a metadata.yml that makes pages small (3 values, 3
 hits, 2 districts a page), so the five-document corpus has several pages of each. Needs
@@ -24,12 +24,14 @@ plugins:
     search_per_page: 3
     compare_per_page: 3
     coverage_districts_per_page: 2
+    districts_per_page: 2
 """
 
 PAGES = {
     "compare": (routes.compare_url("pm25_annual_mean"), "table.policykb-compare-table tbody tr"),
     "search": (routes.search_url("扬尘"), "ol.policykb-hits > li.hit"),
     "coverage": (routes.COVERAGE, "table.policykb-matrix thead th:not(.corner)"),
+    "districts": (routes.DISTRICT, "table.policykb-districts tbody td.district"),
 }
 
 

@@ -19,7 +19,7 @@ from extractor.format import format_value
 from extractor.kb import coverage
 from extractor.kb.citations import book_title
 from extractor.kb.trajectories import line as trajectory_points
-from extractor.routes import COVERAGE, clause_url, compare_url, district_url
+from extractor.routes import COVERAGE, DISTRICT, clause_url, compare_url, district_url
 from extractor.web.diffusion import same_measure_elsewhere
 from extractor.web.duties import clause_duties, units_context
 from extractor.web.search import match_spans
@@ -837,26 +837,44 @@ def coverage_export_rows(context: dict, base_url: str = "") -> list[list]:
 # -- districts ------------------------------------------------------------------------------
 
 
-def district_index(conn: sqlite3.Connection) -> list[dict]:
+DISTRICTS_PER_PAGE = 50  # rows of the districts page; the download has every district
+
+
+def district_index(
+    conn: sqlite3.Connection, *, limit: int | None = None, offset: int = 0
+) -> list[dict]:
     """Each district with its documents, targets, actual values, scope/condition statements
-    (counted apart from targets), indicators and campaigns: one aggregate pass over targets and
-    document_campaigns (a subquery per district took 75 s at 1,000 districts)."""
+    (counted apart from targets), indicators and campaigns, in name order; ``limit`` districts
+    from ``offset`` (None: all of them). The districts of the page are chosen first (by the
+    index on ``documents.district``), then one aggregate pass over their targets and
+    document_campaigns (a subquery per district took 75 s at 1,000 districts), so a page reads
+    the rows of its own districts only."""
+    if limit is None:
+        chosen = "select distinct district from documents where district is not null"
+        params: list = []
+    else:
+        chosen = (
+            "select distinct district from documents where district is not null"
+            " order by district limit ? offset ?"
+        )
+        params = [limit, max(0, offset)]
     rows = _rows(
         conn,
-        """
-        with per_target as (
+        f"""
+        with chosen as ({chosen}),
+        per_target as (
           select d.district,
             sum(t.kind = 'target') as n_targets,
             sum(t.kind = 'actual') as n_actuals,
             sum(t.kind in ('scope', 'condition')) as n_scope,
             count(distinct case when t.kind in ('target', 'actual') then t.indicator_id end) as n_indicators
           from targets t join documents d on d.id = t.document_id
-          where d.district is not null group by d.district
+          where d.district in (select district from chosen) group by d.district
         ),
         per_campaign as (
           select d.district, count(distinct dc.campaign) as n_campaigns
           from document_campaigns dc join documents d on d.id = dc.document_id
-          where d.district is not null group by d.district
+          where d.district in (select district from chosen) group by d.district
         )
         select d.district,
           count(distinct d.id) as n_documents,
@@ -870,13 +888,36 @@ def district_index(conn: sqlite3.Connection) -> list[dict]:
         from documents d
         left join per_target pt on pt.district = d.district
         left join per_campaign pc on pc.district = d.district
-        where d.district is not null
+        where d.district in (select district from chosen)
         group by d.district order by d.district
         """,
+        params,
     )
     for r in rows:
         r["url"] = district_url(r["district"])
     return rows
+
+
+def district_index_context(
+    conn: sqlite3.Connection, page: int | str | None = 1, per_page: int = DISTRICTS_PER_PAGE
+) -> dict:
+    """The districts page: one page of :func:`district_index` (``per_page`` districts, in
+    name order) and the pager; a page number past the end is the last page."""
+    (n_districts,) = conn.execute(
+        "select count(distinct district) from documents where district is not null"
+    ).fetchone()
+    n_pages = max(1, -(-n_districts // per_page))
+    page_number = min(max(1, _int_or_none(page) or 1), n_pages)
+    rows = district_index(conn, limit=per_page, offset=(page_number - 1) * per_page)
+
+    def page_url(n: int) -> str:
+        return DISTRICT + (f"?page={n}" if n > 1 else "")
+
+    return {
+        "districts": rows,
+        "n_districts": n_districts,
+        **pagination(page_number, n_pages, per_page, len(rows), page_url),
+    }
 
 
 def district_context(conn: sqlite3.Connection, district: str) -> dict | None:

@@ -419,9 +419,9 @@ DISTRICT_INDEX_HEADERS = [
 
 async def district_index_view(datasette, request):
     db = kb_database(datasette)
-    rows = await db.execute_fn(pages.district_index)
     fmt = _wanted_format(request)
-    if fmt:
+    if fmt:  # the download holds every district, not one page
+        rows = await db.execute_fn(pages.district_index)
         data = [
             [
                 r["district"],
@@ -437,7 +437,10 @@ async def district_index_view(datasette, request):
             for r in rows
         ]
         return export.download(fmt, "districts", DISTRICT_INDEX_HEADERS, data)
-    context = {"districts": rows, "downloads": _downloads(request)}
+    page = request.args.get("page") or 1
+    per_page = int(plugin_config(datasette)["districts_per_page"])
+    context = await db.execute_fn(lambda conn: pages.district_index_context(conn, page, per_page))
+    context["downloads"] = _downloads(request)
     return await _render(datasette, request, "policykb_district_index.html", context)
 
 
