@@ -51,6 +51,7 @@ def pages(db: Path) -> list[tuple[str, str]]:
         ("table search 扬尘管控", "/kb/clauses?_search=扬尘管控"),
         ("coverage query", "/kb/coverage"),
         ("coverage page", "/-/coverage"),
+        ("districts page", "/-/district"),
     ]
 
 
@@ -61,10 +62,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(db: Path, src: Path = ROOT, cache: bool = True):
+def server(db: Path, src: Path = ROOT, cache: bool = True, workers: int = 1):
     """``serve()`` of the ``extractor`` package in ``src`` (this checkout by default; another
     checkout or an export of main for a before/after) on a free port of 127.0.0.1; without
-    ``cache`` the response cache is off (every request computes its page)."""
+    ``cache`` the response cache is off (every request computes its page); ``workers`` > 1:
+    that many server processes (``policykb serve --workers N``)."""
     import tempfile
 
     import yaml
@@ -78,7 +80,7 @@ def server(db: Path, src: Path = ROOT, cache: bool = True):
     code = (
         "from extractor.web.serve import serve; "
         f"serve({str(db)!r}, '/nonexistent-corpus', '127.0.0.1', {port}, metadata_path={str(metadata)!r},"
-        " build=False, echo=lambda *a: None)"
+        f" build=False, echo=lambda *a: None{f', workers={workers}' if workers > 1 else ''})"
     )
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=src)
@@ -94,6 +96,11 @@ def server(db: Path, src: Path = ROOT, cache: bool = True):
                 if proc.poll() is not None or time.perf_counter() - t0 > 60:
                     raise SystemExit(f"server did not start (exit code {proc.poll()})") from None
                 time.sleep(0.1)
+        seen: set[str] = set()
+        while workers > 1 and len(seen) < workers and time.perf_counter() - t0 < 120:
+            # a fresh connection each time, until every worker has answered
+            seen.add(httpx.get(url + "/-/versions.json", timeout=5).headers.get("x-policykb-worker", ""))
+            time.sleep(0.05)
         print(f"server up in {time.perf_counter() - t0:.1f} s (start-up hook included)")
         yield url
     finally:
@@ -191,6 +198,7 @@ def main() -> None:
     parser.add_argument(
         "--no-cache", action="store_true", help="turn the response cache off (response_cache_mb: 0)"
     )
+    parser.add_argument("--workers", type=int, default=1, help="server processes (policykb serve --workers)")
     parser.add_argument(
         "--src",
         type=Path,
@@ -211,8 +219,11 @@ def main() -> None:
     rate = jieba_rate(db)
     print(f"jieba.lcut: {rate:,.0f} characters/s (this run's machine speed)")
     targets = [(n, p) for n, p in pages(db) if args.only in n]
-    print(f"code served: {args.src.resolve()}; response cache {'off' if args.no_cache else 'on'}")
-    with server(db, args.src.resolve(), cache=not args.no_cache) as url:
+    print(
+        f"code served: {args.src.resolve()}; response cache {'off' if args.no_cache else 'on'};"
+        f" {args.workers} worker process{'es' if args.workers > 1 else ''}"
+    )
+    with server(db, args.src.resolve(), cache=not args.no_cache, workers=args.workers) as url:
         latency(url, targets, args.requests)
         if args.clients:
             asyncio.run(

@@ -240,6 +240,26 @@ async def test_district_page_and_its_download(ds):
     assert csv.status_code == 200 and len(csv.text.strip().splitlines()) == 1 + 4  # every district
 
 
+async def test_coverage_query_pages_hold_every_cell_once(ds, conn):
+    every = conn.execute(
+        "select indicator_id, district from coverage_cells"
+        " order by n_districts desc, campaign, indicator_id, district"
+    ).fetchall()
+    seen, n = [], 1
+    while True:
+        r = await ds.client.get("/kb/coverage.json", params={"_shape": "array", "page": str(n)})
+        assert r.status_code == 200, r.text
+        rows = r.json()
+        assert len(rows) <= 100
+        if not rows:
+            break
+        seen += [(row["indicator_id"], row["district"]) for row in rows]
+        n += 1
+    assert seen == [tuple(x) for x in every] and seen
+    r = await ds.client.get("/kb/coverage.json", params={"_shape": "array"})  # no page: the first
+    assert [(row["indicator_id"], row["district"]) for row in r.json()] == seen[:100]
+
+
 def test_search_pages_hold_every_hit_once(conn):
     from extractor.web import search_page
 
