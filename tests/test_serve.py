@@ -305,3 +305,76 @@ def test_the_response_cache_is_bounded():
     cache.get(("a",))  # a is now the most recently used: b goes first
     cache.put(("e",), 200, [], b"123")
     assert cache.get(("b",)) is None and cache.get(("a",)) and cache.get(("e",)) and cache.size == 8
+
+
+# -- several server processes over one kb.db (policykb serve --workers N) ---------------------
+
+
+def _get(url: str, path: str = "/kb/search_measures.json?q=%E6%89%AC%E5%B0%98&_shape=array"):
+    """(status, answering worker's pid, body) of one request on a fresh connection."""
+    import urllib.request
+
+    with urllib.request.urlopen(url + path, timeout=30) as r:
+        return r.status, r.headers.get(serve.WORKER_HEADER.decode()), r.read()
+
+
+def _until(predicate, seconds: float):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_two_workers_answer_alike_and_a_killed_one_is_replaced(kb_path):
+    import os
+    import signal
+
+    from tests.conftest_web import serving
+
+    with serving(kb_path, "/nonexistent-corpus", timeout=90, workers=2) as url:
+        answers: dict[str, bytes] = {}
+
+        def both_answered() -> bool:
+            status, pid, body = _get(url)
+            assert status == 200 and pid
+            answers[pid] = body
+            return len(answers) == 2
+
+        assert _until(both_answered, 90), f"only {sorted(answers)} answered"
+        first, second = answers.values()
+        assert first == second and b"<mark>" in first  # each process answers the same
+        victim = min(answers)
+        os.kill(int(victim), signal.SIGKILL)
+        after: dict[str, bytes] = {}
+
+        def replaced() -> bool:
+            status, pid, body = _get(url)  # the site answers all along
+            assert status == 200 and pid != victim
+            after[pid] = body
+            return len(after) == 2
+
+        assert _until(replaced, 90), f"after the kill only {sorted(after)} answered"
+        assert set(after) - set(answers)  # a new process took the killed one's place
+        assert all(body == first for body in after.values())
+
+
+def test_a_worker_that_cannot_start_stops_the_server_with_an_error(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest_web import ROOT, free_port
+
+    config = {"db_path": str(tmp_path / "gone" / "kb.db"), "metadata_path": None, "settings": {}}
+    code = f"from extractor.web.serve import run_workers; run_workers('127.0.0.1', {free_port()}, 2)"
+    env = {**os.environ, serve.WORKER_CONFIG: json.dumps(config)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert "failed to start" in done.stderr and "unable to open database file" in done.stderr

@@ -194,20 +194,43 @@ def serve(
             f"policy-kb: serving {db_path} at http://{host}:{port}/ with {workers} worker processes"
             "  (Ctrl+C to stop)"
         )
-        uvicorn.run(
-            f"{__name__}:worker_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            lifespan="on",  # a worker whose start-up fails exits, and the server stops saying so
-            log_level="warning",
-        )
+        run_workers(host, port, workers)
         return
     ds = make_datasette(db_path, metadata_path, settings)
     echo(f"policy-kb: serving {db_path} at http://{host}:{port}/  (Ctrl+C to stop)")
     asyncio.run(ds.invoke_startup())
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning")
+
+
+def run_workers(host: str, port: int, workers: int) -> None:
+    """uvicorn's supervisor with ``workers`` processes of :func:`worker_app` on one socket,
+    until interrupted: a worker that dies is replaced; one whose start-up fails (a kb.db it
+    cannot open ...) stops the server, and this raises :class:`ServeError` (exit code 1)."""
+    import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        f"{__name__}:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        lifespan="on",  # a worker whose start-up fails exits instead of serving errors
+        log_level="warning",
+    )
+    sock = config.bind_socket()
+    supervisor = Multiprocess(config, sockets=[sock])
+    try:
+        supervisor.run()
+    finally:
+        sock.close()
+    failed = [p.pid for p in supervisor.processes if p.exitcode == STARTUP_FAILURE]
+    if failed:
+        raise ServeError(
+            f"worker process {failed[0]} failed to start (its error is above); the server stopped",
+            where="--workers",
+        )
 
 
 WORKER_CONFIG = "POLICYKB_SERVE_CONFIG"  # what `serve(workers=N)` hands its worker processes
