@@ -201,6 +201,23 @@ def test_compare_pages_hold_every_value_once(conn):
     assert "kind=target" in filtered["prev_url"]
 
 
+def test_compare_district_filter_is_bounded(conn, monkeypatch):
+    few = pages.compare_context(conn, "pm25_annual_mean")
+    assert not few["filters"]["district_input"]  # four districts: a list of all of them
+    every = [d["value"] for d in few["filters"]["districts"]]
+    monkeypatch.setattr(pages, "NAMES_SHOWN", 2)
+    many = pages.compare_context(conn, "pm25_annual_mean")
+    offered = many["filters"]["districts"]
+    assert many["filters"]["district_input"] and len(offered) == 2  # a text box offering the top two
+    assert many["filters"]["n_districts"] == len(every)
+    counts = {d["value"]: d["n"] for d in few["filters"]["districts"]}
+    assert [d["n"] for d in offered] == sorted(counts.values(), reverse=True)[:2]
+    assert [r["target_id"] for r in many["rows"]] == [r["target_id"] for r in few["rows"]]
+    assert len(many["district_urls"]) == len(many["over_time"]) == 2
+    chosen = pages.compare_context(conn, "pm25_annual_mean", district=every[-1])
+    assert chosen["filters"]["district"] == every[-1]  # any district works, offered or not
+
+
 def test_coverage_pages_split_the_districts(conn):
     whole = pages.coverage_context(conn, page=None)
     first = pages.coverage_context(conn, per_page=3)

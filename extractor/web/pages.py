@@ -580,6 +580,15 @@ def compare_context(
     with_values = [d for d in known if by_district.get(d)]
     if district and district not in with_values:
         with_values.append(district)
+    # the district filter lists every district with a value when they are few; past
+    # NAMES_SHOWN it is a text box offering those with the most values (any name typed works)
+    district_input = len(with_values) > NAMES_SHOWN
+    offered = (
+        sorted(with_values, key=lambda d: (-by_district.get(d, 0), d))[:NAMES_SHOWN]
+        if district_input
+        else with_values
+    )
+    qualitative_only = sorted(stating - stating_numbers)
 
     def page_url(n: int) -> str:
         params = {k: v for k, v in (("district", district), ("kind", kind), ("year", year)) if v}
@@ -598,7 +607,8 @@ def compare_context(
         "without_value": [r for r in rows if r["value"] is None and not r["qualitative"]],
         "districts_without": without[:NAMES_SHOWN],
         "n_districts_without": len(without),
-        "districts_qualitative": sorted(stating - stating_numbers),
+        "districts_qualitative": qualitative_only[:NAMES_SHOWN],
+        "n_districts_qualitative": len(qualitative_only),
         "filters": {
             "kind": kind,
             "year": year,
@@ -608,11 +618,13 @@ def compare_context(
                 {"value": k, "label": KIND_LABELS[k], "n": by_kind[k]} for k in KIND_ORDER if by_kind.get(k)
             ],
             "years": sorted({c["year"] for c in counts if c["year"]}),
-            "districts": [{"value": d, "n": by_district.get(d, 0)} for d in with_values],
+            "districts": [{"value": d, "n": by_district.get(d, 0)} for d in offered],
+            "district_input": district_input,
+            "n_districts": len(with_values),
         },
         "over_time": with_values[:NAMES_SHOWN],
         "n_over_time": len(with_values),
-        "district_urls": {d: compare_url(indicator_id, d) for d in with_values},
+        "district_urls": {d: compare_url(indicator_id, d) for d in with_values[:NAMES_SHOWN]},
         "trajectory": trajectory_points(conn, district, indicator_id) if district else [],
     }
 
