@@ -2,12 +2,14 @@
 
     python bench/make_corpus.py --docs 1000 --out /tmp/c1000
     policykb build --corpus /tmp/c1000 --db /tmp/kb1000/kb.db   # named kb.db: the site's /kb/...
-    python bench/bench_serve.py --db /tmp/kb1000/kb.db [--requests 30] [--seconds 20] [--clients 32]
+    python bench/bench_serve.py --db /tmp/kb1000/kb.db [--requests 30] [--seconds 20] [--clients 32] [--workers 2]
 
 Starts ``policykb serve`` (``build=False``) on a free port of 127.0.0.1, then:
 
 1. latency, one client: each page below ``--requests`` times in turn (after one request to warm
-   it), p50 and p95 in ms, status codes and the page's size;
+   it), p50 and p95 in ms, the server's CPU ms per request (its processes' user + system time
+   from /proc: steadier than wall-clock time on a shared machine), status codes and the
+   page's size;
 2. throughput: ``--clients`` concurrent clients (httpx, asyncio) cycling through the same pages
    for ``--seconds`` (at most ``--max-requests`` requests in all): requests/s, p50/p95, errors
    (any status other than 200, or a failed request).
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import socket
 import sqlite3
 import subprocess
@@ -64,7 +67,8 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def server(db: Path, src: Path = ROOT, cache: bool = True, workers: int = 1):
     """``serve()`` of the ``extractor`` package in ``src`` (this checkout by default; another
-    checkout or an export of main for a before/after) on a free port of 127.0.0.1; without
+    checkout or an export of main for a before/after) on a free port of 127.0.0.1, yielding
+    its URL and process id; without
     ``cache`` the response cache is off (every request computes its page); ``workers`` > 1:
     that many server processes (``policykb serve --workers N``)."""
     import tempfile
@@ -102,7 +106,7 @@ def server(db: Path, src: Path = ROOT, cache: bool = True, workers: int = 1):
             seen.add(httpx.get(url + "/-/versions.json", timeout=5).headers.get("x-policykb-worker", ""))
             time.sleep(0.05)
         print(f"server up in {time.perf_counter() - t0:.1f} s (start-up hook included)")
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -115,25 +119,47 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
-def latency(url: str, targets: list[tuple[str, str]], n: int) -> None:
+def server_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its live descendants (the
+    worker processes of ``--workers``), from /proc; 0.0 where there is no /proc. On a shared
+    machine this moves far less than wall-clock latency: the server's own work per request."""
+    if pid is None or not Path("/proc").is_dir():
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def latency(url: str, targets: list[tuple[str, str]], n: int, pid: int | None = None) -> None:
     import httpx
 
-    print(f"\nlatency, one client, {n} requests per page (ms)")
-    print(f"{'page':28} {'p50':>8} {'p95':>8} {'max':>8} {'first':>8} {'KB':>8}  status")
+    print(f"\nlatency, one client, {n} requests per page (ms; cpu: the server's CPU ms per request)")
+    print(f"{'page':28} {'p50':>8} {'p95':>8} {'max':>8} {'first':>8} {'cpu':>8} {'KB':>8}  status")
     with httpx.Client(base_url=url, timeout=120) as client:
         for name, path in targets:
             t0 = time.perf_counter()
             r = client.get(path)
             first = (time.perf_counter() - t0) * 1000
             times, statuses = [], {}
+            cpu0 = server_cpu(pid)
             for _ in range(n):
                 t0 = time.perf_counter()
                 r = client.get(path)
                 times.append((time.perf_counter() - t0) * 1000)
                 statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+            cpu = (server_cpu(pid) - cpu0) * 1000 / n
             print(
                 f"{name:28} {_pct(times, 0.5):8.1f} {_pct(times, 0.95):8.1f} {max(times):8.1f} {first:8.1f}"
-                f" {len(r.content) / 1024:8.1f}  {statuses}"
+                f" {cpu:8.1f} {len(r.content) / 1024:8.1f}  {statuses}"
             )
 
 
@@ -223,8 +249,8 @@ def main() -> None:
         f"code served: {args.src.resolve()}; response cache {'off' if args.no_cache else 'on'};"
         f" {args.workers} worker process{'es' if args.workers > 1 else ''}"
     )
-    with server(db, args.src.resolve(), cache=not args.no_cache, workers=args.workers) as url:
-        latency(url, targets, args.requests)
+    with server(db, args.src.resolve(), cache=not args.no_cache, workers=args.workers) as (url, pid):
+        latency(url, targets, args.requests, pid)
         if args.clients:
             asyncio.run(
                 _throughput(url, [p for _, p in targets], args.clients, args.seconds, args.max_requests)
