@@ -163,7 +163,9 @@ def latency(url: str, targets: list[tuple[str, str]], n: int, pid: int | None = 
             )
 
 
-async def _throughput(url: str, paths: list[str], clients: int, seconds: float, most: int) -> None:
+async def _throughput(
+    url: str, paths: list[str], clients: int, seconds: float, most: int, pid: int | None = None
+) -> None:
     import httpx
 
     times: list[float] = []
@@ -190,13 +192,19 @@ async def _throughput(url: str, paths: list[str], clients: int, seconds: float, 
 
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
         t0 = time.perf_counter()
+        cpu0 = server_cpu(pid)
         await asyncio.gather(*(worker(i, client) for i in range(clients)))
         elapsed = time.perf_counter() - t0
+        cpu = server_cpu(pid) - cpu0
     print(f"\nthroughput, {clients} clients, {elapsed:.1f} s, the pages above in turn")
     print(
         f"requests {len(times)}  {len(times) / elapsed:.1f} requests/s  p50 {_pct(times, 0.5):.0f} ms"
         f"  p95 {_pct(times, 0.95):.0f} ms  errors {sum(errors.values())} {errors or ''}"
     )
+    if times and cpu:
+        # what the server itself spent: on a shared machine, the rate one free core would give
+        per = cpu * 1000 / len(times)
+        print(f"server CPU {cpu:.1f} s, {per:.1f} ms a request: {1000 / per:.0f} requests/s per free core")
 
 
 def jieba_rate(db: Path) -> float:
@@ -253,7 +261,7 @@ def main() -> None:
         latency(url, targets, args.requests, pid)
         if args.clients:
             asyncio.run(
-                _throughput(url, [p for _, p in targets], args.clients, args.seconds, args.max_requests)
+                _throughput(url, [p for _, p in targets], args.clients, args.seconds, args.max_requests, pid)
             )
     print(f"\njieba.lcut after: {jieba_rate(db):,.0f} characters/s")
 

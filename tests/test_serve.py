@@ -201,12 +201,11 @@ def test_compare_pages_hold_every_value_once(conn):
     assert "kind=target" in filtered["prev_url"]
 
 
-def test_compare_district_filter_is_bounded(conn, monkeypatch):
+def test_compare_district_filter_is_bounded(conn):
     few = pages.compare_context(conn, "pm25_annual_mean")
     assert not few["filters"]["district_input"]  # four districts: a list of all of them
     every = [d["value"] for d in few["filters"]["districts"]]
-    monkeypatch.setattr(pages, "NAMES_SHOWN", 2)
-    many = pages.compare_context(conn, "pm25_annual_mean")
+    many = pages.compare_context(conn, "pm25_annual_mean", names_shown=2)
     offered = many["filters"]["districts"]
     assert many["filters"]["district_input"] and len(offered) == 2  # a text box offering the top two
     assert many["filters"]["n_districts"] == len(every)
@@ -214,7 +213,7 @@ def test_compare_district_filter_is_bounded(conn, monkeypatch):
     assert [d["n"] for d in offered] == sorted(counts.values(), reverse=True)[:2]
     assert [r["target_id"] for r in many["rows"]] == [r["target_id"] for r in few["rows"]]
     assert len(many["district_urls"]) == len(many["over_time"]) == 2
-    chosen = pages.compare_context(conn, "pm25_annual_mean", district=every[-1])
+    chosen = pages.compare_context(conn, "pm25_annual_mean", district=every[-1], names_shown=2)
     assert chosen["filters"]["district"] == every[-1]  # any district works, offered or not
 
 

@@ -527,12 +527,15 @@ def compare_context(
     district: str | None = None,
     page: int | str | None = 1,
     per_page: int = COMPARE_PER_PAGE,
+    names_shown: int = NAMES_SHOWN,
 ) -> dict | None:
     """Everything the comparison page shows for one indicator (None if it is unknown): one page
     of the values matching the filters (``per_page`` of them; :func:`compare_rows` gives them
     all, for the download), one chart per unit group of those (over the years when
     ``district`` is given), the qualitative targets among them, the districts without any
-    target, the filter choices with counts. Its cost is bounded by the page, not the corpus."""
+    target, the filter choices with counts. Its cost is bounded by the page, not the corpus:
+    lists of districts name at most ``names_shown`` of them (the district filter, past that
+    many, is a text box offering those with the most values)."""
     found = _rows(
         conn,
         "select i.*, c.name_zh as campaign_name from indicators i"
@@ -581,10 +584,10 @@ def compare_context(
     if district and district not in with_values:
         with_values.append(district)
     # the district filter lists every district with a value when they are few; past
-    # NAMES_SHOWN it is a text box offering those with the most values (any name typed works)
-    district_input = len(with_values) > NAMES_SHOWN
+    # names_shown it is a text box offering those with the most values (any name typed works)
+    district_input = len(with_values) > names_shown
     offered = (
-        sorted(with_values, key=lambda d: (-by_district.get(d, 0), d))[:NAMES_SHOWN]
+        sorted(with_values, key=lambda d: (-by_district.get(d, 0), d))[:names_shown]
         if district_input
         else with_values
     )
@@ -605,9 +608,9 @@ def compare_context(
         "groups": groups,
         "qualitative": [r for r in rows if r["qualitative"]],
         "without_value": [r for r in rows if r["value"] is None and not r["qualitative"]],
-        "districts_without": without[:NAMES_SHOWN],
+        "districts_without": without[:names_shown],
         "n_districts_without": len(without),
-        "districts_qualitative": qualitative_only[:NAMES_SHOWN],
+        "districts_qualitative": qualitative_only[:names_shown],
         "n_districts_qualitative": len(qualitative_only),
         "filters": {
             "kind": kind,
@@ -622,9 +625,9 @@ def compare_context(
             "district_input": district_input,
             "n_districts": len(with_values),
         },
-        "over_time": with_values[:NAMES_SHOWN],
+        "over_time": with_values[:names_shown],
         "n_over_time": len(with_values),
-        "district_urls": {d: compare_url(indicator_id, d) for d in with_values[:NAMES_SHOWN]},
+        "district_urls": {d: compare_url(indicator_id, d) for d in with_values[:names_shown]},
         "trajectory": trajectory_points(conn, district, indicator_id) if district else [],
     }
 
@@ -852,9 +855,7 @@ def coverage_export_rows(context: dict, base_url: str = "") -> list[list]:
 DISTRICTS_PER_PAGE = 50  # rows of the districts page; the download has every district
 
 
-def district_index(
-    conn: sqlite3.Connection, *, limit: int | None = None, offset: int = 0
-) -> list[dict]:
+def district_index(conn: sqlite3.Connection, *, limit: int | None = None, offset: int = 0) -> list[dict]:
     """Each district with its documents, targets, actual values, scope/condition statements
     (counted apart from targets), indicators and campaigns, in name order; ``limit`` districts
     from ``offset`` (None: all of them). The districts of the page are chosen first (by the

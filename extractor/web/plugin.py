@@ -364,9 +364,12 @@ async def compare_view(datasette, request):
     base = datasette.urls.path("/")
     filters = {k: request.args.get(k) or None for k in ("kind", "year", "district")}
     page = request.args.get("page")
-    per_page = int(plugin_config(datasette)["compare_per_page"])
+    config = plugin_config(datasette)
+    per_page, names = int(config["compare_per_page"]), int(config["compare_districts_listed"])
     context = await db.execute_fn(
-        lambda conn: pages.compare_context(conn, indicator_id, base, **filters, page=page, per_page=per_page)
+        lambda conn: pages.compare_context(
+            conn, indicator_id, base, **filters, page=page, per_page=per_page, names_shown=names
+        )
     )
     if context is None:
         return await _not_found(datasette, request, f"未知指标 Unknown indicator: {indicator_id}")
