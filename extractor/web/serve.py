@@ -219,7 +219,7 @@ def run_workers(host: str, port: int, workers: int) -> None:
         lifespan="on",  # a worker whose start-up fails exits instead of serving errors
         log_level="warning",
     )
-    sock = config.bind_socket()
+    sock = _listening_socket(host, port)
     supervisor = Multiprocess(config, sockets=[sock])
     try:
         supervisor.run()
@@ -231,6 +231,25 @@ def run_workers(host: str, port: int, workers: int) -> None:
             f"worker process {failed[0]} failed to start (its error is above); the server stopped",
             where="--workers",
         )
+
+
+def _listening_socket(host: str, port: int):
+    """The socket the workers share. Made with ``IPPROTO_TCP`` (uvicorn's own ``bind_socket``
+    passes protocol 0): asyncio turns Nagle's algorithm off (TCP_NODELAY) only on sockets that
+    say they are TCP, and without it every keep-alive answer written as headers, then body
+    waited 40 ms for the client's delayed ACK."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ServeError(f"cannot listen on {host}:{port} ({exc.strerror or exc})", where="--port") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 WORKER_CONFIG = "POLICYKB_SERVE_CONFIG"  # what `serve(workers=N)` hands its worker processes
