@@ -272,17 +272,20 @@ def _hits_cte(q: str) -> tuple[str, list] | None:
         if q.strip():
             return None  # only punctuation or FTS syntax: nothing to look for
         found = """
-          select id as clause_id, 0 as tier, 0.0 as rank from clauses order by document_id, seq limit ?"""
+          select id as clause_id, 0 as tier, 0.0 as rank, campaign, document_id, seq
+          from clauses order by document_id, seq limit ?"""
         params: list = [MAX_HITS]
         head = ""
     else:
         match = fts_query(q)
+        # the text matches are joined to clauses by rowid (no lookup by id), once
         head = """
       text_hits as materialized (
         select rowid as clause_rowid, rank from clauses_fts where clauses_fts match ? order by rank limit ?
       ),
       text_ids as materialized (
-        select c.id as clause_id, h.rank from text_hits h join clauses c on c.rowid = h.clause_rowid
+        select c.id as clause_id, 0 as tier, h.rank, c.campaign, c.document_id, c.seq
+        from text_hits h join clauses c on c.rowid = h.clause_rowid
       ),
       by_target as (
         select t.clause_id, min(f.rank) as rank from targets_fts f join targets t on t.rowid = f.rowid
@@ -291,17 +294,18 @@ def _hits_cte(q: str) -> tuple[str, list] | None:
         group by t.clause_id order by 2 limit ?
       ),"""
         found = """
-          select clause_id, 0 as tier, rank from text_ids
+          select * from text_ids
           union all
-          select clause_id, 1 as tier, rank from by_target"""
+          select b.clause_id, 1 as tier, b.rank, c.campaign, c.document_id, c.seq
+          from by_target b join clauses c on c.id = b.clause_id"""
         params = [match, MAX_HITS, match, MAX_HITS]
     sql = f"""
       with {head}
       found as ({found}),
       sel as materialized (
-        select found.clause_id, found.tier, found.rank, c.campaign, c.document_id, c.seq,
+        select found.clause_id, found.tier, found.rank, found.campaign, found.document_id, found.seq,
           d.district, d.genre, d.year
-        from found join clauses c on c.id = found.clause_id join documents d on d.id = c.document_id
+        from found join documents d on d.id = found.document_id
       )"""
     return sql, params
 
