@@ -290,6 +290,29 @@ def test_search_pages_hold_every_hit_once(conn):
     assert len(ids) == len(set(ids)) == first["total"]
 
 
+@pytest.mark.parametrize("q", ["PM2.5浓度", "细颗粒物", "扬尘", "森林覆盖率", "降尘量"])
+def test_search_lists_text_matches_then_clauses_found_only_by_a_target(conn, q):
+    from extractor.web import search_page
+
+    match = fts.fts_query(q)
+    by_text = {
+        r[0] for r in conn.execute("select clause_id from clauses_fts where clauses_fts match ?", [match])
+    }
+    by_target = {
+        r[0]
+        for r in conn.execute(
+            "select t.clause_id from targets_fts f join targets t on t.rowid = f.rowid"
+            " where targets_fts match ? and t.clause_id is not null",
+            [match],
+        )
+    }
+    ids = [r["clause_id"] for r in search_page.selection(conn, q)]
+    assert len(ids) == len(set(ids))
+    n = len(by_text)
+    assert set(ids[:n]) == by_text  # every text match first (fewer than MAX_HITS here)
+    assert set(ids[n:]) == by_target - by_text  # then every clause found only by a target
+
+
 # -- whole answers from memory (kb.db is immutable) --------------------------------------------
 
 

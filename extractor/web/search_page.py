@@ -261,11 +261,11 @@ def facet_list(
 
 def _hits_cte(q: str) -> tuple[str, list] | None:
     """``with ... sel as (...)``: every clause the query finds, one row each with ``tier`` (0:
-    its text matches, the :data:`MAX_HITS` best by bm25; 1: its text does not, but one of its
-    targets does: the indicator's name or the quantity, at most :data:`MAX_HITS` of them),
-    ``rank`` (bm25 of the text, else of its best target) and the facet columns; None when the
-    query has no word. Only the text matches are ranked as a whole (FTS5, in C, with the
-    limit); the targets' bm25 is computed only for the targets of tier-1 clauses (the rank
+    its text matches, the :data:`MAX_HITS` best by bm25; 1: its text does not match at all, but
+    one of its targets does, by the indicator's name or the quantity: at most :data:`MAX_HITS`
+    of them), ``rank`` (bm25 of the text, else of its best target) and the facet columns; None
+    when the query has no word. Only the text matches are ranked as a whole (FTS5, in C, with
+    the limit); the targets' bm25 is computed only for the targets of tier-1 clauses (the rank
     column is read after the ``not in`` test), so the work grows with the matches at a small
     constant, not with sorting every matching target."""
     if not query_groups(q):
@@ -287,10 +287,13 @@ def _hits_cte(q: str) -> tuple[str, list] | None:
         select c.id as clause_id, 0 as tier, h.rank, c.campaign, c.document_id, c.seq
         from text_hits h join clauses c on c.rowid = h.clause_rowid
       ),
+      text_all as materialized (
+        select id from clauses where rowid in (select rowid from clauses_fts where clauses_fts match ?)
+      ),
       by_target as (
         select t.clause_id, min(f.rank) as rank from targets_fts f join targets t on t.rowid = f.rowid
         where targets_fts match ? and t.clause_id is not null
-          and t.clause_id not in (select clause_id from text_ids)
+          and t.clause_id not in (select id from text_all)
         group by t.clause_id order by 2 limit ?
       ),"""
         found = """
@@ -298,7 +301,7 @@ def _hits_cte(q: str) -> tuple[str, list] | None:
           union all
           select b.clause_id, 1 as tier, b.rank, c.campaign, c.document_id, c.seq
           from by_target b join clauses c on c.id = b.clause_id"""
-        params = [match, MAX_HITS, match, MAX_HITS]
+        params = [match, MAX_HITS, match, match, MAX_HITS]
     sql = f"""
       with {head}
       found as ({found}),
