@@ -330,6 +330,19 @@ async def test_a_page_asked_twice_is_answered_from_memory(ds):
     assert (await ds.client.get("/-/compare/no_such_indicator")).headers["x-policykb-cache"] == "miss"
 
 
+async def test_concurrent_requests_for_a_new_page_compute_it_once(ds):
+    import asyncio
+
+    path = "/-/search?q=扬尘&page=2"
+    answers = await asyncio.gather(*(ds.client.get(path) for _ in range(6)))
+    assert all(r.status_code == 200 for r in answers)
+    assert sorted(r.headers["x-policykb-cache"] for r in answers) == ["hit"] * 5 + ["miss"]
+    assert len({r.text for r in answers}) == 1
+    assert ds._policykb_responses.misses == 1 and not ds._policykb_responses._computing
+    missing = await asyncio.gather(*(ds.client.get("/-/compare/no_such_indicator") for _ in range(3)))
+    assert [r.status_code for r in missing] == [404] * 3  # not kept: each computes its own
+
+
 def test_the_response_cache_is_bounded():
     from extractor.web.responses import ResponseCache
 
