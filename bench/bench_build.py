@@ -7,7 +7,9 @@ then, each in a fresh subprocess (``policykb build``, so start-up is counted):
 
 1. a cold build (no kb.db, no cache; it fills the cache);
 2. an incremental rebuild after one document changed (a clause appended): one document is
-   extracted, the rest comes from the cache, the corpus-wide steps are redone;
+   extracted, kb.db is updated in place (its rows deleted and inserted, the corpus-wide
+   tables recomputed for its district, similar clauses redone); the build's step times are
+   printed, and the rebuild time without the similar-clauses step;
 3. ``jieba.lcut`` over the same texts in this process, for the ratio the issue asks for.
 
 Prints documents/s, characters/s, the ratio to jieba (characters/s of the build over
@@ -59,12 +61,22 @@ def build(corpus: Path, db: Path, jobs: int | None, *extra: str) -> dict:
     if proc.returncode != 0:
         sys.exit(f"build failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     rss = [line for line in proc.stderr.splitlines() if line.startswith("RSS ")][-1].split()
-    summary = [line for line in proc.stdout.splitlines() if line.startswith("wrote ")][-1]
+    lines = proc.stdout.splitlines()
+    summary = [line for line in lines if line.startswith("wrote ")][-1]
+    path = [line for line in lines if line.startswith(("updated in place", "full write"))]
+    steps = {}
+    for line in lines:
+        if line.startswith("steps: "):
+            for part in line[len("steps: ") :].split(", "):
+                name, value, _ = part.rsplit(" ", 2)
+                steps[name] = float(value)
     return {
         "seconds": seconds,
         "main_mb": int(rss[1]) / 1024,
         "worker_mb": int(rss[2]) / 1024,
         "summary": summary,
+        "path": path[-1] if path else "",
+        "steps": steps,
     }
 
 
@@ -130,7 +142,14 @@ def main() -> None:
         f"jieba.lcut (one core, same texts): {rate:,.0f} characters/s; build/jieba = {build_rate / rate:.2f}"
     )
     print(f"max RSS: main {cold['main_mb']:.0f} MB, largest worker {cold['worker_mb']:.0f} MB")
-    print(f"rebuild after one changed document: {warm['seconds']:.1f} s  [{warm['summary']}]")
+    print(f"rebuild after one changed document: {warm['seconds']:.1f} s  [{warm['summary']}; {warm['path']}]")
+    if warm["steps"]:
+        similar = warm["steps"].get("similar", 0.0)
+        print("rebuild steps: " + ", ".join(f"{k} {v:.2f} s" for k, v in warm["steps"].items()))
+        print(
+            f"rebuild without the similar-clauses step: {warm['seconds'] - similar:.1f} s"
+            f" (start-up and imports: {warm['seconds'] - sum(warm['steps'].values()):.1f} s)"
+        )
     print(f"max RSS (rebuild): main {warm['main_mb']:.0f} MB, largest worker {warm['worker_mb']:.0f} MB")
     print(f"this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if not args.keep:

@@ -159,6 +159,7 @@ def test_failure_while_writing_leaves_existing_kb_db_untouched(corpus_dir, tmp_p
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(store, "_create_schema", boom)
+    monkeypatch.setattr(store, "INCREMENTAL_MAX_SHARE", -1.0)  # a full write (the update: test_parallel)
     with pytest.raises(RuntimeError):
         build_db(corpus_dir, db_path)
     assert db_path.read_bytes() == before

@@ -38,7 +38,8 @@ CACHE_DIR = ".policykb-cache"
 
 
 @functools.cache  # importlib.metadata parses each package's METADATA: once a process, not per document
-def _versions() -> str:
+def versions() -> str:
+    """``jieba=…,opencc=…,spacy=…``: the library versions the rows depend on."""
     out = []
     for name in ("jieba", "opencc", "spacy"):
         try:
@@ -48,14 +49,15 @@ def _versions() -> str:
     return ",".join(out)
 
 
-def cache_key(entry: CatalogEntry, rules_digest: str) -> str:
-    """The key of one document's rows: file bytes, catalog entry, rules, schema, libraries."""
+def cache_key(entry: CatalogEntry, rules_digest: str, data: bytes | None = None) -> str:
+    """The key of one document's rows: file bytes (``data``, read if not given), catalog entry,
+    rules, schema, libraries."""
     from extractor.kb.store import SCHEMA_VERSION
 
     h = hashlib.sha256()
-    h.update(hashlib.sha256(entry.path.read_bytes()).digest())
+    h.update(hashlib.sha256(entry.path.read_bytes() if data is None else data).digest())
     h.update(json.dumps(entry.meta(), sort_keys=True, ensure_ascii=False, default=str).encode())
-    h.update(f"{rules_digest}\0{SCHEMA_VERSION}\0{_versions()}".encode())
+    h.update(f"{rules_digest}\0{SCHEMA_VERSION}\0{versions()}".encode())
     return h.hexdigest()
 
 

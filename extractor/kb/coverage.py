@@ -25,6 +25,7 @@ kb.db built before the table existed); :func:`build_coverage` writes them (calle
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
@@ -54,7 +55,7 @@ _VALUES = """
 select t.indicator_id, d.district, t.kind, t.year, t.value, t.value_max, t.comparator, t.unit,
   t.value_text
 from targets t join documents d on d.id = t.document_id
-where t.indicator_id is not null and t.kind in ('target', 'actual') and d.district is not null
+where t.indicator_id is not null and t.kind in ('target', 'actual') and d.district is not null{where}
 order by d.district, coalesce(t.year, d.year),
   case t.kind when 'target' then 0 else 1 end, t.document_id, t.start, t.id
 """
@@ -66,20 +67,25 @@ def _display(value, value_max, comparator, unit, value_text) -> str:
     return format_value(value, value_max, comparator, unit)
 
 
-def coverage_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def coverage_rows(conn: sqlite3.Connection, districts: list[str] | None = None) -> list[dict[str, Any]]:
     """Every non-empty indicator x district cell (see the module's docstring), ordered as the
     canned query lists them: most districts stating a target first, then campaign, indicator,
-    district."""
+    district. With ``districts``, only their cells (a cell depends on its district's values
+    only; ``n_districts`` then counts those districts alone: :func:`fill_coverage` sets it)."""
+    some = "" if districts is None else " and district in (select value from json_each(?))"
+    params = [] if districts is None else [json.dumps(districts)]
     districts = [
         r[0]
         for r in conn.execute(
-            "select distinct district from documents where district is not null order by district"
+            f"select distinct district from documents where district is not null{some} order by district",
+            params,
         )
     ]
     indicators = conn.execute("select id, name_zh, campaign from indicators order by id").fetchall()
     cells: dict[tuple[str, str], dict[str, Any]] = {}
+    values = _VALUES.format(where=some.replace("district", "d.district", 1))
     for indicator_id, district, kind, year, value, value_max, comparator, unit, value_text in conn.execute(
-        _VALUES
+        values, params
     ):
         cell = cells.setdefault(
             (indicator_id, district),
@@ -124,13 +130,50 @@ def coverage_rows(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return rows
 
 
+INDICATOR_BITS = 12  # a cell's rowid: its district's first document rowid << 12 | its indicator's position
+
+
+def fill_coverage(db: sqlite_utils.Database, districts: list[str] | None = None) -> int:
+    """Write the cells of ``districts`` (all with None) anew and then every indicator's
+    ``n_districts``; returns the cells written. A cell's rowid depends on its district's
+    documents and its indicator only (the smallest rowid of the district's documents, shifted,
+    plus the indicator's position in id order), so a rebuild that recomputes a few districts
+    writes the table a full build writes, rowids included."""
+    rows = coverage_rows(db.conn, districts)
+    position = {i: n for n, (i,) in enumerate(db.execute("select id from indicators order by id"))}
+    if len(position) >= 1 << INDICATOR_BITS:
+        raise ValueError(f"more than {1 << INDICATOR_BITS} indicators")
+    first = dict(
+        db.execute("select district, min(rowid) from documents where district is not null group by district")
+    )
+    if districts is None:
+        db.execute(f"delete from [{TABLE}]")
+    else:
+        db.execute(
+            f"delete from [{TABLE}] where district in (select value from json_each(?))",
+            [json.dumps(districts)],
+        )
+    cols = list(COLUMNS)
+    sql = f"insert into [{TABLE}] (rowid, {', '.join(f'[{c}]' for c in cols)}) values (?{', ?' * len(cols)})"
+    keyed = sorted(((first[r["district"]] << INDICATOR_BITS) | position[r["indicator_id"]], r) for r in rows)
+    db.conn.executemany(sql, ([k, *(r[c] for c in cols)] for k, r in keyed))
+    if districts is not None:  # how many districts state a target, for every indicator
+        stating = dict(
+            db.execute(f"select indicator_id, count(*) from [{TABLE}] where states_target = 1 group by 1")
+        )
+        db.conn.executemany(
+            f"update [{TABLE}] set n_districts = ? where indicator_id = ? and n_districts != ?",
+            ((stating.get(i, 0), i, stating.get(i, 0)) for i in position),
+        )
+    return len(rows)
+
+
 def build_coverage(db: sqlite_utils.Database) -> int:
     """Write the ``coverage`` table (and an index on ``documents.district``); returns its rows."""
-    rows = coverage_rows(db.conn)
     db[TABLE].create(COLUMNS, pk=("indicator_id", "district"))
-    db[TABLE].insert_all(rows)
+    n = fill_coverage(db)
     # the canned query's order, read from the index instead of sorted per request
     db[TABLE].create_index([DescIndex("n_districts"), "campaign", "indicator_id", "district"])
     db[TABLE].create_index(["district", "indicator_id"])  # the coverage page: a page of districts
     db["documents"].create_index(["district"], if_not_exists=True)
-    return len(rows)
+    return n

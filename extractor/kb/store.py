@@ -8,9 +8,14 @@ same content. A document that cannot be read is reported and left out; the other
 from __future__ import annotations
 
 import hashlib
+import itertools
+import json
 import math
 import os
+import shutil
 import tempfile
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,9 +30,8 @@ from extractor.pipeline import ProcessedDocument, process_file
 from extractor.read.catalog import CatalogEntry, load_catalog, unlisted_files
 
 DOC_TIMEOUT = 120.0  # seconds one document may take (build --doc-timeout)
-SCHEMA_VERSION = (
-    4  # 2: targets.kind_evidence; 3: targets.dimension, targets.value_text; 4: responsibilities, deadlines
-)
+SCHEMA_VERSION = 5  # 2: targets.kind_evidence; 3: targets.dimension, targets.value_text;
+# 4: responsibilities, deadlines; 5: rowids in per-document slots, build_documents
 
 _DOCUMENTS = {
     "id": str,
@@ -132,15 +136,31 @@ class BuildReport:
     errors: list[PolicyKBError] = field(default_factory=list)
     unlisted: list[Path] = field(default_factory=list)  # documents in the corpus the catalog misses
     extracted: int = 0  # documents read and extracted in this build (the others came from the cache)
+    mode: str = ""  # "incremental": kb.db updated in place; "full": written anew
+    reason: str = ""  # why a full write (no kb.db, rules or schema changed, too many changes...)
+    changed: int = 0  # documents of the old kb.db whose rows were replaced (incremental or not)
+    added: int = 0
+    removed: int = 0
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per step of the build
 
 
 def corpus_digest(corpus_dir: str | Path) -> str:
     """A digest of the catalog and every file it names: kb.db is stale when this changes."""
-    corpus_dir = Path(corpus_dir)
+    return _digests(Path(corpus_dir), load_catalog(corpus_dir), None)[0]
+
+
+def _digests(corpus_dir: Path, entries: list[CatalogEntry], rules: str | None) -> tuple[str, dict[str, str]]:
+    """:func:`corpus_digest` and (with ``rules``) each entry's cache key, each file read once."""
+    from extractor.kb.cache import cache_key
+
     h = hashlib.sha256((corpus_dir / "catalog.yml").read_bytes())
-    for entry in load_catalog(corpus_dir):
-        h.update(entry.file.encode() + b"\0" + entry.path.read_bytes())
-    return h.hexdigest()
+    keys = {}
+    for entry in entries:
+        data = entry.path.read_bytes()
+        h.update(entry.file.encode() + b"\0" + data)
+        if rules is not None:
+            keys[entry.id] = cache_key(entry, rules, data)
+    return h.hexdigest(), keys
 
 
 def extractor_digest() -> str:
@@ -309,6 +329,55 @@ def processed_rows(doc: ProcessedDocument, fts, citation_rows_of, indicators) ->
 
 # -- kb.db from a stream of document rows -----------------------------------------------------
 
+# -- where a document's rows live: a block of rowids of its own -------------------------------
+#
+# Every per-document table (documents, sections, clauses, targets, responsibilities, deadlines,
+# document_campaigns, clause_citations, and the FTS tables, whose rowids are the clauses' and
+# targets' rowids) gives the i-th row of a document (1-based) the rowid ``slot << ROW_BITS | i``.
+# The slot comes from the document id alone (a hash; ties by linear probing in id order,
+# :func:`assign_slots`), so a document's rows have the same rowids whatever the other documents
+# are: a rebuild can delete a changed document's rows and insert its new ones in place and get
+# the kb.db a fresh build writes, rowids included (FTS5 scans ties in rowid order, so search
+# results agree too). Rows are written in slot order (FTS5 flushes its pending index on every
+# rowid that goes down).
+
+ROW_BITS = 20  # a document has at most 2**20 - 1 rows in one table
+SLOT_BITS = 24  # slots 1 .. 2**24 - 1: rowids below 2**44 (small varints in the FTS doclists)
+MAX_ROWS = (1 << ROW_BITS) - 1
+_SLOTS = (1 << SLOT_BITS) - 1
+INCREMENTAL_MAX_SHARE = 0.5  # above this share of documents changed, kb.db is written anew
+
+
+def document_slot(doc_id: str) -> int:
+    """The preferred slot of a document: from the sha256 of its id, 1 .. 2**24 - 1."""
+    return int.from_bytes(hashlib.sha256(doc_id.encode()).digest()[:8], "big") % _SLOTS + 1
+
+
+def assign_slots(doc_ids: Iterable[str]) -> dict[str, int]:
+    """Each document's slot: its :func:`document_slot`, or the next free one (in id order) if
+    an earlier id took it. Depends only on the set of ids."""
+    used: set[int] = set()
+    out: dict[str, int] = {}
+    doc_ids = sorted(doc_ids)
+    if len(doc_ids) > _SLOTS // 2:
+        raise PolicyKBError(f"more than {_SLOTS // 2} documents in one catalog")
+    for doc_id in doc_ids:
+        slot = document_slot(doc_id)
+        while slot in used:
+            slot = slot % _SLOTS + 1
+        used.add(slot)
+        out[doc_id] = slot
+    return out
+
+
+def slot_rowids(slot: int) -> tuple[int, int]:
+    """The first and last rowid of a slot's block."""
+    base = slot << ROW_BITS
+    return base + 1, base + MAX_ROWS
+
+
+# -- kb.db from a stream of document rows -----------------------------------------------------
+
 _STREAMED = (
     "documents",
     "sections",
@@ -319,11 +388,24 @@ _STREAMED = (
     "document_campaigns",
     "clause_citations",
 )
+# what a rebuild compares: a document's cache key and slot, and its summary for the report
+_BUILD_DOCUMENTS = {"document_id": str, "cache_key": str, "slot": int, "summary": str}
+
+
+def _check_size(rows: dict, path) -> None:
+    for table in _STREAMED:
+        if len(rows["tables"][table]) > MAX_ROWS:
+            raise SourceError(f"more than {MAX_ROWS} rows in {table}; not written", path=path)
+
+
+def _summary(document_id: str, file: str, summary) -> DocumentSummary:
+    named, n_clauses, n_targets = summary
+    return DocumentSummary(document_id, file, [tuple(x) for x in named], n_clauses, n_targets)
 
 
 class _Writer:
     """Inserts one document's rows at a time (prepared statements, one executemany a table) and
-    its FTS rows (rowids = the clauses' and targets' rowids, counted here)."""
+    its FTS rows, every row at its rowid in the document's slot."""
 
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
@@ -332,62 +414,182 @@ class _Writer:
             cols = list(db[table].columns_dict)
             names = ", ".join(f"[{c}]" for c in cols)
             marks = ", ".join("?" for _ in cols)
-            self.sql[table] = (f"insert into [{table}] ({names}) values ({marks})", cols)
-        self.clause_rowid = 0
-        self.target_rowid = 0
+            self.sql[table] = (f"insert into [{table}] (rowid, {names}) values (?, {marks})", cols)
         self.vocabulary: Counter[str] = Counter()
+        self.districts: set[tuple[str | None, str | None]] = set()  # (district, city) of the documents
 
-    def add(self, rows: dict) -> DocumentSummary:
-        conn = self.db.conn
-        tables = rows["tables"]
-        for table in _STREAMED:
-            sql, cols = self.sql[table]
-            conn.executemany(sql, ([r.get(c) for c in cols] for r in tables[table]))
-        first_clause = self.clause_rowid + 1
-        clauses, targets = tables["clauses"], tables["targets"]
+    def add(self, rows: dict, key: str, slot: int) -> DocumentSummary:
         from extractor.kb import fts
 
+        conn = self.db.conn
+        tables = rows["tables"]
+        base = slot << ROW_BITS
+        for table in _STREAMED:
+            sql, cols = self.sql[table]
+            conn.executemany(
+                sql, ([base + i, *(r.get(c) for c in cols)] for i, r in enumerate(tables[table], 1))
+            )
+        clauses, targets = tables["clauses"], tables["targets"]
+        tokens = rows["clause_tokens"]
         fts.insert_fts(
             self.db,
             "clauses_fts",
-            (
-                (first_clause + i, c["id"], tok)
-                for i, (c, tok) in enumerate(zip(clauses, rows["clause_tokens"]))
-            ),
+            ((base + i, c["id"], tok) for i, (c, tok) in enumerate(zip(clauses, tokens), 1)),
         )
-        tokens = rows["clause_tokens"]
         fts.insert_fts(
             self.db,
             "targets_fts",
             (
-                (self.target_rowid + 1 + i, t["id"], fts.join_tokens(tokens[k] if k is not None else "", own))
-                for i, (t, (k, own)) in enumerate(zip(targets, rows["target_tokens"]))
+                (base + i, t["id"], fts.join_tokens(tokens[k] if k is not None else "", own))
+                for i, (t, (k, own)) in enumerate(zip(targets, rows["target_tokens"]), 1)
             ),
         )
-        self.clause_rowid += len(clauses)
-        self.target_rowid += len(targets)
         self.vocabulary.update(rows["vocabulary"])
         document = tables["documents"][0]
-        named, n_clauses, n_targets = rows["summary"]
-        return DocumentSummary(
-            document["id"], document["file"], [tuple(x) for x in named], n_clauses, n_targets
+        self.districts.add((document.get("district"), document.get("city")))
+        conn.execute(
+            "insert into build_documents (rowid, document_id, cache_key, slot, summary) values (?, ?, ?, ?, ?)",
+            [slot, document["id"], key, slot, json.dumps(rows["summary"], ensure_ascii=False)],
         )
+        return _summary(document["id"], document["file"], rows["summary"])
+
+    def remove(self, document_id: str, slot: int, old_rows: dict | None) -> Counter[str]:
+        """Delete a document's rows (and its FTS entries) from its slot; returns the vocabulary
+        counts it had. ``old_rows`` (its cached rows, if the cache still has them) give its FTS
+        tokens as they were inserted; else they are read back (clauses_fts keeps them) and
+        recomputed (a target's own tokens: targets_fts is contentless, and deleting from it
+        needs the tokens it was given)."""
+        from extractor.kb import fts
+
+        conn = self.db.conn
+        lo, hi = slot_rowids(slot)
+        self.districts.update(
+            conn.execute("select district, city from documents where rowid between ? and ?", [lo, hi])
+        )
+        targets = conn.execute(
+            "select rowid, id, clause_id, indicator, indicator_id, surface from targets"
+            " where rowid between ? and ? order by rowid",
+            [lo, hi],
+        ).fetchall()
+        clause_rows = conn.execute(
+            "select c.rowid, c.id, f.tokens from clauses c join clauses_fts f on f.rowid = c.rowid"
+            " where c.rowid between ? and ? order by c.rowid",
+            [lo, hi],
+        ).fetchall()
+        if (
+            old_rows is not None
+            and [t["id"] for t in old_rows["tables"]["targets"]] == [t[1] for t in targets]
+            and old_rows["clause_tokens"] == [c[2] for c in clause_rows]
+        ):
+            clause_tokens = dict(enumerate(old_rows["clause_tokens"]))
+            own = old_rows["target_tokens"]
+            vocabulary = old_rows["vocabulary"]
+        else:  # no cached rows (or not these): from kb.db
+            names = dict(conn.execute("select id, name_zh from indicators"))
+            position = {c[1]: i for i, c in enumerate(clause_rows)}
+            clause_tokens = {i: c[2] for i, c in enumerate(clause_rows)}
+            own = [
+                [position.get(clause_id), fts.tokenize(fts.own_text(indicator, names.get(ind_id), surface))]
+                for _, _, clause_id, indicator, ind_id, surface in targets
+            ]
+            vocabulary = fts.vocabulary_counts(clause_tokens, own)
+        conn.executemany(
+            "insert into targets_fts (targets_fts, rowid, tokens, target_id) values ('delete', ?, ?, ?)",
+            (
+                (t[0], fts.join_tokens(clause_tokens[k] if k is not None else "", o), t[1])
+                for t, (k, o) in zip(targets, own)
+            ),
+        )
+        conn.execute("delete from clauses_fts where rowid between ? and ?", [lo, hi])
+        for table in _STREAMED:
+            conn.execute(f"delete from [{table}] where rowid between ? and ?", [lo, hi])
+        conn.execute("delete from build_documents where document_id = ?", [document_id])
+        return Counter(vocabulary)
 
 
-def write_db(db_path: Path, docs: Iterable[dict], digest: str) -> list[DocumentSummary]:
-    """Write a complete kb.db at ``db_path`` atomically from :func:`document_rows` results, in
-    the order given (the build gives them in document id order), one document at a time."""
-    from extractor.kb import fts
+def _build_info(digest: str) -> list[dict]:
+    return [
+        {"key": "corpus_digest", "value": digest},
+        {"key": "extractor_digest", "value": extractor_digest()},
+        {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+        {"key": "versions", "value": library_versions()},
+    ]
 
-    db_path = Path(db_path)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+
+def library_versions() -> str:
+    """What a kb.db's bytes depend on beyond the rules: jieba, OpenCC, spaCy and SQLite (FTS5)."""
+    import sqlite3
+
+    from extractor.kb.cache import versions
+
+    return f"{versions()},sqlite={sqlite3.sqlite_version}"
+
+
+def _timed(steps: dict[str, float], name: str, t0: float) -> float:
+    now = time.perf_counter()
+    steps[name] = steps.get(name, 0.0) + now - t0
+    return now
+
+
+def _corpus_tables(db: sqlite_utils.Database, steps: dict[str, float], districts: set | None = None) -> None:
+    """The corpus-wide tables, from the per-document rows: trajectories, coverage_cells (with
+    ``districts``, the (district, city) pairs of the documents a rebuild deleted or inserted:
+    only the rows of those districts are recomputed, the rest cannot change; else created)
+    and similar_clauses (recomputed whole: :func:`extractor.kb.similar.build_similar`)."""
+    from extractor.kb import trajectories
+    from extractor.kb.similar import build_similar
+
+    t0 = time.perf_counter()
+    if districts is None:
+        trajectories.build_trajectories(db)
+        db.conn.commit()
+        t0 = _timed(steps, "trajectories", t0)
+        coverage.build_coverage(db)
+        db.conn.commit()
+        t0 = _timed(steps, "coverage", t0)
+    else:
+        with db.conn:
+            trajectories.fill_trajectories(db, sorted({d or c for d, c in districts if d or c}))
+        t0 = _timed(steps, "trajectories", t0)
+        with db.conn:
+            coverage.fill_coverage(db, sorted({d for d, _ in districts if d}))
+        t0 = _timed(steps, "coverage", t0)
+        db["similar_clauses"].drop()
+    build_similar(db)
+    _timed(steps, "similar", t0)
+
+
+def _temp_path(db_path: Path) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{db_path.name}.", suffix=".tmp", dir=db_path.parent)
     os.close(fd)
-    tmp = Path(tmp_name)
+    return Path(tmp_name)
+
+
+def _discard(tmp: Path) -> None:
+    tmp.unlink(missing_ok=True)
+    Path(f"{tmp}-journal").unlink(missing_ok=True)
+
+
+def write_db(
+    db_path: Path,
+    docs: Iterable[tuple[dict, str, int]],
+    digest: str,
+    steps: dict[str, float] | None = None,
+) -> list[DocumentSummary]:
+    """Write a complete kb.db at ``db_path`` atomically from ``(rows, cache key, slot)`` of
+    :func:`document_rows` results, in the order given (the build gives them in slot order), one
+    document at a time. Returns the documents' summaries in id order."""
+    from extractor.kb import fts
+
+    steps = {} if steps is None else steps
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_path(db_path)
     try:
         db = sqlite_utils.Database(tmp, recreate=True)
         db.execute("pragma synchronous = off")  # a temporary file: replaced atomically when complete
         _create_schema(db)
+        db["build_documents"].create(_BUILD_DOCUMENTS, pk="document_id")
         fts.create_citations_table(db)
         fts.create_fts_tables(db)
         db["campaigns"].insert_all(
@@ -396,11 +598,13 @@ def write_db(db_path: Path, docs: Iterable[dict], digest: str) -> list[DocumentS
         db["indicators"].insert_all(_indicator_rows())
         writer = _Writer(db)
         summaries = []
+        t0 = time.perf_counter()
         with db.conn:
-            for n, rows in enumerate(docs, 1):
-                summaries.append(writer.add(rows))
+            for n, (rows, key, slot) in enumerate(docs, 1):
+                summaries.append(writer.add(rows, key, slot))
                 if n % 200 == 0:
                     db.conn.commit()
+        t0 = _timed(steps, "documents", t0)  # reading, extracting and writing them
         for table, cols in {
             "sections": ["document_id", "parent_id", "campaign"],
             "clauses": ["document_id", "section_id", "campaign"],
@@ -413,28 +617,130 @@ def write_db(db_path: Path, docs: Iterable[dict], digest: str) -> list[DocumentS
         fts.create_vocabulary(db, writer.vocabulary)
         fts.create_views(db)
         db.conn.commit()
-        from extractor.kb.trajectories import build_trajectories
-
-        build_trajectories(db)
-        coverage.build_coverage(db)
-        from extractor.kb.similar import build_similar
-
-        build_similar(db)
-        db["build_info"].insert_all(
-            [
-                {"key": "corpus_digest", "value": digest},
-                {"key": "extractor_digest", "value": extractor_digest()},
-                {"key": "schema_version", "value": str(SCHEMA_VERSION)},
-            ]
-        )
+        t0 = _timed(steps, "indexes", t0)
+        _corpus_tables(db, steps)
+        t0 = time.perf_counter()
+        db["build_info"].insert_all(_build_info(digest))
         db.vacuum()
         db.close()
         os.replace(tmp, db_path)
+        _timed(steps, "vacuum", t0)
     except BaseException:
-        tmp.unlink(missing_ok=True)
-        Path(f"{tmp}-journal").unlink(missing_ok=True)
+        _discard(tmp)
         raise
-    return summaries
+    return sorted(summaries, key=lambda s: s.id)
+
+
+@dataclass
+class _OldBuild:
+    """What a rebuild reads of the kb.db it updates: each document's cache key and slot."""
+
+    documents: dict[str, tuple[str, int]]
+
+
+def _old_build(db_path: Path, digest_rules: str) -> tuple[_OldBuild | None, str]:
+    """The previous build of ``db_path`` if it can be updated in place, else None and why not."""
+    import sqlite3
+
+    if not db_path.is_file():
+        return None, "no kb.db yet"
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            info = dict(conn.execute("select key, value from build_info"))
+            if info.get("schema_version") != str(SCHEMA_VERSION):
+                return None, f"schema version {info.get('schema_version')} -> {SCHEMA_VERSION}"
+            if info.get("extractor_digest") != digest_rules:
+                return None, "the extraction rules changed"
+            if info.get("versions") != library_versions():
+                return None, f"library versions changed ({info.get('versions')} -> {library_versions()})"
+            docs = {
+                d: (k, s)
+                for d, k, s in conn.execute("select document_id, cache_key, slot from build_documents")
+            }
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        return None, f"the old kb.db cannot be read ({exc})"
+    return _OldBuild(docs), ""
+
+
+def _update_db(
+    db_path: Path,
+    old: _OldBuild,
+    docs: Iterable[tuple[dict, str, int]],
+    remove: list[tuple[str, int, dict | None]],
+    unchanged: list[str],
+    digest: str,
+    steps: dict[str, float],
+) -> list[DocumentSummary]:
+    """Update a copy of kb.db in place and put it there atomically: delete the documents of
+    ``remove`` (id, old slot, cached old rows or None), insert ``docs``, update the vocabulary,
+    recompute the corpus-wide tables. Raises sqlite3.DatabaseError if the old file is bad."""
+    from extractor.kb import fts
+
+    tmp = _temp_path(db_path)
+    try:
+        t0 = time.perf_counter()
+        copied: list[BaseException | None] = []
+
+        def copy() -> None:  # in a thread, while the first changed document is extracted
+            try:
+                shutil.copyfile(db_path, tmp)
+                copied.append(None)
+            except BaseException as exc:
+                copied.append(exc)
+
+        copier = threading.Thread(target=copy, daemon=True)
+        copier.start()
+        docs = iter(docs)
+        first = next(docs, None)
+        t0 = _timed(steps, "extract (first document)", t0)
+        copier.join()
+        if copied[0] is not None:
+            raise copied[0]
+        t0 = _timed(steps, "copy (rest)", t0)
+        docs = itertools.chain([first] if first is not None else [], docs)
+        db = sqlite_utils.Database(tmp)
+        db.execute("pragma synchronous = off")
+        writer = _Writer(db)
+        vocabulary: Counter[str] = Counter()
+        summaries = []
+        with db.conn:
+            for document_id, slot, old_rows in remove:
+                vocabulary.subtract(writer.remove(document_id, slot, old_rows))
+            t0 = _timed(steps, "delete", t0)
+            for rows, key, slot in docs:
+                summaries.append(writer.add(rows, key, slot))
+            t0 = _timed(steps, "documents", t0)
+            vocabulary.update(writer.vocabulary)
+            vocabulary.update(dict(db.execute(f"select term, n from [{fts.VOCABULARY}]")))
+            # written again whole, sorted by term, as a full build writes it (same rowids)
+            db.execute(f"delete from [{fts.VOCABULARY}]")
+            db.conn.executemany(
+                f"insert into [{fts.VOCABULARY}] (term, n) values (?, ?)",
+                ((t, vocabulary[t]) for t in sorted(vocabulary) if vocabulary[t] > 0),
+            )
+            t0 = _timed(steps, "vocabulary", t0)
+        for document_id, file, summary in db.execute(
+            "select b.document_id, d.file, b.summary from build_documents b join documents d on d.id = b.document_id"
+            " where b.document_id in (select value from json_each(?))",
+            [json.dumps(unchanged)],
+        ):
+            summaries.append(_summary(document_id, file, json.loads(summary)))
+        _timed(steps, "documents", t0)
+        if writer.districts:  # else no row changed (the catalog's comments, say): nor can they
+            _corpus_tables(db, steps, writer.districts)
+        t0 = time.perf_counter()
+        db["build_info"].upsert({"key": "corpus_digest", "value": digest}, pk="key")
+        db.conn.commit()
+        db.close()
+        os.replace(tmp, db_path)
+        _timed(steps, "replace", t0)
+    except BaseException:
+        _discard(tmp)
+        raise
+    return sorted(summaries, key=lambda s: s.id)
 
 
 def default_jobs() -> int:
@@ -454,62 +760,119 @@ def build_db(
     cache: bool = True,
     doc_timeout: float | None = DOC_TIMEOUT,
     scheduler: str | None = None,
+    entries: list[CatalogEntry] | None = None,
 ) -> BuildReport:
-    """Build kb.db from ``corpus_dir/catalog.yml``.
+    """Build kb.db from ``corpus_dir/catalog.yml`` (``entries``: its entries if the caller
+    loaded them already, :func:`extractor.read.catalog.load_catalog`).
 
     Catalog errors raise (nothing is written). A document that fails (or takes longer than
     ``doc_timeout`` seconds) is recorded in ``report.errors`` and left out; the rest is written.
     ``on_document`` is called per entry (for a progress bar). The documents are read and
     extracted by ``jobs`` worker processes (default: every core), or on the Dask cluster at
-    ``scheduler``; the results are written in document id order, so kb.db is the same whatever
-    ``jobs`` is. With ``cache``, a document unchanged since the last build (same bytes, catalog
-    entry and extraction rules) is taken from the build cache instead (see
-    :mod:`extractor.kb.cache`); ``report.extracted`` counts the documents extracted anew.
+    ``scheduler``; kb.db is the same whatever ``jobs`` is. With ``cache``, a document unchanged
+    since the last build (same bytes, catalog entry and extraction rules) is taken from the
+    build cache instead (see :mod:`extractor.kb.cache`); ``report.extracted`` counts the
+    documents extracted anew. With ``cache`` and a kb.db of the same schema, rules and library
+    versions, kb.db is updated in place (a copy of it, then ``os.replace``): only the rows of
+    changed, added and removed documents are deleted and inserted, and the corpus-wide tables
+    recomputed; the result equals a full write. ``report.mode`` says which path was taken
+    (``incremental`` or ``full``) and ``report.reason`` why a full write was needed.
     """
+    import sqlite3
+
     from extractor.kb import parallel
-    from extractor.kb.cache import BuildCache, BuildLock, cache_key, remove_stale_files
+    from extractor.kb.cache import BuildCache, BuildLock, remove_stale_files
 
     if Path(db_path).is_dir():  # found before the documents are read, not at the final os.replace
         raise PolicyKBError("is a directory: give the file to write (e.g. kb.db inside it)", path=db_path)
     if not Path(db_path).resolve().parent.is_dir():
         raise PolicyKBError("its folder does not exist", path=db_path)
-    entries = sorted(load_catalog(corpus_dir), key=lambda e: e.id)
-    digest = corpus_digest(corpus_dir)
+    t_start = time.perf_counter()
+    if entries is None:
+        entries = load_catalog(corpus_dir)
+    entries = sorted(entries, key=lambda e: e.id)
     report = BuildReport(Path(db_path), unlisted=unlisted_files(corpus_dir, entries))
+    steps = report.steps
     with BuildLock(Path(db_path)):
         remove_stale_files(Path(db_path))
         store = BuildCache.beside(Path(db_path)) if cache else None
         rules = extractor_digest()
-        keys = [cache_key(entry, rules) for entry in entries]
+        digest, keys = _digests(Path(corpus_dir), entries, rules)
+        slots = assign_slots(keys)
+        by_slot = sorted(entries, key=lambda e: slots[e.id])
+        t0 = _timed(steps, "start", t_start)
         try:
 
-            def documents():
-                cached = {key for key in keys if store and store.has(key)}
-                missing = [entry for entry, key in zip(entries, keys) if key not in cached]
+            def documents(todo: list[CatalogEntry]):
+                """``(rows, key, slot)`` of each entry of ``todo`` that did not fail, in order."""
+                cached = {e.id for e in todo if store and store.has(keys[e.id])}
+                missing = [e for e in todo if e.id not in cached]
                 results = parallel.run(
                     missing, jobs=jobs or default_jobs(), doc_timeout=doc_timeout, scheduler=scheduler
                 )
-                for entry, key in zip(entries, keys):
-                    rows = store.get(key) if key in cached else None
+                for entry in todo:
+                    key = keys[entry.id]
+                    rows = store.get(key) if entry.id in cached else None
                     fresh = rows is None
-                    if key in cached and fresh:  # a corrupt cache entry: extract it again
+                    if entry.id in cached and fresh:  # a corrupt cache entry: extract it again
                         rows = next(parallel.run([entry], jobs=1, doc_timeout=doc_timeout))[1]
                     elif fresh:
                         got, rows = next(results)
                         assert got.id == entry.id, (got.id, entry.id)
                     report.extracted += fresh
+                    if not isinstance(rows, PolicyKBError):
+                        try:
+                            _check_size(rows, entry.path)
+                        except SourceError as exc:
+                            rows = exc
                     if isinstance(rows, PolicyKBError):
                         report.errors.append(rows)
                     else:
                         if store and fresh:
                             store.put(key, rows)
-                        yield rows
+                        yield rows, key, slots[entry.id]
                     if on_document:
                         on_document(entry)
 
-            report.documents = write_db(Path(db_path), documents(), digest)
+            old, report.reason = _old_build(Path(db_path), rules) if store else (None, "--no-cache")
+            if old is not None:
+                todo = [e for e in by_slot if old.documents.get(e.id) != (keys[e.id], slots[e.id])]
+                gone = sorted(set(old.documents) - set(keys), key=lambda d: old.documents[d][1])
+                report.changed = sum(e.id in old.documents for e in todo)
+                report.added = len(todo) - report.changed
+                report.removed = len(gone)
+                if len(todo) + len(gone) > INCREMENTAL_MAX_SHARE * max(len(entries), len(old.documents)):
+                    old, report.reason = None, f"{len(todo) + len(gone)} of {len(entries)} documents changed"
+            if old is not None:
+                remove = [
+                    (d, old.documents[d][1], store.get(old.documents[d][0]))
+                    for d in sorted(
+                        [e.id for e in todo if e.id in old.documents] + gone,
+                        key=lambda d: old.documents[d][1],
+                    )
+                ]
+                unchanged = [e.id for e in entries if e.id not in {t.id for t in todo}]
+                for entry in entries:
+                    if on_document and entry.id in unchanged:
+                        on_document(entry)
+                t0 = _timed(steps, "plan", t0)
+                try:
+                    report.documents = _update_db(
+                        Path(db_path), old, documents(todo), remove, unchanged, digest, steps
+                    )
+                    report.mode = "incremental"
+                except sqlite3.DatabaseError as exc:
+                    report.reason = f"the old kb.db could not be updated ({exc})"
+                    report.errors.clear()
+                    report.extracted = 0
+                    old = None
+            if old is None:
+                report.mode = "full"
+                report.documents = write_db(Path(db_path), documents(by_slot), digest, steps)
+            t0 = time.perf_counter()
             if store:
-                store.keep(set(keys))
+                store.keep(set(keys.values()))
+            _timed(steps, "cache", t0)
         finally:
             if store:
                 store.close()

@@ -22,6 +22,7 @@ Qualitative targets (value NULL) are points without ambition or attainment.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -116,23 +117,29 @@ def attainment(
     return ("met" if met else "missed"), (0.0 if met else round(max(gap, 0.0), 6))
 
 
-def _points(db: sqlite_utils.Database) -> list[dict]:
-    sql = """
+def _points(db: sqlite_utils.Database, districts: list[str] | None = None) -> list[dict]:
+    where = (
+        "" if districts is None else "and coalesce(d.district, d.city) in (select value from json_each(?))"
+    )
+    sql = f"""
         select t.id as target_id, coalesce(d.district, d.city) as district, t.indicator_id, t.year,
                t.kind, t.value, t.value_max, t.comparator, t.canonical_unit, t.value_canonical,
-               t.surface, t.clause_id, t.document_id, coalesce(d.published, '') as published
+               t.surface, t.clause_id, t.document_id, coalesce(d.published, '') as published,
+               t.rowid as _rowid
         from targets t join documents d on d.id = t.document_id
-        where t.indicator_id is not null and t.kind in ('actual', 'target') and t.year is not null
+        where t.indicator_id is not null and t.kind in ('actual', 'target') and t.year is not null {where}
         order by district, t.indicator_id, t.year, t.kind, published, t.document_id, t.start, t.id
     """
-    return [dict(r) for r in db.query(sql)]
+    return [dict(r) for r in db.query(sql, [] if districts is None else [json.dumps(districts)])]
 
 
-def trajectory_rows(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    """The rows of the ``trajectories`` table, ordered by district, indicator, year."""
+def trajectory_rows(db: sqlite_utils.Database, districts: list[str] | None = None) -> list[dict[str, Any]]:
+    """The rows of the ``trajectories`` table, ordered by district, indicator, year (only those
+    of ``districts`` if given: a district's rows depend on its own points only). Each row's
+    ``_rowid`` is its target's rowid."""
     directions = load_indicators().directions
     rows = []
-    for p in _points(db):
+    for p in _points(db, districts):
         factor = (
             (p["value_canonical"] / p["value"]) if p["value"] and p["value_canonical"] is not None else 1.0
         )
@@ -143,6 +150,7 @@ def trajectory_rows(db: sqlite_utils.Database) -> list[dict[str, Any]]:
         row["value_max_canonical"] = p["value_max"] * factor if p["value_max"] is not None else None
         row["_decimals"] = precision(p["value"], p["surface"]) if p["value"] is not None else 0
         row["_published"] = p["published"]
+        row["_rowid"] = p["_rowid"]
         rows.append(row)
     actuals: dict[tuple, list[dict]] = {}  # (district, indicator, unit) -> actuals, in row order
     for a in rows:
@@ -179,9 +187,29 @@ def trajectory_rows(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return rows
 
 
+def fill_trajectories(db: sqlite_utils.Database, districts: list[str] | None = None) -> int:
+    """Write the ``trajectories`` rows of ``districts`` (all with None) anew, each at its target's
+    rowid (so a rebuild that recomputes a few districts writes the table a full build writes,
+    rowids included); returns the rows written."""
+    rows = trajectory_rows(db, districts)
+    if districts is None:
+        db.execute("delete from trajectories")
+    else:
+        db.execute(
+            "delete from trajectories where district in (select value from json_each(?))",
+            [json.dumps(districts)],
+        )
+    cols = list(COLUMNS)
+    sql = (
+        f"insert into trajectories (rowid, {', '.join(f'[{c}]' for c in cols)}) values (?{', ?' * len(cols)})"
+    )
+    rows.sort(key=lambda r: r["_rowid"])
+    db.conn.executemany(sql, ([r["_rowid"], *(r[c] for c in cols)] for r in rows))
+    return len(rows)
+
+
 def build_trajectories(db: sqlite_utils.Database) -> int:
     """Create and fill the ``trajectories`` table (called by store.write_db); returns its rows."""
-    rows = trajectory_rows(db)
     db["trajectories"].create(
         COLUMNS,
         pk="id",
@@ -192,9 +220,9 @@ def build_trajectories(db: sqlite_utils.Database) -> int:
             ("indicator_id", "indicators", "id"),
         ],
     )
-    db["trajectories"].insert_all(rows)
+    n = fill_trajectories(db)
     db["trajectories"].create_index(["district", "indicator_id"])
-    return len(rows)
+    return n
 
 
 # -- reading the table (the CLI and the web pages) ------------------------------------------

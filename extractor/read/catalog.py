@@ -47,7 +47,8 @@ class CatalogEntry:
         return {k: v for k, v in self.__dict__.items() if k != "path"}
 
 
-def _entry(raw: object, index: int, corpus_dir: Path, catalog: Path) -> CatalogEntry:
+def _entry(raw: object, index: int, corpus_dir: Path, catalog: Path, root: Path) -> CatalogEntry:
+    """One validated entry; ``root`` is ``corpus_dir`` resolved (once for the whole catalog)."""
     name = raw.get("id") if isinstance(raw, dict) else None
     where = f"entry {index + 1}" + (f" ({name})" if name else "")
 
@@ -86,7 +87,7 @@ def _entry(raw: object, index: int, corpus_dir: Path, catalog: Path) -> CatalogE
         path = (corpus_dir / str(raw["file"])).resolve()
     except (OSError, RuntimeError) as exc:  # a symlink loop
         raise fail(f"file {raw['file']!r} cannot be resolved ({exc})") from None
-    if not path.is_relative_to(corpus_dir.resolve()):
+    if not path.is_relative_to(root):
         raise fail(
             f"file {raw['file']!r} is outside the corpus directory {corpus_dir}: only files inside it are read"
         )
@@ -135,7 +136,8 @@ def load_catalog(corpus_dir: str | Path) -> list[CatalogEntry]:
         )
     if not data["documents"]:
         raise CatalogError("the catalog lists no documents", path=catalog)
-    entries = [_entry(raw, i, corpus_dir, catalog) for i, raw in enumerate(data["documents"])]
+    root = corpus_dir.resolve()
+    entries = [_entry(raw, i, corpus_dir, catalog, root) for i, raw in enumerate(data["documents"])]
     for key in ("id", "path"):
         seen: dict[object, int] = {}
         for i, e in enumerate(entries):
