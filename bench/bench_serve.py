@@ -2,12 +2,14 @@
 
     python bench/make_corpus.py --docs 1000 --out /tmp/c1000
     policykb build --corpus /tmp/c1000 --db /tmp/kb1000/kb.db   # named kb.db: the site's /kb/...
-    python bench/bench_serve.py --db /tmp/kb1000/kb.db [--requests 30] [--seconds 20] [--clients 32]
+    python bench/bench_serve.py --db /tmp/kb1000/kb.db [--requests 30] [--seconds 20] [--clients 32] [--workers 2]
 
 Starts ``policykb serve`` (``build=False``) on a free port of 127.0.0.1, then:
 
 1. latency, one client: each page below ``--requests`` times in turn (after one request to warm
-   it), p50 and p95 in ms, status codes and the page's size;
+   it), p50 and p95 in ms, the server's CPU ms per request (its processes' user + system time
+   from /proc: steadier than wall-clock time on a shared machine), status codes and the
+   page's size;
 2. throughput: ``--clients`` concurrent clients (httpx, asyncio) cycling through the same pages
    for ``--seconds`` (at most ``--max-requests`` requests in all): requests/s, p50/p95, errors
    (any status other than 200, or a failed request).
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import socket
 import sqlite3
 import subprocess
@@ -51,6 +54,7 @@ def pages(db: Path) -> list[tuple[str, str]]:
         ("table search 扬尘管控", "/kb/clauses?_search=扬尘管控"),
         ("coverage query", "/kb/coverage"),
         ("coverage page", "/-/coverage"),
+        ("districts page", "/-/district"),
     ]
 
 
@@ -61,10 +65,12 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(db: Path, src: Path = ROOT, cache: bool = True):
+def server(db: Path, src: Path = ROOT, cache: bool = True, workers: int = 1):
     """``serve()`` of the ``extractor`` package in ``src`` (this checkout by default; another
-    checkout or an export of main for a before/after) on a free port of 127.0.0.1; without
-    ``cache`` the response cache is off (every request computes its page)."""
+    checkout or an export of main for a before/after) on a free port of 127.0.0.1, yielding
+    its URL and process id; without
+    ``cache`` the response cache is off (every request computes its page); ``workers`` > 1:
+    that many server processes (``policykb serve --workers N``)."""
     import tempfile
 
     import yaml
@@ -78,7 +84,7 @@ def server(db: Path, src: Path = ROOT, cache: bool = True):
     code = (
         "from extractor.web.serve import serve; "
         f"serve({str(db)!r}, '/nonexistent-corpus', '127.0.0.1', {port}, metadata_path={str(metadata)!r},"
-        " build=False, echo=lambda *a: None)"
+        f" build=False, echo=lambda *a: None{f', workers={workers}' if workers > 1 else ''})"
     )
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=src)
@@ -94,8 +100,13 @@ def server(db: Path, src: Path = ROOT, cache: bool = True):
                 if proc.poll() is not None or time.perf_counter() - t0 > 60:
                     raise SystemExit(f"server did not start (exit code {proc.poll()})") from None
                 time.sleep(0.1)
+        seen: set[str] = set()
+        while workers > 1 and len(seen) < workers and time.perf_counter() - t0 < 120:
+            # a fresh connection each time, until every worker has answered
+            seen.add(httpx.get(url + "/-/versions.json", timeout=5).headers.get("x-policykb-worker", ""))
+            time.sleep(0.05)
         print(f"server up in {time.perf_counter() - t0:.1f} s (start-up hook included)")
-        yield url
+        yield url, proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -108,29 +119,53 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
 
 
-def latency(url: str, targets: list[tuple[str, str]], n: int) -> None:
+def server_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its live descendants (the
+    worker processes of ``--workers``), from /proc; 0.0 where there is no /proc. On a shared
+    machine this moves far less than wall-clock latency: the server's own work per request."""
+    if pid is None or not Path("/proc").is_dir():
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def latency(url: str, targets: list[tuple[str, str]], n: int, pid: int | None = None) -> None:
     import httpx
 
-    print(f"\nlatency, one client, {n} requests per page (ms)")
-    print(f"{'page':28} {'p50':>8} {'p95':>8} {'max':>8} {'first':>8} {'KB':>8}  status")
+    print(f"\nlatency, one client, {n} requests per page (ms; cpu: the server's CPU ms per request)")
+    print(f"{'page':28} {'p50':>8} {'p95':>8} {'max':>8} {'first':>8} {'cpu':>8} {'KB':>8}  status")
     with httpx.Client(base_url=url, timeout=120) as client:
         for name, path in targets:
             t0 = time.perf_counter()
             r = client.get(path)
             first = (time.perf_counter() - t0) * 1000
             times, statuses = [], {}
+            cpu0 = server_cpu(pid)
             for _ in range(n):
                 t0 = time.perf_counter()
                 r = client.get(path)
                 times.append((time.perf_counter() - t0) * 1000)
                 statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
+            cpu = (server_cpu(pid) - cpu0) * 1000 / n
             print(
                 f"{name:28} {_pct(times, 0.5):8.1f} {_pct(times, 0.95):8.1f} {max(times):8.1f} {first:8.1f}"
-                f" {len(r.content) / 1024:8.1f}  {statuses}"
+                f" {cpu:8.1f} {len(r.content) / 1024:8.1f}  {statuses}"
             )
 
 
-async def _throughput(url: str, paths: list[str], clients: int, seconds: float, most: int) -> None:
+async def _throughput(
+    url: str, paths: list[str], clients: int, seconds: float, most: int, pid: int | None = None
+) -> None:
     import httpx
 
     times: list[float] = []
@@ -157,13 +192,19 @@ async def _throughput(url: str, paths: list[str], clients: int, seconds: float, 
 
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
         t0 = time.perf_counter()
+        cpu0 = server_cpu(pid)
         await asyncio.gather(*(worker(i, client) for i in range(clients)))
         elapsed = time.perf_counter() - t0
+        cpu = server_cpu(pid) - cpu0
     print(f"\nthroughput, {clients} clients, {elapsed:.1f} s, the pages above in turn")
     print(
         f"requests {len(times)}  {len(times) / elapsed:.1f} requests/s  p50 {_pct(times, 0.5):.0f} ms"
         f"  p95 {_pct(times, 0.95):.0f} ms  errors {sum(errors.values())} {errors or ''}"
     )
+    if times and cpu:
+        # what the server itself spent: on a shared machine, the rate one free core would give
+        per = cpu * 1000 / len(times)
+        print(f"server CPU {cpu:.1f} s, {per:.1f} ms a request: {1000 / per:.0f} requests/s per free core")
 
 
 def jieba_rate(db: Path) -> float:
@@ -191,6 +232,7 @@ def main() -> None:
     parser.add_argument(
         "--no-cache", action="store_true", help="turn the response cache off (response_cache_mb: 0)"
     )
+    parser.add_argument("--workers", type=int, default=1, help="server processes (policykb serve --workers)")
     parser.add_argument(
         "--src",
         type=Path,
@@ -211,12 +253,15 @@ def main() -> None:
     rate = jieba_rate(db)
     print(f"jieba.lcut: {rate:,.0f} characters/s (this run's machine speed)")
     targets = [(n, p) for n, p in pages(db) if args.only in n]
-    print(f"code served: {args.src.resolve()}; response cache {'off' if args.no_cache else 'on'}")
-    with server(db, args.src.resolve(), cache=not args.no_cache) as url:
-        latency(url, targets, args.requests)
+    print(
+        f"code served: {args.src.resolve()}; response cache {'off' if args.no_cache else 'on'};"
+        f" {args.workers} worker process{'es' if args.workers > 1 else ''}"
+    )
+    with server(db, args.src.resolve(), cache=not args.no_cache, workers=args.workers) as (url, pid):
+        latency(url, targets, args.requests, pid)
         if args.clients:
             asyncio.run(
-                _throughput(url, [p for _, p in targets], args.clients, args.seconds, args.max_requests)
+                _throughput(url, [p for _, p in targets], args.clients, args.seconds, args.max_requests, pid)
             )
     print(f"\njieba.lcut after: {jieba_rate(db):,.0f} characters/s")
 

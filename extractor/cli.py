@@ -306,6 +306,13 @@ def evaluate(gold_dir: Path, corpus_dir: Path, verbose: bool) -> None:
     metavar="NAME VALUE",
     help="A Datasette setting, passed through (repeatable): --setting sql_time_limit_ms 1000.",
 )
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Server processes over the one read-only kb.db (each uses about one core; a dead one is replaced).",
+)
 def serve(
     host: str,
     port: int,
@@ -314,6 +321,7 @@ def serve(
     metadata_path: Path | None,
     locked: bool,
     settings: tuple[tuple[str, str], ...],
+    workers: int,
 ) -> None:
     """Build kb.db if it is missing or stale, then serve it with Datasette.
 
@@ -325,12 +333,22 @@ def serve(
       policykb serve --db /path/to/kb.db   # from any folder
       policykb serve --locked   # a public site: no arbitrary SQL, no kb.db download
       policykb serve --setting default_allow_sql off --setting allow_download off
+      policykb serve --workers 4 --host 0.0.0.0   # four processes (README "At scale")
     """
     from extractor.web.serve import LOCKED_SETTINGS, parse_settings
     from extractor.web.serve import serve as run
 
     chosen = {**(LOCKED_SETTINGS if locked else {}), **parse_settings(settings)}
-    run(db_path, corpus_dir, host, port, metadata_path=metadata_path, settings=chosen, echo=click.echo)
+    run(
+        db_path,
+        corpus_dir,
+        host,
+        port,
+        metadata_path=metadata_path,
+        settings=chosen,
+        workers=workers,
+        echo=click.echo,
+    )
 
 
 @main.command()

@@ -98,17 +98,18 @@ BROWSER_MARKS = [
 
 
 @contextlib.contextmanager
-def serving(db_path, corpus_dir="corpus", metadata_path=None, timeout=15):
+def serving(db_path, corpus_dir="corpus", metadata_path=None, timeout=15, workers=1):
     """``serve()`` on ``db_path`` in a subprocess on a free port (build=False), with the site's
-    ``metadata_path`` if given; yields its URL."""
+    ``metadata_path`` if given and ``workers`` processes; yields its URL."""
     import subprocess
     import sys
 
     port = free_port()
     metadata = f", metadata_path={str(metadata_path)!r}" if metadata_path else ""
+    more = f", workers={workers}" if workers > 1 else ""
     code = (
         "from extractor.web.serve import serve; "
-        f"serve({str(db_path)!r}, {str(corpus_dir)!r}, '127.0.0.1', {port}{metadata}, build=False)"
+        f"serve({str(db_path)!r}, {str(corpus_dir)!r}, '127.0.0.1', {port}{metadata}, build=False{more})"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT)
     url = f"http://127.0.0.1:{port}"

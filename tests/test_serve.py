@@ -201,6 +201,22 @@ def test_compare_pages_hold_every_value_once(conn):
     assert "kind=target" in filtered["prev_url"]
 
 
+def test_compare_district_filter_is_bounded(conn):
+    few = pages.compare_context(conn, "pm25_annual_mean")
+    assert not few["filters"]["district_input"]  # four districts: a list of all of them
+    every = [d["value"] for d in few["filters"]["districts"]]
+    many = pages.compare_context(conn, "pm25_annual_mean", names_shown=2)
+    offered = many["filters"]["districts"]
+    assert many["filters"]["district_input"] and len(offered) == 2  # a text box offering the top two
+    assert many["filters"]["n_districts"] == len(every)
+    counts = {d["value"]: d["n"] for d in few["filters"]["districts"]}
+    assert [d["n"] for d in offered] == sorted(counts.values(), reverse=True)[:2]
+    assert [r["target_id"] for r in many["rows"]] == [r["target_id"] for r in few["rows"]]
+    assert len(many["district_urls"]) == len(many["over_time"]) == 2
+    chosen = pages.compare_context(conn, "pm25_annual_mean", district=every[-1], names_shown=2)
+    assert chosen["filters"]["district"] == every[-1]  # any district works, offered or not
+
+
 def test_coverage_pages_split_the_districts(conn):
     whole = pages.coverage_context(conn, page=None)
     first = pages.coverage_context(conn, per_page=3)
@@ -217,6 +233,49 @@ def test_coverage_pages_split_the_districts(conn):
                 assert c == cells[(r["id"], c["district"])]
 
 
+def test_district_pages_hold_every_district_once(conn):
+    whole = pages.district_index(conn)
+    first = pages.district_index_context(conn, per_page=3)
+    assert first["n_districts"] == len(whole) > 3 and first["n_pages"] == -(-len(whole) // 3)
+    assert first["next_url"] == routes.DISTRICT + "?page=2" and first["prev_url"] is None
+    seen = []
+    for n in range(1, first["n_pages"] + 1):
+        context = pages.district_index_context(conn, page=n, per_page=3)
+        assert len(context["districts"]) <= 3 and context["page"] == n
+        seen += context["districts"]
+    assert seen == whole  # the same rows, counts and order as the unpaginated index
+    last = pages.district_index_context(conn, page="999", per_page=3)
+    assert last["page"] == first["n_pages"] and last["next_url"] is None
+    assert pages.district_index_context(conn, page="x", per_page=3)["page"] == 1
+
+
+async def test_district_page_and_its_download(ds):
+    r = await ds.client.get(routes.DISTRICT)
+    assert r.status_code == 200 and r.text.count('<tr data-district="') == 4  # one page of four
+    csv = await ds.client.get(routes.DISTRICT + "?_format=csv&page=2")
+    assert csv.status_code == 200 and len(csv.text.strip().splitlines()) == 1 + 4  # every district
+
+
+async def test_coverage_query_pages_hold_every_cell_once(ds, conn):
+    every = conn.execute(
+        "select indicator_id, district from coverage_cells"
+        " order by n_districts desc, campaign, indicator_id, district"
+    ).fetchall()
+    seen, n = [], 1
+    while True:
+        r = await ds.client.get("/kb/coverage.json", params={"_shape": "array", "page": str(n)})
+        assert r.status_code == 200, r.text
+        rows = r.json()
+        assert len(rows) <= 100
+        if not rows:
+            break
+        seen += [(row["indicator_id"], row["district"]) for row in rows]
+        n += 1
+    assert seen == [tuple(x) for x in every] and seen
+    r = await ds.client.get("/kb/coverage.json", params={"_shape": "array"})  # no page: the first
+    assert [(row["indicator_id"], row["district"]) for row in r.json()] == seen[:100]
+
+
 def test_search_pages_hold_every_hit_once(conn):
     from extractor.web import search_page
 
@@ -229,6 +288,29 @@ def test_search_pages_hold_every_hit_once(conn):
         assert all(h["snippet_html"] for h in context["hits"])
         ids += [h["clause_id"] for h in context["hits"]]
     assert len(ids) == len(set(ids)) == first["total"]
+
+
+@pytest.mark.parametrize("q", ["PM2.5浓度", "细颗粒物", "扬尘", "森林覆盖率", "降尘量"])
+def test_search_lists_text_matches_then_clauses_found_only_by_a_target(conn, q):
+    from extractor.web import search_page
+
+    match = fts.fts_query(q)
+    by_text = {
+        r[0] for r in conn.execute("select clause_id from clauses_fts where clauses_fts match ?", [match])
+    }
+    by_target = {
+        r[0]
+        for r in conn.execute(
+            "select t.clause_id from targets_fts f join targets t on t.rowid = f.rowid"
+            " where targets_fts match ? and t.clause_id is not null",
+            [match],
+        )
+    }
+    ids = [r["clause_id"] for r in search_page.selection(conn, q)]
+    assert len(ids) == len(set(ids))
+    n = len(by_text)
+    assert set(ids[:n]) == by_text  # every text match first (fewer than MAX_HITS here)
+    assert set(ids[n:]) == by_target - by_text  # then every clause found only by a target
 
 
 # -- whole answers from memory (kb.db is immutable) --------------------------------------------
@@ -248,6 +330,19 @@ async def test_a_page_asked_twice_is_answered_from_memory(ds):
     assert (await ds.client.get("/-/compare/no_such_indicator")).headers["x-policykb-cache"] == "miss"
 
 
+async def test_concurrent_requests_for_a_new_page_compute_it_once(ds):
+    import asyncio
+
+    path = "/-/search?q=扬尘&page=2"
+    answers = await asyncio.gather(*(ds.client.get(path) for _ in range(6)))
+    assert all(r.status_code == 200 for r in answers)
+    assert sorted(r.headers["x-policykb-cache"] for r in answers) == ["hit"] * 5 + ["miss"]
+    assert len({r.text for r in answers}) == 1
+    assert ds._policykb_responses.misses == 1 and not ds._policykb_responses._computing
+    missing = await asyncio.gather(*(ds.client.get("/-/compare/no_such_indicator") for _ in range(3)))
+    assert [r.status_code for r in missing] == [404] * 3  # not kept: each computes its own
+
+
 def test_the_response_cache_is_bounded():
     from extractor.web.responses import ResponseCache
 
@@ -262,3 +357,76 @@ def test_the_response_cache_is_bounded():
     cache.get(("a",))  # a is now the most recently used: b goes first
     cache.put(("e",), 200, [], b"123")
     assert cache.get(("b",)) is None and cache.get(("a",)) and cache.get(("e",)) and cache.size == 8
+
+
+# -- several server processes over one kb.db (policykb serve --workers N) ---------------------
+
+
+def _get(url: str, path: str = "/kb/search_measures.json?q=%E6%89%AC%E5%B0%98&_shape=array"):
+    """(status, answering worker's pid, body) of one request on a fresh connection."""
+    import urllib.request
+
+    with urllib.request.urlopen(url + path, timeout=30) as r:
+        return r.status, r.headers.get(serve.WORKER_HEADER.decode()), r.read()
+
+
+def _until(predicate, seconds: float):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_two_workers_answer_alike_and_a_killed_one_is_replaced(kb_path):
+    import os
+    import signal
+
+    from tests.conftest_web import serving
+
+    with serving(kb_path, "/nonexistent-corpus", timeout=90, workers=2) as url:
+        answers: dict[str, bytes] = {}
+
+        def both_answered() -> bool:
+            status, pid, body = _get(url)
+            assert status == 200 and pid
+            answers[pid] = body
+            return len(answers) == 2
+
+        assert _until(both_answered, 90), f"only {sorted(answers)} answered"
+        first, second = answers.values()
+        assert first == second and b"<mark>" in first  # each process answers the same
+        victim = min(answers)
+        os.kill(int(victim), signal.SIGKILL)
+        after: dict[str, bytes] = {}
+
+        def replaced() -> bool:
+            status, pid, body = _get(url)  # the site answers all along
+            assert status == 200 and pid != victim
+            after[pid] = body
+            return len(after) == 2
+
+        assert _until(replaced, 90), f"after the kill only {sorted(after)} answered"
+        assert set(after) - set(answers)  # a new process took the killed one's place
+        assert all(body == first for body in after.values())
+
+
+def test_a_worker_that_cannot_start_stops_the_server_with_an_error(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest_web import ROOT, free_port
+
+    config = {"db_path": str(tmp_path / "gone" / "kb.db"), "metadata_path": None, "settings": {}}
+    code = f"from extractor.web.serve import run_workers; run_workers('127.0.0.1', {free_port()}, 2)"
+    env = {**os.environ, serve.WORKER_CONFIG: json.dumps(config)}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert "failed to start" in done.stderr and "unable to open database file" in done.stderr

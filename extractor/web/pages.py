@@ -19,7 +19,7 @@ from extractor.format import format_value
 from extractor.kb import coverage
 from extractor.kb.citations import book_title
 from extractor.kb.trajectories import line as trajectory_points
-from extractor.routes import COVERAGE, clause_url, compare_url, district_url
+from extractor.routes import COVERAGE, DISTRICT, clause_url, compare_url, district_url
 from extractor.web.diffusion import same_measure_elsewhere
 from extractor.web.duties import clause_duties, units_context
 from extractor.web.search import match_spans
@@ -527,12 +527,15 @@ def compare_context(
     district: str | None = None,
     page: int | str | None = 1,
     per_page: int = COMPARE_PER_PAGE,
+    names_shown: int = NAMES_SHOWN,
 ) -> dict | None:
     """Everything the comparison page shows for one indicator (None if it is unknown): one page
     of the values matching the filters (``per_page`` of them; :func:`compare_rows` gives them
     all, for the download), one chart per unit group of those (over the years when
     ``district`` is given), the qualitative targets among them, the districts without any
-    target, the filter choices with counts. Its cost is bounded by the page, not the corpus."""
+    target, the filter choices with counts. Its cost is bounded by the page, not the corpus:
+    lists of districts name at most ``names_shown`` of them (the district filter, past that
+    many, is a text box offering those with the most values)."""
     found = _rows(
         conn,
         "select i.*, c.name_zh as campaign_name from indicators i"
@@ -580,6 +583,15 @@ def compare_context(
     with_values = [d for d in known if by_district.get(d)]
     if district and district not in with_values:
         with_values.append(district)
+    # the district filter lists every district with a value when they are few; past
+    # names_shown it is a text box offering those with the most values (any name typed works)
+    district_input = len(with_values) > names_shown
+    offered = (
+        sorted(with_values, key=lambda d: (-by_district.get(d, 0), d))[:names_shown]
+        if district_input
+        else with_values
+    )
+    qualitative_only = sorted(stating - stating_numbers)
 
     def page_url(n: int) -> str:
         params = {k: v for k, v in (("district", district), ("kind", kind), ("year", year)) if v}
@@ -596,9 +608,10 @@ def compare_context(
         "groups": groups,
         "qualitative": [r for r in rows if r["qualitative"]],
         "without_value": [r for r in rows if r["value"] is None and not r["qualitative"]],
-        "districts_without": without[:NAMES_SHOWN],
+        "districts_without": without[:names_shown],
         "n_districts_without": len(without),
-        "districts_qualitative": sorted(stating - stating_numbers),
+        "districts_qualitative": qualitative_only[:names_shown],
+        "n_districts_qualitative": len(qualitative_only),
         "filters": {
             "kind": kind,
             "year": year,
@@ -608,11 +621,13 @@ def compare_context(
                 {"value": k, "label": KIND_LABELS[k], "n": by_kind[k]} for k in KIND_ORDER if by_kind.get(k)
             ],
             "years": sorted({c["year"] for c in counts if c["year"]}),
-            "districts": [{"value": d, "n": by_district.get(d, 0)} for d in with_values],
+            "districts": [{"value": d, "n": by_district.get(d, 0)} for d in offered],
+            "district_input": district_input,
+            "n_districts": len(with_values),
         },
-        "over_time": with_values[:NAMES_SHOWN],
+        "over_time": with_values[:names_shown],
         "n_over_time": len(with_values),
-        "district_urls": {d: compare_url(indicator_id, d) for d in with_values},
+        "district_urls": {d: compare_url(indicator_id, d) for d in with_values[:names_shown]},
         "trajectory": trajectory_points(conn, district, indicator_id) if district else [],
     }
 
@@ -837,26 +852,42 @@ def coverage_export_rows(context: dict, base_url: str = "") -> list[list]:
 # -- districts ------------------------------------------------------------------------------
 
 
-def district_index(conn: sqlite3.Connection) -> list[dict]:
+DISTRICTS_PER_PAGE = 50  # rows of the districts page; the download has every district
+
+
+def district_index(conn: sqlite3.Connection, *, limit: int | None = None, offset: int = 0) -> list[dict]:
     """Each district with its documents, targets, actual values, scope/condition statements
-    (counted apart from targets), indicators and campaigns: one aggregate pass over targets and
-    document_campaigns (a subquery per district took 75 s at 1,000 districts)."""
+    (counted apart from targets), indicators and campaigns, in name order; ``limit`` districts
+    from ``offset`` (None: all of them). The districts of the page are chosen first (by the
+    index on ``documents.district``), then one aggregate pass over their targets and
+    document_campaigns (a subquery per district took 75 s at 1,000 districts), so a page reads
+    the rows of its own districts only."""
+    if limit is None:
+        chosen = "select distinct district from documents where district is not null"
+        params: list = []
+    else:
+        chosen = (
+            "select distinct district from documents where district is not null"
+            " order by district limit ? offset ?"
+        )
+        params = [limit, max(0, offset)]
     rows = _rows(
         conn,
-        """
-        with per_target as (
+        f"""
+        with chosen as ({chosen}),
+        per_target as (
           select d.district,
             sum(t.kind = 'target') as n_targets,
             sum(t.kind = 'actual') as n_actuals,
             sum(t.kind in ('scope', 'condition')) as n_scope,
             count(distinct case when t.kind in ('target', 'actual') then t.indicator_id end) as n_indicators
           from targets t join documents d on d.id = t.document_id
-          where d.district is not null group by d.district
+          where d.district in (select district from chosen) group by d.district
         ),
         per_campaign as (
           select d.district, count(distinct dc.campaign) as n_campaigns
           from document_campaigns dc join documents d on d.id = dc.document_id
-          where d.district is not null group by d.district
+          where d.district in (select district from chosen) group by d.district
         )
         select d.district,
           count(distinct d.id) as n_documents,
@@ -870,13 +901,36 @@ def district_index(conn: sqlite3.Connection) -> list[dict]:
         from documents d
         left join per_target pt on pt.district = d.district
         left join per_campaign pc on pc.district = d.district
-        where d.district is not null
+        where d.district in (select district from chosen)
         group by d.district order by d.district
         """,
+        params,
     )
     for r in rows:
         r["url"] = district_url(r["district"])
     return rows
+
+
+def district_index_context(
+    conn: sqlite3.Connection, page: int | str | None = 1, per_page: int = DISTRICTS_PER_PAGE
+) -> dict:
+    """The districts page: one page of :func:`district_index` (``per_page`` districts, in
+    name order) and the pager; a page number past the end is the last page."""
+    (n_districts,) = conn.execute(
+        "select count(distinct district) from documents where district is not null"
+    ).fetchone()
+    n_pages = max(1, -(-n_districts // per_page))
+    page_number = min(max(1, _int_or_none(page) or 1), n_pages)
+    rows = district_index(conn, limit=per_page, offset=(page_number - 1) * per_page)
+
+    def page_url(n: int) -> str:
+        return DISTRICT + (f"?page={n}" if n > 1 else "")
+
+    return {
+        "districts": rows,
+        "n_districts": n_districts,
+        **pagination(page_number, n_pages, per_page, len(rows), page_url),
+    }
 
 
 def district_context(conn: sqlite3.Connection, district: str) -> dict | None:

@@ -364,9 +364,12 @@ async def compare_view(datasette, request):
     base = datasette.urls.path("/")
     filters = {k: request.args.get(k) or None for k in ("kind", "year", "district")}
     page = request.args.get("page")
-    per_page = int(plugin_config(datasette)["compare_per_page"])
+    config = plugin_config(datasette)
+    per_page, names = int(config["compare_per_page"]), int(config["compare_districts_listed"])
     context = await db.execute_fn(
-        lambda conn: pages.compare_context(conn, indicator_id, base, **filters, page=page, per_page=per_page)
+        lambda conn: pages.compare_context(
+            conn, indicator_id, base, **filters, page=page, per_page=per_page, names_shown=names
+        )
     )
     if context is None:
         return await _not_found(datasette, request, f"未知指标 Unknown indicator: {indicator_id}")
@@ -419,9 +422,9 @@ DISTRICT_INDEX_HEADERS = [
 
 async def district_index_view(datasette, request):
     db = kb_database(datasette)
-    rows = await db.execute_fn(pages.district_index)
     fmt = _wanted_format(request)
-    if fmt:
+    if fmt:  # the download holds every district, not one page
+        rows = await db.execute_fn(pages.district_index)
         data = [
             [
                 r["district"],
@@ -437,7 +440,10 @@ async def district_index_view(datasette, request):
             for r in rows
         ]
         return export.download(fmt, "districts", DISTRICT_INDEX_HEADERS, data)
-    context = {"districts": rows, "downloads": _downloads(request)}
+    page = request.args.get("page") or 1
+    per_page = int(plugin_config(datasette)["districts_per_page"])
+    context = await db.execute_fn(lambda conn: pages.district_index_context(conn, page, per_page))
+    context["downloads"] = _downloads(request)
     return await _render(datasette, request, "policykb_district_index.html", context)
 
 

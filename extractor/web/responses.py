@@ -7,10 +7,16 @@ its queries again. Only what is safe to share is kept: GET requests without a co
 authorization header, answers 200 without a ``set-cookie``, at most ``max_item_bytes`` each and
 ``max_bytes`` in all (least recently used first out). Answers carry ``x-policykb-cache: hit``
 or ``miss``. ``response_cache_mb: 0`` in the plugin's settings turns it off.
+
+Concurrent requests for a page that is not kept yet are computed once: the first computes it,
+the others wait for it and are answered from the cache (``x-policykb-cache: hit``), so a burst
+of readers on a fresh server (or a fresh worker of ``--workers``) does not compute the same
+page 32 times over. A waiter whose page was not kept (too big, not a 200) computes its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 
 CACHE_HEADER = b"x-policykb-cache"
@@ -24,6 +30,7 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
         self._items: OrderedDict[tuple, tuple[int, list, bytes]] = OrderedDict()
+        self._computing: dict[tuple, asyncio.Event] = {}  # keys being computed right now
 
     @staticmethod
     def key(scope) -> tuple | None:
@@ -73,6 +80,9 @@ class ResponseCache:
                 await app(scope, receive, send)
                 return
             item = self.get(key)
+            if item is None and key in self._computing:  # another request is computing it
+                await self._computing[key].wait()
+                item = self.get(key)
             if item is not None:
                 self.hits += 1
                 status, headers, body = item
@@ -86,6 +96,11 @@ class ResponseCache:
                 await send({"type": "http.response.body", "body": body})
                 return
             self.misses += 1
+            computing = self._computing.get(key)
+            if computing is None:
+                computing = self._computing[key] = asyncio.Event()
+            else:
+                computing = None  # a waiter whose page was not kept: it computes its own
             start: dict = {}
             chunks: list[bytes] = []
             size = 0
@@ -110,6 +125,11 @@ class ResponseCache:
                         )
                 await send(message)
 
-            await app(scope, receive, capture)
+            try:
+                await app(scope, receive, capture)
+            finally:
+                if computing is not None:
+                    del self._computing[key]
+                    computing.set()
 
         return cached

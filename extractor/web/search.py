@@ -41,13 +41,23 @@ SUGGEST_MAX_CHUNKS = 6  # words corrected per query
 # -- highlighting -------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
+def _needles(q: str) -> frozenset[str]:
+    """What :func:`match_spans` looks for in a text: each part of ``q`` as typed and each of
+    its terms of two or more characters. Kept per query (a page or a query of 100 rows marks
+    every row for the same ``q``; jieba need not cut it 100 times)."""
+    groups = query_groups(q)
+    return frozenset({"".join(g) for g in groups} | {t for g in groups for t in g if len(t) > 1})
+
+
 def match_spans(text: str, q: str) -> list[tuple[int, int]]:
     """Merged ``(start, end)`` spans of the original ``text`` where the query occurs: each
     part as typed (细颗粒物) and each of its terms of two or more characters (颗粒物)."""
-    groups = query_groups(q)
-    if not text or not groups:
+    if not text or not q:
         return []
-    needles = {"".join(g) for g in groups} | {t for g in groups for t in g if len(t) > 1}
+    needles = _needles(q)
+    if not needles:
+        return []
     norm = normalize_for_search(text)
     spans: list[tuple[int, int]] = []
     for needle in needles:

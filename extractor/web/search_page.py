@@ -260,35 +260,55 @@ def facet_list(
 
 
 def _hits_cte(q: str) -> tuple[str, list] | None:
-    """``with ... sel as (...)``: every clause the query finds (at most :data:`MAX_HITS` by
-    text and as many by target), one row each with ``tier`` (0: its text matches, 1: one of
-    its targets), ``rank`` (bm25) and the facet columns; None when the query has no word."""
+    """``with ... sel as (...)``: every clause the query finds, one row each with ``tier`` (0:
+    its text matches, the :data:`MAX_HITS` best by bm25; 1: its text does not match at all, but
+    one of its targets does, by the indicator's name or the quantity: at most :data:`MAX_HITS`
+    of them), ``rank`` (bm25 of the text, else of its best target) and the facet columns; None
+    when the query has no word. Only the text matches are ranked as a whole (FTS5, in C, with
+    the limit); the targets' bm25 is computed only for the targets of tier-1 clauses (the rank
+    column is read after the ``not in`` test), so the work grows with the matches at a small
+    constant, not with sorting every matching target."""
     if not query_groups(q):
         if q.strip():
             return None  # only punctuation or FTS syntax: nothing to look for
-        found = (
-            "select id as clause_id, 0 as tier, 0.0 as rank from clauses order by document_id, seq limit ?"
-        )
+        found = """
+          select id as clause_id, 0 as tier, 0.0 as rank, campaign, document_id, seq
+          from clauses order by document_id, seq limit ?"""
         params: list = [MAX_HITS]
+        head = ""
     else:
         match = fts_query(q)
+        # the text matches are joined to clauses by rowid (no lookup by id), once
+        head = """
+      text_hits as materialized (
+        select rowid as clause_rowid, rank from clauses_fts where clauses_fts match ? order by rank limit ?
+      ),
+      text_ids as materialized (
+        select c.id as clause_id, 0 as tier, h.rank, c.campaign, c.document_id, c.seq
+        from text_hits h join clauses c on c.rowid = h.clause_rowid
+      ),
+      text_all as materialized (
+        select id from clauses where rowid in (select rowid from clauses_fts where clauses_fts match ?)
+      ),
+      by_target as (
+        select t.clause_id, min(f.rank) as rank from targets_fts f join targets t on t.rowid = f.rowid
+        where targets_fts match ? and t.clause_id is not null
+          and t.clause_id not in (select id from text_all)
+        group by t.clause_id order by 2 limit ?
+      ),"""
         found = """
-          select clause_id, min(tier) as tier,
-            coalesce(min(case when tier = 0 then rank end), min(rank)) as rank from (
-            select * from (select clause_id, 0 as tier, rank from clauses_fts
-                           where clauses_fts match ? order by rank limit ?)
-            union all
-            select * from (select t.clause_id, 1 as tier, f.rank from targets_fts f
-                           join targets t on t.rowid = f.rowid
-                           where targets_fts match ? and t.clause_id is not null order by f.rank limit ?)
-          ) group by clause_id"""
-        params = [match, MAX_HITS, match, MAX_HITS]
+          select * from text_ids
+          union all
+          select b.clause_id, 1 as tier, b.rank, c.campaign, c.document_id, c.seq
+          from by_target b join clauses c on c.id = b.clause_id"""
+        params = [match, MAX_HITS, match, match, MAX_HITS]
     sql = f"""
-      with found as ({found}),
+      with {head}
+      found as ({found}),
       sel as materialized (
-        select found.clause_id, found.tier, found.rank, c.campaign, c.document_id, c.seq,
+        select found.clause_id, found.tier, found.rank, found.campaign, found.document_id, found.seq,
           d.district, d.genre, d.year
-        from found join clauses c on c.id = found.clause_id join documents d on d.id = c.document_id
+        from found join documents d on d.id = found.document_id
       )"""
     return sql, params
 

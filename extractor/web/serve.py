@@ -10,6 +10,7 @@ site's title, description and licence.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -156,11 +157,13 @@ def serve(
     metadata_path: str | os.PathLike | None = None,
     build: bool = True,
     settings: dict[str, Any] | None = None,
+    workers: int = 1,
     echo=print,
 ) -> None:
     """Build kb.db if needed (``build=False`` skips the check), then serve it until interrupted;
     ``settings`` are Datasette settings over :data:`DEFAULT_SETTINGS` (:func:`parse_settings`,
-    :data:`LOCKED_SETTINGS`)."""
+    :data:`LOCKED_SETTINGS`). ``workers`` > 1 serves it from that many processes
+    (:func:`worker_app`): one asyncio process uses about one core."""
     import asyncio
 
     import uvicorn
@@ -176,7 +179,112 @@ def serve(
     if not Path(db_path).is_file():
         raise ServeError("no such knowledge base (run `policykb build`)", path=db_path)
     check_knowledge_base(db_path)
+    if workers > 1:
+        # each worker process imports the app factory and opens kb.db itself (read-only,
+        # immutable); uvicorn's supervisor shares the socket and replaces a worker that dies
+        load_metadata(metadata_path)  # a broken metadata.yml fails here, not in every worker
+        os.environ[WORKER_CONFIG] = json.dumps(
+            {
+                "db_path": str(Path(db_path).resolve()),
+                "metadata_path": str(Path(metadata_path).resolve()) if metadata_path else None,
+                "settings": settings or {},
+            }
+        )
+        echo(
+            f"policy-kb: serving {db_path} at http://{host}:{port}/ with {workers} worker processes"
+            "  (Ctrl+C to stop)"
+        )
+        run_workers(host, port, workers)
+        return
     ds = make_datasette(db_path, metadata_path, settings)
     echo(f"policy-kb: serving {db_path} at http://{host}:{port}/  (Ctrl+C to stop)")
     asyncio.run(ds.invoke_startup())
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning")
+
+
+def run_workers(host: str, port: int, workers: int) -> None:
+    """uvicorn's supervisor with ``workers`` processes of :func:`worker_app` on one socket,
+    until interrupted: a worker that dies is replaced; one whose start-up fails (a kb.db it
+    cannot open ...) stops the server, and this raises :class:`ServeError` (exit code 1)."""
+    import uvicorn
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(
+        f"{__name__}:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        lifespan="on",  # a worker whose start-up fails exits instead of serving errors
+        log_level="warning",
+    )
+    sock = _listening_socket(host, port)
+    supervisor = Multiprocess(config, sockets=[sock])
+    try:
+        supervisor.run()
+    finally:
+        sock.close()
+    failed = [p.pid for p in supervisor.processes if p.exitcode == STARTUP_FAILURE]
+    if failed:
+        raise ServeError(
+            f"worker process {failed[0]} failed to start (its error is above); the server stopped",
+            where="--workers",
+        )
+
+
+def _listening_socket(host: str, port: int):
+    """The socket the workers share. Made with ``IPPROTO_TCP`` (uvicorn's own ``bind_socket``
+    passes protocol 0): asyncio turns Nagle's algorithm off (TCP_NODELAY) only on sockets that
+    say they are TCP, and without it every keep-alive answer written as headers, then body
+    waited 40 ms for the client's delayed ACK."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ServeError(f"cannot listen on {host}:{port} ({exc.strerror or exc})", where="--port") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+WORKER_CONFIG = "POLICYKB_SERVE_CONFIG"  # what `serve(workers=N)` hands its worker processes
+WORKER_HEADER = b"x-policykb-worker"  # the process that answered (its pid), with --workers
+
+
+def worker_app():
+    """The ASGI app of one worker process of ``policykb serve --workers N`` (a uvicorn app
+    factory): a Datasette on the kb.db, metadata and settings named in the environment variable
+    :data:`WORKER_CONFIG`. Its start-up hooks (jieba's dictionary) and the immutable database's
+    table counts run when the worker starts (the ASGI lifespan), before it takes requests;
+    each answer names the worker in ``x-policykb-worker`` (its pid). Each worker keeps its own
+    response cache (kb.db never changes, so every worker answers the same)."""
+    config = json.loads(os.environ[WORKER_CONFIG])
+    ds = make_datasette(config["db_path"], config["metadata_path"], config["settings"])
+    inner = ds.app()
+    pid = str(os.getpid()).encode()
+
+    async def start() -> None:
+        await ds.invoke_startup()
+        for database in ds.databases.values():
+            if not database.is_mutable:
+                await database.table_counts(limit=60 * 60 * 1000)
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            await start()
+            await inner(scope, receive, send)
+            return
+
+        async def named(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (WORKER_HEADER, pid)]}
+            await send(message)
+
+        await inner(scope, receive, named)
+
+    return app
