@@ -158,8 +158,12 @@ def replicate(source: Path, copies: int, out: Path, seed: int) -> tuple[int, int
                 doc, cid, text = new_doc, f"{new_doc}:c{seq}", changed
             out_rows.append((cid, doc, seq, kind, text, tokens))
     conn = sqlite3.connect(out)
-    conn.execute("create table clauses (id text primary key, document_id text, seq integer, kind text, text text)")
-    conn.execute("create virtual table clauses_fts using fts5(tokens, clause_id unindexed, tokenize='unicode61')")
+    conn.execute(
+        "create table clauses (id text primary key, document_id text, seq integer, kind text, text text)"
+    )
+    conn.execute(
+        "create virtual table clauses_fts using fts5(tokens, clause_id unindexed, tokenize='unicode61')"
+    )
     conn.executemany("insert into clauses values (?, ?, ?, ?, ?)", [r[:5] for r in out_rows])
     conn.executemany(
         "insert into clauses_fts (rowid, clause_id, tokens) values (?, ?, ?)",
@@ -195,7 +199,11 @@ def run_one(db_path: str, module_path: str | None, method: str) -> dict:
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     digest = hashlib.sha256(
-        repr(db.execute("select clause_id, other_clause_id, score from similar_clauses order by 1, 2").fetchall()).encode()
+        repr(
+            db.execute(
+                "select clause_id, other_clause_id, score from similar_clauses order by 1, 2"
+            ).fetchall()
+        ).encode()
     ).hexdigest()[:12]
     return {"seconds": seconds, "cpu_seconds": cpu, "rows": rows, "peak_rss_mb": peak_mb, "digest": digest}
 
@@ -224,7 +232,9 @@ def main() -> None:
         return
     if args.replicate:
         print(f"measure clauses of {args.replicate}, copied; module {args.module or 'extractor.kb.similar'}")
-        print(f"{'documents':>9} {'clauses':>8} {'seconds':>8} {'CPU s':>7} {'rows':>8} {'peak RSS MB':>12} {'digest':>13}")
+        print(
+            f"{'documents':>9} {'clauses':>8} {'seconds':>8} {'CPU s':>7} {'rows':>8} {'peak RSS MB':>12} {'digest':>13}"
+        )
         for copies in (int(c) for c in args.copies.split(",")):
             with tempfile.TemporaryDirectory() as tmp:
                 folder = args.keep or Path(tmp)
@@ -234,13 +244,17 @@ def main() -> None:
                     documents, clauses, _ = replicate(args.replicate, copies, path, args.seed)
                 else:
                     conn = sqlite3.connect(path)
-                    documents, clauses = conn.execute("select count(distinct document_id), count(*) from clauses").fetchone()
+                    documents, clauses = conn.execute(
+                        "select count(distinct document_id), count(*) from clauses"
+                    ).fetchone()
                 cmd = [sys.executable, __file__, "--run-one", str(path), "--method", args.method]
                 if args.module:
                     cmd += ["--module", args.module]
                 out = subprocess.run(cmd, capture_output=True, text=True)
                 if out.returncode:
-                    print(f"{documents:>9} failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}")
+                    print(
+                        f"{documents:>9} failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}"
+                    )
                     continue
                 r = json.loads(out.stdout.strip().splitlines()[-1])
                 print(

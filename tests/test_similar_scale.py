@@ -225,7 +225,7 @@ def copied_clauses(seed: int, n: int = 150, documents: int = 12) -> list[Measure
     rng = random.Random(seed)
     sources = [rng.choices(WORDS, k=rng.randint(3, 9)) for _ in range(6)]
     out = []
-    for i in range(n):
+    for _i in range(n):
         doc = f"d{rng.randrange(documents):02d}"
         r = rng.random()
         words = list(rng.choice(sources))
@@ -273,7 +273,9 @@ def test_grouped_top_k_equals_the_blockwise_one_on_random_clauses():
     for seed in range(6):
         clauses = with_documents(random_clauses(seed, n=120, documents=9))
         for threshold, k in ((0.3, 5), (0.15, 2)):
-            assert similar.tfidf_top_k(clauses, threshold, k) == similar.tfidf_top_k_blockwise(clauses, threshold, k)
+            assert similar.tfidf_top_k(clauses, threshold, k) == similar.tfidf_top_k_blockwise(
+                clauses, threshold, k
+            )
 
 
 def test_grouped_vectors_hold_the_same_floats():

@@ -92,7 +92,9 @@ def measure_clauses(conn) -> list[MeasureClause]:
         rows = conn.execute(query.format("null", ""))
         first = []
     # row by row: the rows of every clause are not held at once
-    return [MeasureClause(i, d, t, tok) for i, d, k, t, tok in itertools.chain(first, rows) if is_measure(k, t)]
+    return [
+        MeasureClause(i, d, t, tok) for i, d, k, t, tok in itertools.chain(first, rows) if is_measure(k, t)
+    ]
 
 
 # -- the two similarity methods ------------------------------------------------------------
@@ -168,7 +170,17 @@ def _blocks(n: int, chunk_rows: int, max_pairs: int):
         start = stop
 
 
-LEVELS = (0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.6, 0.5, 0.4)  # thresholds tried first: a clause with k pairs above one is done there
+LEVELS = (
+    0.95,
+    0.9,
+    0.85,
+    0.8,
+    0.75,
+    0.7,
+    0.6,
+    0.5,
+    0.4,
+)  # thresholds tried first: a clause with k pairs above one is done there
 TAIL_GRID = 32  # cuts at which each row's tail norm is tabled (a first, cheaper bound)
 CANDIDATE_PAIRS = 2_000_000  # candidates of a block of rows, about (their arrays bound the memory)
 GROUP_NEIGHBOURS = 2 * TOP_K + 2  # distinct vectors kept per distinct vector before the clauses are expanded
@@ -203,7 +215,9 @@ def grouped_vectors(clauses: Sequence[MeasureClause]):
     # the idf as TfidfTransformer.fit computes it on all the clauses: each distinct list counted
     # as often as it occurs
     size = np.bincount(group, minlength=len(lists))
-    df = np.bincount(counts.indices, weights=np.repeat(size, np.diff(counts.indptr)), minlength=counts.shape[1])
+    df = np.bincount(
+        counts.indices, weights=np.repeat(size, np.diff(counts.indptr)), minlength=counts.shape[1]
+    )
     df = df.astype(np.float64) + float(vec.smooth_idf)
     idf = np.full_like(df, fill_value=len(clauses) + int(vec.smooth_idf), dtype=np.float64)
     idf /= df
@@ -260,7 +274,11 @@ def _prefix_filter(x):
 
     # the tails from TAIL_GRID cuts (quantiles of the order), for a cheap bound first: a row's
     # tail from a cut is at most its tail from the grid's cut at or before it
-    grid = np.unique(np.r_[0, np.quantile(pos, np.linspace(0, 1, TAIL_GRID)).astype(np.int64)]) if size else np.zeros(1, dtype=np.int64)
+    grid = (
+        np.unique(np.r_[0, np.quantile(pos, np.linspace(0, 1, TAIL_GRID)).astype(np.int64)])
+        if size
+        else np.zeros(1, dtype=np.int64)
+    )
     table = np.stack([tail(np.arange(m), np.full(m, g)) for g in grid], axis=1)
 
     def tail_at_most(r, c):
@@ -296,7 +314,6 @@ def _exact_cosines(x, a, b, chunk: int = 200_000):
 def _scored(x, a, b, tau):
     """Of candidate pairs, those whose exact cosine rounds to at least ``tau``, with the rounded
     score."""
-    import numpy as np
 
     cosines = _exact_cosines(x, a, b)
     keep = (cosines >= tau - 1e-3) & (cosines > 0)
@@ -441,7 +458,9 @@ def tfidf_top_k(
         return []
     n, m = len(clauses), x.shape[0]
     doc_codes: dict[str, int] = {}
-    documents = np.array([doc_codes.setdefault(c.document_id, len(doc_codes)) for c in clauses], dtype=np.int64)
+    documents = np.array(
+        [doc_codes.setdefault(c.document_id, len(doc_codes)) for c in clauses], dtype=np.int64
+    )
     rank = np.empty(n, dtype=np.int64)
     rank[sorted(range(n), key=lambda i: clauses[i].id)] = np.arange(n)
     by_rank = np.argsort(rank)
@@ -470,10 +489,15 @@ def tfidf_top_k(
     found = []
     while len(todo):
         tau, final = levels[level], level == len(levels) - 1
-        best, total = _neighbour_groups(x, prefixes, single_doc, minrank, tau, limit, todo, chunk_rows, max_pairs)
+        best, total = _neighbour_groups(
+            x, prefixes, single_doc, minrank, tau, limit, todo, chunk_rows, max_pairs
+        )
         mine = np.isin(multi, todo) & (self_scores >= tau)
-        pairs = (np.concatenate([multi[mine], best[0]]), np.concatenate([multi[mine], best[1]]),
-                 np.concatenate([self_scores[mine], best[2]]))
+        pairs = (
+            np.concatenate([multi[mine], best[0]]),
+            np.concatenate([multi[mine], best[1]]),
+            np.concatenate([self_scores[mine], best[2]]),
+        )
         ci, cj, cs, count, last_s, last_r = _expand(*pairs, members, starts, size, most, documents, rank, k)
         # a clause is done when nothing left off could come before its k-th pair: no neighbour
         # was left off, or its k-th comes before the last kept neighbour (and above this level,
@@ -571,6 +595,7 @@ def _expand(r, o, s, members, starts, size, most, documents, rank, k):
     last_s[i[ends]] = sc[ends]
     last_r[i[ends]] = rank[j[ends]]
     return i, j, sc, count, last_s, last_r
+
 
 def tfidf_top_k_blockwise(
     clauses: Sequence[MeasureClause],
