@@ -208,6 +208,18 @@ def run_one(db_path: str, module_path: str | None, method: str) -> dict:
     return {"seconds": seconds, "cpu_seconds": cpu, "rows": rows, "peak_rss_mb": peak_mb, "digest": digest}
 
 
+def run_in_subprocess(path: Path, args) -> dict | str:
+    """The similar step on the kb.db at ``path`` in a fresh process (so its peak RSS is its own):
+    the measurements, or the reason it failed."""
+    cmd = [sys.executable, __file__, "--run-one", str(path), "--method", args.method]
+    if args.module:
+        cmd += ["--module", args.module]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode:
+        return out.stderr.strip().splitlines()[-1] if out.stderr.strip() else str(out.returncode)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", default="10000,30000,100000")
@@ -247,16 +259,10 @@ def main() -> None:
                     documents, clauses = conn.execute(
                         "select count(distinct document_id), count(*) from clauses"
                     ).fetchone()
-                cmd = [sys.executable, __file__, "--run-one", str(path), "--method", args.method]
-                if args.module:
-                    cmd += ["--module", args.module]
-                out = subprocess.run(cmd, capture_output=True, text=True)
-                if out.returncode:
-                    print(
-                        f"{documents:>9} failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}"
-                    )
+                r = run_in_subprocess(path, args)
+                if isinstance(r, str):
+                    print(f"{documents:>9} failed: {r}")
                     continue
-                r = json.loads(out.stdout.strip().splitlines()[-1])
                 print(
                     f"{documents:>9} {clauses:>8} {r['seconds']:>8.1f} {r['cpu_seconds']:>7.1f} {r['rows']:>8}"
                     f" {r['peak_rss_mb']:>12.0f} {r['digest']:>13}",
@@ -281,16 +287,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "kb.db"
             jieba_seconds = write_db(path, synthetic_clauses(base, n, args.seed), not args.no_fts_tokens)
-            cmd = [sys.executable, __file__, "--run-one", str(path), "--method", args.method]
-            if args.module:
-                cmd += ["--module", args.module]
-            out = subprocess.run(cmd, capture_output=True, text=True)
-            if out.returncode:
-                print(
-                    f"{n:>9} failed: {out.stderr.strip().splitlines()[-1] if out.stderr.strip() else out.returncode}"
-                )
+            r = run_in_subprocess(path, args)
+            if isinstance(r, str):
+                print(f"{n:>9} failed: {r}")
                 continue
-            r = json.loads(out.stdout.strip().splitlines()[-1])
             print(
                 f"{n:>9} {r['seconds']:>8.1f} {r['rows']:>8} {r['peak_rss_mb']:>12.0f} {jieba_seconds:>8.1f}"
                 f" {r['seconds'] / jieba_seconds:>6.2f}",
