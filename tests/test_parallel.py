@@ -43,7 +43,12 @@ def content(db_path: Path, ranks: bool = True) -> dict[str, str]:
             " and name not like '%_fts%' and name != 'build_info'"
         )
     ]
-    tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+    tables = {  # (a table WITHOUT ROWID has none: its rows are in key order)
+        r[0]
+        for r in conn.execute(
+            "select name from sqlite_master where type = 'table' and sql not like '%WITHOUT ROWID%'"
+        )
+    }
     for name in sorted(names):
         rowid = "rowid, " if name in tables else ""
         rows = sorted(repr(r) for r in conn.execute(f"select {rowid}* from [{name}]"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
@@ -65,7 +66,10 @@ def with_documents(clauses: list[MeasureClause]) -> list[MeasureClause]:
 def brute_force(clauses, threshold: float, k: int) -> list[tuple[str, str, float]]:
     """Every pair of the dense cosine matrix; each clause's k best at or above the threshold."""
     x = TfidfVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False, sublinear_tf=True)
-    sim = cosine_similarity(x.fit_transform([c.tokens for c in clauses]))
+    x.fit([c.tokens for c in clauses])
+    table, median = similar.word_idf()  # the fixed IDF (jieba's table), not the clauses' own
+    x.idf_ = np.array([table.get(w, median) for w in x.get_feature_names_out()])
+    sim = cosine_similarity(x.transform([c.tokens for c in clauses]))
     by_clause: dict[str, list[tuple[float, str]]] = {}
     for i, a in enumerate(clauses):
         for j in range(i + 1, len(clauses)):

@@ -124,6 +124,13 @@ class BuildCache:
         self.conn.close()
 
 
+def similar_index_path(db_path: Path) -> Path:
+    """``.policykb-cache/<kb.db name>.similar.npz``: the similar-clauses index of the last build
+    (:class:`extractor.kb.similar.SimilarIndex`; a rebuild updates it instead of vectorizing
+    every clause). Deleting it is safe: the next build computes the table whole."""
+    return cache_dir(db_path) / f"{Path(db_path).name}.similar.npz"
+
+
 class BuildLock:
     """``flock`` on ``.policykb-cache/<name>.lock`` for the duration of a build."""
 
@@ -154,6 +161,9 @@ def stale_files(db_path: Path) -> list[Path]:
     found = []
     for suffix in (".tmp", ".tmp-journal", ".tmp-wal", ".tmp-shm"):
         found += db_path.parent.glob(f".{db_path.name}.*{suffix}")
+    index_tmp = similar_index_path(db_path).with_name(similar_index_path(db_path).name + ".tmp")
+    if index_tmp.exists():
+        found.append(index_tmp)
     return sorted(set(found))
 
 

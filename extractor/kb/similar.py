@@ -18,16 +18,19 @@ mutual top-3 pairs (:func:`cluster_edges`, :func:`clusters`).
 
 from __future__ import annotations
 
+import functools
 import itertools
+import os
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from extractor.kb.fts import normalize_for_search, search_tokens
 
 METHOD = "tfidf"
-THRESHOLD = 0.3
+THRESHOLD = 0.35
 TOP_K = 5
 MINHASH_PERM = 128
 SHINGLE = 3
@@ -76,20 +79,28 @@ def is_measure(kind: str, text: str) -> bool:
     )
 
 
-def measure_clauses(conn) -> list[MeasureClause]:
+def measure_clauses(conn, documents: Iterable[str] | None = None) -> list[MeasureClause]:
     """The task/measure clauses of kb.db (an sqlite3 connection or sqlite_utils Database), with
     their search tokens from ``clauses_fts`` when the FTS index holds them (so jieba does not
-    segment every clause a second time)."""
+    segment every clause a second time); with ``documents``, those of these documents only."""
+    import json
+
     kinds = ", ".join(f"'{k}'" for k in MEASURE_KINDS)  # (is_measure's first test, in SQL)
+    only, params = "", []
+    if documents is not None:
+        only, params = (
+            " and c.document_id in (select value from json_each(?))",
+            [json.dumps(sorted(documents))],
+        )
     query = (
         "select c.id, c.document_id, c.kind, c.text, {} from clauses c {}"
-        f" where c.kind in ({kinds}) order by c.document_id, c.seq"
+        f" where c.kind in ({kinds}){only} order by c.document_id, c.seq"
     )
     try:  # an FTS table that holds no tokens (contentless, external content) gives null or fails
-        rows = conn.execute(query.format("f.tokens", "left join clauses_fts f on f.rowid = c.rowid"))
+        rows = conn.execute(query.format("f.tokens", "left join clauses_fts f on f.rowid = c.rowid"), params)
         first = rows.fetchmany(1)
     except sqlite3.OperationalError:
-        rows = conn.execute(query.format("null", ""))
+        rows = conn.execute(query.format("null", ""), params)
         first = []
     # row by row: the rows of every clause are not held at once
     return [
@@ -128,14 +139,10 @@ def _same_tokens(tokens):
 
 
 def tfidf_vectors(clauses: Sequence[MeasureClause]):
-    """The clauses' TF-IDF vectors: a sparse CSR matrix, rows of unit length, sorted indices.
-    Raises ValueError if no clause has a token."""
-    from sklearn.preprocessing import normalize
-
-    vec = _vectorizer()
-    x = normalize(vec.fit_transform(clause_tokens(c) for c in clauses).tocsr())  # as cosine_similarity does
-    x.sort_indices()
-    return x
+    """The clauses' TF-IDF vectors: a sparse CSR matrix, rows of unit length, sorted indices (the
+    rows of :func:`grouped_vectors`, one per clause). Raises ValueError if no clause has a token."""
+    x, group = grouped_vectors(clauses)
+    return x[group]
 
 
 def tfidf_matrix(clauses: Sequence[MeasureClause]):
@@ -186,12 +193,31 @@ CANDIDATE_PAIRS = 2_000_000  # candidates of a block of rows, about (their array
 GROUP_NEIGHBOURS = 2 * TOP_K + 2  # distinct vectors kept per distinct vector before the clauses are expanded
 
 
+@functools.cache
+def word_idf() -> tuple[dict[str, float], float]:
+    """jieba's IDF table (``jieba/analyse/idf.txt``: inverse document frequencies of 270,000
+    words, counted on a large general corpus) and its median, the weight jieba gives a word the
+    table lacks. A fixed table, not the knowledge base's own document frequencies: a clause's
+    vector depends on its tokens alone, so the scores of two clauses do not change when other
+    documents are added, and a rebuild recomputes only the clauses a changed document touches
+    (:func:`update_similar`)."""
+    import jieba.analyse
+    from jieba.analyse.tfidf import DEFAULT_IDF, IDFLoader
+
+    loader = jieba.analyse.default_tfidf.idf_loader
+    if loader.path != DEFAULT_IDF:  # (set_idf_path was called: the table jieba ships, still)
+        loader = IDFLoader(DEFAULT_IDF)
+    return loader.get_idf()
+
+
 def grouped_vectors(clauses: Sequence[MeasureClause]):
     """``(x, group)``: the TF-IDF rows of the clauses' distinct token lists (in order of first
-    appearance) and each clause's row, so that ``x[group[i]]`` holds the very floats of
-    ``tfidf_vectors(clauses)[i]``: the same vocabulary (in the same order), the idf counted over
-    every clause with its repeats, the same operations of scikit-learn. Raises ValueError if no
-    clause has a token."""
+    appearance) and each clause's row (``x[group[i]]``). Term frequency sublinear
+    (``1 + log tf``), inverse document frequency from :func:`word_idf`, rows of unit length
+    (scikit-learn's ``TfidfTransformer`` with that ``idf_``). The columns are the tokens in
+    sorted order (``CountVectorizer``'s vocabulary), so a row's floats, and the cosine of two
+    rows (products summed in column order), are the same in any set of clauses. Raises
+    ValueError if no clause has a token."""
     import numpy as np
     from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
     from sklearn.preprocessing import normalize
@@ -210,21 +236,12 @@ def grouped_vectors(clauses: Sequence[MeasureClause]):
     vec = _vectorizer()
     counts = CountVectorizer.fit_transform(vec, lists).tocsr()  # what TfidfVectorizer counts first
     transformer = TfidfTransformer(
-        norm=vec.norm, use_idf=vec.use_idf, smooth_idf=vec.smooth_idf, sublinear_tf=vec.sublinear_tf
-    ).fit(counts)
-    # the idf as TfidfTransformer.fit computes it on all the clauses: each distinct list counted
-    # as often as it occurs
-    size = np.bincount(group, minlength=len(lists))
-    df = np.bincount(
-        counts.indices, weights=np.repeat(size, np.diff(counts.indptr)), minlength=counts.shape[1]
+        norm=vec.norm, use_idf=True, smooth_idf=False, sublinear_tf=vec.sublinear_tf
     )
-    df = df.astype(np.float64) + float(vec.smooth_idf)
-    idf = np.full_like(df, fill_value=len(clauses) + int(vec.smooth_idf), dtype=np.float64)
-    idf /= df
-    np.log(idf, out=idf)
-    idf += 1.0
-    transformer.idf_ = idf
-    x = normalize(transformer.transform(counts, copy=False).tocsr())  # as tfidf_vectors
+    transformer.fit(counts)  # (sets the shapes; its idf is replaced)
+    table, median = word_idf()
+    transformer.idf_ = np.array([table.get(t, median) for t in vec.get_feature_names_out().tolist()])
+    x = normalize(transformer.transform(counts, copy=False).tocsr())  # as cosine_similarity does
     x.sort_indices()
     return x, group
 
@@ -448,21 +465,48 @@ def tfidf_top_k(
        to the next level; at the threshold, it is done again with every neighbour kept.
 
     Memory: the vectors, one block's candidates (about ``max_pairs``) and the kept neighbours."""
-    import numpy as np
-
     if len({c.document_id for c in clauses}) < 2:
         return []
     try:
         x, group = grouped_vectors(clauses)
     except ValueError:  # no token at all (clauses of stop words or digits only)
         return []
-    n, m = len(clauses), x.shape[0]
-    doc_codes: dict[str, int] = {}
-    documents = np.array(
-        [doc_codes.setdefault(c.document_id, len(doc_codes)) for c in clauses], dtype=np.int64
+    ci, cj, cs = _top_k(
+        x,
+        group,
+        [c.id for c in clauses],
+        [c.document_id for c in clauses],
+        threshold,
+        k,
+        chunk_rows,
+        max_pairs,
     )
+    return list(zip(ci.tolist(), cj.tolist(), cs.astype(float).tolist()))
+
+
+def _top_k(
+    x,
+    group,
+    ids: Sequence[str],
+    document_ids: Sequence[str],
+    threshold: float = THRESHOLD,
+    k: int = TOP_K,
+    chunk_rows: int = CHUNK_ROWS,
+    max_pairs: int = CANDIDATE_PAIRS,
+    only=None,
+):
+    """:func:`tfidf_top_k` on vectors ``x`` (distinct rows), each clause's row ``group``, its id
+    and document: arrays ``(i, j, score)`` sorted by clause id, each clause's best first. With
+    ``only`` (clause positions), the pairs of those clauses alone (their groups are searched
+    against every row: the same pairs as for all clauses, fewer computed); a few of them are
+    searched once at the threshold with every neighbour kept, not level by level."""
+    import numpy as np
+
+    n, m = len(ids), x.shape[0]
+    doc_codes: dict[str, int] = {}
+    documents = np.array([doc_codes.setdefault(d, len(doc_codes)) for d in document_ids], dtype=np.int64)
     rank = np.empty(n, dtype=np.int64)
-    rank[sorted(range(n), key=lambda i: clauses[i].id)] = np.arange(n)
+    rank[sorted(range(n), key=ids.__getitem__)] = np.arange(n)
     by_rank = np.argsort(rank)
     # each group's clauses in id order
     members = by_rank[np.argsort(group[by_rank], kind="stable")]
@@ -477,15 +521,22 @@ def tfidf_top_k(
     n_docs = np.bincount(pair_group, minlength=m)
     single_doc = np.where(n_docs == 1, documents[members[starts[:-1]]], -1)
 
+    todo, level, limit = np.arange(m), 0, GROUP_NEIGHBOURS
+    levels = [t for t in LEVELS if t > threshold] + [threshold]
+    if only is not None:
+        todo = np.unique(group[np.asarray(only, dtype=np.int64)])
+        if len(todo) * 20 < m:  # a few: one pass at the threshold (each level's prefix costs more)
+            levels, limit = [threshold], None
+
     # a group's cosine with itself (its clauses of different documents with each other)
     multi = np.flatnonzero(n_docs >= 2)
+    if only is not None:
+        multi = np.intersect1d(multi, todo)
     self_cos = _exact_cosines(x, multi, multi)
     keep = self_cos > 0
     multi, self_scores = multi[keep], _rounded(self_cos[keep])
 
-    levels = [t for t in LEVELS if t > threshold] + [threshold]
     prefixes = _prefix_filter(x)
-    todo, level, limit = np.arange(m), 0, GROUP_NEIGHBOURS
     found = []
     while len(todo):
         tau, final = levels[level], level == len(levels) - 1
@@ -524,8 +575,12 @@ def tfidf_top_k(
         else:
             level += 1
     ci, cj, cs = (np.concatenate(z) for z in zip(*found)) if found else (np.zeros(0, dtype=np.int64),) * 3
+    if only is not None:
+        mask = np.zeros(n, dtype=bool)
+        mask[np.asarray(only, dtype=np.int64)] = True
+        ci, cj, cs = ci[mask[ci]], cj[mask[ci]], cs[mask[ci]]
     order = np.argsort(rank[ci], kind="stable")  # each clause's pairs stay best first
-    return list(zip(ci[order].tolist(), cj[order].tolist(), cs[order].astype(float).tolist()))
+    return ci[order], cj[order], cs[order].astype(float)
 
 
 def _select(chosen, mask):
@@ -810,22 +865,309 @@ def cluster_edges(rows: Iterable[tuple[str, str, float]], k: int = CLUSTER_K) ->
     )
 
 
-def build_similar(db) -> int:
-    """Create and fill ``similar_clauses`` in a sqlite_utils Database (called by store.write_db)."""
-    clauses = measure_clauses(db)
-    best = _best_pairs(clauses, METHOD, THRESHOLD, TOP_K)
-    db["similar_clauses"].create(
-        {"clause_id": str, "other_clause_id": str, "score": float, "method": str},
-        pk=("clause_id", "other_clause_id"),
-        foreign_keys=[("clause_id", "clauses", "id"), ("other_clause_id", "clauses", "id")],
-    )
-    with db.conn:  # plain executemany: sqlite_utils' insert_all took a fifth of the step at 10,000 documents
-        db.conn.executemany(
-            "insert into similar_clauses (clause_id, other_clause_id, score, method) values (?, ?, ?, ?)",
-            ((clauses[i].id, clauses[j].id, s, METHOD) for i, j, s in best),
+SIMILAR_DDL = """create table similar_clauses (
+    clause_id text not null references clauses(id),
+    other_clause_id text not null references clauses(id),
+    score float,
+    method text,
+    primary key (clause_id, other_clause_id)
+) without rowid"""  # (rows in key order: a rebuild's inserts and deletes leave what a fresh build writes)
+
+
+@dataclass
+class SimilarIndex:
+    """What the similar-clauses step computed on, kept beside the build cache so a rebuild
+    does not read and vectorize every clause again: the distinct vectors ``x`` (CSR, columns
+    ``vocabulary`` in sorted order), each measure clause's row ``group``, id and document."""
+
+    x: object
+    group: object
+    ids: list[str]
+    document_ids: list[str]
+    vocabulary: list[str]
+
+    @classmethod
+    def of(cls, clauses: Sequence[MeasureClause]) -> SimilarIndex:
+        """Raises ValueError if no clause has a token."""
+        x, group = grouped_vectors(clauses)
+        return cls(x, group, [c.id for c in clauses], [c.document_id for c in clauses], _vocabulary(clauses))
+
+    def save(self, path: Path, digest: str) -> None:
+        """Written whole to a temporary file, then renamed (numpy arrays, no pickle)."""
+        import numpy as np
+
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            np.savez(
+                f,
+                digest=np.frombuffer(digest.encode(), dtype=np.uint8),
+                data=self.x.data,
+                indices=self.x.indices,
+                indptr=self.x.indptr,
+                shape=np.array(self.x.shape),
+                group=self.group,
+                ids=_joined(self.ids),
+                document_ids=_joined(self.document_ids),
+                vocabulary=_joined(self.vocabulary),
+            )
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path, digest: str) -> SimilarIndex | None:
+        """The index saved for the kb.db of ``digest``; None if there is none, it belongs to
+        another build, or it cannot be read."""
+        import numpy as np
+        import scipy.sparse as sp
+
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                if f["digest"].tobytes().decode() != digest:
+                    return None
+                x = sp.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=tuple(f["shape"]))
+                index = cls(x, f["group"], *(_split(f[n]) for n in ("ids", "document_ids", "vocabulary")))
+        except (OSError, ValueError, KeyError, UnicodeDecodeError, EOFError):
+            return None
+        ok = len(index.ids) == len(index.document_ids) == len(index.group) and x.shape[1] == len(
+            index.vocabulary
         )
+        return index if ok else None
+
+    def without(self, documents: set[str]) -> SimilarIndex:
+        """The index without the clauses of ``documents`` (rows no clause uses dropped)."""
+        import numpy as np
+
+        keep = np.array([d not in documents for d in self.document_ids], dtype=bool)
+        group = self.group[keep]
+        used = np.unique(group)
+        return SimilarIndex(
+            self.x[used],
+            np.searchsorted(used, group),
+            [i for i, k in zip(self.ids, keep) if k],
+            [d for d, k in zip(self.document_ids, keep) if k],
+            self.vocabulary,
+        )
+
+    def plus(self, clauses: Sequence[MeasureClause]) -> SimilarIndex:
+        """The index with ``clauses`` appended (their rows after the old ones, columns merged
+        in sorted order: every row keeps its floats and their order)."""
+        import numpy as np
+        import scipy.sparse as sp
+
+        if not clauses:
+            return self
+        try:
+            new = SimilarIndex.of(clauses)
+        except ValueError:  # no token: rows of nothing (they pair with no clause)
+            new = SimilarIndex(
+                sp.csr_matrix((1, 0)),
+                np.zeros(len(clauses), dtype=np.int64),
+                [c.id for c in clauses],
+                [c.document_id for c in clauses],
+                [],
+            )
+        old_words, new_words = np.array(self.vocabulary, dtype=str), np.array(new.vocabulary, dtype=str)
+        words = np.union1d(old_words, new_words)  # sorted as Python sorts str (code points)
+        old_x, new_x = self.x.copy(), new.x.copy()
+        old_x.indices = np.searchsorted(words, old_words)[old_x.indices].astype(old_x.indices.dtype)
+        new_x.indices = np.searchsorted(words, new_words)[new_x.indices].astype(new_x.indices.dtype)
+        old_x.resize(old_x.shape[0], len(words))
+        new_x.resize(new_x.shape[0], len(words))
+        x = sp.vstack([old_x, new_x], format="csr")
+        x.sort_indices()
+        return SimilarIndex(
+            x,
+            np.r_[self.group, new.group + self.x.shape[0]],
+            self.ids + new.ids,
+            self.document_ids + new.document_ids,
+            words.tolist(),
+        )
+
+
+def _vocabulary(clauses: Sequence[MeasureClause]) -> list[str]:
+    """The columns of :func:`grouped_vectors` (its vocabulary: every token, sorted)."""
+    return sorted({t for c in clauses for t in clause_tokens(c)})
+
+
+def _joined(strings: Sequence[str]):
+    import numpy as np
+
+    return np.frombuffer("\n".join(strings).encode(), dtype=np.uint8)
+
+
+def _split(array) -> list[str]:
+    text = array.tobytes().decode()
+    return text.split("\n") if text else []
+
+
+def _insert_rows(db, rows) -> None:
+    db.conn.executemany(
+        "insert into similar_clauses (clause_id, other_clause_id, score, method) values (?, ?, ?, ?)", rows
+    )
+
+
+def build_similar(db, index_path: Path | None = None, digest: str | None = None) -> int:
+    """Create and fill ``similar_clauses`` in a sqlite_utils Database (called by store.write_db);
+    with ``index_path``, save the :class:`SimilarIndex` there for :func:`update_similar` (under
+    the kb.db's ``digest``)."""
+    clauses = measure_clauses(db)
+    try:
+        index = SimilarIndex.of(clauses)
+    except ValueError:  # no token at all (clauses of stop words or digits only), or no clause
+        index = None
+    db.execute(SIMILAR_DDL)
+    if index is not None and len(set(index.document_ids)) >= 2:
+        ci, cj, cs = _top_k(index.x, index.group, index.ids, index.document_ids)
+        with (
+            db.conn
+        ):  # plain executemany: sqlite_utils' insert_all took a fifth of the step at 10,000 documents
+            _insert_rows(
+                db,
+                (
+                    (index.ids[i], index.ids[j], s, METHOD)
+                    for i, j, s in zip(ci.tolist(), cj.tolist(), cs.tolist())
+                ),
+            )
     db["similar_clauses"].create_index(["other_clause_id"])
-    return len(best)
+    if index_path is not None and digest is not None:
+        (index or SimilarIndex(_empty_x(), _empty_int(), [], [], [])).save(index_path, digest)
+    return db.execute("select count(*) from similar_clauses").fetchone()[0]
+
+
+def _empty_x():
+    import scipy.sparse as sp
+
+    return sp.csr_matrix((0, 0))
+
+
+def _empty_int():
+    import numpy as np
+
+    return np.zeros(0, dtype=np.int64)
+
+
+def update_similar(
+    db, removed: set[str], added: set[str], index_path: Path, old_digest: str, digest: str
+) -> int | None:
+    """Update ``similar_clauses`` of a kb.db whose documents ``removed`` (changed or gone) were
+    deleted and ``added`` (changed or new) inserted, from the :class:`SimilarIndex` saved for
+    the old kb.db (``old_digest``); the rows are those :func:`build_similar` writes on the new
+    kb.db, and the index is saved again under ``digest``. Returns the number of rows written, or None if the index is missing or stale (the
+    caller builds the table anew).
+
+    A clause's vector depends on its own tokens (:func:`word_idf`), so an unchanged clause's
+    best ``k`` change only if one of them was removed, or a new clause comes before its
+    ``k``-th: the clauses of ``added`` and those whose rows named a removed clause get their
+    best ``k`` anew (:func:`_top_k` with ``only``); every other clause that a new clause
+    reaches at the threshold merges it into its rows (the best ``k`` of its old rows and the
+    new pairs)."""
+    import json
+
+    import numpy as np
+
+    index = SimilarIndex.load(index_path, old_digest)
+    if index is None:
+        return None
+    removed_ids = [i for i, d in zip(index.ids, index.document_ids) if d in removed]
+    index = index.without(removed)
+    new = measure_clauses(db, documents=added)
+    first_new = len(index.ids)
+    index = index.plus(new)
+    gone = set(removed_ids)
+    lost = {
+        c
+        for (c,) in db.execute(
+            "select distinct clause_id from similar_clauses where other_clause_id in (select value from json_each(?))",
+            [json.dumps(removed_ids)],
+        )
+    } - gone
+    position = {c: i for i, c in enumerate(index.ids)}
+    redo = sorted({position[c] for c in lost} | set(range(first_new, len(index.ids))))
+    with db.conn:
+        db.execute(
+            "delete from similar_clauses where clause_id in (select value from json_each(?))",
+            [json.dumps(sorted(gone | lost))],
+        )
+        if len(set(index.document_ids)) >= 2 and index.x.shape[1] and redo:
+            ci, cj, cs = _top_k(index.x, index.group, index.ids, index.document_ids, only=redo)
+            _insert_rows(
+                db,
+                (
+                    (index.ids[i], index.ids[j], s, METHOD)
+                    for i, j, s in zip(ci.tolist(), cj.tolist(), cs.tolist())
+                ),
+            )
+            # the other clauses a new clause reaches: its pair may enter their rows
+            c, a, sc = _pairs_with(index, np.arange(first_new, len(index.ids)))
+            keep = ~np.isin(c, np.asarray(redo))
+            c, a, sc = c[keep], a[keep], sc[keep]
+            _merge_rows(db, index, c, a, sc)
+    index.save(index_path, digest)
+    return db.execute("select count(*) from similar_clauses").fetchone()[0]
+
+
+def _pairs_with(index: SimilarIndex, new, threshold: float = THRESHOLD):
+    """``(c, a, score)``: every clause ``c`` of another document whose cosine with a clause ``a``
+    of ``new`` (positions), rounded to 4 places, is at least ``threshold``."""
+    import numpy as np
+
+    x, group = index.x, index.group
+    n, m = len(index.ids), x.shape[0]
+    doc_codes: dict[str, int] = {}
+    documents = np.array(
+        [doc_codes.setdefault(d, len(doc_codes)) for d in index.document_ids], dtype=np.int64
+    )
+    members = np.argsort(group, kind="stable")
+    size = np.bincount(group, minlength=m)
+    starts = np.r_[0, np.cumsum(size)]
+    rows = np.unique(group[new])
+    no_doc = np.full(m, -1, dtype=np.int64)  # (every pair is kept here: one document's are dropped below)
+    minrank = np.zeros(m, dtype=np.int64)
+    (ga, gb, s), _ = _neighbour_groups(
+        x, _prefix_filter(x), no_doc, minrank, threshold, None, rows, CHUNK_ROWS, CANDIDATE_PAIRS
+    )
+    self_s = _rounded(_exact_cosines(x, rows, rows))
+    ok = self_s >= threshold
+    ga, gb, s = np.r_[ga, rows[ok]], np.r_[gb, rows[ok]], np.r_[s, self_s[ok]]
+    is_new = np.zeros(n, dtype=bool)
+    is_new[new] = True
+    out_c, out_a, out_s = [], [], []
+    for g_a, g_b, score in zip(ga.tolist(), gb.tolist(), s.tolist()):
+        mine = members[starts[g_a] : starts[g_a + 1]]
+        mine = mine[is_new[mine]]
+        theirs = members[starts[g_b] : starts[g_b + 1]]
+        cc, aa = np.repeat(theirs, len(mine)), np.tile(mine, len(theirs))
+        keep = documents[cc] != documents[aa]
+        out_c.append(cc[keep])
+        out_a.append(aa[keep])
+        out_s.append(np.full(int(keep.sum()), score))
+    if not out_c:
+        return _empty_int(), _empty_int(), np.zeros(0)
+    return np.concatenate(out_c), np.concatenate(out_a), np.concatenate(out_s)
+
+
+def _merge_rows(db, index: SimilarIndex, c, a, scores, k: int = TOP_K) -> None:
+    """Merge the pairs ``(c, a, score)`` into the rows of each clause ``c``: its best ``k`` of
+    old rows and new pairs (score descending, then the other clause's id)."""
+    import json
+
+    found: dict[str, list[tuple[float, str]]] = {}
+    for ci, ai, s in zip(c.tolist(), a.tolist(), scores.tolist()):
+        found.setdefault(index.ids[ci], []).append((s, index.ids[ai]))
+    clauses = sorted(found)
+    for start in range(0, len(clauses), 500):
+        chunk = clauses[start : start + 500]
+        old: dict[str, list[tuple[float, str]]] = {cid: [] for cid in chunk}
+        for cid, other, s in db.execute(
+            "select clause_id, other_clause_id, score from similar_clauses"
+            " where clause_id in (select value from json_each(?))",
+            [json.dumps(chunk)],
+        ):
+            old[cid].append((s, other))
+        for cid in chunk:
+            best = sorted(set(old[cid]) | set(found[cid]), key=lambda t: (-t[0], t[1]))[:k]
+            if best != sorted(old[cid], key=lambda t: (-t[0], t[1])):
+                db.execute("delete from similar_clauses where clause_id = ?", [cid])
+                _insert_rows(db, ((cid, other, s, METHOD) for s, other in best))
 
 
 # -- evaluation on the hand-checked gold ---------------------------------------------------

@@ -531,14 +531,24 @@ def _timed(steps: dict[str, float], name: str, t0: float) -> float:
     return now
 
 
-def _corpus_tables(db: sqlite_utils.Database, steps: dict[str, float], districts: set | None = None) -> None:
+def _corpus_tables(
+    db: sqlite_utils.Database,
+    steps: dict[str, float],
+    districts: set | None = None,
+    similar: dict | None = None,
+) -> None:
     """The corpus-wide tables, from the per-document rows: trajectories, coverage_cells (with
     ``districts``, the (district, city) pairs of the documents a rebuild deleted or inserted:
     only the rows of those districts are recomputed, the rest cannot change; else created)
-    and similar_clauses (recomputed whole: :func:`extractor.kb.similar.build_similar`)."""
+    and similar_clauses. ``similar``: ``index`` (where the similar-clauses index is kept, or
+    None), ``digest`` (the new kb.db's), and for a rebuild ``removed``, ``added`` (document ids)
+    and ``old_digest``: the rows of the clauses a change touches are recomputed
+    (:func:`extractor.kb.similar.update_similar`), or all of them if the index is missing."""
     from extractor.kb import trajectories
-    from extractor.kb.similar import build_similar
+    from extractor.kb.similar import build_similar, update_similar
 
+    similar = similar or {}
+    index, digest = similar.get("index"), similar.get("digest")
     t0 = time.perf_counter()
     if districts is None:
         trajectories.build_trajectories(db)
@@ -554,8 +564,13 @@ def _corpus_tables(db: sqlite_utils.Database, steps: dict[str, float], districts
         with db.conn:
             coverage.fill_coverage(db, sorted({d for d, _ in districts if d}))
         t0 = _timed(steps, "coverage", t0)
+        if index is not None and "removed" in similar:
+            args = (similar["removed"], similar["added"], index, similar["old_digest"], digest)
+            if update_similar(db, *args) is not None:
+                _timed(steps, "similar (updated)", t0)
+                return
         db["similar_clauses"].drop()
-    build_similar(db)
+    build_similar(db, index, digest)
     _timed(steps, "similar", t0)
 
 
@@ -575,10 +590,12 @@ def write_db(
     docs: Iterable[tuple[dict, str, int]],
     digest: str,
     steps: dict[str, float] | None = None,
+    similar_index: Path | None = None,
 ) -> list[DocumentSummary]:
     """Write a complete kb.db at ``db_path`` atomically from ``(rows, cache key, slot)`` of
     :func:`document_rows` results, in the order given (the build gives them in slot order), one
-    document at a time. Returns the documents' summaries in id order."""
+    document at a time. Returns the documents' summaries in id order. ``similar_index``: where
+    to keep the similar-clauses index for the next rebuild (None: not kept)."""
     from extractor.kb import fts
 
     steps = {} if steps is None else steps
@@ -618,7 +635,7 @@ def write_db(
         fts.create_views(db)
         db.conn.commit()
         t0 = _timed(steps, "indexes", t0)
-        _corpus_tables(db, steps)
+        _corpus_tables(db, steps, similar={"index": similar_index, "digest": digest})
         t0 = time.perf_counter()
         db["build_info"].insert_all(_build_info(digest))
         db.vacuum()
@@ -673,6 +690,7 @@ def _update_db(
     unchanged: list[str],
     digest: str,
     steps: dict[str, float],
+    similar_index: Path | None = None,
 ) -> list[DocumentSummary]:
     """Update a copy of kb.db in place and put it there atomically: delete the documents of
     ``remove`` (id, old slot, cached old rows or None), insert ``docs``, update the vocabulary,
@@ -730,7 +748,15 @@ def _update_db(
             summaries.append(_summary(document_id, file, json.loads(summary)))
         _timed(steps, "documents", t0)
         if writer.districts:  # else no row changed (the catalog's comments, say): nor can they
-            _corpus_tables(db, steps, writer.districts)
+            old_digest = db.execute("select value from build_info where key = 'corpus_digest'").fetchone()
+            similar = {
+                "index": similar_index,
+                "digest": digest,
+                "removed": {d for d, _, _ in remove},
+                "added": {s.id for s in summaries} - set(unchanged),
+                "old_digest": old_digest[0] if old_digest else None,
+            }
+            _corpus_tables(db, steps, writer.districts, similar)
         t0 = time.perf_counter()
         db["build_info"].upsert({"key": "corpus_digest", "value": digest}, pk="key")
         db.conn.commit()
@@ -781,7 +807,7 @@ def build_db(
     import sqlite3
 
     from extractor.kb import parallel
-    from extractor.kb.cache import BuildCache, BuildLock, remove_stale_files
+    from extractor.kb.cache import BuildCache, BuildLock, remove_stale_files, similar_index_path
 
     if Path(db_path).is_dir():  # found before the documents are read, not at the final os.replace
         raise PolicyKBError("is a directory: give the file to write (e.g. kb.db inside it)", path=db_path)
@@ -796,6 +822,7 @@ def build_db(
     with BuildLock(Path(db_path)):
         remove_stale_files(Path(db_path))
         store = BuildCache.beside(Path(db_path)) if cache else None
+        similar_index = similar_index_path(Path(db_path)) if cache else None
         rules = extractor_digest()
         digest, keys = _digests(Path(corpus_dir), entries, rules)
         slots = assign_slots(keys)
@@ -858,7 +885,7 @@ def build_db(
                 t0 = _timed(steps, "plan", t0)
                 try:
                     report.documents = _update_db(
-                        Path(db_path), old, documents(todo), remove, unchanged, digest, steps
+                        Path(db_path), old, documents(todo), remove, unchanged, digest, steps, similar_index
                     )
                     report.mode = "incremental"
                 except sqlite3.DatabaseError as exc:
@@ -868,7 +895,7 @@ def build_db(
                     old = None
             if old is None:
                 report.mode = "full"
-                report.documents = write_db(Path(db_path), documents(by_slot), digest, steps)
+                report.documents = write_db(Path(db_path), documents(by_slot), digest, steps, similar_index)
             t0 = time.perf_counter()
             if store:
                 store.keep(set(keys.values()))
