@@ -23,7 +23,8 @@ import itertools
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,6 +81,11 @@ def is_measure(kind: str, text: str) -> bool:
 
 
 def measure_clauses(conn, documents: Iterable[str] | None = None) -> list[MeasureClause]:
+    """:func:`iter_measure_clauses`, as a list."""
+    return list(iter_measure_clauses(conn, documents))
+
+
+def iter_measure_clauses(conn, documents: Iterable[str] | None = None) -> Iterator[MeasureClause]:
     """The task/measure clauses of kb.db (an sqlite3 connection or sqlite_utils Database), with
     their search tokens from ``clauses_fts`` when the FTS index holds them (so jieba does not
     segment every clause a second time); with ``documents``, those of these documents only."""
@@ -103,9 +109,9 @@ def measure_clauses(conn, documents: Iterable[str] | None = None) -> list[Measur
         rows = conn.execute(query.format("null", ""), params)
         first = []
     # row by row: the rows of every clause are not held at once
-    return [
+    return (
         MeasureClause(i, d, t, tok) for i, d, k, t, tok in itertools.chain(first, rows) if is_measure(k, t)
-    ]
+    )
 
 
 # -- the two similarity methods ------------------------------------------------------------
@@ -218,6 +224,13 @@ def grouped_vectors(clauses: Sequence[MeasureClause]):
     sorted order (``CountVectorizer``'s vocabulary), so a row's floats, and the cosine of two
     rows (products summed in column order), are the same in any set of clauses. Raises
     ValueError if no clause has a token."""
+    x, group, _ = _grouped(clauses)
+    return x, group
+
+
+def _grouped(clauses: Iterable[MeasureClause], seen: Callable[[MeasureClause], None] | None = None):
+    """:func:`grouped_vectors` and its columns' tokens (a list, sorted). The clauses are read
+    once, in order (an iterator will do; ``seen`` is called with each)."""
     import numpy as np
     from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
     from sklearn.preprocessing import normalize
@@ -225,14 +238,18 @@ def grouped_vectors(clauses: Sequence[MeasureClause]):
     index: dict[tuple[str, ...], int] = {}
     words: dict[str, str] = {}  # one string object per token (the distinct lists hold them)
     lists: list[tuple[str, ...]] = []
-    group = np.empty(len(clauses), dtype=np.int64)
-    for i, c in enumerate(clauses):
+    groups: list[int] = []
+    for c in clauses:
         tokens = tuple(words.setdefault(t, t) for t in clause_tokens(c))
         g = index.setdefault(tokens, len(lists))
         if g == len(lists):
             lists.append(tokens)
-        group[i] = g
+        groups.append(g)
+        if seen is not None:
+            seen(c)
     del index, words
+    group = np.array(groups, dtype=np.int64)
+    del groups
     vec = _vectorizer()
     counts = CountVectorizer.fit_transform(vec, lists).tocsr()  # what TfidfVectorizer counts first
     transformer = TfidfTransformer(
@@ -240,10 +257,11 @@ def grouped_vectors(clauses: Sequence[MeasureClause]):
     )
     transformer.fit(counts)  # (sets the shapes; its idf is replaced)
     table, median = word_idf()
-    transformer.idf_ = np.array([table.get(t, median) for t in vec.get_feature_names_out().tolist()])
+    vocabulary = vec.get_feature_names_out().tolist()
+    transformer.idf_ = np.array([table.get(t, median) for t in vocabulary])
     x = normalize(transformer.transform(counts, copy=False).tocsr())  # as cosine_similarity does
     x.sort_indices()
-    return x, group
+    return x, group, vocabulary
 
 
 def _prefix_filter(x):
@@ -887,10 +905,18 @@ class SimilarIndex:
     vocabulary: list[str]
 
     @classmethod
-    def of(cls, clauses: Sequence[MeasureClause]) -> SimilarIndex:
-        """Raises ValueError if no clause has a token."""
-        x, group = grouped_vectors(clauses)
-        return cls(x, group, [c.id for c in clauses], [c.document_id for c in clauses], _vocabulary(clauses))
+    def of(cls, clauses: Iterable[MeasureClause]) -> SimilarIndex:
+        """Of the clauses (read once: an iterator will do, their texts are not kept). Raises
+        ValueError if no clause has a token."""
+        ids: list[str] = []
+        documents: list[str] = []
+
+        def seen(c: MeasureClause) -> None:
+            ids.append(c.id)
+            documents.append(sys.intern(c.document_id))
+
+        x, group, vocabulary = _grouped(clauses, seen)
+        return cls(x, group, ids, documents, vocabulary)
 
     def save(self, path: Path, digest: str) -> None:
         """Written whole to a temporary file, then renamed (numpy arrays, no pickle)."""
@@ -983,11 +1009,6 @@ class SimilarIndex:
         )
 
 
-def _vocabulary(clauses: Sequence[MeasureClause]) -> list[str]:
-    """The columns of :func:`grouped_vectors` (its vocabulary: every token, sorted)."""
-    return sorted({t for c in clauses for t in clause_tokens(c)})
-
-
 def _joined(strings: Sequence[str]):
     import numpy as np
 
@@ -1009,9 +1030,8 @@ def build_similar(db, index_path: Path | None = None, digest: str | None = None)
     """Create and fill ``similar_clauses`` in a sqlite_utils Database (called by store.write_db);
     with ``index_path``, save the :class:`SimilarIndex` there for :func:`update_similar` (under
     the kb.db's ``digest``)."""
-    clauses = measure_clauses(db)
     try:
-        index = SimilarIndex.of(clauses)
+        index = SimilarIndex.of(iter_measure_clauses(db))  # (the clauses' texts are not kept)
     except ValueError:  # no token at all (clauses of stop words or digits only), or no clause
         index = None
     db.execute(SIMILAR_DDL)
