@@ -321,3 +321,15 @@ def test_pairs_above_tau_share_a_prefix_feature_and_the_bound_holds(tau):
 def test_the_build_table_equals_the_exhaustive_one(conn):
     clauses = similar.measure_clauses(conn)
     assert similar.tfidf_top_k(clauses) == similar.tfidf_top_k_blockwise(clauses)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_forked_search_gives_the_same_rows(seed, monkeypatch):
+    """A level's rows split among forked processes: the same arrays as one process."""
+    monkeypatch.setattr(similar, "PARALLEL_ROWS", 1)
+    clauses = copied_clauses(seed, n=300, documents=15)
+    x, group = similar.grouped_vectors(clauses)
+    args = (x, group, [c.id for c in clauses], [c.document_id for c in clauses])
+    one = similar._top_k(*args, jobs=1)
+    two = similar._top_k(*args, jobs=2)
+    assert len(one[0]) and all((a == b).all() for a, b in zip(one, two))

@@ -512,12 +512,15 @@ def _top_k(
     chunk_rows: int = CHUNK_ROWS,
     max_pairs: int = CANDIDATE_PAIRS,
     only=None,
+    jobs: int = 1,
 ):
     """:func:`tfidf_top_k` on vectors ``x`` (distinct rows), each clause's row ``group``, its id
     and document: arrays ``(i, j, score)`` sorted by clause id, each clause's best first. With
     ``only`` (clause positions), the pairs of those clauses alone (their groups are searched
     against every row: the same pairs as for all clauses, fewer computed); a few of them are
-    searched once at the threshold with every neighbour kept, not level by level."""
+    searched once at the threshold with every neighbour kept, not level by level. With ``jobs``
+    > 1, a level's rows are searched by that many forked processes (each row's neighbours are
+    its own: the same arrays, in the same order)."""
     import numpy as np
 
     n, m = len(ids), x.shape[0]
@@ -556,42 +559,48 @@ def _top_k(
 
     prefixes = _prefix_filter(x)
     found = []
-    while len(todo):
-        tau, final = levels[level], level == len(levels) - 1
-        best, total = _neighbour_groups(
-            x, prefixes, single_doc, minrank, tau, limit, todo, chunk_rows, max_pairs
-        )
-        mine = np.isin(multi, todo) & (self_scores >= tau)
-        pairs = (
-            np.concatenate([multi[mine], best[0]]),
-            np.concatenate([multi[mine], best[1]]),
-            np.concatenate([self_scores[mine], best[2]]),
-        )
-        ci, cj, cs, count, last_s, last_r = _expand(*pairs, members, starts, size, most, documents, rank, k)
-        # a clause is done when nothing left off could come before its k-th pair: no neighbour
-        # was left off, or its k-th comes before the last kept neighbour (and above this level,
-        # it has k pairs: the level holds every pair that could be among its best)
-        truncated = (total > limit) if limit is not None else np.zeros(m, dtype=bool)
-        edge_s, edge_r = np.full(m, np.inf), np.full(m, -1, dtype=np.int64)
-        if len(best[0]):
-            ends = np.r_[np.flatnonzero(best[0][1:] != best[0][:-1]), len(best[0]) - 1]
-            edge_s[best[0][ends]], edge_r[best[0][ends]] = best[2][ends], minrank[best[1][ends]]
-        g = group
-        before = (last_s > edge_s[g]) | ((last_s == edge_s[g]) & (last_r <= edge_r[g]))
-        full = count >= k
-        done_clause = (full & (~truncated[g] | before)) | (final & ~truncated[g])
-        in_todo = np.zeros(m, dtype=bool)
-        in_todo[todo] = True
-        open_groups = np.unique(g[in_todo[g] & ~done_clause])
-        done = in_todo.copy()
-        done[open_groups] = False
-        mask = done[g[ci]]
-        found.append((ci[mask], cj[mask], cs[mask]))
-        todo = open_groups
-        if final:
-            limit = None  # the last level again, every neighbour kept
-        else:
-            level += 1
+    shared = (x, prefixes, single_doc, minrank, chunk_rows, max_pairs)
+    pool = _fork_pool(jobs, shared) if jobs > 1 and len(todo) >= PARALLEL_ROWS else None
+    try:
+        while len(todo):
+            tau, final = levels[level], level == len(levels) - 1
+            best, total = _neighbours(pool, jobs, shared, tau, limit, todo)
+            mine = np.isin(multi, todo) & (self_scores >= tau)
+            pairs = (
+                np.concatenate([multi[mine], best[0]]),
+                np.concatenate([multi[mine], best[1]]),
+                np.concatenate([self_scores[mine], best[2]]),
+            )
+            ci, cj, cs, count, last_s, last_r = _expand(
+                *pairs, members, starts, size, most, documents, rank, k
+            )
+            # a clause is done when nothing left off could come before its k-th pair: no neighbour
+            # was left off, or its k-th comes before the last kept neighbour (and above this level,
+            # it has k pairs: the level holds every pair that could be among its best)
+            truncated = (total > limit) if limit is not None else np.zeros(m, dtype=bool)
+            edge_s, edge_r = np.full(m, np.inf), np.full(m, -1, dtype=np.int64)
+            if len(best[0]):
+                ends = np.r_[np.flatnonzero(best[0][1:] != best[0][:-1]), len(best[0]) - 1]
+                edge_s[best[0][ends]], edge_r[best[0][ends]] = best[2][ends], minrank[best[1][ends]]
+            g = group
+            before = (last_s > edge_s[g]) | ((last_s == edge_s[g]) & (last_r <= edge_r[g]))
+            full = count >= k
+            done_clause = (full & (~truncated[g] | before)) | (final & ~truncated[g])
+            in_todo = np.zeros(m, dtype=bool)
+            in_todo[todo] = True
+            open_groups = np.unique(g[in_todo[g] & ~done_clause])
+            done = in_todo.copy()
+            done[open_groups] = False
+            mask = done[g[ci]]
+            found.append((ci[mask], cj[mask], cs[mask]))
+            todo = open_groups
+            if final:
+                limit = None  # the last level again, every neighbour kept
+            else:
+                level += 1
+    finally:
+        if pool is not None:
+            pool.terminate()
     ci, cj, cs = (np.concatenate(z) for z in zip(*found)) if found else (np.zeros(0, dtype=np.int64),) * 3
     if only is not None:
         mask = np.zeros(n, dtype=bool)
@@ -599,6 +608,47 @@ def _top_k(
         ci, cj, cs = ci[mask[ci]], cj[mask[ci]], cs[mask[ci]]
     order = np.argsort(rank[ci], kind="stable")  # each clause's pairs stay best first
     return ci[order], cj[order], cs[order].astype(float)
+
+
+PARALLEL_ROWS = 5000  # distinct vectors, at least, for a level to be split among processes
+_SHARED: tuple | None = None  # what forked searchers read (set before the fork)
+
+
+def _fork_pool(jobs: int, shared: tuple):
+    """A pool of ``jobs`` forked processes that inherit ``shared`` (the vectors and prefixes:
+    copy-on-write, not pickled); None where fork is not available."""
+    import multiprocessing
+
+    global _SHARED
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        return None
+    _SHARED = shared
+    try:
+        return context.Pool(jobs)
+    finally:
+        _SHARED = None
+
+
+def _search_part(args):
+    tau, limit, rows = args
+    x, prefixes, single_doc, minrank, chunk_rows, max_pairs = _SHARED
+    return _neighbour_groups(x, prefixes, single_doc, minrank, tau, limit, rows, chunk_rows, max_pairs)
+
+
+def _neighbours(pool, jobs: int, shared: tuple, tau: float, limit, rows):
+    """:func:`_neighbour_groups` of ``rows`` at ``tau``, in the pool's processes (``jobs`` * 4
+    consecutive parts, results in order) when there is one and the rows are many."""
+    import numpy as np
+
+    x, prefixes, single_doc, minrank, chunk_rows, max_pairs = shared
+    if pool is None or len(rows) < PARALLEL_ROWS:
+        return _neighbour_groups(x, prefixes, single_doc, minrank, tau, limit, rows, chunk_rows, max_pairs)
+    parts = [p for p in np.array_split(rows, jobs * 4) if len(p)]
+    results = pool.map(_search_part, [(tau, limit, p) for p in parts], chunksize=1)
+    best = tuple(np.concatenate([r[0][i] for r in results]) for i in range(3))
+    return best, sum(r[1] for r in results)
 
 
 def _select(chosen, mask):
@@ -1026,10 +1076,10 @@ def _insert_rows(db, rows) -> None:
     )
 
 
-def build_similar(db, index_path: Path | None = None, digest: str | None = None) -> int:
+def build_similar(db, index_path: Path | None = None, digest: str | None = None, jobs: int = 1) -> int:
     """Create and fill ``similar_clauses`` in a sqlite_utils Database (called by store.write_db);
     with ``index_path``, save the :class:`SimilarIndex` there for :func:`update_similar` (under
-    the kb.db's ``digest``)."""
+    the kb.db's ``digest``). ``jobs``: processes for the search (:func:`_top_k`)."""
     try:
         index = SimilarIndex.of(iter_measure_clauses(db))  # (the clauses' texts are not kept)
     except ValueError:  # no token at all (clauses of stop words or digits only), or no clause
@@ -1066,7 +1116,7 @@ def _empty_int():
 
 
 def update_similar(
-    db, removed: set[str], added: set[str], index_path: Path, old_digest: str, digest: str
+    db, removed: set[str], added: set[str], index_path: Path, old_digest: str, digest: str, jobs: int = 1
 ) -> int | None:
     """Update ``similar_clauses`` of a kb.db whose documents ``removed`` (changed or gone) were
     deleted and ``added`` (changed or new) inserted, from the :class:`SimilarIndex` saved for
@@ -1108,7 +1158,7 @@ def update_similar(
             [json.dumps(sorted(gone | lost))],
         )
         if len(set(index.document_ids)) >= 2 and index.x.shape[1] and redo:
-            ci, cj, cs = _top_k(index.x, index.group, index.ids, index.document_ids, only=redo)
+            ci, cj, cs = _top_k(index.x, index.group, index.ids, index.document_ids, only=redo, jobs=jobs)
             _insert_rows(
                 db,
                 (

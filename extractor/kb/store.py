@@ -541,7 +541,7 @@ def _corpus_tables(
     ``districts``, the (district, city) pairs of the documents a rebuild deleted or inserted:
     only the rows of those districts are recomputed, the rest cannot change; else created)
     and similar_clauses. ``similar``: ``index`` (where the similar-clauses index is kept, or
-    None), ``digest`` (the new kb.db's), and for a rebuild ``removed``, ``added`` (document ids)
+    None), ``digest`` (the new kb.db's), ``jobs`` (processes), and for a rebuild ``removed``, ``added`` (document ids)
     and ``old_digest``: the rows of the clauses a change touches are recomputed
     (:func:`extractor.kb.similar.update_similar`), or all of them if the index is missing."""
     from extractor.kb import trajectories
@@ -566,11 +566,11 @@ def _corpus_tables(
         t0 = _timed(steps, "coverage", t0)
         if index is not None and "removed" in similar:
             args = (similar["removed"], similar["added"], index, similar["old_digest"], digest)
-            if update_similar(db, *args) is not None:
+            if update_similar(db, *args, jobs=similar.get("jobs", 1)) is not None:
                 _timed(steps, "similar (updated)", t0)
                 return
         db["similar_clauses"].drop()
-    build_similar(db, index, digest)
+    build_similar(db, index, digest, jobs=similar.get("jobs", 1))
     _timed(steps, "similar", t0)
 
 
@@ -591,11 +591,13 @@ def write_db(
     digest: str,
     steps: dict[str, float] | None = None,
     similar_index: Path | None = None,
+    jobs: int = 1,
 ) -> list[DocumentSummary]:
     """Write a complete kb.db at ``db_path`` atomically from ``(rows, cache key, slot)`` of
     :func:`document_rows` results, in the order given (the build gives them in slot order), one
     document at a time. Returns the documents' summaries in id order. ``similar_index``: where
-    to keep the similar-clauses index for the next rebuild (None: not kept)."""
+    to keep the similar-clauses index for the next rebuild (None: not kept); ``jobs``: processes
+    for the similar-clauses search."""
     from extractor.kb import fts
 
     steps = {} if steps is None else steps
@@ -635,7 +637,7 @@ def write_db(
         fts.create_views(db)
         db.conn.commit()
         t0 = _timed(steps, "indexes", t0)
-        _corpus_tables(db, steps, similar={"index": similar_index, "digest": digest})
+        _corpus_tables(db, steps, similar={"index": similar_index, "digest": digest, "jobs": jobs})
         t0 = time.perf_counter()
         db["build_info"].insert_all(_build_info(digest))
         db.vacuum()
@@ -691,6 +693,7 @@ def _update_db(
     digest: str,
     steps: dict[str, float],
     similar_index: Path | None = None,
+    jobs: int = 1,
 ) -> list[DocumentSummary]:
     """Update a copy of kb.db in place and put it there atomically: delete the documents of
     ``remove`` (id, old slot, cached old rows or None), insert ``docs``, update the vocabulary,
@@ -752,6 +755,7 @@ def _update_db(
             similar = {
                 "index": similar_index,
                 "digest": digest,
+                "jobs": jobs,
                 "removed": {d for d, _, _ in remove},
                 "added": {s.id for s in summaries} - set(unchanged),
                 "old_digest": old_digest[0] if old_digest else None,
@@ -885,7 +889,15 @@ def build_db(
                 t0 = _timed(steps, "plan", t0)
                 try:
                     report.documents = _update_db(
-                        Path(db_path), old, documents(todo), remove, unchanged, digest, steps, similar_index
+                        Path(db_path),
+                        old,
+                        documents(todo),
+                        remove,
+                        unchanged,
+                        digest,
+                        steps,
+                        similar_index,
+                        jobs or default_jobs(),
                     )
                     report.mode = "incremental"
                 except sqlite3.DatabaseError as exc:
@@ -895,7 +907,9 @@ def build_db(
                     old = None
             if old is None:
                 report.mode = "full"
-                report.documents = write_db(Path(db_path), documents(by_slot), digest, steps, similar_index)
+                report.documents = write_db(
+                    Path(db_path), documents(by_slot), digest, steps, similar_index, jobs or default_jobs()
+                )
             t0 = time.perf_counter()
             if store:
                 store.keep(set(keys.values()))
