@@ -333,3 +333,13 @@ def test_forked_search_gives_the_same_rows(seed, monkeypatch):
     one = similar._top_k(*args, jobs=1)
     two = similar._top_k(*args, jobs=2)
     assert len(one[0]) and all((a == b).all() for a, b in zip(one, two))
+
+
+def test_rounding_is_pythons():
+    """The vectorized rounding gives round(c, 4) for every cosine, halves and near halves too."""
+    rng = np.random.default_rng(7)
+    halves = (np.arange(10_000) + 0.5) / 1e4
+    cosines = np.concatenate(
+        [rng.random(200_000), halves, np.nextafter(halves, 0), np.nextafter(halves, 1), [0.0, 1.0]]
+    )
+    assert similar._rounded(cosines).tolist() == [round(c, 4) for c in cosines.tolist()]
