@@ -524,6 +524,7 @@ def _top_k(
     max_pairs: int = CANDIDATE_PAIRS,
     only=None,
     jobs: int = 1,
+    prefixes=None,
 ):
     """:func:`tfidf_top_k` on vectors ``x`` (distinct rows), each clause's row ``group``, its id
     and document: arrays ``(i, j, score)`` sorted by clause id, each clause's best first. With
@@ -531,7 +532,8 @@ def _top_k(
     against every row: the same pairs as for all clauses, fewer computed); a few of them are
     searched once at the threshold with every neighbour kept, not level by level. With ``jobs``
     > 1, a level's rows are searched by that many forked processes (each row's neighbours are
-    its own: the same arrays, in the same order)."""
+    its own: the same arrays, in the same order). ``prefixes``: :func:`_prefix_filter` of ``x``
+    if the caller has it."""
     import numpy as np
 
     n, m = len(ids), x.shape[0]
@@ -568,7 +570,7 @@ def _top_k(
     keep = self_cos > 0
     multi, self_scores = multi[keep], _rounded(self_cos[keep])
 
-    prefixes = _prefix_filter(x)
+    prefixes = _prefix_filter(x) if prefixes is None else prefixes
     found = []
     shared = (x, prefixes, single_doc, minrank, chunk_rows, max_pairs)
     pool = _fork_pool(jobs, shared) if jobs > 1 and len(todo) >= PARALLEL_ROWS else None
@@ -1168,7 +1170,10 @@ def update_similar(
             [json.dumps(sorted(gone | lost))],
         )
         if len(set(index.document_ids)) >= 2 and index.x.shape[1] and redo:
-            ci, cj, cs = _top_k(index.x, index.group, index.ids, index.document_ids, only=redo, jobs=jobs)
+            prefixes = _prefix_filter(index.x)  # (once, for both searches)
+            ci, cj, cs = _top_k(
+                index.x, index.group, index.ids, index.document_ids, only=redo, jobs=jobs, prefixes=prefixes
+            )
             _insert_rows(
                 db,
                 (
@@ -1177,7 +1182,7 @@ def update_similar(
                 ),
             )
             # the other clauses a new clause reaches: its pair may enter their rows
-            c, a, sc = _pairs_with(index, np.arange(first_new, len(index.ids)))
+            c, a, sc = _pairs_with(index, np.arange(first_new, len(index.ids)), prefixes)
             keep = ~np.isin(c, np.asarray(redo))
             c, a, sc = c[keep], a[keep], sc[keep]
             _merge_rows(db, index, c, a, sc)
@@ -1185,9 +1190,10 @@ def update_similar(
     return db.execute("select count(*) from similar_clauses").fetchone()[0]
 
 
-def _pairs_with(index: SimilarIndex, new, threshold: float = THRESHOLD):
+def _pairs_with(index: SimilarIndex, new, prefixes, threshold: float = THRESHOLD):
     """``(c, a, score)``: every clause ``c`` of another document whose cosine with a clause ``a``
-    of ``new`` (positions), rounded to 4 places, is at least ``threshold``."""
+    of ``new`` (positions), rounded to 4 places, is at least ``threshold`` (``prefixes``:
+    :func:`_prefix_filter` of the index's vectors)."""
     import numpy as np
 
     x, group = index.x, index.group
@@ -1203,7 +1209,7 @@ def _pairs_with(index: SimilarIndex, new, threshold: float = THRESHOLD):
     no_doc = np.full(m, -1, dtype=np.int64)  # (every pair is kept here: one document's are dropped below)
     minrank = np.zeros(m, dtype=np.int64)
     (ga, gb, s), _ = _neighbour_groups(
-        x, _prefix_filter(x), no_doc, minrank, threshold, None, rows, CHUNK_ROWS, CANDIDATE_PAIRS
+        x, prefixes, no_doc, minrank, threshold, None, rows, CHUNK_ROWS, CANDIDATE_PAIRS
     )
     self_s = _rounded(_exact_cosines(x, rows, rows))
     ok = self_s >= threshold
