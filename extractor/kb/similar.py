@@ -966,6 +966,7 @@ class SimilarIndex:
     ids: list[str]
     document_ids: list[str]
     vocabulary: list[str]
+    digest: str | None = None  # (of the kb.db it was loaded for)
 
     @classmethod
     def of(cls, clauses: Iterable[MeasureClause]) -> SimilarIndex:
@@ -1013,7 +1014,9 @@ class SimilarIndex:
                 if f["digest"].tobytes().decode() != digest:
                     return None
                 x = sp.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=tuple(f["shape"]))
-                index = cls(x, f["group"], *(_split(f[n]) for n in ("ids", "document_ids", "vocabulary")))
+                index = cls(
+                    x, f["group"], *(_split(f[n]) for n in ("ids", "document_ids", "vocabulary")), digest
+                )
         except (OSError, ValueError, KeyError, UnicodeDecodeError, EOFError):
             return None
         ok = len(index.ids) == len(index.document_ids) == len(index.group) and x.shape[1] == len(
@@ -1128,12 +1131,20 @@ def _empty_int():
 
 
 def update_similar(
-    db, removed: set[str], added: set[str], index_path: Path, old_digest: str, digest: str, jobs: int = 1
+    db,
+    removed: set[str],
+    added: set[str],
+    index_path: Path,
+    old_digest: str,
+    digest: str,
+    jobs: int = 1,
+    preloaded: SimilarIndex | None = None,
 ) -> int | None:
     """Update ``similar_clauses`` of a kb.db whose documents ``removed`` (changed or gone) were
     deleted and ``added`` (changed or new) inserted, from the :class:`SimilarIndex` saved for
     the old kb.db (``old_digest``); the rows are those :func:`build_similar` writes on the new
-    kb.db, and the index is saved again under ``digest``. Returns the number of rows written, or None if the index is missing or stale (the
+    kb.db, and the index is saved again under ``digest`` (``preloaded``: the index as
+    :func:`prepare_update` loaded it). Returns the number of rows written, or None if the index is missing or stale (the
     caller builds the table anew).
 
     A clause's vector depends on its own tokens (:func:`word_idf`), so an unchanged clause's
@@ -1146,7 +1157,9 @@ def update_similar(
 
     import numpy as np
 
-    index = SimilarIndex.load(index_path, old_digest)
+    if not (isinstance(preloaded, SimilarIndex) and preloaded.digest == old_digest):
+        preloaded = SimilarIndex.load(index_path, old_digest)
+    index = preloaded
     if index is None:
         return None
     removed_ids = [i for i, d in zip(index.ids, index.document_ids) if d in removed]
@@ -1188,6 +1201,23 @@ def update_similar(
             _merge_rows(db, index, c, a, sc)
     index.save(index_path, digest)
     return db.execute("select count(*) from similar_clauses").fetchone()[0]
+
+
+def prepare_update(index_path: Path, db_path: Path) -> SimilarIndex | None:
+    """What :func:`update_similar` needs before the changed documents are extracted (a rebuild
+    runs it in a thread meanwhile): scikit-learn imported, jieba's IDF table read, and the index
+    of the kb.db at ``db_path`` loaded (None if it has none)."""
+    import importlib
+
+    for module in ("sklearn.feature_extraction.text", "sklearn.preprocessing"):  # (not on the clock later)
+        importlib.import_module(module)
+    word_idf()
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        row = conn.execute("select value from build_info where key = 'corpus_digest'").fetchone()
+    finally:
+        conn.close()
+    return SimilarIndex.load(index_path, row[0]) if row else None
 
 
 def _pairs_with(index: SimilarIndex, new, prefixes, threshold: float = THRESHOLD):

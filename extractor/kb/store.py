@@ -566,7 +566,10 @@ def _corpus_tables(
         t0 = _timed(steps, "coverage", t0)
         if index is not None and "removed" in similar:
             args = (similar["removed"], similar["added"], index, similar["old_digest"], digest)
-            if update_similar(db, *args, jobs=similar.get("jobs", 1)) is not None:
+            if (
+                update_similar(db, *args, jobs=similar.get("jobs", 1), preloaded=similar.get("preloaded"))
+                is not None
+            ):
                 _timed(steps, "similar (updated)", t0)
                 return
         db["similar_clauses"].drop()
@@ -694,6 +697,7 @@ def _update_db(
     steps: dict[str, float],
     similar_index: Path | None = None,
     jobs: int = 1,
+    workers: int = 0,
 ) -> list[DocumentSummary]:
     """Update a copy of kb.db in place and put it there atomically: delete the documents of
     ``remove`` (id, old slot, cached old rows or None), insert ``docs``, update the vocabulary,
@@ -714,6 +718,25 @@ def _update_db(
 
         copier = threading.Thread(target=copy, daemon=True)
         copier.start()
+        prepared: list = []  # the similar-clauses update's set-up, meanwhile too
+
+        def prepare() -> None:
+            import multiprocessing
+
+            from extractor.kb.similar import prepare_update
+
+            # not while extraction workers are forked: a fork copies the locks this thread may
+            # hold (a module being imported, a logging handler) into the worker, held forever
+            waited = time.monotonic()
+            while len(multiprocessing.active_children()) < workers and time.monotonic() - waited < 5:
+                time.sleep(0.01)
+            try:
+                prepared.append(prepare_update(similar_index, db_path) if similar_index else None)
+            except Exception:  # (update_similar loads it itself)
+                prepared.append(None)
+
+        preparer = threading.Thread(target=prepare, daemon=True)
+        preparer.start()
         docs = iter(docs)
         first = next(docs, None)
         t0 = _timed(steps, "extract (first document)", t0)
@@ -752,7 +775,9 @@ def _update_db(
         _timed(steps, "documents", t0)
         if writer.districts:  # else no row changed (the catalog's comments, say): nor can they
             old_digest = db.execute("select value from build_info where key = 'corpus_digest'").fetchone()
+            preparer.join()
             similar = {
+                "preloaded": prepared[0] if prepared else None,
                 "index": similar_index,
                 "digest": digest,
                 "jobs": jobs,
@@ -898,6 +923,10 @@ def build_db(
                         steps,
                         similar_index,
                         jobs or default_jobs(),
+                        # (the worker processes the pool forks, all at its start, if a document is extracted)
+                        workers=0
+                        if scheduler or all(store and store.has(keys[e.id]) for e in todo)
+                        else jobs or default_jobs(),
                     )
                     report.mode = "incremental"
                 except sqlite3.DatabaseError as exc:
