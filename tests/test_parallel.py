@@ -43,7 +43,11 @@ def content(db_path: Path, ranks: bool = True) -> dict[str, str]:
             " and name not like '%_fts%' and name != 'build_info'"
         )
     ]
-    tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+    tables = {  # with a rowid (a WITHOUT ROWID table's primary key is its content)
+        name
+        for name, sql in conn.execute("select name, sql from sqlite_master where type = 'table'")
+        if "without rowid" not in (sql or "").lower()
+    }
     for name in sorted(names):
         rowid = "rowid, " if name in tables else ""
         rows = sorted(repr(r) for r in conn.execute(f"select {rowid}* from [{name}]"))

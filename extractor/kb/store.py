@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlite_utils
 
 from extractor.errors import PolicyKBError, SourceError
-from extractor.kb import coverage, duties
+from extractor.kb import compare, coverage, duties
 from extractor.lexicon.base import campaigns
 from extractor.pipeline import ProcessedDocument, process_file
 from extractor.read.catalog import CatalogEntry, load_catalog, unlisted_files
@@ -534,8 +534,10 @@ def _timed(steps: dict[str, float], name: str, t0: float) -> float:
 def _corpus_tables(db: sqlite_utils.Database, steps: dict[str, float], districts: set | None = None) -> None:
     """The corpus-wide tables, from the per-document rows: trajectories, coverage_cells (with
     ``districts``, the (district, city) pairs of the documents a rebuild deleted or inserted:
-    only the rows of those districts are recomputed, the rest cannot change; else created)
-    and similar_clauses (recomputed whole: :func:`extractor.kb.similar.build_similar`)."""
+    only the rows of those districts are recomputed, the rest cannot change; else created),
+    compare_order and compare_districts (with ``districts``, the indicators those districts
+    have values of: :mod:`extractor.kb.compare`) and similar_clauses (recomputed whole:
+    :func:`extractor.kb.similar.build_similar`)."""
     from extractor.kb import trajectories
     from extractor.kb.similar import build_similar
 
@@ -547,6 +549,9 @@ def _corpus_tables(db: sqlite_utils.Database, steps: dict[str, float], districts
         coverage.build_coverage(db)
         db.conn.commit()
         t0 = _timed(steps, "coverage", t0)
+        compare.build_compare(db)
+        db.conn.commit()
+        t0 = _timed(steps, "compare", t0)
     else:
         with db.conn:
             trajectories.fill_trajectories(db, sorted({d or c for d, c in districts if d or c}))
@@ -554,6 +559,13 @@ def _corpus_tables(db: sqlite_utils.Database, steps: dict[str, float], districts
         with db.conn:
             coverage.fill_coverage(db, sorted({d for d, _ in districts if d}))
         t0 = _timed(steps, "coverage", t0)
+        if compare.has_tables(db.conn):
+            with db.conn:
+                compare.fill_compare(db, list({d for d, _ in districts}))
+        else:  # a kb.db built before the tables
+            compare.build_compare(db)
+            db.conn.commit()
+        t0 = _timed(steps, "compare", t0)
         db["similar_clauses"].drop()
     build_similar(db)
     _timed(steps, "similar", t0)
