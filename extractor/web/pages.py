@@ -597,7 +597,7 @@ def _summary_from_tables(
         )
     )
     where, params = ["indicator_id = ?"], [indicator_id]
-    for name, value in (("district", district), ("kind", kind), ("year", year)):
+    for name, value in (("district_key", district), ("kind", kind), ("year", year)):
         if value is not None:
             where.append(f"{name} = ?")
             params.append(value)
@@ -683,14 +683,15 @@ def _page_from_table(
     """One page of :func:`value_rows` for one indicator: its target ids an index range of
     ``compare_order``, then the display rows of those ids alone."""
     where, params = ["indicator_id = ?"], [indicator_id]
-    for name, value in (("district", district), ("kind", kind), ("year", year)):
+    for name, value in (("district_key", district), ("kind", kind), ("year", year)):
         if value is not None:
             where.append(f"{name} = ?")
             params.append(value)
     ids = [
         r[0]
         for r in conn.execute(
-            f"select target_id from compare_order where {' and '.join(where)} order by ord limit ? offset ?",
+            f"select target_id from compare_order where {' and '.join(where)}"
+            f" order by {compare_tables.KEY} limit ? offset ?",
             [*params, limit, max(0, offset)],
         )
     ]
