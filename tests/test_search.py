@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import sqlite3
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -454,3 +455,38 @@ async def test_table_filters_take_campaign_names(ds):
     assert await ids("/kb/target_citations.json", campaign="碧水保卫战") == await ids(
         "/kb/target_citations.json", campaign="water"
     )
+
+
+SEARCH_MEASURES_REFERENCE = """
+select d.district as district, c.campaign as campaign, d.title as title, cc.section_path as section,
+  policykb_snippet(c.text, :q) as snippet, cc.citation as citation, c.id as clause_id,
+  policykb_clause_url(c.id, null, :q) as clause_url
+from clauses_fts
+join clauses c on c.rowid = clauses_fts.rowid
+join documents d on d.id = c.document_id
+left join clause_citations cc on cc.clause_id = c.id
+where clauses_fts match policykb_fts(:q)
+  and (coalesce(:district, '') = '' or d.district = :district
+       or d.district_slug = :district or d.district = :district || '区')
+  and (coalesce(:campaign, '') = '' or c.campaign = policykb_campaign(:campaign))
+order by clauses_fts.rank, d.district, c.document_id, c.seq
+limit 100 offset 100 * (max(coalesce(cast(nullif(:page, '') as integer), 1), 1) - 1)
+"""
+
+
+def test_search_measures_gives_every_match_sorted(conn):
+    """The canned query joins and sorts only the matches ranked no worse than its page's last
+    (ties included) when no filter is chosen; its pages are those of sorting every match."""
+    import yaml
+
+    sql = yaml.safe_load((Path(__file__).parent.parent / "extractor/web/site.yml").read_text())
+    sql = sql["queries"]["search_measures"]["sql"]
+    n = 0
+    for q in ["扬尘", "PM2.5浓度", "宣传", "水", "燃油叉车", "无此词语", "的", "环境", "加强", "和"]:
+        for page in ["", "1", "2", "3", "x", "0", "99"]:
+            for district, campaign in [("", ""), ("丰台", ""), ("", "air"), ("fengtai", "大气")]:
+                params = {"q": q, "page": page, "district": district, "campaign": campaign}
+                found = conn.execute(sql, params).fetchall()
+                assert found == conn.execute(SEARCH_MEASURES_REFERENCE, params).fetchall(), params
+                n += bool(found)
+    assert n > 40
