@@ -490,3 +490,48 @@ def test_search_measures_gives_every_match_sorted(conn):
                 assert found == conn.execute(SEARCH_MEASURES_REFERENCE, params).fetchall(), params
                 n += bool(found)
     assert n > 40
+
+
+QUERIES = [
+    "扬尘",
+    "PM2.5浓度",
+    "燃油叉车",
+    "宣传",
+    "水",
+    "的",
+    "降尘量",
+    "扬尘 燃油叉车",
+    "揚塵",
+    "无此词语",
+    "28",
+    "!!",
+]
+
+
+def test_the_search_tables_give_the_hits_the_clauses_give(conn):
+    """The hits read by rowid from search_clauses and target_clauses (built with kb.db) are the
+    hits joined through clauses, documents and targets: the same clauses, ranks, order and facet
+    values, so the same pages and facet counts."""
+    from extractor.kb import search_tables
+
+    assert search_tables.has_tables(conn)
+    found = 0
+    for q in QUERIES:
+        new = sp.selection(conn, q, tables=True)
+        assert new == sp.selection(conn, q, tables=False), q
+        found += len(new)
+        for args in [{"q": q}, {"q": q, "kind": "target"}, {"q": q, "district": "丰台区", "page": "2"}]:
+            req = sp.parse_request(args)
+            assert sp.sql_facet_counts(conn, req, new) == sp.sql_facet_counts(
+                conn, req, sp.selection(conn, q, tables=False)
+            )
+    assert found > 300
+    # one row per clause and per target stated in a clause
+    assert (
+        conn.execute("select count(*) from search_clauses").fetchone()
+        == conn.execute("select count(*) from clauses").fetchone()
+    )
+    assert (
+        conn.execute("select count(*) from target_clauses").fetchone()
+        == conn.execute("select count(*) from targets where clause_id is not null").fetchone()
+    )

@@ -119,3 +119,14 @@ def build_compare(db: sqlite_utils.Database) -> int:
     n = fill_compare(db)
     db.conn.executescript(_INDEXES)
     return n
+
+
+def update_compare(db: sqlite_utils.Database, districts: list[str | None]) -> None:
+    """A rebuild's step: :func:`fill_compare` for ``districts`` in one transaction, or
+    :func:`build_compare` for a kb.db built before the tables."""
+    if has_tables(db.conn):
+        with db.conn:
+            fill_compare(db, districts)
+    else:
+        build_compare(db)
+        db.conn.commit()

@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlite_utils
 
 from extractor.errors import PolicyKBError, SourceError
-from extractor.kb import compare, coverage, duties
+from extractor.kb import compare, coverage, duties, search_tables
 from extractor.lexicon.base import campaigns
 from extractor.pipeline import ProcessedDocument, process_file
 from extractor.read.catalog import CatalogEntry, load_catalog, unlisted_files
@@ -535,8 +535,9 @@ def _corpus_tables(db: sqlite_utils.Database, steps: dict[str, float], districts
     """The corpus-wide tables, from the per-document rows: trajectories, coverage_cells (with
     ``districts``, the (district, city) pairs of the documents a rebuild deleted or inserted:
     only the rows of those districts are recomputed, the rest cannot change; else created),
-    compare_order and compare_districts (with ``districts``, the indicators those districts
-    have values of: :mod:`extractor.kb.compare`) and similar_clauses (recomputed whole:
+    compare_order and compare_districts (:mod:`extractor.kb.compare`), search_clauses and
+    target_clauses (:mod:`extractor.kb.search_tables`; with ``districts``, those districts' rows)
+    and similar_clauses (recomputed whole:
     :func:`extractor.kb.similar.build_similar`)."""
     from extractor.kb import trajectories
     from extractor.kb.similar import build_similar
@@ -549,9 +550,13 @@ def _corpus_tables(db: sqlite_utils.Database, steps: dict[str, float], districts
         coverage.build_coverage(db)
         db.conn.commit()
         t0 = _timed(steps, "coverage", t0)
-        compare.build_compare(db)
-        db.conn.commit()
-        t0 = _timed(steps, "compare", t0)
+        for name, build in (
+            ("compare", compare.build_compare),
+            ("search tables", search_tables.build_search),
+        ):
+            build(db)
+            db.conn.commit()
+            t0 = _timed(steps, name, t0)
     else:
         with db.conn:
             trajectories.fill_trajectories(db, sorted({d or c for d, c in districts if d or c}))
@@ -559,13 +564,12 @@ def _corpus_tables(db: sqlite_utils.Database, steps: dict[str, float], districts
         with db.conn:
             coverage.fill_coverage(db, sorted({d for d, _ in districts if d}))
         t0 = _timed(steps, "coverage", t0)
-        if compare.has_tables(db.conn):
-            with db.conn:
-                compare.fill_compare(db, list({d for d, _ in districts}))
-        else:  # a kb.db built before the tables
-            compare.build_compare(db)
-            db.conn.commit()
-        t0 = _timed(steps, "compare", t0)
+        for name, update in (
+            ("compare", compare.update_compare),
+            ("search tables", search_tables.update_search),
+        ):
+            update(db, list({d for d, _ in districts}))
+            t0 = _timed(steps, name, t0)
         db["similar_clauses"].drop()
     build_similar(db)
     _timed(steps, "similar", t0)
