@@ -894,9 +894,16 @@ def _coverage_cells(conn: sqlite3.Connection, district_names: list[str] | None) 
 
 
 def _coverage_indicators(conn: sqlite3.Connection) -> dict[str, int]:
-    """indicator id -> districts stating a target, for the indicators with any value."""
+    """indicator id -> districts stating a target, for the indicators with any value (every
+    cell of an indicator holds the same ``n_districts``: one cell each, by the primary key's
+    index, instead of grouping every cell)."""
     try:
-        return dict(conn.execute(f"select indicator_id, max(n_districts) from [{coverage.TABLE}] group by 1"))
+        return dict(
+            conn.execute(
+                f"select id, n from (select i.id, (select c.n_districts from [{coverage.TABLE}] c"
+                " where c.indicator_id = i.id limit 1) as n from indicators i) where n is not null"
+            )
+        )
     except sqlite3.OperationalError:
         return {r["indicator_id"]: r["n_districts"] for r in coverage.coverage_rows(conn)}
 
