@@ -486,10 +486,12 @@ def test_a_kb_db_without_the_comparison_tables_is_served(kb_path, tmp_path):
     shutil.copy(kb_path, copy)
     c = sqlite3.connect(copy)
     before = pages.compare_context(c, PM25, kind="target")
+    unassigned = pages._unassigned_values(c)  # from compare_order
     c.execute("drop table compare_order")
     c.execute("drop table compare_districts")
     assert not compare.has_tables(c)
     assert _same(pages.compare_context(c, PM25, kind="target"), before)
+    assert pages._unassigned_values(c) == unassigned > 0  # from the targets
     c.close()
 
 
