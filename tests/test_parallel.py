@@ -232,6 +232,21 @@ def test_an_in_place_rebuild_equals_a_fresh_build(first_build, tmp_path, scenari
     assert stale_files(db) == []
 
 
+def test_a_rebuild_of_a_kb_db_without_the_page_tables_adds_them(first_build, tmp_path):
+    """A kb.db built before the comparison and search tables existed gets them, whole, from the
+    first rebuild in place (the same as a fresh build's)."""
+    corpus, db = _copy_build(first_build, tmp_path)
+    with sqlite3.connect(db) as conn:
+        for table in ("compare_order", "compare_districts", "search_clauses", "target_clauses"):
+            conn.execute(f"drop table {table}")
+    _change(corpus)
+    report = store.build_db(corpus, db, jobs=1)
+    assert report.mode == "incremental", report.reason
+    after = content(db)
+    assert after == content(_fresh(corpus, db, tmp_path))
+    assert {"compare_order", "compare_districts", "search_clauses", "target_clauses"} <= set(after)
+
+
 def test_an_in_place_rebuild_equals_a_build_without_the_cache(first_build, tmp_path, monkeypatch):
     """Several changes, then the same corpus extracted anew: every table, rowid and rank agree,
     and so does the search page's ranking (bm25 over the whole index, ties in rowid order)."""
