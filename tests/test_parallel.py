@@ -43,11 +43,10 @@ def content(db_path: Path, ranks: bool = True) -> dict[str, str]:
             " and name not like '%_fts%' and name != 'build_info'"
         )
     ]
-    tables = {  # (a table WITHOUT ROWID has none: its rows are in key order)
-        r[0]
-        for r in conn.execute(
-            "select name from sqlite_master where type = 'table' and sql not like '%WITHOUT ROWID%'"
-        )
+    tables = {  # with a rowid (a WITHOUT ROWID table's primary key is its content)
+        name
+        for name, sql in conn.execute("select name, sql from sqlite_master where type = 'table'")
+        if "without rowid" not in (sql or "").lower()
     }
     for name in sorted(names):
         rowid = "rowid, " if name in tables else ""
@@ -231,6 +230,21 @@ def test_an_in_place_rebuild_equals_a_fresh_build(first_build, tmp_path, scenari
     assert after != before
     assert after == content(_fresh(corpus, db, tmp_path))
     assert stale_files(db) == []
+
+
+def test_a_rebuild_of_a_kb_db_without_the_page_tables_adds_them(first_build, tmp_path):
+    """A kb.db built before the comparison and search tables existed gets them, whole, from the
+    first rebuild in place (the same as a fresh build's)."""
+    corpus, db = _copy_build(first_build, tmp_path)
+    with sqlite3.connect(db) as conn:
+        for table in ("compare_order", "compare_districts", "search_clauses", "target_clauses"):
+            conn.execute(f"drop table {table}")
+    _change(corpus)
+    report = store.build_db(corpus, db, jobs=1)
+    assert report.mode == "incremental", report.reason
+    after = content(db)
+    assert after == content(_fresh(corpus, db, tmp_path))
+    assert {"compare_order", "compare_districts", "search_clauses", "target_clauses"} <= set(after)
 
 
 def test_an_in_place_rebuild_equals_a_build_without_the_cache(first_build, tmp_path, monkeypatch):

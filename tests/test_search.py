@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import sqlite3
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -453,4 +454,84 @@ async def test_table_filters_take_campaign_names(ds):
     assert await ids("/kb/clauses.json", campaign__exact="大气") == air
     assert await ids("/kb/target_citations.json", campaign="碧水保卫战") == await ids(
         "/kb/target_citations.json", campaign="water"
+    )
+
+
+SEARCH_MEASURES_REFERENCE = """
+select d.district as district, c.campaign as campaign, d.title as title, cc.section_path as section,
+  policykb_snippet(c.text, :q) as snippet, cc.citation as citation, c.id as clause_id,
+  policykb_clause_url(c.id, null, :q) as clause_url
+from clauses_fts
+join clauses c on c.rowid = clauses_fts.rowid
+join documents d on d.id = c.document_id
+left join clause_citations cc on cc.clause_id = c.id
+where clauses_fts match policykb_fts(:q)
+  and (coalesce(:district, '') = '' or d.district = :district
+       or d.district_slug = :district or d.district = :district || '区')
+  and (coalesce(:campaign, '') = '' or c.campaign = policykb_campaign(:campaign))
+order by clauses_fts.rank, d.district, c.document_id, c.seq
+limit 100 offset 100 * (max(coalesce(cast(nullif(:page, '') as integer), 1), 1) - 1)
+"""
+
+
+def test_search_measures_gives_every_match_sorted(conn):
+    """The canned query joins and sorts only the matches ranked no worse than its page's last
+    (ties included) when no filter is chosen; its pages are those of sorting every match."""
+    import yaml
+
+    sql = yaml.safe_load((Path(__file__).parent.parent / "extractor/web/site.yml").read_text())
+    sql = sql["queries"]["search_measures"]["sql"]
+    n = 0
+    for q in ["扬尘", "PM2.5浓度", "宣传", "水", "燃油叉车", "无此词语", "的", "环境", "加强", "和"]:
+        for page in ["", "1", "2", "3", "x", "0", "99"]:
+            for district, campaign in [("", ""), ("丰台", ""), ("", "air"), ("fengtai", "大气")]:
+                params = {"q": q, "page": page, "district": district, "campaign": campaign}
+                found = conn.execute(sql, params).fetchall()
+                assert found == conn.execute(SEARCH_MEASURES_REFERENCE, params).fetchall(), params
+                n += bool(found)
+    assert n > 40
+
+
+QUERIES = [
+    "扬尘",
+    "PM2.5浓度",
+    "燃油叉车",
+    "宣传",
+    "水",
+    "的",
+    "降尘量",
+    "扬尘 燃油叉车",
+    "揚塵",
+    "无此词语",
+    "28",
+    "!!",
+]
+
+
+def test_the_search_tables_give_the_hits_the_clauses_give(conn):
+    """The hits read by rowid from search_clauses and target_clauses (built with kb.db) are the
+    hits joined through clauses, documents and targets: the same clauses, ranks, order and facet
+    values, so the same pages and facet counts."""
+    from extractor.kb import search_tables
+
+    assert search_tables.has_tables(conn)
+    found = 0
+    for q in QUERIES:
+        new = sp.selection(conn, q, tables=True)
+        assert new == sp.selection(conn, q, tables=False), q
+        found += len(new)
+        for args in [{"q": q}, {"q": q, "kind": "target"}, {"q": q, "district": "丰台区", "page": "2"}]:
+            req = sp.parse_request(args)
+            assert sp.sql_facet_counts(conn, req, new) == sp.sql_facet_counts(
+                conn, req, sp.selection(conn, q, tables=False)
+            )
+    assert found > 300
+    # one row per clause and per target stated in a clause
+    assert (
+        conn.execute("select count(*) from search_clauses").fetchone()
+        == conn.execute("select count(*) from clauses").fetchone()
+    )
+    assert (
+        conn.execute("select count(*) from target_clauses").fetchone()
+        == conn.execute("select count(*) from targets where clause_id is not null").fetchone()
     )

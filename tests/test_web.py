@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import shutil
 import sqlite3
@@ -18,7 +19,7 @@ import sqlite_utils
 
 from extractor import format as fmt
 from extractor import routes
-from extractor.kb import citations, coverage, fts
+from extractor.kb import citations, compare, coverage, fts
 from extractor.web import pages, search, site
 
 PM25 = "pm25_annual_mean"
@@ -416,6 +417,84 @@ def test_compare_shows_every_value_and_filters(conn):
     assert ("丰台区", "actual", 45.0) in {(r["district"], r["kind"], r["value"]) for r in nox}
 
 
+def _same(a: dict, b: dict) -> bool:
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+
+
+def _compare_cases(conn, indicator_id: str) -> list[dict]:
+    """Filters and pages of one indicator's comparison page: none, each kind, each year, each
+    district with a value, one without, an unknown one, pages past the first and past the last,
+    and lists cut short (``names_shown``) so the text box and the cut lists are reached."""
+    kinds = [
+        k for (k,) in conn.execute("select distinct kind from targets where indicator_id = ?", [indicator_id])
+    ]
+    years = [
+        y for (y,) in conn.execute("select distinct year from targets where indicator_id = ?", [indicator_id])
+    ]
+    with_values = [
+        d
+        for (d,) in conn.execute(
+            "select distinct d.district from targets t join documents d on d.id = t.document_id"
+            " where t.indicator_id = ?",
+            [indicator_id],
+        )
+    ]
+    other = [d for d in pages.districts(conn) if d not in with_values]
+    cases: list[dict] = [{}, {"page": 2}, {"page": 10**6}, {"district": "火星区"}, {"names_shown": 1}]
+    cases += [{"kind": k} for k in kinds] + [{"year": y} for y in years if y]
+    cases += [{"kind": "target", "year": y, "page": 2, "per_page": 1} for y in years if y]
+    for d in [*with_values, *other[:1]]:
+        cases += [{"district": d}, {"district": d, "names_shown": 1}, {"district": d, "kind": "target"}]
+    cases += [{"per_page": 2, "page": p, "names_shown": 2} for p in (1, 2, 3)]
+    return cases
+
+
+def test_the_comparison_tables_give_the_pages_the_targets_give(conn):
+    """The comparison page read from compare_order and compare_districts (built with kb.db) is
+    the page computed from every target: the same rows in the same order, counts and lists, for
+    every indicator, filter and page."""
+    assert compare.has_tables(conn)
+    indicators = [
+        i for (i,) in conn.execute("select distinct indicator_id from targets where indicator_id is not null")
+    ]
+    n = 0
+    for indicator_id in indicators:
+        for case in _compare_cases(conn, indicator_id):
+            new = pages.compare_context(conn, indicator_id, tables=True, **case)
+            old = pages.compare_context(conn, indicator_id, tables=False, **case)
+            assert _same(new, old), (indicator_id, case)
+            n += 1
+    assert n > 500 and len(indicators) > 20
+    # one row per value of an indicator, its key the pages' order
+    counted = "select indicator_id, count(*) from {} where indicator_id is not null group by 1 order by 1"
+    assert (
+        conn.execute(counted.format("compare_order")).fetchall()
+        == conn.execute(counted.format("targets")).fetchall()
+    )
+    for indicator_id in indicators:
+        ids = conn.execute(
+            f"select target_id from compare_order where indicator_id = ? order by {compare.KEY}",
+            [indicator_id],
+        ).fetchall()
+        assert [i for (i,) in ids] == [
+            r["target_id"] for r in pages.value_rows(conn, indicator_id=indicator_id)
+        ]
+
+
+def test_a_kb_db_without_the_comparison_tables_is_served(kb_path, tmp_path):
+    copy = tmp_path / "kb.db"
+    shutil.copy(kb_path, copy)
+    c = sqlite3.connect(copy)
+    before = pages.compare_context(c, PM25, kind="target")
+    unassigned = pages._unassigned_values(c)  # from compare_order
+    c.execute("drop table compare_order")
+    c.execute("drop table compare_districts")
+    assert not compare.has_tables(c)
+    assert _same(pages.compare_context(c, PM25, kind="target"), before)
+    assert pages._unassigned_values(c) == unassigned > 0  # from the targets
+    c.close()
+
+
 def test_one_district_over_time(conn):
     context = pages.compare_context(conn, "forest_coverage", district="丰台区")
     assert {r["district"] for r in context["rows"]} == {"丰台区"}
@@ -444,6 +523,7 @@ def _with_qualitative_target(kb_path, tmp_path):
     )
     c.execute("drop table coverage_cells")  # the build's coverage table, made again with the new target
     coverage.build_coverage(sqlite_utils.Database(c))
+    compare.fill_compare(sqlite_utils.Database(c), ["丰台区"])  # as a rebuild of 丰台区 does
     c.commit()
     search.register_functions(c)
     return c
@@ -452,6 +532,11 @@ def _with_qualitative_target(kb_path, tmp_path):
 def test_a_qualitative_target_is_a_target(kb_path, tmp_path):
     c = _with_qualitative_target(kb_path, tmp_path)
     context = pages.compare_context(c, PM25)
+    assert _same(context, pages.compare_context(c, PM25, tables=False))
+    dump = "select * from compare_order", "select * from compare_districts"  # in primary key order
+    written = [c.execute(q).fetchall() for q in dump]  # by the update of 丰台区's indicators
+    compare.fill_compare(sqlite_utils.Database(c))
+    assert [c.execute(q).fetchall() for q in dump] == written  # what a full build writes
     assert "丰台区" not in context["districts_without"]
     assert context["districts_qualitative"] == ["丰台区"]
     q = next(r for r in context["qualitative"] if r["target_id"].endswith(":t999999"))

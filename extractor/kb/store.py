@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlite_utils
 
 from extractor.errors import PolicyKBError, SourceError
-from extractor.kb import coverage, duties
+from extractor.kb import compare, coverage, duties, search_tables
 from extractor.lexicon.base import campaigns
 from extractor.pipeline import ProcessedDocument, process_file
 from extractor.read.catalog import CatalogEntry, load_catalog, unlisted_files
@@ -539,11 +539,14 @@ def _corpus_tables(
 ) -> None:
     """The corpus-wide tables, from the per-document rows: trajectories, coverage_cells (with
     ``districts``, the (district, city) pairs of the documents a rebuild deleted or inserted:
-    only the rows of those districts are recomputed, the rest cannot change; else created)
+    only the rows of those districts are recomputed, the rest cannot change; else created),
+    compare_order and compare_districts (:mod:`extractor.kb.compare`), search_clauses and
+    target_clauses (:mod:`extractor.kb.search_tables`; with ``districts``, those districts' rows)
     and similar_clauses. ``similar``: ``index`` (where the similar-clauses index is kept, or
-    None), ``digest`` (the new kb.db's), ``jobs`` (processes), and for a rebuild ``removed``, ``added`` (document ids)
-    and ``old_digest``: the rows of the clauses a change touches are recomputed
-    (:func:`extractor.kb.similar.update_similar`), or all of them if the index is missing."""
+    None), ``digest`` (the new kb.db's), ``jobs`` (processes), and for a rebuild ``removed``,
+    ``added`` (document ids) and ``old_digest``: the rows of the clauses a change touches are
+    recomputed (:func:`extractor.kb.similar.update_similar`), or all of them if the index is
+    missing."""
     from extractor.kb import trajectories
     from extractor.kb.similar import build_similar, update_similar
 
@@ -557,6 +560,13 @@ def _corpus_tables(
         coverage.build_coverage(db)
         db.conn.commit()
         t0 = _timed(steps, "coverage", t0)
+        for name, build in (
+            ("compare", compare.build_compare),
+            ("search tables", search_tables.build_search),
+        ):
+            build(db)
+            db.conn.commit()
+            t0 = _timed(steps, name, t0)
     else:
         with db.conn:
             trajectories.fill_trajectories(db, sorted({d or c for d, c in districts if d or c}))
@@ -564,6 +574,12 @@ def _corpus_tables(
         with db.conn:
             coverage.fill_coverage(db, sorted({d for d, _ in districts if d}))
         t0 = _timed(steps, "coverage", t0)
+        for name, update in (
+            ("compare", compare.update_compare),
+            ("search tables", search_tables.update_search),
+        ):
+            update(db, list({d for d, _ in districts}))
+            t0 = _timed(steps, name, t0)
         if index is not None and "removed" in similar:
             args = (similar["removed"], similar["added"], index, similar["old_digest"], digest)
             if (

@@ -9,6 +9,7 @@ Values are written by :func:`extractor.format.format_value`, as on every other s
 from __future__ import annotations
 
 import html
+import json
 import re
 import sqlite3
 from collections.abc import Iterable
@@ -16,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from extractor.format import format_value
+from extractor.kb import compare as compare_tables
 from extractor.kb import coverage
 from extractor.kb.citations import book_title
 from extractor.kb.trajectories import line as trajectory_points
@@ -502,8 +504,9 @@ NAMES_SHOWN = 50  # districts named in a list ("districts without a target", "ov
 
 
 def _statement_counts(conn: sqlite3.Connection, indicator_id: str) -> list[dict]:
-    """The indicator's values counted by district, kind, year and qualitative (a few hundred
-    rows at most, whatever the corpus: what the filters and the lists are made from)."""
+    """The indicator's values counted by district, kind, year and qualitative, from the targets
+    (for a kb.db built without the ``compare_order`` table; 18,205 rows for pm25_annual_mean at
+    10,000 documents)."""
     return _rows(
         conn,
         """
@@ -517,36 +520,16 @@ def _statement_counts(conn: sqlite3.Connection, indicator_id: str) -> list[dict]
     )
 
 
-def compare_context(
+def _summary_from_counts(
     conn: sqlite3.Connection,
     indicator_id: str,
-    base_url: str = "/",
-    *,
-    kind: str | None = None,
-    year: int | str | None = None,
-    district: str | None = None,
-    page: int | str | None = 1,
-    per_page: int = COMPARE_PER_PAGE,
-    names_shown: int = NAMES_SHOWN,
-) -> dict | None:
-    """Everything the comparison page shows for one indicator (None if it is unknown): one page
-    of the values matching the filters (``per_page`` of them; :func:`compare_rows` gives them
-    all, for the download), one chart per unit group of those (over the years when
-    ``district`` is given), the qualitative targets among them, the districts without any
-    target, the filter choices with counts. Its cost is bounded by the page, not the corpus:
-    lists of districts name at most ``names_shown`` of them (the district filter, past that
-    many, is a text box offering those with the most values)."""
-    found = _rows(
-        conn,
-        "select i.*, c.name_zh as campaign_name from indicators i"
-        " left join campaigns c on c.id = i.campaign where i.id = ?",
-        [indicator_id],
-    )
-    if not found:
-        return None
-    indicator = found[0]
-    kind = kind if kind in KIND_LABELS else None
-    year = _int_or_none(year)
+    kind: str | None,
+    year: int | None,
+    district: str | None,
+    names_shown: int,
+) -> dict[str, Any]:
+    """The comparison page's counts and lists of districts (see :func:`_compare_summary`),
+    computed from every value of the indicator: a kb.db built before :mod:`extractor.kb.compare`."""
     counts = _statement_counts(conn, indicator_id)
     known = districts(conn)
     if district and district not in known:
@@ -558,20 +541,6 @@ def compare_context(
         and (year is None or c["year"] == year)
         and (district is None or c["district"] == district)
     )
-    n_pages = max(1, -(-selected // per_page))
-    page_number = min(max(1, _int_or_none(page) or 1), n_pages)
-    rows = value_rows(
-        conn,
-        indicator_id=indicator_id,
-        kind=kind,
-        year=year,
-        district=district,
-        limit=per_page,
-        offset=(page_number - 1) * per_page,
-    )
-    groups = unit_groups(rows)
-    for g in groups:
-        g["spec"] = time_chart_spec(g, base_url) if district else chart_spec(g, base_url)
     stating = {c["district"] for c in counts if c["kind"] == "target"}
     stating_numbers = {c["district"] for c in counts if c["kind"] == "target" and not c["qualitative"]}
     without = [d for d in known if d not in stating]
@@ -583,8 +552,6 @@ def compare_context(
     with_values = [d for d in known if by_district.get(d)]
     if district and district not in with_values:
         with_values.append(district)
-    # the district filter lists every district with a value when they are few; past
-    # names_shown it is a text box offering those with the most values (any name typed works)
     district_input = len(with_values) > names_shown
     offered = (
         sorted(with_values, key=lambda d: (-by_district.get(d, 0), d))[:names_shown]
@@ -592,6 +559,206 @@ def compare_context(
         else with_values
     )
     qualitative_only = sorted(stating - stating_numbers)
+    return {
+        "district": district,
+        "n_all": sum(c["n"] for c in counts),
+        "n_selected": selected,
+        "by_kind": by_kind,
+        "years": sorted({c["year"] for c in counts if c["year"]}),
+        "without": without[:names_shown],
+        "n_without": len(without),
+        "qualitative_only": qualitative_only[:names_shown],
+        "n_qualitative_only": len(qualitative_only),
+        "offered": [{"value": d, "n": by_district.get(d, 0)} for d in offered],
+        "district_input": district_input,
+        "with_values": with_values[:names_shown],
+        "n_with_values": len(with_values),
+    }
+
+
+def _summary_from_tables(
+    conn: sqlite3.Connection,
+    indicator_id: str,
+    kind: str | None,
+    year: int | None,
+    district: str | None,
+    names_shown: int,
+) -> dict[str, Any]:
+    """What :func:`_summary_from_counts` gives, read from ``compare_order`` and
+    ``compare_districts`` (:mod:`extractor.kb.compare`): index ranges and counts over one
+    indicator's index entries, each list cut at ``names_shown`` in SQL."""
+    one = lambda sql, params: conn.execute(sql, params).fetchone()[0]  # noqa: E731
+    column = lambda sql, params: [r[0] for r in conn.execute(sql, params)]  # noqa: E731
+    if district and not one("select exists (select 1 from documents where district = ?)", [district]):
+        district = None
+    by_kind = dict(
+        conn.execute(
+            "select kind, count(*) from compare_order where indicator_id = ? group by kind", [indicator_id]
+        )
+    )
+    where, params = ["indicator_id = ?"], [indicator_id]
+    for name, value in (("district_key", district), ("kind", kind), ("year", year)):
+        if value is not None:
+            where.append(f"{name} = ?")
+            params.append(value)
+    selected = (
+        one(f"select count(*) from compare_order where {' and '.join(where)}", params)
+        if len(where) > 1
+        else sum(by_kind.values())
+    )
+    years = column(
+        "select distinct year from compare_order where indicator_id = ? and year is not null order by year",
+        [indicator_id],
+    )
+    n_known = one("select count(distinct district) from documents where district is not null", [])
+    n_stating = one(
+        "select count(*) from compare_districts where indicator_id = ? and n_targets > 0", [indicator_id]
+    )
+    without = column(
+        "select distinct district from documents where district is not null and district not in"
+        " (select district from compare_districts where indicator_id = ? and n_targets > 0)"
+        " order by district limit ?",
+        [indicator_id, names_shown],
+    )
+    qualitative = "from compare_districts where indicator_id = ? and n_targets > 0 and n_numeric_targets = 0"
+    qualitative_only = column(
+        f"select district {qualitative} order by district limit ?", [indicator_id, names_shown]
+    )
+    with_values = column(
+        "select district from compare_districts where indicator_id = ? order by district limit ?",
+        [indicator_id, names_shown + 1],
+    )
+    n_with_values = one("select count(*) from compare_districts where indicator_id = ?", [indicator_id])
+    found = conn.execute(
+        "select n from compare_districts where indicator_id = ? and district = ?", [indicator_id, district]
+    ).fetchone()
+    n_district = found[0] if found else None
+    if district and n_district is None:  # a district without a value of it, listed last
+        n_with_values += 1
+        if len(with_values) < names_shown + 1:
+            with_values.append(district)
+    district_input = n_with_values > names_shown
+    if district_input:
+        offered = [
+            {"value": d, "n": n}
+            for d, n in conn.execute(
+                "select district, n from compare_districts where indicator_id = ?"
+                " order by n desc, district limit ?",
+                [indicator_id, names_shown],
+            )
+        ]
+        if district and n_district is None and len(offered) < names_shown:
+            offered.append({"value": district, "n": 0})
+    else:
+        n_of = dict(
+            conn.execute("select district, n from compare_districts where indicator_id = ?", [indicator_id])
+        )
+        offered = [{"value": d, "n": n_of.get(d, 0)} for d in with_values]
+    return {
+        "district": district,
+        "n_all": sum(by_kind.values()),
+        "n_selected": selected,
+        "by_kind": by_kind,
+        "years": [y for y in years if y],
+        "without": without,
+        "n_without": n_known - n_stating,
+        "qualitative_only": qualitative_only,
+        "n_qualitative_only": one(f"select count(*) {qualitative}", [indicator_id]),
+        "offered": offered,
+        "district_input": district_input,
+        "with_values": with_values[:names_shown],
+        "n_with_values": n_with_values,
+    }
+
+
+def _page_from_table(
+    conn: sqlite3.Connection,
+    indicator_id: str,
+    kind: str | None,
+    year: int | None,
+    district: str | None,
+    limit: int,
+    offset: int,
+) -> list[dict]:
+    """One page of :func:`value_rows` for one indicator: its target ids an index range of
+    ``compare_order``, then the display rows of those ids alone."""
+    where, params = ["indicator_id = ?"], [indicator_id]
+    for name, value in (("district_key", district), ("kind", kind), ("year", year)):
+        if value is not None:
+            where.append(f"{name} = ?")
+            params.append(value)
+    ids = [
+        r[0]
+        for r in conn.execute(
+            f"select target_id from compare_order where {' and '.join(where)}"
+            f" order by {compare_tables.KEY} limit ? offset ?",
+            [*params, limit, max(0, offset)],
+        )
+    ]
+    sql = VALUES_SQL + " where t.id in (select value from json_each(?))" + VALUES_ORDER
+    return [decorate(r) for r in _rows(conn, sql, [json.dumps(ids)])]
+
+
+def compare_context(
+    conn: sqlite3.Connection,
+    indicator_id: str,
+    base_url: str = "/",
+    *,
+    kind: str | None = None,
+    year: int | str | None = None,
+    district: str | None = None,
+    page: int | str | None = 1,
+    per_page: int = COMPARE_PER_PAGE,
+    names_shown: int = NAMES_SHOWN,
+    tables: bool | None = None,
+) -> dict | None:
+    """Everything the comparison page shows for one indicator (None if it is unknown): one page
+    of the values matching the filters (``per_page`` of them; :func:`compare_rows` gives them
+    all, for the download), one chart per unit group of those (over the years when
+    ``district`` is given), the qualitative targets among them, the districts without any
+    target, the filter choices with counts. Its cost is bounded by the page, not the corpus:
+    the page is an index range of ``compare_order`` and the counts come from it and
+    ``compare_districts`` (:mod:`extractor.kb.compare`, built with kb.db; ``tables=False``, or a
+    kb.db without them, computes the same from the targets); lists of districts name at most
+    ``names_shown`` of them (the district filter, past that many, is a text box offering those
+    with the most values)."""
+    found = _rows(
+        conn,
+        "select i.*, c.name_zh as campaign_name from indicators i"
+        " left join campaigns c on c.id = i.campaign where i.id = ?",
+        [indicator_id],
+    )
+    if not found:
+        return None
+    indicator = found[0]
+    kind = kind if kind in KIND_LABELS else None
+    year = _int_or_none(year)
+    if tables is None:
+        tables = compare_tables.has_tables(conn)
+    summary = (_summary_from_tables if tables else _summary_from_counts)(
+        conn, indicator_id, kind, year, district, names_shown
+    )
+    district = summary["district"]
+    selected = summary["n_selected"]
+    n_pages = max(1, -(-selected // per_page))
+    page_number = min(max(1, _int_or_none(page) or 1), n_pages)
+    offset = (page_number - 1) * per_page
+    if tables:
+        rows = _page_from_table(conn, indicator_id, kind, year, district, per_page, offset)
+    else:
+        rows = value_rows(
+            conn,
+            indicator_id=indicator_id,
+            kind=kind,
+            year=year,
+            district=district,
+            limit=per_page,
+            offset=offset,
+        )
+    groups = unit_groups(rows)
+    for g in groups:
+        g["spec"] = time_chart_spec(g, base_url) if district else chart_spec(g, base_url)
+    by_kind = summary["by_kind"]
 
     def page_url(n: int) -> str:
         params = {k: v for k, v in (("district", district), ("kind", kind), ("year", year)) if v}
@@ -602,16 +769,16 @@ def compare_context(
     return {
         "indicator": indicator,
         "rows": rows,
-        "n_all": sum(c["n"] for c in counts),
+        "n_all": summary["n_all"],
         "n_selected": selected,
         **pagination(page_number, n_pages, per_page, len(rows), page_url),
         "groups": groups,
         "qualitative": [r for r in rows if r["qualitative"]],
         "without_value": [r for r in rows if r["value"] is None and not r["qualitative"]],
-        "districts_without": without[:names_shown],
-        "n_districts_without": len(without),
-        "districts_qualitative": qualitative_only[:names_shown],
-        "n_districts_qualitative": len(qualitative_only),
+        "districts_without": summary["without"],
+        "n_districts_without": summary["n_without"],
+        "districts_qualitative": summary["qualitative_only"],
+        "n_districts_qualitative": summary["n_qualitative_only"],
         "filters": {
             "kind": kind,
             "year": year,
@@ -620,14 +787,14 @@ def compare_context(
             "kinds": [
                 {"value": k, "label": KIND_LABELS[k], "n": by_kind[k]} for k in KIND_ORDER if by_kind.get(k)
             ],
-            "years": sorted({c["year"] for c in counts if c["year"]}),
-            "districts": [{"value": d, "n": by_district.get(d, 0)} for d in offered],
-            "district_input": district_input,
-            "n_districts": len(with_values),
+            "years": summary["years"],
+            "districts": summary["offered"],
+            "district_input": summary["district_input"],
+            "n_districts": summary["n_with_values"],
         },
-        "over_time": with_values[:names_shown],
-        "n_over_time": len(with_values),
-        "district_urls": {d: compare_url(indicator_id, d) for d in with_values[:names_shown]},
+        "over_time": summary["with_values"],
+        "n_over_time": summary["n_with_values"],
+        "district_urls": {d: compare_url(indicator_id, d) for d in summary["with_values"]},
         "trajectory": trajectory_points(conn, district, indicator_id) if district else [],
     }
 
@@ -727,11 +894,31 @@ def _coverage_cells(conn: sqlite3.Connection, district_names: list[str] | None) 
 
 
 def _coverage_indicators(conn: sqlite3.Connection) -> dict[str, int]:
-    """indicator id -> districts stating a target, for the indicators with any value."""
+    """indicator id -> districts stating a target, for the indicators with any value (every
+    cell of an indicator holds the same ``n_districts``: one cell each, by the primary key's
+    index, instead of grouping every cell)."""
     try:
-        return dict(conn.execute(f"select indicator_id, max(n_districts) from [{coverage.TABLE}] group by 1"))
+        return dict(
+            conn.execute(
+                f"select id, n from (select i.id, (select c.n_districts from [{coverage.TABLE}] c"
+                " where c.indicator_id = i.id limit 1) as n from indicators i) where n is not null"
+            )
+        )
     except sqlite3.OperationalError:
         return {r["indicator_id"]: r["n_districts"] for r in coverage.coverage_rows(conn)}
+
+
+def _unassigned_values(conn: sqlite3.Connection) -> int:
+    """Targets and actual values without an indicator: all of them (the index on targets.kind)
+    less those with one (compare_order holds one row per target with an indicator; no index
+    counts the targets without one by kind, and scanning them was 116 ms at 10,000 documents)."""
+    kinds = "kind in ('target', 'actual')"
+    if compare_tables.has_tables(conn):
+        return (
+            conn.execute(f"select count(*) from targets where {kinds}").fetchone()[0]
+            - conn.execute(f"select count(*) from compare_order where {kinds}").fetchone()[0]
+        )
+    return conn.execute(f"select count(*) from targets where indicator_id is null and {kinds}").fetchone()[0]
 
 
 def coverage_context(
@@ -795,9 +982,7 @@ def coverage_context(
         if rows:
             rows.sort(key=lambda r: (-r["n_districts"], r["id"]))
             groups.append({"campaign": c, "rows": rows})
-    (unassigned,) = conn.execute(
-        "select count(*) from targets where indicator_id is null and kind in ('target', 'actual')"
-    ).fetchone()
+    unassigned = _unassigned_values(conn)
 
     def page_url(n: int) -> str:
         return COVERAGE + (f"?page={n}" if n > 1 else "")

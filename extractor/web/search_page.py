@@ -27,6 +27,7 @@ from typing import Any
 
 from extractor import routes
 from extractor.format import format_value
+from extractor.kb import search_tables
 from extractor.kb.citations import book_title
 from extractor.kb.fts import fts_query, query_groups
 from extractor.web.pages import pagination
@@ -187,14 +188,28 @@ def filter_hits(hits: list[dict], filters: Mapping[str, str]) -> list[dict]:
 
 def facet_counts(hits: list[dict], req: SearchRequest) -> dict[str, dict[str, int]]:
     """Each facet's value counts over ``hits`` (dicts with the facet values) under the other
-    facets' choices."""
-    counts: dict[str, dict[str, int]] = {}
-    for name in FACETS:
-        counted = counts.setdefault(name, {})
-        for h in hits:
-            if _passes(h, req.filters, skip=name):
-                for v in _facet_values(h, name):
-                    counted[v] = counted.get(v, 0) + 1
+    facets' choices: a hit that every choice keeps counts in every facet, one that a single
+    choice drops counts in that choice's facet only, one that two drop in none."""
+    counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
+    filters = list(req.filters.items())
+    if not filters:  # every hit counts in every facet
+        for name in FACETS:
+            counted = counts[name]
+            for h in hits:
+                for v in _facet_values(h, name) if name == "kind" else (h.get(name),):
+                    if v is not None and v != "":
+                        v = str(v)
+                        counted[v] = counted.get(v, 0) + 1
+        return counts
+    for h in hits:
+        values = {name: _facet_values(h, name) for name in FACETS}
+        failed = [name for name, value in filters if value not in values[name]]
+        if len(failed) > 1:
+            continue
+        for name in failed or FACETS:
+            counted = counts[name]
+            for v in values[name]:
+                counted[v] = counted.get(v, 0) + 1
     return counts
 
 
@@ -313,12 +328,45 @@ def _hits_cte(q: str) -> tuple[str, list] | None:
     return sql, params
 
 
-def selection(conn: sqlite3.Connection, q: str) -> list[dict]:
+# the hits of _hits_cte read by rowid from the build's tables (extractor.kb.search_tables): the
+# text matches and the clause of each matching target without a lookup by text id
+_HITS_BY_ROWID = f"""
+with
+  text_hits as materialized (
+    select rowid as clause_rowid, rank from clauses_fts where clauses_fts match ? order by rank limit ?
+  ),
+  text_all as materialized (select rowid as clause_rowid from clauses_fts where clauses_fts match ?),
+  by_target as (
+    select tc.clause_rowid, min(f.rank) as rank
+    from targets_fts f join [{search_tables.TARGETS_TABLE}] tc on tc.target_rowid = f.rowid
+    where targets_fts match ? and tc.clause_rowid not in (select clause_rowid from text_all)
+    group by 1 order by 2 limit ?
+  ),
+  found as (
+    select clause_rowid, 0 as tier, rank from text_hits
+    union all
+    select clause_rowid, 1 as tier, rank from by_target
+  )
+select s.clause_id, f.rank, s.district, s.campaign, s.genre, s.year, s.kinds
+from found f join [{search_tables.CLAUSES_TABLE}] s on s.clause_rowid = f.clause_rowid
+order by f.tier, f.rank, s.document_id, s.seq
+"""
+
+
+def selection(conn: sqlite3.Connection, q: str, tables: bool | None = None) -> list[dict]:
     """Every clause ``q`` finds (see :func:`_hits_cte`) as light rows, best first (text matches
     by bm25, then clauses found by a target; ties in document order): ``clause_id``, ``rank``
     and the facet values (``district``, ``campaign``, ``genre``, ``year``, ``kinds`` of its
     targets), no text. One statement: the page, the counts and the facets are made from it, and
-    the snippets only for the page's rows."""
+    the snippets only for the page's rows. With a query and the build's ``search_clauses`` and
+    ``target_clauses`` (``tables=False``, or a kb.db without them: the same from ``clauses``,
+    ``documents`` and ``targets``), every join is by rowid."""
+    if q and query_groups(q) and (search_tables.has_tables(conn) if tables is None else tables):
+        match = fts_query(q)
+        rows = _rows(conn, _HITS_BY_ROWID, [match, MAX_HITS, match, match, MAX_HITS])
+        for r in rows:
+            r["kinds"] = set(r["kinds"].split(",")) if r["kinds"] else set()
+        return rows
     cte = _hits_cte(q)
     if cte is None:
         return []
@@ -343,7 +391,7 @@ def sql_facet_counts(
     """``(hits, hits under the filters, facet counts)`` of ``req`` (``found``: its
     :func:`selection`, read if not given)."""
     found = selection(conn, req.q) if found is None else found
-    total = sum(1 for h in found if _passes(h, req.filters))
+    total = sum(1 for h in found if _passes(h, req.filters)) if req.filters else len(found)
     return len(found), total, facet_counts(found, req)
 
 
@@ -353,7 +401,7 @@ def page_matches(
     """``(clause_id, rank)`` of the hits ``offset`` .. ``offset + limit`` under the filters,
     best first (``found``: the :func:`selection` of ``req.q``, read if not given)."""
     found = selection(conn, req.q) if found is None else found
-    kept = [h for h in found if _passes(h, req.filters)]
+    kept = [h for h in found if _passes(h, req.filters)] if req.filters else found
     return [(h["clause_id"], h["rank"]) for h in kept[offset : offset + limit]]
 
 
