@@ -19,6 +19,7 @@ mutual top-3 pairs (:func:`cluster_edges`, :func:`clusters`).
 from __future__ import annotations
 
 import functools
+import gc
 import itertools
 import os
 import re
@@ -638,9 +639,11 @@ def _fork_pool(jobs: int, shared: tuple):
     except ValueError:
         return None
     _SHARED = shared
+    gc.freeze()  # (the children's collector leaves the inherited objects alone: no page touched or copied)
     try:
         return context.Pool(jobs)
     finally:
+        gc.unfreeze()
         _SHARED = None
 
 
