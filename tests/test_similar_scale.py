@@ -343,3 +343,15 @@ def test_rounding_is_pythons():
         [rng.random(200_000), halves, np.nextafter(halves, 0), np.nextafter(halves, 1), [0.0, 1.0]]
     )
     assert similar._rounded(cosines).tolist() == [round(c, 4) for c in cosines.tolist()]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_tail_table_holds_the_tails_at_its_cuts(seed):
+    """The table of each row's tail at the grid's cuts (the cheap bound) equals tail() there."""
+    x, _ = similar.grouped_vectors(copied_clauses(seed, n=300, documents=15))
+    _, _, tail = similar._prefix_filter(x)(0.5)
+    rows = np.arange(x.shape[0])
+    for g in tail.grid.tolist():
+        cut = np.full(len(rows), g)
+        assert (tail.at_most(rows, cut) == tail(rows, cut)).all()
+        assert (tail.at_most(rows, cut + 1) >= tail(rows, cut + 1)).all()

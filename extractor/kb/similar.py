@@ -318,12 +318,25 @@ def _prefix_filter(x):
         if size
         else np.zeros(1, dtype=np.int64)
     )
-    table = np.stack([tail(np.arange(m), np.full(m, g)) for g in grid], axis=1)
+    # each row's first entry at or after each cut: its start plus its entries before the cut
+    # (what tail() searches for, counted for all rows and cuts at once)
+    cuts = len(grid)
+    before = np.zeros((m, cuts), dtype=np.int64)
+    counts = np.bincount(
+        rows.astype(np.int64) * cuts + np.searchsorted(grid, pos, side="right") - 1, minlength=m * cuts
+    )
+    np.cumsum(counts.reshape(m, cuts)[:, :-1], axis=1, out=before[:, 1:])
+    del counts
+    first = x.indptr[:-1, None] + before
+    stops = x.indptr[1:, None]
+    table = np.where(first < stops, np.maximum(padded[np.minimum(first, size)] - padded[stops], 0.0), 0.0)
+    del before, first
 
     def tail_at_most(r, c):
         return table[r, np.searchsorted(grid, c, side="right") - 1]
 
     tail.at_most = tail_at_most
+    tail.grid = grid
 
     def at(tau: float):
         keep = bound >= tau - 1e-6  # (a little more prefix than needed: the sums' rounding)
