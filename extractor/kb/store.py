@@ -608,6 +608,7 @@ def write_db(
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_path(db_path)
+    compact: Path | None = None
     try:
         db = sqlite_utils.Database(tmp, recreate=True)
         db.execute("pragma synchronous = off")  # a temporary file: replaced atomically when complete
@@ -644,13 +645,22 @@ def write_db(
         _corpus_tables(db, steps)
         t0 = time.perf_counter()
         db["build_info"].insert_all(_build_info(digest))
-        # no VACUUM: the file was written in one pass and has no free pages; VACUUM took 23 s
-        # at 10,000 documents to save 2 % of the size (bench/README.md, issue 12)
+        db.conn.commit()
+        # a compact copy (every table and index in order, full pages: the primary-key indexes,
+        # filled in slot order, are a fifth sparser before) in a second temporary file. VACUUM
+        # INTO writes it once; VACUUM wrote the copy back through a rollback journal of the
+        # whole file (at 10,000 documents 3.8 s instead of 16.9 s, the same 1.76 GB)
+        compact = _temp_path(db_path)
+        compact.unlink()  # SQLite creates it, with the mode of any new file (mkstemp's is 0600)
+        db.execute("vacuum into ?", [str(compact)])
         db.close()
-        os.replace(tmp, db_path)
-        _timed(steps, "finish", t0)
+        _discard(tmp)
+        os.replace(compact, db_path)
+        _timed(steps, "vacuum", t0)
     except BaseException:
         _discard(tmp)
+        if compact is not None:
+            _discard(compact)
         raise
     return sorted(summaries, key=lambda s: s.id)
 
