@@ -45,7 +45,7 @@ import sqlite_utils
 from extractor import routes
 from extractor.format import sql_value
 from extractor.kb.citations import citation_rows
-from extractor.lexicon.base import t2s_converter
+from extractor.lexicon.base import share_jieba_dictionary, t2s_converter
 
 jieba.setLogLevel(60)
 
@@ -53,6 +53,7 @@ jieba.setLogLevel(60)
 # global tokenizer (jieba.add_word), which would make the index (built in one process) and the
 # queries (tokenized in the server) disagree. This instance is never modified.
 _JIEBA = jieba.Tokenizer()
+share_jieba_dictionary(_JIEBA, copy=False)  # the dictionary read once a process (lexicon.base)
 
 FTS_TOKENIZE = "unicode61"
 NO_MATCH = '"\u2400"'  # an FTS5 phrase no document contains: a blank query matches nothing

@@ -23,6 +23,7 @@ Qualitative targets (value NULL) are points without ambition or attainment.
 from __future__ import annotations
 
 import json
+import operator
 import re
 from typing import Any
 
@@ -130,7 +131,7 @@ def _points(db: sqlite_utils.Database, districts: list[str] | None = None) -> li
         where t.indicator_id is not null and t.kind in ('actual', 'target') and t.year is not null {where}
         order by district, t.indicator_id, t.year, t.kind, published, t.document_id, t.start, t.id
     """
-    return [dict(r) for r in db.query(sql, [] if districts is None else [json.dumps(districts)])]
+    return list(db.query(sql, [] if districts is None else [json.dumps(districts)]))  # fresh dicts
 
 
 def trajectory_rows(db: sqlite_utils.Database, districts: list[str] | None = None) -> list[dict[str, Any]]:
@@ -139,11 +140,19 @@ def trajectory_rows(db: sqlite_utils.Database, districts: list[str] | None = Non
     ``_rowid`` is its target's rowid."""
     directions = load_indicators().directions
     rows = []
-    for p in _points(db, districts):
+    points = _points(db, districts)
+    empty = dict.fromkeys(COLUMNS)
+    shared = [k for k in COLUMNS if points and k in points[0]]  # every point has the same keys
+    shared_values = operator.itemgetter(*shared) if len(shared) > 1 else None
+    for p in points:
         factor = (
             (p["value_canonical"] / p["value"]) if p["value"] and p["value_canonical"] is not None else 1.0
         )
-        row = {k: p.get(k) for k in COLUMNS}
+        row = empty.copy()  # {k: p.get(k) for k in COLUMNS}, in C
+        if shared_values is not None:
+            row.update(zip(shared, shared_values(p)))
+        else:
+            row.update((k, p[k]) for k in shared)
         row["id"] = p["target_id"]
         row["canonical_unit"] = p["canonical_unit"] or ""
         row["direction"] = directions.get(p["indicator_id"])
@@ -204,7 +213,8 @@ def fill_trajectories(db: sqlite_utils.Database, districts: list[str] | None = N
         f"insert into trajectories (rowid, {', '.join(f'[{c}]' for c in cols)}) values (?{', ?' * len(cols)})"
     )
     rows.sort(key=lambda r: r["_rowid"])
-    db.conn.executemany(sql, ([r["_rowid"], *(r[c] for c in cols)] for r in rows))
+    values = operator.itemgetter("_rowid", *cols)  # one C call a row (250,000 rows at 10,000 documents)
+    db.conn.executemany(sql, map(values, rows))
     return len(rows)
 
 

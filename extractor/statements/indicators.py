@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import regex
 
+from extractor.lexicon.base import share_jieba_dictionary
 from extractor.lexicon.cues import Indicator, load_indicators, to_simplified
 
 LABEL = "INDICATOR"
@@ -53,6 +54,7 @@ def indicator_nlp():
     import spacy
 
     jieba.setLogLevel(60)
+    share_jieba_dictionary(jieba.dt, copy=True)  # not read again if the search index's tokenizer did
     patterns = ruler_patterns()
     for pat in patterns:
         jieba.add_word(pat["pattern"], freq=2000)
