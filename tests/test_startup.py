@@ -78,7 +78,9 @@ print(json.dumps({
 def test_the_two_jieba_tokenizers_read_the_dictionary_once():
     """Extraction's tokenizer (jieba.dt, terms added) and the search index's own (never changed)
     start from one read of jieba's dictionary file; the index's is still the plain dictionary."""
-    done = subprocess.run([sys.executable, "-c", SHARED], capture_output=True, text=True, timeout=120, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", SHARED], capture_output=True, text=True, timeout=120, check=True
+    )
     got = json.loads(done.stdout.strip().splitlines()[-1])
     assert got["reads"] == 2  # once for both tokenizers, once for the test's own plain one
     assert got["own_equals_default"] and not got["dt_is_own"] and got["dt_has_terms"]
