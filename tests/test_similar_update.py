@@ -131,3 +131,22 @@ def test_the_table_has_no_rowid(tmp_path):
     similar.build_similar(db)
     with pytest.raises(sqlite3.OperationalError):
         db.execute("select rowid from similar_clauses")
+
+
+def test_the_pairs_computed_apart_are_the_same(tmp_path, monkeypatch):
+    """build_similar(apart=True) (the build's: a forked process reads the file) writes the same
+    rows; an error in that process is raised here."""
+    clauses = copied_clauses(2, n=200, documents=10)
+    here = make_db(tmp_path / "here.db", clauses)
+    similar.build_similar(here)
+    apart = make_db(tmp_path / "apart.db", clauses)
+    similar.build_similar(apart, tmp_path / "apart.npz", "d", jobs=2, apart=True)
+    assert rows(apart) and rows(apart) == rows(here)
+    assert similar.SimilarIndex.load(tmp_path / "apart.npz", "d") is not None
+
+    def fails(*args):
+        raise ValueError("broken in the child")
+
+    monkeypatch.setattr(similar, "_pairs_of", fails)
+    with pytest.raises(ValueError, match="broken in the child"):
+        similar.build_similar(make_db(tmp_path / "third.db", clauses), apart=True)

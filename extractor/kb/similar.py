@@ -196,7 +196,7 @@ LEVELS = (
     0.4,
 )  # thresholds tried first: a clause with k pairs above one is done there
 TAIL_GRID = 32  # cuts at which each row's tail norm is tabled (a first, cheaper bound)
-CANDIDATE_PAIRS = 2_000_000  # candidates of a block of rows, about (their arrays bound the memory)
+CANDIDATE_PAIRS = 500_000  # candidates of a block of rows, about (their arrays bound the memory: 1,002 MB at 1M, 964 at 500k, the same time)
 GROUP_NEIGHBOURS = 2 * TOP_K + 2  # distinct vectors kept per distinct vector before the clauses are expanded
 
 
@@ -1108,30 +1108,88 @@ def _insert_rows(db, rows) -> None:
     )
 
 
-def build_similar(db, index_path: Path | None = None, digest: str | None = None, jobs: int = 1) -> int:
+def build_similar(
+    db, index_path: Path | None = None, digest: str | None = None, jobs: int = 1, apart: bool = False
+) -> int:
     """Create and fill ``similar_clauses`` in a sqlite_utils Database (called by store.write_db);
     with ``index_path``, save the :class:`SimilarIndex` there for :func:`update_similar` (under
-    the kb.db's ``digest``). ``jobs``: processes for the search (:func:`_top_k`)."""
+    the kb.db's ``digest``). ``jobs``: processes for the search (:func:`_top_k`). With ``apart``,
+    the pairs are computed in a forked process that reads the database file itself, so the
+    vectors and the search's arrays never add to this process's memory (the build's)."""
+    path = db.execute("pragma database_list").fetchone()[2] if apart else ""
+    if path:
+        ids, ci, cj, cs = _apart(_pairs_of, path, index_path, digest, jobs)
+    else:
+        ids, ci, cj, cs = _pairs_of(db, index_path, digest, jobs)
+    db.execute(SIMILAR_DDL)
+    # plain executemany: sqlite_utils' insert_all took a fifth of the step at 10,000 documents
+    with db.conn:
+        _insert_rows(
+            db, ((ids[i], ids[j], s, METHOD) for i, j, s in zip(ci.tolist(), cj.tolist(), cs.tolist()))
+        )
+    db["similar_clauses"].create_index(["other_clause_id"])
+    return db.execute("select count(*) from similar_clauses").fetchone()[0]
+
+
+def _pairs_of(db, index_path: Path | None, digest: str | None, jobs: int):
+    """``(ids, i, j, score)``: the measure clauses' ids and :func:`_top_k`'s arrays over them (a
+    database, or the path of its file); the index saved at ``index_path``."""
+    import numpy as np
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True) if isinstance(db, str) else db
     try:
-        index = SimilarIndex.of(iter_measure_clauses(db))  # (the clauses' texts are not kept)
+        index = SimilarIndex.of(iter_measure_clauses(conn))  # (the clauses' texts are not kept)
     except ValueError:  # no token at all (clauses of stop words or digits only), or no clause
         index = None
-    db.execute(SIMILAR_DDL)
+    finally:
+        if isinstance(db, str):
+            conn.close()
     if index is not None and len(set(index.document_ids)) >= 2:
         ci, cj, cs = _top_k(index.x, index.group, index.ids, index.document_ids, jobs=jobs)
-        # plain executemany: sqlite_utils' insert_all took a fifth of the step at 10,000 documents
-        with db.conn:
-            _insert_rows(
-                db,
-                (
-                    (index.ids[i], index.ids[j], s, METHOD)
-                    for i, j, s in zip(ci.tolist(), cj.tolist(), cs.tolist())
-                ),
-            )
-    db["similar_clauses"].create_index(["other_clause_id"])
+    else:
+        ci, cj, cs = _empty_int(), _empty_int(), np.zeros(0)
     if index_path is not None and digest is not None:
         (index or SimilarIndex(_empty_x(), _empty_int(), [], [], [])).save(index_path, digest)
-    return db.execute("select count(*) from similar_clauses").fetchone()[0]
+    return (index.ids if index is not None else []), ci, cj, cs
+
+
+def _apart(fn, *args):
+    """``fn(*args)`` in a forked process (not a daemon: it may fork its own searchers), its
+    result or its exception sent back through a pipe; in this process where fork is missing."""
+    import multiprocessing
+
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        return fn(*args)
+    receive, send = context.Pipe(duplex=False)
+    gc.freeze()  # (the child's collector leaves this process's objects alone)
+    try:
+        child = context.Process(target=_run_and_send, args=(send, fn, args))
+        child.start()
+    finally:
+        gc.unfreeze()
+    send.close()
+    try:
+        status, value = receive.recv()
+    except EOFError:
+        child.join()
+        raise RuntimeError(f"the similar-clauses process died (exit code {child.exitcode})") from None
+    finally:
+        receive.close()
+    child.join()
+    if status == "error":
+        raise value
+    return value
+
+
+def _run_and_send(send, fn, args) -> None:
+    try:
+        result = ("ok", fn(*args))
+    except BaseException as exc:  # (sent to the parent, which raises it)
+        result = ("error", exc)
+    send.send(result)
+    send.close()
 
 
 def _empty_x():

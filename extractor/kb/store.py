@@ -612,7 +612,7 @@ def _corpus_tables(
                 _timed(steps, "similar (updated)", t0)
                 return
         db["similar_clauses"].drop()
-    build_similar(db, index, digest, jobs=similar.get("jobs", 1))
+    build_similar(db, index, digest, jobs=similar.get("jobs", 1), apart=True)
     _timed(steps, "similar", t0)
 
 
