@@ -1114,8 +1114,8 @@ def build_similar(
     """Create and fill ``similar_clauses`` in a sqlite_utils Database (called by store.write_db);
     with ``index_path``, save the :class:`SimilarIndex` there for :func:`update_similar` (under
     the kb.db's ``digest``). ``jobs``: processes for the search (:func:`_top_k`). With ``apart``,
-    the pairs are computed in a forked process that reads the database file itself, so the
-    vectors and the search's arrays never add to this process's memory (the build's)."""
+    the pairs are computed in a new process that reads the database file itself, so the vectors
+    and the search's arrays never add to this process's memory (the build's)."""
     path = db.execute("pragma database_list").fetchone()[2] if apart else ""
     if path:
         ids, ci, cj, cs = _apart(_pairs_of, path, index_path, digest, jobs)
@@ -1154,21 +1154,15 @@ def _pairs_of(db, index_path: Path | None, digest: str | None, jobs: int):
 
 
 def _apart(fn, *args):
-    """``fn(*args)`` in a forked process (not a daemon: it may fork its own searchers), its
-    result or its exception sent back through a pipe; in this process where fork is missing."""
+    """``fn(*args)`` in a new process (spawned, not forked: it does not start with this
+    process's pages, the build's; not a daemon: it forks its own searchers), its result or its
+    exception sent back through a pipe."""
     import multiprocessing
 
-    try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:
-        return fn(*args)
+    context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
-    gc.freeze()  # (the child's collector leaves this process's objects alone)
-    try:
-        child = context.Process(target=_run_and_send, args=(send, fn, args))
-        child.start()
-    finally:
-        gc.unfreeze()
+    child = context.Process(target=_run_and_send, args=(send, fn, args))
+    child.start()
     send.close()
     try:
         status, value = receive.recv()
