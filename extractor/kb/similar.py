@@ -381,11 +381,12 @@ def _rounded(cosines):
     ``c * 1e4`` lies within its rounding error of a half, and those few go through ``round``."""
     import numpy as np
 
-    y = np.asarray(cosines, dtype=float) * 1e4
+    cosines = np.asarray(cosines, dtype=float)
+    y = cosines * 1e4
     out = np.rint(y) / 1e4
     near = np.abs(y - np.floor(y) - 0.5) < 1e-6
     if near.any():
-        out[near] = [round(c, 4) for c in np.asarray(cosines, dtype=float)[near].tolist()]
+        out[near] = [round(c, 4) for c in cosines[near].tolist()]
     return out
 
 
@@ -1155,35 +1156,14 @@ def _pairs_of(db, index_path: Path | None, digest: str | None, jobs: int):
 
 def _apart(fn, *args):
     """``fn(*args)`` in a new process (spawned, not forked: it does not start with this
-    process's pages, the build's; not a daemon: it forks its own searchers), its result or its
-    exception sent back through a pipe."""
+    process's pages, the build's), with pebble as the extraction workers are: its result, or its
+    exception raised here. pebble's workers are no daemons, so it may fork its own searchers."""
     import multiprocessing
 
-    context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
-    child = context.Process(target=_run_and_send, args=(send, fn, args))
-    child.start()
-    send.close()
-    try:
-        status, value = receive.recv()
-    except EOFError:
-        child.join()
-        raise RuntimeError(f"the similar-clauses process died (exit code {child.exitcode})") from None
-    finally:
-        receive.close()
-    child.join()
-    if status == "error":
-        raise value
-    return value
+    from pebble import ProcessPool
 
-
-def _run_and_send(send, fn, args) -> None:
-    try:
-        result = ("ok", fn(*args))
-    except BaseException as exc:  # (sent to the parent, which raises it)
-        result = ("error", exc)
-    send.send(result)
-    send.close()
+    with ProcessPool(max_workers=1, context=multiprocessing.get_context("spawn")) as pool:
+        return pool.schedule(fn, args=args).result()
 
 
 def _empty_x():
