@@ -53,7 +53,7 @@ def content(db_path: Path, ranks: bool = True) -> dict[str, str]:
         rows = sorted(repr(r) for r in conn.execute(f"select {rowid}* from [{name}]"))
         out[name] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
     terms = [t for (t,) in conn.execute("select term from search_vocabulary order by term")]
-    for fts in ("clauses_fts", "targets_fts"):
+    for fts in ("clauses_fts", "targets_fts", "clause_targets_fts"):
         h = hashlib.sha256()
         for term in terms:
             q = '"' + term.replace('"', '""') + '"'
@@ -237,14 +237,14 @@ def test_a_rebuild_of_a_kb_db_without_the_page_tables_adds_them(first_build, tmp
     first rebuild in place (the same as a fresh build's)."""
     corpus, db = _copy_build(first_build, tmp_path)
     with sqlite3.connect(db) as conn:
-        for table in ("compare_order", "compare_districts", "search_clauses", "target_clauses"):
+        for table in ("compare_order", "compare_districts", "search_clauses"):
             conn.execute(f"drop table {table}")
     _change(corpus)
     report = store.build_db(corpus, db, jobs=1)
     assert report.mode == "incremental", report.reason
     after = content(db)
     assert after == content(_fresh(corpus, db, tmp_path))
-    assert {"compare_order", "compare_districts", "search_clauses", "target_clauses"} <= set(after)
+    assert {"compare_order", "compare_districts", "search_clauses"} <= set(after)
 
 
 def test_an_in_place_rebuild_equals_a_build_without_the_cache(first_build, tmp_path, monkeypatch):
@@ -268,15 +268,16 @@ def test_an_in_place_rebuild_equals_a_build_without_the_cache(first_build, tmp_p
 
 def _found(conn, terms: list[str]) -> dict[str, int]:
     out = {}
-    for fts in ("clauses_fts", "targets_fts"):
+    for fts in ("clauses_fts", "targets_fts", "clause_targets_fts"):
         q = f"select count(*) from {fts} where {fts} match ?"
         out[fts] = sum(conn.execute(q, ['"' + t.replace('"', '""') + '"']).fetchone()[0] for t in terms)
     return out
 
 
 def test_deleted_rows_leave_the_indexes(first_build, tmp_path):
-    """Every token only the removed document had finds nothing afterwards, in either FTS table
-    (targets_fts is contentless: its rows are deleted with the tokens they were given)."""
+    """Every token only the removed document had finds nothing afterwards, in any FTS table
+    (targets_fts and clause_targets_fts are contentless: their rows are deleted with the tokens
+    they were given)."""
     corpus, db = _copy_build(first_build, tmp_path)
     with sqlite3.connect(db) as conn:
         ids = [r[0] for r in conn.execute("select id from targets where document_id = ?", [SHORT[0]])]
@@ -287,12 +288,12 @@ def test_deleted_rows_leave_the_indexes(first_build, tmp_path):
 
         only = sorted(tokens(SHORT[0]) - tokens(SHORT[1]))
         before = _found(conn, only)
-    assert ids and len(only) > 50 and before["clauses_fts"] and before["targets_fts"]
+    assert ids and len(only) > 50 and all(before.values())
     _remove(corpus)
     assert store.build_db(corpus, db, jobs=1).mode == "incremental"
     with sqlite3.connect(db) as conn:
         assert conn.execute("select count(*) from documents").fetchone() == (1,)
-        assert _found(conn, only) == {"clauses_fts": 0, "targets_fts": 0}
+        assert _found(conn, only) == {"clauses_fts": 0, "targets_fts": 0, "clause_targets_fts": 0}
         assert not conn.execute(
             "select 1 from trajectories where target_id in (select value from json_each(?))",
             [json.dumps(ids)],

@@ -15,6 +15,10 @@ What :func:`index_database` adds to a built kb.db (after documents ... targets a
   ``clauses.text``.
 - ``targets_fts(tokens, target_id)``: FTS5, ``rowid`` = ``targets.rowid``, tokens of the
   target's clause text, the indicator (as written and its dictionary name) and the surface.
+- ``clause_targets_fts(tokens, clause_id)``: FTS5, ``rowid`` = ``clauses.rowid``, one row per
+  clause that states a target: its tokens, then each target's own tokens (what a target adds
+  in ``targets_fts``), in the targets' order. The search page finds a clause by its targets
+  here (one row a clause, keyed by its rowid: no lookup per matching target).
 - ``search_vocabulary(term, n)``: every search term of the index (two characters or more, not
   a bare number) and the number of FTS rows (clauses and targets) that contain it: what the
   served site's "did you mean" (:func:`extractor.web.search.suggest`) chooses from.
@@ -461,22 +465,24 @@ left join stated on stated.indicator_id = i.id and stated.district = districts.d
 }
 
 
-FTS_TABLES = {"clauses_fts": "clause_id", "targets_fts": "target_id"}
+FTS_TABLES = {"clauses_fts": "clause_id", "targets_fts": "target_id", "clause_targets_fts": "clause_id"}
+CONTENTLESS = ("targets_fts", "clause_targets_fts")
 
 
 def create_fts_tables(db: sqlite_utils.Database) -> None:
-    """The FTS5 tables ``clauses_fts(tokens, clause_id UNINDEXED)`` and ``targets_fts(tokens,
-    target_id UNINDEXED)``, empty; rows are inserted with :func:`insert_fts`.
+    """The FTS5 tables ``clauses_fts(tokens, clause_id UNINDEXED)``, ``targets_fts(tokens,
+    target_id UNINDEXED)`` and ``clause_targets_fts(tokens, clause_id UNINDEXED)``, empty; rows
+    are inserted with :func:`insert_fts`.
 
     ``rowid`` equals the indexed row's rowid (what Datasette's ``?_search=`` and the search page
-    join on). ``targets_fts`` is *contentless* (``content=''``): a target's tokens are its
-    clause's tokens plus its own (indicator, dictionary name, surface), so storing them again
-    per target would copy every clause once per target; the index is the same, its columns
-    read as NULL (join ``targets`` on rowid instead).
+    join on). ``targets_fts`` and ``clause_targets_fts`` are *contentless* (``content=''``): a
+    target's tokens are its clause's tokens plus its own (indicator, dictionary name, surface),
+    so storing them again per target would copy every clause once per target; the index is the
+    same, its columns read as NULL (join ``targets`` or ``clauses`` on rowid instead).
     """
     for name, key in FTS_TABLES.items():
         db.execute(f"drop table if exists [{name}]")
-        content = ", content=''" if name == "targets_fts" else ""
+        content = ", content=''" if name in CONTENTLESS else ""
         db.execute(
             f"create virtual table [{name}] using fts5(tokens, [{key}] unindexed,"
             f" tokenize='{FTS_TOKENIZE}'{content})"
@@ -499,6 +505,22 @@ def join_tokens(clause_tokens: str, own_tokens: str) -> str:
     """A target's FTS tokens: its clause's, then its own. jieba never segments across a blank,
     so this is ``tokenize(clause_text + " " + own_text(...))`` without cutting the clause again."""
     return f"{clause_tokens} {own_tokens}" if clause_tokens and own_tokens else clause_tokens or own_tokens
+
+
+def clause_targets_tokens(
+    clause_tokens: list[str], targets: Iterable[tuple[int | None, str]]
+) -> dict[int, str]:
+    """The ``clause_targets_fts`` tokens of one document's clauses that state a target, by the
+    clause's index: ``clause_tokens`` (one per clause, in order) and ``targets`` (per target, in
+    order: the index of its clause or None, and its own tokens, as ``target_tokens`` of
+    :func:`extractor.kb.store.document_rows`). The clause's tokens, then each target's own: a
+    blank between, which jieba never segments across, so this is the tokens of the clause's text
+    and its targets' own texts joined by blanks."""
+    own: dict[int, list[str]] = {}
+    for k, tokens in targets:
+        if k is not None:
+            own.setdefault(k, []).append(tokens)
+    return {k: " ".join(t for t in [clause_tokens[k], *own[k]] if t) for k in sorted(own)}
 
 
 def vocabulary_counts(
@@ -583,8 +605,8 @@ def create_citations_table(db: sqlite_utils.Database) -> None:
 def index_database(db: sqlite_utils.Database) -> None:
     """Add search and citation structures to a kb.db from its rows (deterministic).
 
-    Creates ``clause_citations``, the FTS5 tables ``clauses_fts`` and ``targets_fts`` (rowids
-    equal to the indexed rows' rowids), ``search_vocabulary`` and the views in :data:`VIEWS`.
+    Creates ``clause_citations``, the FTS5 tables ``clauses_fts``, ``targets_fts`` and
+    ``clause_targets_fts`` (rowids equal to the indexed rows' rowids), ``search_vocabulary`` and the views in :data:`VIEWS`.
     Safe to call again. The build (``store.write_db``) makes the same tables from the rows and
     tokens the workers computed per document, without cutting any text here.
     """
@@ -599,6 +621,7 @@ def index_database(db: sqlite_utils.Database) -> None:
         clause_tokens[cid] = tokenize(text)
         rows.append((r, cid, clause_tokens[cid]))
     insert_fts(db, "clauses_fts", rows)
+    position = {cid: i for i, (_, cid, _) in enumerate(rows)}
     target_rows = db.execute(
         """select t.rowid, t.id, t.clause_id, t.indicator, i.name_zh, t.surface
            from targets t left join indicators i on i.id = t.indicator_id order by t.rowid"""
@@ -609,6 +632,8 @@ def index_database(db: sqlite_utils.Database) -> None:
         "targets_fts",
         ((r[0], r[1], join_tokens(clause_tokens.get(k, ""), o)) for r, (k, o) in zip(target_rows, own)),
     )
+    by_clause = clause_targets_tokens([r[2] for r in rows], [(position.get(k), o) for k, o in own])
+    insert_fts(db, "clause_targets_fts", [(rows[i][0], rows[i][1], tok) for i, tok in by_clause.items()])
     create_vocabulary(db, vocabulary_counts(clause_tokens, own))
     create_views(db)
     db.conn.commit()

@@ -1,22 +1,22 @@
-"""The search page's tables of kb.db: each clause's facet values, and each target's clause, by rowid.
+"""The search page's table of kb.db: each clause's facet values, by rowid.
 
-``/-/search`` ranks the clauses a query finds in ``clauses_fts`` and ``targets_fts`` (both keyed
-by rowid) and counts facets over up to 5,000 + 5,000 of them. Reading the facet values through
-``clauses`` (a lookup by text id), ``documents`` and a subquery over ``targets`` per hit, and
-the clause of each matching target through ``targets``, was most of its time at 10,000
-documents. These narrow tables, computed at build time, give the same values by integer key:
+``/-/search`` ranks the clauses a query finds in ``clauses_fts`` and ``clause_targets_fts`` (both
+keyed by the clause's rowid: :mod:`extractor.kb.fts`) and counts facets over up to 5,000 +
+5,000 of them. Reading the facet values through ``clauses`` (a lookup by text id),
+``documents`` and a subquery over ``targets`` per hit, and the clause of each matching target
+through ``targets``, was most of its time at 10,000 documents. This narrow table, computed at
+build time, gives the same values by integer key:
 
-- ``search_clauses`` (clause_rowid INTEGER PRIMARY KEY: the rowid of the clause in ``clauses``
-  and ``clauses_fts``; clause_id, document_id, seq, campaign; district, genre, year of its
-  document; kinds: the distinct kinds of its targets, sorted, comma-separated, NULL for none).
-- ``target_clauses`` (target_rowid INTEGER PRIMARY KEY: the rowid of the target in ``targets``
-  and ``targets_fts``; clause_rowid): one row per target stated in a clause.
+- ``search_clauses`` (clause_rowid INTEGER PRIMARY KEY: the rowid of the clause in ``clauses``,
+  ``clauses_fts`` and ``clause_targets_fts``; clause_id, document_id, seq, campaign; district,
+  genre, year of its document; kinds: the distinct kinds of its targets, sorted,
+  comma-separated, NULL for none).
 
 Every row lies in its document's slot of rowids (:func:`extractor.kb.store.slot_rowids`), so a
 rebuild rewrites the slots of the documents of the districts it touched (:func:`fill_search`)
-and writes what a full build writes. :func:`build_search` creates them (called by
+and writes what a full build writes. :func:`build_search` creates it (called by
 :func:`extractor.kb.store.write_db`). The search page falls back on the old queries for a
-kb.db built before the tables existed (:func:`has_tables`).
+kb.db built before it and ``clause_targets_fts`` existed (:func:`has_tables`).
 """
 
 from __future__ import annotations
@@ -27,30 +27,26 @@ import sqlite3
 import sqlite_utils
 
 CLAUSES_TABLE = "search_clauses"
-TARGETS_TABLE = "target_clauses"
 
 _SCHEMA = f"""
 create table if not exists [{CLAUSES_TABLE}] (
   clause_rowid integer primary key, clause_id text not null, document_id text not null,
   seq integer, campaign text, district text, genre text, year integer, kinds text
 );
-create table if not exists [{TARGETS_TABLE}] (
-  target_rowid integer primary key, clause_rowid integer not null
-);
 """
 
 
 def has_tables(conn: sqlite3.Connection) -> bool:
-    """Whether this kb.db has the tables (one built before them has not)."""
+    """Whether this kb.db has ``search_clauses`` and ``clause_targets_fts`` (one built before them has not)."""
     found = conn.execute(
-        "select count(*) from sqlite_master where type = 'table' and name in (?, ?)",
-        [CLAUSES_TABLE, TARGETS_TABLE],
+        "select count(*) from sqlite_master where type = 'table' and name in (?, 'clause_targets_fts')",
+        [CLAUSES_TABLE],
     ).fetchone()[0]
     return found == 2
 
 
 def _insert(conn: sqlite3.Connection, where: str, params: list) -> int:
-    n = conn.execute(
+    return conn.execute(
         f"""
         insert into [{CLAUSES_TABLE}]
           (clause_rowid, clause_id, document_id, seq, campaign, district, genre, year, kinds)
@@ -63,16 +59,6 @@ def _insert(conn: sqlite3.Connection, where: str, params: list) -> int:
         """,
         params,
     ).rowcount
-    conn.execute(
-        f"""
-        insert into [{TARGETS_TABLE}] (target_rowid, clause_rowid)
-        select t.rowid, c.rowid from targets t join clauses c on c.id = t.clause_id
-        where {where.format(rowid="t.rowid")}
-        order by t.rowid
-        """,
-        params,
-    )
-    return n
 
 
 def fill_search(db: sqlite_utils.Database, districts: list[str | None] | None = None) -> int:
@@ -84,7 +70,6 @@ def fill_search(db: sqlite_utils.Database, districts: list[str | None] | None = 
     conn = db.conn
     if districts is None:
         conn.execute(f"delete from [{CLAUSES_TABLE}]")
-        conn.execute(f"delete from [{TARGETS_TABLE}]")
         return _insert(conn, "true", [])
     named = json.dumps(sorted({d for d in districts if d}), ensure_ascii=False)
     unnamed = None in districts or "" in districts
@@ -102,13 +87,12 @@ def fill_search(db: sqlite_utils.Database, districts: list[str | None] | None = 
     for slot in slots:
         lo, hi = slot_rowids(slot)
         conn.execute(f"delete from [{CLAUSES_TABLE}] where clause_rowid between ? and ?", [lo, hi])
-        conn.execute(f"delete from [{TARGETS_TABLE}] where target_rowid between ? and ?", [lo, hi])
         n += _insert(conn, "{rowid} between ? and ?", [lo, hi])
     return n
 
 
 def build_search(db: sqlite_utils.Database) -> int:
-    """Create and fill ``search_clauses`` and ``target_clauses``; returns the clause rows."""
+    """Create and fill ``search_clauses``; returns its rows."""
     db.conn.executescript(_SCHEMA)
     return fill_search(db)
 

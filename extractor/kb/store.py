@@ -466,6 +466,14 @@ class _Writer:
                 for i, (t, (k, own)) in enumerate(zip(targets, rows["target_tokens"]), 1)
             ],
         )
+        fts.insert_fts(
+            self.db,
+            "clause_targets_fts",
+            [
+                (base + k + 1, clauses[k][_ID], tok)
+                for k, tok in fts.clause_targets_tokens(tokens, rows["target_tokens"]).items()
+            ],
+        )
         self.vocabulary.update(rows["vocabulary"])
         document = tables["documents"][0]
         document_id = document[_DOCUMENT["id"]]
@@ -523,6 +531,12 @@ class _Writer:
                 for t, (k, o) in zip(targets, own)
             ),
         )
+        by_clause = fts.clause_targets_tokens([c[2] for c in clause_rows], own)
+        conn.executemany(
+            "insert into clause_targets_fts (clause_targets_fts, rowid, tokens, clause_id)"
+            " values ('delete', ?, ?, ?)",
+            ((clause_rows[k][0], tok, clause_rows[k][1]) for k, tok in by_clause.items()),
+        )
         conn.execute("delete from clauses_fts where rowid between ? and ?", [lo, hi])
         for table in _STREAMED:
             conn.execute(f"delete from [{table}] where rowid between ? and ?", [lo, hi])
@@ -563,8 +577,8 @@ def _corpus_tables(
     """The corpus-wide tables, from the per-document rows: trajectories, coverage_cells (with
     ``districts``, the (district, city) pairs of the documents a rebuild deleted or inserted:
     only the rows of those districts are recomputed, the rest cannot change; else created),
-    compare_order and compare_districts (:mod:`extractor.kb.compare`), search_clauses and
-    target_clauses (:mod:`extractor.kb.search_tables`; with ``districts``, those districts' rows)
+    compare_order and compare_districts (:mod:`extractor.kb.compare`), search_clauses
+    (:mod:`extractor.kb.search_tables`; with ``districts``, those districts' rows)
     and similar_clauses. ``similar``: ``index`` (where the similar-clauses index is kept, or
     None), ``digest`` (the new kb.db's), ``jobs`` (processes), and for a rebuild ``removed``,
     ``added`` (document ids) and ``old_digest``: the rows of the clauses a change touches are

@@ -2,7 +2,8 @@
 (or the rows of its CSV/XLSX export).
 
 One search over clauses and targets: a clause is a hit when its text matches (``clauses_fts``)
-or one of its targets does (``targets_fts``: the clause, the indicator's name, the quantity).
+or its text and its targets' words do together (``clause_targets_fts``: the clause, then each
+target's indicator as written, its dictionary name and its quantity).
 Facets with counts narrow the hits: 地区 (district), 领域 (campaign, by its Chinese name; any
 name :func:`extractor.web.search.campaign_id` knows is accepted), 文件类型 (genre), 年份 (the
 document's first plan year) and 类型 (the kinds of the targets the clause states). Each facet's
@@ -275,7 +276,8 @@ def facet_list(
 
 
 def _hits_cte(q: str) -> tuple[str, list] | None:
-    """``with ... sel as (...)``: every clause the query finds, one row each with ``tier`` (0:
+    """``with ... sel as (...)``: every clause the query finds (the queries of a kb.db built
+    before ``search_clauses`` and ``clause_targets_fts``), one row each with ``tier`` (0:
     its text matches, the :data:`MAX_HITS` best by bm25; 1: its text does not match at all, but
     one of its targets does, by the indicator's name or the quantity: at most :data:`MAX_HITS`
     of them), ``rank`` (bm25 of the text, else of its best target) and the facet columns; None
@@ -328,24 +330,23 @@ def _hits_cte(q: str) -> tuple[str, list] | None:
     return sql, params
 
 
-# the hits of _hits_cte read by rowid from the build's tables (extractor.kb.search_tables): the
-# text matches and the clause of each matching target without a lookup by text id
+# the hits of _hits_cte read by rowid from the build's tables (extractor.kb.search_tables and
+# fts.clause_targets_fts): the text matches ranked in one pass (each match's bm25 once, sorted
+# by SQLite), and the clauses found by their targets from one row a clause (its tokens and its
+# targets'), so neither needs a lookup per matching target; such a clause is ranked by bm25 of
+# that row, computed only for the clauses whose text does not match (the rank is read after the
+# ``not in`` test)
 _HITS_BY_ROWID = f"""
 with
-  text_hits as materialized (
-    select rowid as clause_rowid, rank from clauses_fts where clauses_fts match ? order by rank limit ?
-  ),
-  text_all as materialized (select rowid as clause_rowid from clauses_fts where clauses_fts match ?),
-  by_target as (
-    select tc.clause_rowid, min(f.rank) as rank
-    from targets_fts f join [{search_tables.TARGETS_TABLE}] tc on tc.target_rowid = f.rowid
-    where targets_fts match ? and tc.clause_rowid not in (select clause_rowid from text_all)
-    group by 1 order by 2 limit ?
+  text_all as materialized (select rowid as clause_rowid, rank from clauses_fts where clauses_fts match ?),
+  by_target as materialized (
+    select rowid as clause_rowid, rank from clause_targets_fts
+    where clause_targets_fts match ? and rowid not in (select clause_rowid from text_all)
   ),
   found as (
-    select clause_rowid, 0 as tier, rank from text_hits
+    select * from (select clause_rowid, 0 as tier, rank from text_all order by rank, clause_rowid limit ?)
     union all
-    select clause_rowid, 1 as tier, rank from by_target
+    select * from (select clause_rowid, 1 as tier, rank from by_target order by rank, clause_rowid limit ?)
   )
 select s.clause_id, f.rank, s.district, s.campaign, s.genre, s.year, s.kinds
 from found f join [{search_tables.CLAUSES_TABLE}] s on s.clause_rowid = f.clause_rowid
@@ -359,11 +360,14 @@ def selection(conn: sqlite3.Connection, q: str, tables: bool | None = None) -> l
     and the facet values (``district``, ``campaign``, ``genre``, ``year``, ``kinds`` of its
     targets), no text. One statement: the page, the counts and the facets are made from it, and
     the snippets only for the page's rows. With a query and the build's ``search_clauses`` and
-    ``target_clauses`` (``tables=False``, or a kb.db without them: the same from ``clauses``,
-    ``documents`` and ``targets``), every join is by rowid."""
+    ``clause_targets_fts``, every join is by rowid, and a clause is found by its targets when
+    the query occurs in its text and its targets' words together (one FTS row a clause);
+    ``tables=False``, or a kb.db without them: the older queries, from ``clauses``,
+    ``documents``, ``targets`` and ``targets_fts`` (one target's words at a time, the clause
+    ranked by its best target)."""
     if q and query_groups(q) and (search_tables.has_tables(conn) if tables is None else tables):
         match = fts_query(q)
-        rows = _rows(conn, _HITS_BY_ROWID, [match, MAX_HITS, match, match, MAX_HITS])
+        rows = _rows(conn, _HITS_BY_ROWID, [match, match, MAX_HITS, MAX_HITS])
         for r in rows:
             r["kinds"] = set(r["kinds"].split(",")) if r["kinds"] else set()
         return rows
