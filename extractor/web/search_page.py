@@ -36,7 +36,7 @@ from extractor.web.search import campaign_id, highlight, snippet, suggest
 
 PER_PAGE = 20
 MAX_QUERY_CHARS = 100
-MAX_HITS = 5000  # the most clauses a query finds by text (and as many by a target): bounds a page's work
+MAX_HITS = 2000  # the most clauses a query finds by text (and as many by a target): bounds a page's work
 FACET_VALUES = 30  # the most values a facet lists (the most frequent; the chosen one always)
 SNIPPET_CHARS = 140
 FACETS = ("district", "campaign", "genre", "year", "kind")
