@@ -129,10 +129,11 @@ def replicate(source: Path, copies: int, out: Path, seed: int) -> tuple[int, int
     src = sqlite3.connect(source)
     districts = dict(src.execute("select id, district from documents"))
     rows = src.execute(
-        "select c.id, c.document_id, c.seq, c.kind, c.text, f.tokens from clauses c"
-        " join clauses_fts f on f.rowid = c.rowid order by c.document_id, c.seq"
+        "select c.id, c.document_id, c.seq, c.kind, c.text, f.tokens, s.title from clauses c"
+        " join clauses_fts f on f.rowid = c.rowid left join sections s on s.id = c.section_id"
+        " order by c.document_id, c.seq"
     ).fetchall()
-    rows = [r for r in rows if similar.is_measure(r[3], r[4])]
+    rows = [r[:6] for r in rows if similar.is_measure(r[3], r[4], r[6])]
     names = district_names(len(districts) * copies, rng)[len(districts) :]
     new_name = {}
     out_rows, seconds = [], 0.0

@@ -238,12 +238,21 @@ def similar_eval(gold_path: Path, db_path: Path) -> None:
     conn = sqlite3.connect(db_path)
     try:
         scores = similar.evaluate_pairs(conn, gold)
+        outside = similar.not_measure_pairs(conn, gold)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
         conn.close()
     n_pos = sum(g["same"] for g in gold)
     click.echo(similar.format_scores(scores, n_pos, len(gold) - n_pos))
+    if outside:
+        n_same = sum(g["same"] for g in outside)
+        click.echo(
+            f"{len(outside)} gold pair(s) name a clause that is no measure clause, so never predicted"
+            f" ({n_same} of them positive: counted as misses):"
+        )
+        for g in outside:
+            click.echo(f"  {g['a']} ~ {g['b']} ({'same' if g['same'] else 'not same'})")
 
 
 @main.command()

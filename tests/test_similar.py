@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,49 @@ def test_headings_titles_and_table_rows_are_no_measures():
     assert not similar.is_measure("item", "二是强化低碳试点示范，")  # too short to be a measure
 
 
+def test_ideology_principles_situation_and_drafting_are_no_measures():
+    """What every plan has around its measures: the guiding ideology, the principles, the
+    situation, the drafting of the document (by the clause's own section title, or the
+    ideology formula in its text). A section that names goals or tasks keeps its clauses."""
+    measure = "持续推进生态环境精细化治理，加强监测能力建设，提升治理水平。"
+    assert similar.is_measure("paragraph", measure)
+    assert similar.is_measure("paragraph", measure, "重点任务")
+    for section in (
+        "指导思想",
+        "基本原则",
+        "规划原则",
+        "面临的形势",
+        "起草背景及过程",
+        "编制过程",
+        "机遇与挑战",
+    ):
+        assert not similar.is_measure("paragraph", measure, section), section
+    for section in ("指导思想和目标", "总体目标", "主要任务", "保障措施", "工作重点"):
+        assert similar.is_measure("paragraph", measure, section), section
+    assert not similar.is_measure(
+        "paragraph", "各部门要以新时代生态文明思想为指导，全面贯彻落实上级部署，持续推进污染防治攻坚。"
+    )
+
+
+def test_diffusion_clusters_on_the_corpus_are_measures(conn):
+    """On corpus/ no pair of similar clauses is a principle, ideology, situation or drafting
+    paragraph (the largest cluster used to be one)."""
+    rows = conn.execute(
+        "select distinct s.title from similar_clauses x join clauses c on c.id = x.clause_id"
+        " join sections s on s.id = c.section_id"
+    ).fetchall()
+    assert rows and not [
+        t
+        for (t,) in rows
+        if similar.NOT_MEASURE_SECTION.search(t or "") and not similar.MEASURE_SECTION.search(t)
+    ]
+    texts = [
+        t
+        for (t,) in conn.execute("select c.text from similar_clauses x join clauses c on c.id = x.clause_id")
+    ]
+    assert texts and not [t for t in texts if similar.IDEOLOGY.search(t)]
+
+
 def test_clusters_are_connected_components():
     got = similar.clusters([("a", "b"), ("b", "c"), ("x", "y"), ("c", "a")])
     assert got == [["a", "b", "c"], ["x", "y"]]
@@ -124,7 +168,29 @@ def test_similar_eval_rejects_unknown_clauses(built_db, tmp_path):
     bad = tmp_path / "gold.jsonl"
     bad.write_text('{"a": "x:c1", "b": "y:c2", "same": true, "reason": "r"}\n', encoding="utf-8")
     result = CliRunner().invoke(main, ["similar-eval", "--gold", str(bad), "--db", str(built_db)])
-    assert result.exit_code != 0 and "not measure clauses" in result.output
+    assert result.exit_code != 0 and "not clauses of kb.db" in result.output
+
+
+def test_similar_eval_counts_pairs_of_clauses_that_are_no_measures(built_db, tmp_path):
+    """A gold pair naming a clause that is no measure clause (a principle paragraph, say) is
+    never predicted: right when negative, a miss when positive, and listed."""
+    conn = sqlite3.connect(built_db)
+    measures = {c.id for c in similar.measure_clauses(conn)}
+    other = next(c for (c,) in conn.execute("select id from clauses order by id") if c not in measures)
+    a, b = sorted(measures)[:2]
+    conn.close()
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(
+        f'{{"a": "{a}", "b": "{other}", "same": true, "reason": "r"}}\n'
+        f'{{"a": "{b}", "b": "{other}", "same": false, "reason": "r"}}\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["similar-eval", "--gold", str(gold), "--db", str(built_db)])
+    assert result.exit_code == 0, result.output
+    assert "2 gold pair(s) name a clause that is no measure clause" in result.output
+    assert "(1 of them positive" in result.output
+    chosen = next(line for line in result.output.splitlines() if line.startswith("tfidf *"))
+    assert chosen.split()[3:6] == ["0", "0", "1"]  # tp, fp, fn
 
 
 def test_similar_clauses_table(conn):

@@ -50,6 +50,14 @@ ABOUT_DOCUMENT = re.compile(
     r"起草说明|政策解读|征求意见|审议通过|本规划|主要依据|编制了|制订了|项重点任务|项具体措施|"
     r"行动计划》?(?:分为|包括|包含|主要包括)"
 )
+# no measure: a paragraph of the plan's guiding ideology (以…思想为指导), or one in a section on the
+# situation, the guiding ideology, the principles, the background or the drafting of the document
+# (形势, 指导思想, 基本原则, 背景, 编制/起草过程: sections every plan, action plan and explanation
+# has; its own title, not a chapter's, since 指导思想和目标 also holds the goals) unless that title
+# names goals, tasks or measures
+IDEOLOGY = re.compile(r"(?:思想|精神)为(?:指导|统领|引领)")
+NOT_MEASURE_SECTION = re.compile(r"形势|指导思想|原则|背景|编制|起草|必要性|机遇|挑战")
+MEASURE_SECTION = re.compile(r"目标|任务|措施|重点|举措")
 # the lead of an item (一是, 1., （2）, 另一方面) is no part of the measure
 LEAD = re.compile(
     r"^\s*(?:[一二三四五六七八九十]+是|另一方面|一方面|\d+[.、．]|[（(]\d+[)）]|[一二三四五六七八九十]+、)\s*"
@@ -69,8 +77,9 @@ class MeasureClause:
         return re.sub(r"\s+", "", normalize_for_search(LEAD.sub("", self.text)).text)
 
 
-def is_measure(kind: str, text: str) -> bool:
-    """Whether a clause states a task/measure (compared across documents)."""
+def is_measure(kind: str, text: str, section: str | None = None) -> bool:
+    """Whether a clause states a task/measure (compared across documents); ``section``: the
+    title of its section (its own, not its chapter's), if it has one."""
     body = re.sub(r"\s+", "", LEAD.sub("", text or ""))
     return (
         kind in MEASURE_KINDS
@@ -78,6 +87,8 @@ def is_measure(kind: str, text: str) -> bool:
         and bool(CLAUSE_PUNCT.search(body))
         and bool(MEASURE_VERBS.search(body))
         and not ABOUT_DOCUMENT.search(body)
+        and not IDEOLOGY.search(body)
+        and not (section and NOT_MEASURE_SECTION.search(section) and not MEASURE_SECTION.search(section))
     )
 
 
@@ -89,7 +100,8 @@ def measure_clauses(conn, documents: Iterable[str] | None = None) -> list[Measur
 def iter_measure_clauses(conn, documents: Iterable[str] | None = None) -> Iterator[MeasureClause]:
     """The task/measure clauses of kb.db (an sqlite3 connection or sqlite_utils Database), with
     their search tokens from ``clauses_fts`` when the FTS index holds them (so jieba does not
-    segment every clause a second time); with ``documents``, those of these documents only."""
+    segment every clause a second time) and their section's title (:func:`is_measure`) when it
+    has ``sections``; with ``documents``, those of these documents only."""
     import json
 
     kinds = ", ".join(f"'{k}'" for k in MEASURE_KINDS)  # (is_measure's first test, in SQL)
@@ -99,8 +111,12 @@ def iter_measure_clauses(conn, documents: Iterable[str] | None = None) -> Iterat
             " and c.document_id in (select value from json_each(?))",
             [json.dumps(sorted(documents))],
         )
+    sections = conn.execute(
+        "select 1 from sqlite_master where type = 'table' and name = 'sections'"
+    ).fetchone()
+    title, join = ("s.title", " left join sections s on s.id = c.section_id") if sections else ("null", "")
     query = (
-        "select c.id, c.document_id, c.kind, c.text, {} from clauses c {}"
+        f"select c.id, c.document_id, c.kind, c.text, {title}, {{}} from clauses c{join} {{}}"
         f" where c.kind in ({kinds}){only} order by c.document_id, c.seq"
     )
     try:  # an FTS table that holds no tokens (contentless, external content) gives null or fails
@@ -111,7 +127,9 @@ def iter_measure_clauses(conn, documents: Iterable[str] | None = None) -> Iterat
         first = []
     # row by row: the rows of every clause are not held at once
     return (
-        MeasureClause(i, d, t, tok) for i, d, k, t, tok in itertools.chain(first, rows) if is_measure(k, t)
+        MeasureClause(i, d, t, tok)
+        for i, d, k, t, section, tok in itertools.chain(first, rows)
+        if is_measure(k, t, section)
     )
 
 
@@ -1362,13 +1380,24 @@ class Score:
 THRESHOLDS = {"tfidf": (0.2, 0.25, 0.3, 0.35, 0.4, 0.5), "minhash": (0.1, 0.15, 0.2, 0.3, 0.4, 0.5)}
 
 
-def evaluate_pairs(conn, gold: Sequence[dict]) -> list[Score]:
-    """Precision and recall of each method and threshold on gold pairs ``{a, b, same}``."""
-    clauses = measure_clauses(conn)
-    known = {c.id for c in clauses}
+def not_measure_pairs(conn, gold: Sequence[dict]) -> list[dict]:
+    """The gold pairs that name a clause of kb.db that is no measure clause (:func:`is_measure`):
+    never predicted, so a negative one is right and a positive one a miss. Raises ValueError for
+    a pair that names a clause kb.db does not have."""
+    known = {c for (c,) in conn.execute("select id from clauses")}
     missing = [g for g in gold if g["a"] not in known or g["b"] not in known]
     if missing:
-        raise ValueError(f"gold pairs name clauses that are not measure clauses of kb.db: {missing[:3]}")
+        raise ValueError(f"gold pairs name clauses that are not clauses of kb.db: {missing[:3]}")
+    measures = {c.id for c in measure_clauses(conn)}
+    return [g for g in gold if g["a"] not in measures or g["b"] not in measures]
+
+
+def evaluate_pairs(conn, gold: Sequence[dict]) -> list[Score]:
+    """Precision and recall of each method and threshold on gold pairs ``{a, b, same}``; a pair
+    that names a clause that is no measure clause is never predicted (:func:`not_measure_pairs`);
+    one that names a clause kb.db does not have raises ValueError."""
+    not_measure_pairs(conn, gold)
+    clauses = measure_clauses(conn)
     out = []
     for method, thresholds in THRESHOLDS.items():
         scores = pair_scores(clauses, method)
