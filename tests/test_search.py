@@ -589,3 +589,19 @@ def test_the_search_tables_give_the_hits_the_clauses_give(conn):
         conn.execute("select count(*) from search_clauses").fetchone()
         == conn.execute("select count(*) from clauses").fetchone()
     )
+
+
+def test_a_page_is_capped_only_when_a_tier_is_full(conn, monkeypatch):
+    """The page says it shows only the best hits when the text matches, or the clauses found by
+    their targets, reached MAX_HITS; not when their sum did (each tier has its own limit)."""
+    tiers = {}
+    for q in QUERIES:
+        found = sp.selection(conn, q)
+        tiers[q] = (sum(h["tier"] == 0 for h in found), sum(h["tier"] == 1 for h in found))
+    q, (text, by_targets) = next((q, t) for q, t in tiers.items() if min(t) > 0)
+    monkeypatch.setattr(sp, "MAX_HITS", max(text, by_targets) + 1)
+    page = sp.search_context(conn, sp.parse_request({"q": q}))
+    assert page["total_unfiltered"] == text + by_targets >= sp.MAX_HITS and not page["capped"]
+    monkeypatch.setattr(sp, "MAX_HITS", text)
+    page = sp.search_context(conn, sp.parse_request({"q": q}))
+    assert page["capped"] and page["total_unfiltered"] == text + min(by_targets, text)

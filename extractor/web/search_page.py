@@ -348,7 +348,7 @@ with
     union all
     select * from (select clause_rowid, 1 as tier, rank from by_target order by rank, clause_rowid limit ?)
   )
-select s.clause_id, f.rank, s.district, s.campaign, s.genre, s.year, s.kinds
+select s.clause_id, f.tier, f.rank, s.district, s.campaign, s.genre, s.year, s.kinds
 from found f join [{search_tables.CLAUSES_TABLE}] s on s.clause_rowid = f.clause_rowid
 order by f.tier, f.rank, s.document_id, s.seq
 """
@@ -356,7 +356,8 @@ order by f.tier, f.rank, s.document_id, s.seq
 
 def selection(conn: sqlite3.Connection, q: str, tables: bool | None = None) -> list[dict]:
     """Every clause ``q`` finds (see :func:`_hits_cte`) as light rows, best first (text matches
-    by bm25, then clauses found by a target; ties in document order): ``clause_id``, ``rank``
+    by bm25, then clauses found by a target; ties in document order): ``clause_id``, ``tier``
+    (0: a text match, 1: found by its targets), ``rank``
     and the facet values (``district``, ``campaign``, ``genre``, ``year``, ``kinds`` of its
     targets), no text. One statement: the page, the counts and the facets are made from it, and
     the snippets only for the page's rows. With a query and the build's ``search_clauses`` and
@@ -379,7 +380,7 @@ def selection(conn: sqlite3.Connection, q: str, tables: bool | None = None) -> l
         conn,
         sql
         + """
-        select sel.clause_id, sel.rank, sel.district, sel.campaign, sel.genre, sel.year,
+        select sel.clause_id, sel.tier, sel.rank, sel.district, sel.campaign, sel.genre, sel.year,
           (select group_concat(distinct t.kind) from targets t where t.clause_id = sel.clause_id) as kinds
         from sel order by sel.tier, sel.rank, sel.document_id, sel.seq""",
         params,
@@ -449,6 +450,15 @@ def _present(conn: sqlite3.Connection, hits: list[dict], q: str, snippets: bool 
     return hits
 
 
+def capped(found: list[dict]) -> bool:
+    """Whether a :func:`selection` holds the most it may: :data:`MAX_HITS` text matches, or as
+    many clauses found by their targets (so the query finds more than the page counts)."""
+    by_tier = [0, 0]
+    for h in found:
+        by_tier[h["tier"]] += 1
+    return max(by_tier) >= MAX_HITS
+
+
 def count_matches(conn: sqlite3.Connection, q: str) -> int:
     """How many clauses a query finds (clauses or their targets; at most :data:`MAX_HITS` of each)."""
     return len(selection(conn, q)) if query_groups(q) else 0
@@ -489,7 +499,7 @@ def search_context(conn: sqlite3.Connection, req: SearchRequest, per_page: int =
         "hits": shown,
         "total": total,
         "total_unfiltered": total_unfiltered,
-        "capped": total_unfiltered >= MAX_HITS,
+        "capped": capped(found),
         "per_page": per_page,
         **pagination(page, n_pages, per_page, len(matches), lambda n: url(req, page=n)),
         "facets": facet_list(counts, req, campaign_names) if total_unfiltered else [],
