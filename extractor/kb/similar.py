@@ -1186,14 +1186,13 @@ def update_similar(
     old_digest: str,
     digest: str,
     jobs: int = 1,
-    preloaded: SimilarIndex | None = None,
 ) -> int | None:
     """Update ``similar_clauses`` of a kb.db whose documents ``removed`` (changed or gone) were
     deleted and ``added`` (changed or new) inserted, from the :class:`SimilarIndex` saved for
     the old kb.db (``old_digest``); the rows are those :func:`build_similar` writes on the new
-    kb.db, and the index is saved again under ``digest`` (``preloaded``: the index as
-    :func:`prepare_update` loaded it). Returns the number of rows written, or None if the index is missing or stale (the
-    caller builds the table anew).
+    kb.db, and the index is saved again under ``digest``. Returns the number of rows written,
+    or None if the index is missing or stale (the caller builds the table anew). A rebuild
+    computes the same in a process of its own (:class:`UpdateApart`).
 
     A clause's vector depends on its own tokens (:func:`word_idf`), so an unchanged clause's
     best ``k`` change only if one of them was removed, or a new clause comes before its
@@ -1201,71 +1200,173 @@ def update_similar(
     best ``k`` anew (:func:`_top_k` with ``only``); every other clause that a new clause
     reaches at the threshold merges it into its rows (the best ``k`` of its old rows and the
     new pairs)."""
+    plan = _UpdatePlan.of(db, index_path, old_digest, removed)
+    if plan is None:
+        return None
+    delete, rows = plan.finish(measure_clauses(db, documents=added), db, index_path, digest, jobs)
+    apply_update(db, delete, rows)
+    return db.execute("select count(*) from similar_clauses").fetchone()[0]
+
+
+def apply_update(db, delete: Sequence[str], rows: Sequence[tuple[str, str, float]]) -> None:
+    """Delete the rows of the clauses ``delete`` and insert ``rows`` ``(clause, other, score)``
+    (what :meth:`_UpdatePlan.finish` computed) in ``similar_clauses``."""
     import json
 
-    import numpy as np
-
-    if not (isinstance(preloaded, SimilarIndex) and preloaded.digest == old_digest):
-        preloaded = SimilarIndex.load(index_path, old_digest)
-    index = preloaded
-    if index is None:
-        return None
-    removed_ids = [i for i, d in zip(index.ids, index.document_ids) if d in removed]
-    index = index.without(removed)
-    new = measure_clauses(db, documents=added)
-    first_new = len(index.ids)
-    index = index.plus(new)
-    gone = set(removed_ids)
-    lost = {
-        c
-        for (c,) in db.execute(
-            "select distinct clause_id from similar_clauses where other_clause_id in (select value from json_each(?))",
-            [json.dumps(removed_ids)],
-        )
-    } - gone
-    position = {c: i for i, c in enumerate(index.ids)}
-    redo = sorted({position[c] for c in lost} | set(range(first_new, len(index.ids))))
     with db.conn:
         db.execute(
             "delete from similar_clauses where clause_id in (select value from json_each(?))",
-            [json.dumps(sorted(gone | lost))],
+            [json.dumps(list(delete))],
         )
+        _insert_rows(db, ((c, o, s, METHOD) for c, o, s in rows))
+
+
+@dataclass
+class _UpdatePlan:
+    """What an update knows before the new clauses are read: the index without the removed
+    documents' clauses, the ids of those clauses, and the clauses whose rows named one (read
+    from ``similar_clauses`` of the old kb.db: a rebuild leaves that table as it was until the
+    update is applied)."""
+
+    index: SimilarIndex
+    removed_ids: list[str]
+    lost: set[str]
+
+    @classmethod
+    def of(cls, db, index_path: Path, old_digest: str | None, removed: set[str]) -> _UpdatePlan | None:
+        """None if the index saved at ``index_path`` is missing or not the one of ``old_digest``."""
+        import json
+
+        index = SimilarIndex.load(index_path, old_digest) if old_digest else None
+        if index is None:
+            return None
+        removed_ids = [i for i, d in zip(index.ids, index.document_ids) if d in removed]
+        index = index.without(removed)
+        gone = set(removed_ids)
+        lost = {
+            c
+            for (c,) in db.execute(
+                "select distinct clause_id from similar_clauses where other_clause_id in (select value from json_each(?))",
+                [json.dumps(removed_ids)],
+            )
+        } - gone
+        return cls(index, removed_ids, lost)
+
+    def finish(self, new: Sequence[MeasureClause], db, index_path: Path, digest: str, jobs: int = 1):
+        """``(delete, rows)``: the clauses whose rows go and the rows ``(clause, other, score)``
+        to insert, with the clauses ``new`` of the added documents (``db``: where the old rows
+        of the clauses a new one reaches are read, the old kb.db or its copy). Saves the
+        updated index at ``index_path`` under ``digest``."""
+        import numpy as np
+
+        index = self.index
+        first_new = len(index.ids)
+        index = index.plus(new)
+        self.index = None  # (the index before: no longer held)
+        gone = set(self.removed_ids)
+        position = {c: i for i, c in enumerate(index.ids)}
+        redo = sorted({position[c] for c in self.lost} | set(range(first_new, len(index.ids))))
+        delete = set(gone | self.lost)
+        rows: list[tuple[str, str, float]] = []
         if len(set(index.document_ids)) >= 2 and index.x.shape[1] and redo:
             prefixes = _prefix_filter(index.x)  # (once, for both searches)
             ci, cj, cs = _top_k(
                 index.x, index.group, index.ids, index.document_ids, only=redo, jobs=jobs, prefixes=prefixes
             )
-            _insert_rows(
-                db,
-                (
-                    (index.ids[i], index.ids[j], s, METHOD)
-                    for i, j, s in zip(ci.tolist(), cj.tolist(), cs.tolist())
-                ),
-            )
+            ids = index.ids
+            rows.extend((ids[i], ids[j], s) for i, j, s in zip(ci.tolist(), cj.tolist(), cs.tolist()))
+            del ci, cj, cs
             # the other clauses a new clause reaches: its pair may enter their rows
             c, a, sc = _pairs_with(index, np.arange(first_new, len(index.ids)), prefixes)
+            del prefixes
             keep = ~np.isin(c, np.asarray(redo))
             c, a, sc = c[keep], a[keep], sc[keep]
-            _merge_rows(db, index, c, a, sc)
-    index.save(index_path, digest)
-    return db.execute("select count(*) from similar_clauses").fetchone()[0]
+            changed, merged = _merged_rows(db, index, c, a, sc)
+            delete.update(changed)
+            rows.extend(merged)
+        index.save(index_path, digest)
+        return sorted(delete), rows
 
 
-def prepare_update(index_path: Path, db_path: Path) -> SimilarIndex | None:
-    """What :func:`update_similar` needs before the changed documents are extracted (a rebuild
-    runs it in a thread meanwhile): scikit-learn imported, jieba's IDF table read, and the index
-    of the kb.db at ``db_path`` loaded (None if it has none)."""
+class UpdateApart:
+    """:func:`update_similar` in a process of its own (spawned by pebble, as the cold build's
+    pairs are, :func:`_apart`), so the index and the search never add to the build's memory.
+    Started as a rebuild begins: the process imports scikit-learn, reads jieba's IDF table,
+    loads the index saved for the kb.db at ``db_path`` and drops the clauses of ``removed``
+    (:class:`_UpdatePlan`) while the changed documents are extracted. :meth:`start` sends it
+    the new clauses (read by the caller from the updated copy, which the process never
+    opens: it reads the old kb.db, which the rebuild does not change); :meth:`result` gives the
+    rows to delete and insert (:func:`apply_update`), or None if the index is missing or
+    stale. An exception in the process is raised by :meth:`result`."""
+
+    def __init__(self, index_path: Path, db_path: Path, removed: set[str]):
+        import multiprocessing
+
+        from pebble import ProcessPool
+
+        self.args = (str(index_path), str(db_path), sorted(removed))
+        self.pool = ProcessPool(max_workers=1, context=multiprocessing.get_context("spawn"))
+        self.pool.schedule(_prepare_apart, args=self.args)  # (its result is not needed: see _update_apart)
+        self.future = None
+
+    def start(self, new: Sequence[MeasureClause], old_digest: str | None, digest: str, jobs: int = 1) -> None:
+        self.future = self.pool.schedule(
+            _update_apart, args=(*self.args, list(new), old_digest, digest, jobs)
+        )
+
+    def result(self) -> tuple[list[str], list[tuple[str, str, float]]] | None:
+        try:
+            return self.future.result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the process (its work, if any, is dropped)."""
+        if self.pool is not None:
+            self.pool.stop()
+            self.pool.join(timeout=10)
+            self.pool = None
+
+
+_PREPARED: dict[tuple, _UpdatePlan | None] = {}  # in the update's process: _prepare_apart's plan
+
+
+def _prepare_apart(index_path: str, db_path: str, removed: list[str]) -> bool:
+    """In :class:`UpdateApart`'s process, before the new clauses are known: the imports, the
+    IDF table and the plan on the old kb.db (its digest read there)."""
     import importlib
 
-    for module in ("sklearn.feature_extraction.text", "sklearn.preprocessing"):  # (not on the clock later)
+    for module in ("sklearn.feature_extraction.text", "sklearn.preprocessing"):
         importlib.import_module(module)
     word_idf()
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         row = conn.execute("select value from build_info where key = 'corpus_digest'").fetchone()
+        plan = _UpdatePlan.of(conn, Path(index_path), row[0] if row else None, set(removed))
     finally:
         conn.close()
-    return SimilarIndex.load(index_path, row[0]) if row else None
+    _PREPARED.clear()
+    _PREPARED[(index_path, db_path, tuple(removed), row[0] if row else None)] = plan
+    return plan is not None
+
+
+def _update_apart(index_path, db_path, removed, new, old_digest, digest, jobs):
+    """In :class:`UpdateApart`'s process: :meth:`_UpdatePlan.finish` on the plan
+    :func:`_prepare_apart` made (made here if it did not run, or on another kb.db)."""
+    key = (index_path, db_path, tuple(removed), old_digest)
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        plan = (
+            _PREPARED.pop(key)
+            if key in _PREPARED
+            else _UpdatePlan.of(conn, Path(index_path), old_digest, set(removed))
+        )
+        _PREPARED.clear()
+        if plan is None:
+            return None
+        return plan.finish(new, conn, Path(index_path), digest, jobs)
+    finally:
+        conn.close()
 
 
 def _pairs_with(index: SimilarIndex, new, prefixes, threshold: float = THRESHOLD):
@@ -1309,15 +1410,17 @@ def _pairs_with(index: SimilarIndex, new, prefixes, threshold: float = THRESHOLD
     return np.concatenate(out_c), np.concatenate(out_a), np.concatenate(out_s)
 
 
-def _merge_rows(db, index: SimilarIndex, c, a, scores, k: int = TOP_K) -> None:
-    """Merge the pairs ``(c, a, score)`` into the rows of each clause ``c``: its best ``k`` of
-    old rows and new pairs (score descending, then the other clause's id)."""
+def _merged_rows(db, index: SimilarIndex, c, a, scores, k: int = TOP_K):
+    """Merge the pairs ``(c, a, score)`` into the rows of each clause ``c`` (read from ``db``):
+    its best ``k`` of old rows and new pairs (score descending, then the other clause's id).
+    Returns the clauses whose rows change and their new rows ``(clause, other, score)``."""
     import json
 
     found: dict[str, list[tuple[float, str]]] = {}
     for ci, ai, s in zip(c.tolist(), a.tolist(), scores.tolist()):
         found.setdefault(index.ids[ci], []).append((s, index.ids[ai]))
     clauses = sorted(found)
+    changed, rows = [], []
     for start in range(0, len(clauses), 500):
         chunk = clauses[start : start + 500]
         old: dict[str, list[tuple[float, str]]] = {cid: [] for cid in chunk}
@@ -1330,8 +1433,9 @@ def _merge_rows(db, index: SimilarIndex, c, a, scores, k: int = TOP_K) -> None:
         for cid in chunk:
             best = sorted(set(old[cid]) | set(found[cid]), key=lambda t: (-t[0], t[1]))[:k]
             if best != sorted(old[cid], key=lambda t: (-t[0], t[1])):
-                db.execute("delete from similar_clauses where clause_id = ?", [cid])
-                _insert_rows(db, ((cid, other, s, METHOD) for s, other in best))
+                changed.append(cid)
+                rows.extend((cid, other, s) for s, other in best)
+    return changed, rows
 
 
 # -- evaluation on the hand-checked gold ---------------------------------------------------
