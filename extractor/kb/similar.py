@@ -172,10 +172,13 @@ def _top_k_rows(rows, others, scores, rank, k: int):
     return rows[keep], others[keep], scores[keep]
 
 
-def _blocks(n: int, chunk_rows: int, max_pairs: int):
-    """``(start, stop)`` of consecutive blocks of rows; a block's product with the rows after its
-    start has at most about ``max_pairs`` entries (each block is sized on the one before)."""
-    start, size = 0, max(1, min(chunk_rows, max_pairs // max(1, n)))  # the first as if dense
+def _blocks(n: int, chunk_rows: int, max_pairs: int, width: int | None = None):
+    """``(start, stop)`` of consecutive blocks of ``n`` rows; a block's product with the
+    ``width`` columns (default ``n``) has at most about ``max_pairs`` entries (each block is
+    sized on the one before; the first as if its product were dense: a few rows searched
+    against every vector are not all one block)."""
+    width = n if width is None else width
+    start, size = 0, max(1, min(chunk_rows, max_pairs // max(1, width)))  # the first as if dense
     while start < n:
         stop = min(n, start + size)
         nnz = yield start, stop
@@ -282,7 +285,7 @@ def _prefix_filter(x):
     m, v = x.shape
     rows = np.repeat(np.arange(m, dtype=np.int32), np.diff(x.indptr))
     df = np.bincount(x.indices, minlength=v)
-    position = np.empty(v, dtype=np.int64)
+    position = np.empty(v, dtype=np.int32 if v < 2**31 else np.int64)  # (int32: half the arrays of it)
     position[np.lexsort((np.arange(v), df))] = np.arange(v)  # fewest rows first
     maxw = np.zeros(v)
     np.maximum.at(maxw, x.indices, x.data)
@@ -300,11 +303,13 @@ def _prefix_filter(x):
     del end
     bound = np.minimum(np.sqrt(np.maximum(norm2, 0.0, out=norm2), out=norm2), dot)
     del norm2, dot
-    keys = rows.astype(np.int64) * v + pos
+    # each entry's row and order in one sorted key (uint32 where every key and needle fits)
+    key_type = np.uint32 if m * v + 1 < 2**32 else np.int64
+    keys = (rows.astype(np.int64) * v + pos).astype(key_type)
     size = len(w)
 
     def tail(r, c):
-        needles = r * v + c
+        needles = (r.astype(np.int64) * v + c).astype(key_type)
         order = np.argsort(needles)  # (sorted needles: a search over the keys 5 times faster)
         i = np.empty(len(needles), dtype=np.int64)
         i[order] = np.searchsorted(keys, needles[order])
@@ -350,7 +355,7 @@ def _prefix_filter(x):
     return at
 
 
-def _exact_cosines(x, a, b, chunk: int = 200_000):
+def _exact_cosines(x, a, b, chunk: int = 50_000):
     """``x[a[p]] · x[b[p]]`` for each pair ``p``, with the floats of scipy's sparse product
     ``x @ x.T`` (the products of the shared columns summed from 0.0 in column order: the
     element-wise product, then a sparse matrix-vector product with ones)."""
@@ -424,7 +429,7 @@ def _neighbour_groups(x, prefixes, single_doc, minrank, tau, limit, rows, chunk_
             r, o, s = r[keep], o[keep], s[keep]
         return r, o, s
 
-    blocks = _blocks(len(rows), chunk_rows, max_pairs)
+    blocks = _blocks(len(rows), chunk_rows, max_pairs, width=m)
     span = next(blocks, None)
     while span is not None:
         start, stop = span
@@ -1231,6 +1236,9 @@ class _UpdatePlan:
     index: SimilarIndex
     removed_ids: list[str]
     lost: set[str]
+    release_idf: bool = (
+        False  # (in a process of its own: jieba's IDF table dropped once the new vectors are made)
+    )
 
     @classmethod
     def of(cls, db, index_path: Path, old_digest: str | None, removed: set[str]) -> _UpdatePlan | None:
@@ -1263,6 +1271,8 @@ class _UpdatePlan:
         first_new = len(index.ids)
         index = index.plus(new)
         self.index = None  # (the index before: no longer held)
+        if self.release_idf:
+            _release_idf()
         gone = set(self.removed_ids)
         position = {c: i for i, c in enumerate(index.ids)}
         redo = sorted({position[c] for c in self.lost} | set(range(first_new, len(index.ids))))
@@ -1328,6 +1338,17 @@ class UpdateApart:
             self.pool = None
 
 
+def _release_idf() -> None:
+    """Drop jieba's IDF table (about 130 MB of str and float objects) from this process: the
+    cache of :func:`word_idf` and jieba's loader, which holds the same dict."""
+    import jieba.analyse
+
+    word_idf.cache_clear()
+    loader = jieba.analyse.default_tfidf.idf_loader
+    loader.idf_freq, loader.path = {}, ""
+    gc.collect()
+
+
 _PREPARED: dict[tuple, _UpdatePlan | None] = {}  # in the update's process: _prepare_apart's plan
 
 
@@ -1364,6 +1385,7 @@ def _update_apart(index_path, db_path, removed, new, old_digest, digest, jobs):
         _PREPARED.clear()
         if plan is None:
             return None
+        plan.release_idf = True
         return plan.finish(new, conn, Path(index_path), digest, jobs)
     finally:
         conn.close()
