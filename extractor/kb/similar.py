@@ -1328,7 +1328,8 @@ class UpdateApart:
             _update_apart, args=(*self.args, list(new), old_digest, digest, jobs)
         )
 
-    def result(self) -> tuple[list[str], list[tuple[str, str, float]]] | None:
+    def result(self) -> tuple | None:
+        """``(delete, rows)`` for :func:`apply_update`, or None (no usable index); stops the process."""
         try:
             return self.future.result()
         finally:
