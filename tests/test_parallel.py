@@ -536,3 +536,19 @@ def test_a_non_finite_value_is_refused_with_a_named_error(monkeypatch):
     doc.targets[0].value = float("inf")
     with pytest.raises(SourceError, match="non-finite value"):
         store.processed_rows(doc, fts, document_citation_rows, load_indicators().indicators)
+
+
+def test_a_rebuild_updates_similar_clauses_in_a_process_of_its_own(first_build, tmp_path, monkeypatch):
+    """The rebuild's similar-clauses update runs in the spawned process (similar.UpdateApart),
+    not in the build's: the in-process update is never called, and the table is a fresh build's."""
+    from extractor.kb import similar
+
+    def here(*args, **kwargs):
+        raise AssertionError("updated in the build's process")
+
+    monkeypatch.setattr(similar, "update_similar", here)
+    corpus, db = _copy_build(first_build, tmp_path)
+    _change(corpus)
+    report = store.build_db(corpus, db, jobs=1)
+    assert report.mode == "incremental" and "similar (updated)" in report.steps, report.steps
+    assert content(db) == content(_fresh(corpus, db, tmp_path))

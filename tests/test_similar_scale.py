@@ -355,3 +355,12 @@ def test_the_tail_table_holds_the_tails_at_its_cuts(seed):
         cut = np.full(len(rows), g)
         assert (tail.at_most(rows, cut) == tail(rows, cut)).all()
         assert (tail.at_most(rows, cut + 1) >= tail(rows, cut + 1)).all()
+
+
+def test_a_few_rows_against_many_columns_start_with_a_small_block():
+    """A search of a few rows against every vector (a rebuild's): the first block is sized on
+    the columns, not on the few rows (77 rows against 100,000 vectors were one block of 7.7
+    million candidates)."""
+    blocks = similar._blocks(77, chunk_rows=1000, max_pairs=500_000, width=100_000)
+    assert next(blocks) == (0, 5)
+    assert blocks.send(5 * 1000) == (5, 77)  # 1,000 candidates a row: the rest fit in one block

@@ -148,3 +148,62 @@ def test_the_pairs_computed_apart_are_the_same(tmp_path):
     third.execute("drop table clauses")  # the process reading the file fails on it
     with pytest.raises(sqlite3.OperationalError, match="no such table: clauses"):
         similar.build_similar(third, apart=True)
+
+
+def _with_digest(db, digest: str):
+    """A kb.db's build_info (the digest the update's process reads to find its index)."""
+    db.execute("create table if not exists build_info (key text primary key, value text)")
+    with db.conn:
+        db.execute("insert or replace into build_info values ('corpus_digest', ?)", [digest])
+    return db
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_update_computed_apart_is_the_same(seed, tmp_path):
+    """similar.UpdateApart (a rebuild's: a spawned process reads the old kb.db and the index,
+    gets the new clauses, sends back the rows) gives the rows update_similar writes in this
+    process, and a fresh build's; the index it saves serves the next update."""
+    import shutil
+
+    clauses = copied_clauses(seed, n=160, documents=10)
+    old = _with_digest(make_db(tmp_path / "old.db", clauses), "first")
+    similar.build_similar(old, tmp_path / "here.npz", "first")
+    old.close()
+    shutil.copy(tmp_path / "here.npz", tmp_path / "apart.npz")
+    removed, added_docs, added, clauses = changed_corpus(seed, clauses, "d90")
+    updated = {}
+    for name in ("here", "apart"):
+        shutil.copy(tmp_path / "old.db", tmp_path / f"{name}.db")
+        db = sqlite_utils.Database(tmp_path / f"{name}.db")
+        delete(db, removed)
+        insert(db, added)
+        if name == "here":
+            assert similar.update_similar(db, removed, added_docs, tmp_path / "here.npz", "first", "second")
+        else:
+            apart = similar.UpdateApart(tmp_path / "apart.npz", tmp_path / "old.db", removed)
+            apart.start(similar.measure_clauses(db, documents=added_docs), "first", "second", jobs=2)
+            similar.apply_update(db, *apart.result())
+        updated[name] = rows(db)
+    fresh = make_db(tmp_path / "fresh.db", clauses)
+    similar.build_similar(fresh)
+    assert updated["apart"] and updated["apart"] == updated["here"] == rows(fresh)
+    a, b = (similar.SimilarIndex.load(tmp_path / f"{n}.npz", "second") for n in ("here", "apart"))
+    assert a.ids == b.ids and a.vocabulary == b.vocabulary and (a.x != b.x).nnz == 0
+
+
+def test_an_update_apart_without_its_index_or_failing(tmp_path):
+    """No index saved for the old kb.db: the result is None (the build computes the table
+    whole). An error in the process is raised here, as the cold build's is."""
+    clauses = copied_clauses(4, n=60, documents=3)
+    old = _with_digest(make_db(tmp_path / "old.db", clauses), "first")
+    similar.build_similar(old, tmp_path / "kb.npz", "first")
+    new = similar.measure_clauses(old)[:5]
+    apart = similar.UpdateApart(tmp_path / "missing.npz", tmp_path / "old.db", set())
+    apart.start(new, "first", "second")
+    assert apart.result() is None
+    old.execute("drop table similar_clauses")  # the process reading the old kb.db fails on it
+    apart = similar.UpdateApart(tmp_path / "kb.npz", tmp_path / "old.db", {clauses[0].document_id})
+    apart.start(new, "first", "second")
+    with pytest.raises(sqlite3.OperationalError, match="no such table: similar_clauses"):
+        apart.result()
+    assert apart.pool is None  # (stopped)

@@ -190,10 +190,13 @@ def _top_k_rows(rows, others, scores, rank, k: int):
     return rows[keep], others[keep], scores[keep]
 
 
-def _blocks(n: int, chunk_rows: int, max_pairs: int):
-    """``(start, stop)`` of consecutive blocks of rows; a block's product with the rows after its
-    start has at most about ``max_pairs`` entries (each block is sized on the one before)."""
-    start, size = 0, max(1, min(chunk_rows, max_pairs // max(1, n)))  # the first as if dense
+def _blocks(n: int, chunk_rows: int, max_pairs: int, width: int | None = None):
+    """``(start, stop)`` of consecutive blocks of ``n`` rows; a block's product with the
+    ``width`` columns (default ``n``) has at most about ``max_pairs`` entries (each block is
+    sized on the one before; the first as if its product were dense: a few rows searched
+    against every vector are not all one block)."""
+    width = n if width is None else width
+    start, size = 0, max(1, min(chunk_rows, max_pairs // max(1, width)))  # the first as if dense
     while start < n:
         stop = min(n, start + size)
         nnz = yield start, stop
@@ -300,15 +303,19 @@ def _prefix_filter(x):
     m, v = x.shape
     rows = np.repeat(np.arange(m, dtype=np.int32), np.diff(x.indptr))
     df = np.bincount(x.indices, minlength=v)
-    position = np.empty(v, dtype=np.int64)
+    position = np.empty(v, dtype=np.int32 if v < 2**31 else np.int64)  # (int32: half the arrays of it)
     position[np.lexsort((np.arange(v), df))] = np.arange(v)  # fewest rows first
     maxw = np.zeros(v)
     np.maximum.at(maxw, x.indices, x.data)
-    # each row's features in the order (rows stay in order: lexsort's last key)
-    order = np.lexsort((position[x.indices], rows))
-    w, f = x.data[order], x.indices[order]
-    del order
-    pos = position[f]
+    # each row's features in the order: the columns renumbered by it, each row's indices sorted
+    # (a row has each column once: the order lexsort((position, rows)) gives, 4 times faster)
+    inverse = np.empty(v, dtype=position.dtype)
+    inverse[position] = np.arange(v)
+    ordered = sp.csr_matrix((x.data.copy(), position[x.indices], x.indptr.copy()), shape=(m, v))
+    ordered.sort_indices()
+    w, pos = ordered.data, ordered.indices
+    f = inverse[pos]
+    del ordered, inverse
     # the bound of each tail, from the row's end back to each feature (segmented reverse sums)
     end = x.indptr[1:][rows]
     padded = np.r_[np.cumsum((w * w)[::-1])[::-1], 0.0]  # squared norm from each entry on
@@ -318,11 +325,13 @@ def _prefix_filter(x):
     del end
     bound = np.minimum(np.sqrt(np.maximum(norm2, 0.0, out=norm2), out=norm2), dot)
     del norm2, dot
-    keys = rows.astype(np.int64) * v + pos
+    # each entry's row and order in one sorted key (uint32 where every key and needle fits)
+    key_type = np.uint32 if m * v + 1 < 2**32 else np.int64
+    keys = (rows.astype(np.int64) * v + pos).astype(key_type)
     size = len(w)
 
     def tail(r, c):
-        needles = r * v + c
+        needles = (r.astype(np.int64) * v + c).astype(key_type)
         order = np.argsort(needles)  # (sorted needles: a search over the keys 5 times faster)
         i = np.empty(len(needles), dtype=np.int64)
         i[order] = np.searchsorted(keys, needles[order])
@@ -368,7 +377,7 @@ def _prefix_filter(x):
     return at
 
 
-def _exact_cosines(x, a, b, chunk: int = 200_000):
+def _exact_cosines(x, a, b, chunk: int = 50_000):
     """``x[a[p]] · x[b[p]]`` for each pair ``p``, with the floats of scipy's sparse product
     ``x @ x.T`` (the products of the shared columns summed from 0.0 in column order: the
     element-wise product, then a sparse matrix-vector product with ones)."""
@@ -442,7 +451,7 @@ def _neighbour_groups(x, prefixes, single_doc, minrank, tau, limit, rows, chunk_
             r, o, s = r[keep], o[keep], s[keep]
         return r, o, s
 
-    blocks = _blocks(len(rows), chunk_rows, max_pairs)
+    blocks = _blocks(len(rows), chunk_rows, max_pairs, width=m)
     span = next(blocks, None)
     while span is not None:
         start, stop = span
@@ -1204,14 +1213,13 @@ def update_similar(
     old_digest: str,
     digest: str,
     jobs: int = 1,
-    preloaded: SimilarIndex | None = None,
 ) -> int | None:
     """Update ``similar_clauses`` of a kb.db whose documents ``removed`` (changed or gone) were
     deleted and ``added`` (changed or new) inserted, from the :class:`SimilarIndex` saved for
     the old kb.db (``old_digest``); the rows are those :func:`build_similar` writes on the new
-    kb.db, and the index is saved again under ``digest`` (``preloaded``: the index as
-    :func:`prepare_update` loaded it). Returns the number of rows written, or None if the index is missing or stale (the
-    caller builds the table anew).
+    kb.db, and the index is saved again under ``digest``. Returns the number of rows written,
+    or None if the index is missing or stale (the caller builds the table anew). A rebuild
+    computes the same in a process of its own (:class:`UpdateApart`).
 
     A clause's vector depends on its own tokens (:func:`word_idf`), so an unchanged clause's
     best ``k`` change only if one of them was removed, or a new clause comes before its
@@ -1219,71 +1227,191 @@ def update_similar(
     best ``k`` anew (:func:`_top_k` with ``only``); every other clause that a new clause
     reaches at the threshold merges it into its rows (the best ``k`` of its old rows and the
     new pairs)."""
+    plan = _UpdatePlan.of(db, index_path, old_digest, removed)
+    if plan is None:
+        return None
+    delete, rows = plan.finish(measure_clauses(db, documents=added), db, index_path, digest, jobs)
+    apply_update(db, delete, rows)
+    return db.execute("select count(*) from similar_clauses").fetchone()[0]
+
+
+def apply_update(db, delete: Sequence[str], rows: Sequence[tuple[str, str, float]]) -> None:
+    """Delete the rows of the clauses ``delete`` and insert ``rows`` ``(clause, other, score)``
+    (what :meth:`_UpdatePlan.finish` computed) in ``similar_clauses``."""
     import json
 
-    import numpy as np
-
-    if not (isinstance(preloaded, SimilarIndex) and preloaded.digest == old_digest):
-        preloaded = SimilarIndex.load(index_path, old_digest)
-    index = preloaded
-    if index is None:
-        return None
-    removed_ids = [i for i, d in zip(index.ids, index.document_ids) if d in removed]
-    index = index.without(removed)
-    new = measure_clauses(db, documents=added)
-    first_new = len(index.ids)
-    index = index.plus(new)
-    gone = set(removed_ids)
-    lost = {
-        c
-        for (c,) in db.execute(
-            "select distinct clause_id from similar_clauses where other_clause_id in (select value from json_each(?))",
-            [json.dumps(removed_ids)],
-        )
-    } - gone
-    position = {c: i for i, c in enumerate(index.ids)}
-    redo = sorted({position[c] for c in lost} | set(range(first_new, len(index.ids))))
     with db.conn:
         db.execute(
             "delete from similar_clauses where clause_id in (select value from json_each(?))",
-            [json.dumps(sorted(gone | lost))],
+            [json.dumps(list(delete))],
         )
+        _insert_rows(db, ((c, o, s, METHOD) for c, o, s in rows))
+
+
+@dataclass
+class _UpdatePlan:
+    """What an update knows before the new clauses are read: the index without the removed
+    documents' clauses, the ids of those clauses, and the clauses whose rows named one (read
+    from ``similar_clauses`` of the old kb.db: a rebuild leaves that table as it was until the
+    update is applied)."""
+
+    index: SimilarIndex
+    removed_ids: list[str]
+    lost: set[str]
+    release_idf: bool = (
+        False  # (in a process of its own: jieba's IDF table dropped once the new vectors are made)
+    )
+
+    @classmethod
+    def of(cls, db, index_path: Path, old_digest: str | None, removed: set[str]) -> _UpdatePlan | None:
+        """None if the index saved at ``index_path`` is missing or not the one of ``old_digest``."""
+        import json
+
+        index = SimilarIndex.load(index_path, old_digest) if old_digest else None
+        if index is None:
+            return None
+        removed_ids = [i for i, d in zip(index.ids, index.document_ids) if d in removed]
+        index = index.without(removed)
+        gone = set(removed_ids)
+        lost = {
+            c
+            for (c,) in db.execute(
+                "select distinct clause_id from similar_clauses where other_clause_id in (select value from json_each(?))",
+                [json.dumps(removed_ids)],
+            )
+        } - gone
+        return cls(index, removed_ids, lost)
+
+    def finish(self, new: Sequence[MeasureClause], db, index_path: Path, digest: str, jobs: int = 1):
+        """``(delete, rows)``: the clauses whose rows go and the rows ``(clause, other, score)``
+        to insert, with the clauses ``new`` of the added documents (``db``: where the old rows
+        of the clauses a new one reaches are read, the old kb.db or its copy). Saves the
+        updated index at ``index_path`` under ``digest``."""
+        import numpy as np
+
+        index = self.index
+        first_new = len(index.ids)
+        index = index.plus(new)
+        self.index = None  # (the index before: no longer held)
+        if self.release_idf:
+            _release_idf()
+        gone = set(self.removed_ids)
+        position = {c: i for i, c in enumerate(index.ids)}
+        redo = sorted({position[c] for c in self.lost} | set(range(first_new, len(index.ids))))
+        delete = set(gone | self.lost)
+        rows: list[tuple[str, str, float]] = []
         if len(set(index.document_ids)) >= 2 and index.x.shape[1] and redo:
             prefixes = _prefix_filter(index.x)  # (once, for both searches)
             ci, cj, cs = _top_k(
                 index.x, index.group, index.ids, index.document_ids, only=redo, jobs=jobs, prefixes=prefixes
             )
-            _insert_rows(
-                db,
-                (
-                    (index.ids[i], index.ids[j], s, METHOD)
-                    for i, j, s in zip(ci.tolist(), cj.tolist(), cs.tolist())
-                ),
-            )
+            ids = index.ids
+            rows.extend((ids[i], ids[j], s) for i, j, s in zip(ci.tolist(), cj.tolist(), cs.tolist()))
+            del ci, cj, cs
             # the other clauses a new clause reaches: its pair may enter their rows
             c, a, sc = _pairs_with(index, np.arange(first_new, len(index.ids)), prefixes)
+            del prefixes
             keep = ~np.isin(c, np.asarray(redo))
             c, a, sc = c[keep], a[keep], sc[keep]
-            _merge_rows(db, index, c, a, sc)
-    index.save(index_path, digest)
-    return db.execute("select count(*) from similar_clauses").fetchone()[0]
+            changed, merged = _merged_rows(db, index, c, a, sc)
+            delete.update(changed)
+            rows.extend(merged)
+        index.save(index_path, digest)
+        return sorted(delete), rows
 
 
-def prepare_update(index_path: Path, db_path: Path) -> SimilarIndex | None:
-    """What :func:`update_similar` needs before the changed documents are extracted (a rebuild
-    runs it in a thread meanwhile): scikit-learn imported, jieba's IDF table read, and the index
-    of the kb.db at ``db_path`` loaded (None if it has none)."""
+class UpdateApart:
+    """:func:`update_similar` in a process of its own (spawned by pebble, as the cold build's
+    pairs are, :func:`_apart`), so the index and the search never add to the build's memory.
+    Started as a rebuild begins: the process imports scikit-learn, reads jieba's IDF table,
+    loads the index saved for the kb.db at ``db_path`` and drops the clauses of ``removed``
+    (:class:`_UpdatePlan`) while the changed documents are extracted. :meth:`start` sends it
+    the new clauses (read by the caller from the updated copy, which the process never
+    opens: it reads the old kb.db, which the rebuild does not change); :meth:`result` gives the
+    rows to delete and insert (:func:`apply_update`), or None if the index is missing or
+    stale. An exception in the process is raised by :meth:`result`."""
+
+    def __init__(self, index_path: Path, db_path: Path, removed: set[str]):
+        import multiprocessing
+
+        from pebble import ProcessPool
+
+        self.args = (str(index_path), str(db_path), sorted(removed))
+        self.pool = ProcessPool(max_workers=1, context=multiprocessing.get_context("spawn"))
+        self.pool.schedule(_prepare_apart, args=self.args)  # (its result is not needed: see _update_apart)
+        self.future = None
+
+    def start(self, new: Sequence[MeasureClause], old_digest: str | None, digest: str, jobs: int = 1) -> None:
+        self.future = self.pool.schedule(
+            _update_apart, args=(*self.args, list(new), old_digest, digest, jobs)
+        )
+
+    def result(self) -> tuple | None:
+        """``(delete, rows)`` for :func:`apply_update`, or None (no usable index); stops the process."""
+        try:
+            return self.future.result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the process (its work, if any, is dropped)."""
+        if self.pool is not None:
+            self.pool.stop()
+            self.pool.join(timeout=10)
+            self.pool = None
+
+
+def _release_idf() -> None:
+    """Drop jieba's IDF table (about 130 MB of str and float objects) from this process: the
+    cache of :func:`word_idf` and jieba's loader, which holds the same dict."""
+    import jieba.analyse
+
+    word_idf.cache_clear()
+    loader = jieba.analyse.default_tfidf.idf_loader
+    loader.idf_freq, loader.path = {}, ""
+    gc.collect()
+
+
+_PREPARED: dict[tuple, _UpdatePlan | None] = {}  # in the update's process: _prepare_apart's plan
+
+
+def _prepare_apart(index_path: str, db_path: str, removed: list[str]) -> bool:
+    """In :class:`UpdateApart`'s process, before the new clauses are known: the imports, the
+    IDF table and the plan on the old kb.db (its digest read there)."""
     import importlib
 
-    for module in ("sklearn.feature_extraction.text", "sklearn.preprocessing"):  # (not on the clock later)
+    for module in ("sklearn.feature_extraction.text", "sklearn.preprocessing"):
         importlib.import_module(module)
     word_idf()
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         row = conn.execute("select value from build_info where key = 'corpus_digest'").fetchone()
+        plan = _UpdatePlan.of(conn, Path(index_path), row[0] if row else None, set(removed))
     finally:
         conn.close()
-    return SimilarIndex.load(index_path, row[0]) if row else None
+    _PREPARED.clear()
+    _PREPARED[(index_path, db_path, tuple(removed), row[0] if row else None)] = plan
+    return plan is not None
+
+
+def _update_apart(index_path, db_path, removed, new, old_digest, digest, jobs):
+    """In :class:`UpdateApart`'s process: :meth:`_UpdatePlan.finish` on the plan
+    :func:`_prepare_apart` made (made here if it did not run, or on another kb.db)."""
+    key = (index_path, db_path, tuple(removed), old_digest)
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        plan = (
+            _PREPARED.pop(key)
+            if key in _PREPARED
+            else _UpdatePlan.of(conn, Path(index_path), old_digest, set(removed))
+        )
+        _PREPARED.clear()
+        if plan is None:
+            return None
+        plan.release_idf = True
+        return plan.finish(new, conn, Path(index_path), digest, jobs)
+    finally:
+        conn.close()
 
 
 def _pairs_with(index: SimilarIndex, new, prefixes, threshold: float = THRESHOLD):
@@ -1327,15 +1455,17 @@ def _pairs_with(index: SimilarIndex, new, prefixes, threshold: float = THRESHOLD
     return np.concatenate(out_c), np.concatenate(out_a), np.concatenate(out_s)
 
 
-def _merge_rows(db, index: SimilarIndex, c, a, scores, k: int = TOP_K) -> None:
-    """Merge the pairs ``(c, a, score)`` into the rows of each clause ``c``: its best ``k`` of
-    old rows and new pairs (score descending, then the other clause's id)."""
+def _merged_rows(db, index: SimilarIndex, c, a, scores, k: int = TOP_K):
+    """Merge the pairs ``(c, a, score)`` into the rows of each clause ``c`` (read from ``db``):
+    its best ``k`` of old rows and new pairs (score descending, then the other clause's id).
+    Returns the clauses whose rows change and their new rows ``(clause, other, score)``."""
     import json
 
     found: dict[str, list[tuple[float, str]]] = {}
     for ci, ai, s in zip(c.tolist(), a.tolist(), scores.tolist()):
         found.setdefault(index.ids[ci], []).append((s, index.ids[ai]))
     clauses = sorted(found)
+    changed, rows = [], []
     for start in range(0, len(clauses), 500):
         chunk = clauses[start : start + 500]
         old: dict[str, list[tuple[float, str]]] = {cid: [] for cid in chunk}
@@ -1348,8 +1478,9 @@ def _merge_rows(db, index: SimilarIndex, c, a, scores, k: int = TOP_K) -> None:
         for cid in chunk:
             best = sorted(set(old[cid]) | set(found[cid]), key=lambda t: (-t[0], t[1]))[:k]
             if best != sorted(old[cid], key=lambda t: (-t[0], t[1])):
-                db.execute("delete from similar_clauses where clause_id = ?", [cid])
-                _insert_rows(db, ((cid, other, s, METHOD) for s, other in best))
+                changed.append(cid)
+                rows.extend((cid, other, s) for s, other in best)
+    return changed, rows
 
 
 # -- evaluation on the hand-checked gold ---------------------------------------------------

@@ -585,7 +585,7 @@ def _corpus_tables(
     recomputed (:func:`extractor.kb.similar.update_similar`), or all of them if the index is
     missing."""
     from extractor.kb import trajectories
-    from extractor.kb.similar import build_similar, update_similar
+    from extractor.kb.similar import apply_update, build_similar, measure_clauses, update_similar
 
     similar = similar or {}
     index, digest = similar.get("index"), similar.get("digest")
@@ -605,6 +605,14 @@ def _corpus_tables(
             db.conn.commit()
             t0 = _timed(steps, name, t0)
     else:
+        apart = similar.get("apart") if index is not None and "removed" in similar else None
+        if apart is not None:  # its process computes the update meanwhile (it reads the old kb.db)
+            apart.start(
+                measure_clauses(db, documents=similar["added"]),
+                similar["old_digest"],
+                digest,
+                similar.get("jobs", 1),
+            )
         with db.conn:
             trajectories.fill_trajectories(db, sorted({d or c for d, c in districts if d or c}))
         t0 = _timed(steps, "trajectories", t0)
@@ -617,12 +625,15 @@ def _corpus_tables(
         ):
             update(db, list({d for d, _ in districts}))
             t0 = _timed(steps, name, t0)
-        if index is not None and "removed" in similar:
+        if apart is not None:
+            update = apart.result()
+            if update is not None:
+                apply_update(db, *update)
+                _timed(steps, "similar (updated)", t0)
+                return
+        elif index is not None and "removed" in similar:
             args = (similar["removed"], similar["added"], index, similar["old_digest"], digest)
-            if (
-                update_similar(db, *args, jobs=similar.get("jobs", 1), preloaded=similar.get("preloaded"))
-                is not None
-            ):
+            if update_similar(db, *args, jobs=similar.get("jobs", 1)) is not None:
                 _timed(steps, "similar (updated)", t0)
                 return
         db["similar_clauses"].drop()
@@ -769,6 +780,8 @@ def _update_db(
     from extractor.kb import fts
 
     tmp = _temp_path(db_path)
+    preparer: threading.Thread | None = None
+    prepared: list = []  # the similar-clauses update's process (similar.UpdateApart) or None
     try:
         t0 = time.perf_counter()
         copied: list[BaseException | None] = []
@@ -782,21 +795,24 @@ def _update_db(
 
         copier = threading.Thread(target=copy, daemon=True)
         copier.start()
-        prepared: list = []  # the similar-clauses update's set-up, meanwhile too
+        # the similar-clauses update's process (prepared), started meanwhile too
 
         def prepare() -> None:
             import multiprocessing
 
-            from extractor.kb.similar import prepare_update
+            from extractor.kb.similar import UpdateApart
 
             # not while extraction workers are forked: a fork copies the locks this thread may
-            # hold (a module being imported, a logging handler) into the worker, held forever
+            # hold (a module being imported, a logging handler) into the worker, held forever.
+            # (The update's process is spawned: fork and exec, nothing of this process in it.)
             waited = time.monotonic()
             while len(multiprocessing.active_children()) < workers and time.monotonic() - waited < 5:
                 time.sleep(0.01)
             try:
-                prepared.append(prepare_update(similar_index, db_path) if similar_index else None)
-            except Exception:  # (update_similar loads it itself)
+                prepared.append(
+                    UpdateApart(similar_index, db_path, {d for d, _, _ in remove}) if similar_index else None
+                )
+            except Exception:  # (then updated in this process)
                 prepared.append(None)
 
         preparer = threading.Thread(target=prepare, daemon=True)
@@ -841,7 +857,7 @@ def _update_db(
             old_digest = db.execute("select value from build_info where key = 'corpus_digest'").fetchone()
             preparer.join()
             similar = {
-                "preloaded": prepared[0] if prepared else None,
+                "apart": prepared[0] if prepared else None,
                 "index": similar_index,
                 "digest": digest,
                 "jobs": jobs,
@@ -859,6 +875,11 @@ def _update_db(
     except BaseException:
         _discard(tmp)
         raise
+    finally:
+        if preparer is not None:
+            preparer.join()
+            if prepared and prepared[0] is not None:
+                prepared[0].close()  # (done, or not needed: no row changed, or a failure)
     return sorted(summaries, key=lambda s: s.id)
 
 
