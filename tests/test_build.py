@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 
 import pytest
 import sqlite_utils
@@ -164,6 +165,33 @@ def test_failure_while_writing_leaves_existing_kb_db_untouched(corpus_dir, tmp_p
         build_db(corpus_dir, db_path)
     assert db_path.read_bytes() == before
     assert not list(tmp_path.glob(".kb.db.*"))
+
+
+def test_failure_while_the_similar_pairs_are_computed_leaves_no_file(corpus_dir, tmp_path, monkeypatch):
+    """The cold build writes its corpus-wide tables in WAL mode while the similar clauses'
+    process reads the file: a failure then removes the temporary file with its -wal and -shm,
+    and stops that process; a build that succeeds writes a kb.db in rollback mode, alone."""
+    import multiprocessing
+
+    import extractor.kb.store as store
+    from extractor.kb import trajectories
+
+    def boom(db):
+        assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(trajectories, "build_trajectories", boom)
+    monkeypatch.setattr(store, "INCREMENTAL_MAX_SHARE", -1.0)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build_db(corpus_dir, tmp_path / "kb.db", jobs=1)
+    assert not list(tmp_path.glob(".kb.db.*"))
+    assert not multiprocessing.active_children()
+    monkeypatch.undo()
+    build_db(corpus_dir, tmp_path / "kb.db", jobs=1)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("kb.db", ".kb.db"))) == ["kb.db"]
+    conn = sqlite3.connect(tmp_path / "kb.db")
+    assert conn.execute("pragma journal_mode").fetchone()[0] == "delete"
+    assert conn.execute("select count(*) from similar_clauses").fetchone()[0] > 0
 
 
 def test_build_prints_a_summary_per_document(corpus_dir, tmp_path):

@@ -150,6 +150,32 @@ def test_the_pairs_computed_apart_are_the_same(tmp_path):
         similar.build_similar(third, apart=True)
 
 
+def test_the_pairs_started_early_are_the_same_while_the_file_is_written(tmp_path):
+    """PairsApart (the cold build's: its process is made first, reads the file in WAL mode
+    while this process writes other tables, then searches) writes the same rows as in
+    process; its errors are raised; closing it twice is harmless."""
+    clauses = copied_clauses(2, n=200, documents=10)
+    here = make_db(tmp_path / "here.db", clauses)
+    similar.build_similar(here)
+    early = make_db(tmp_path / "early.db", clauses)
+    pairs = similar.PairsApart()
+    early.execute("pragma journal_mode = wal")
+    pairs.start(tmp_path / "early.db", tmp_path / "early.npz", "d", jobs=2)
+    with early.conn:  # a writer meanwhile: not blocked, and not seen by the reader's snapshot
+        early["other"].insert_all({"n": i} for i in range(20_000))
+    similar.build_similar(early, pairs=pairs)
+    pairs.close()
+    assert rows(early) and rows(early) == rows(here)
+    assert similar.SimilarIndex.load(tmp_path / "early.npz", "d") is not None
+
+    broken = make_db(tmp_path / "broken.db", clauses)
+    broken.execute("drop table clauses")
+    pairs = similar.PairsApart()
+    pairs.start(tmp_path / "broken.db", None, None)
+    with pytest.raises(sqlite3.OperationalError, match="no such table: clauses"):
+        similar.build_similar(broken, pairs=pairs)
+
+
 def _with_digest(db, digest: str):
     """A kb.db's build_info (the digest the update's process reads to find its index)."""
     db.execute("create table if not exists build_info (key text primary key, value text)")

@@ -1137,15 +1137,23 @@ def _insert_rows(db, rows) -> None:
 
 
 def build_similar(
-    db, index_path: Path | None = None, digest: str | None = None, jobs: int = 1, apart: bool = False
+    db,
+    index_path: Path | None = None,
+    digest: str | None = None,
+    jobs: int = 1,
+    apart: bool = False,
+    pairs: PairsApart | None = None,
 ) -> int:
     """Create and fill ``similar_clauses`` in a sqlite_utils Database (called by store.write_db);
     with ``index_path``, save the :class:`SimilarIndex` there for :func:`update_similar` (under
     the kb.db's ``digest``). ``jobs``: processes for the search (:func:`_top_k`). With ``apart``,
     the pairs are computed in a new process that reads the database file itself, so the vectors
-    and the search's arrays never add to this process's memory (the build's)."""
-    path = db.execute("pragma database_list").fetchone()[2] if apart else ""
-    if path:
+    and the search's arrays never add to this process's memory (the build's). ``pairs``: a
+    :class:`PairsApart` already started on this database (its result is written)."""
+    path = db.execute("pragma database_list").fetchone()[2] if apart and pairs is None else ""
+    if pairs is not None:
+        ids, ci, cj, cs = pairs.result()
+    elif path:
         ids, ci, cj, cs = _apart(_pairs_of, path, index_path, digest, jobs)
     else:
         ids, ci, cj, cs = _pairs_of(db, index_path, digest, jobs)
@@ -1191,6 +1199,52 @@ def _apart(fn, *args):
 
     with ProcessPool(max_workers=1, context=multiprocessing.get_context("spawn")) as pool:
         return pool.schedule(fn, args=args).result()
+
+
+class PairsApart:
+    """:func:`_pairs_of` of a cold build in a process of its own (spawned by pebble, as
+    :func:`_apart`'s), made as the build begins: the process imports scikit-learn and reads
+    jieba's IDF table while the documents are extracted (:func:`_prepare_pairs`). :meth:`start`
+    gives it the build's database file once the clauses and their FTS tokens are committed; it
+    reads them and computes the pairs while the build writes its other corpus-wide tables (the
+    file in WAL mode, so the reader sees its snapshot and the writer is not blocked).
+    :meth:`result` gives :func:`_pairs_of`'s arrays, or raises the process's exception."""
+
+    def __init__(self):
+        import multiprocessing
+
+        from pebble import ProcessPool
+
+        self.pool = ProcessPool(max_workers=1, context=multiprocessing.get_context("spawn"))
+        self.pool.schedule(_prepare_pairs)  # (a failure here shows again in the real work)
+        self.future = None
+
+    def start(self, db_path: str | Path, index_path: Path | None, digest: str | None, jobs: int = 1) -> None:
+        self.future = self.pool.schedule(_pairs_of, args=(str(db_path), index_path, digest, jobs))
+
+    def result(self):
+        """``(ids, i, j, score)`` of :func:`_pairs_of`; stops the process."""
+        try:
+            return self.future.result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the process (its work, if any, is dropped)."""
+        if self.pool is not None:
+            self.pool.stop()
+            self.pool.join(timeout=10)
+            self.pool = None
+
+
+def _prepare_pairs() -> None:
+    """In :class:`PairsApart`'s process, before the clauses are written: the imports and the
+    IDF table :func:`_pairs_of` needs."""
+    import importlib
+
+    for module in ("sklearn.feature_extraction.text", "sklearn.preprocessing", "scipy.sparse"):
+        importlib.import_module(module)
+    word_idf()
 
 
 def _empty_x():

@@ -589,6 +589,10 @@ def _corpus_tables(
 
     similar = similar or {}
     index, digest = similar.get("index"), similar.get("digest")
+    pairs = similar.get("pairs") if districts is None else None
+    if pairs is not None:  # its process reads the clauses and searches while the tables below are written
+        db.execute("pragma journal_mode = wal")  # (a reader of the file does not block this writer)
+        pairs.start(db.execute("pragma database_list").fetchone()[2], index, digest, similar.get("jobs", 1))
     t0 = time.perf_counter()
     if districts is None:
         trajectories.build_trajectories(db)
@@ -637,7 +641,7 @@ def _corpus_tables(
                 _timed(steps, "similar (updated)", t0)
                 return
         db["similar_clauses"].drop()
-    build_similar(db, index, digest, jobs=similar.get("jobs", 1), apart=True)
+    build_similar(db, index, digest, jobs=similar.get("jobs", 1), apart=True, pairs=pairs)
     _timed(steps, "similar", t0)
 
 
@@ -649,7 +653,8 @@ def _temp_path(db_path: Path) -> Path:
 
 def _discard(tmp: Path) -> None:
     tmp.unlink(missing_ok=True)
-    Path(f"{tmp}-journal").unlink(missing_ok=True)
+    for suffix in ("-journal", "-wal", "-shm"):
+        Path(f"{tmp}{suffix}").unlink(missing_ok=True)
 
 
 def write_db(
@@ -666,12 +671,16 @@ def write_db(
     to keep the similar-clauses index for the next rebuild (None: not kept); ``jobs``: processes
     for the similar-clauses search."""
     from extractor.kb import fts
+    from extractor.kb.similar import PairsApart
 
     steps = {} if steps is None else steps
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_path(db_path)
     compact: Path | None = None
+    # similar clauses' process, started now: its imports and IDF table load while the documents
+    # are extracted; it computes the pairs while the other corpus-wide tables are written
+    pairs = PairsApart()
     try:
         db = sqlite_utils.Database(tmp, recreate=True)
         db.execute("pragma synchronous = off")  # a temporary file: replaced atomically when complete
@@ -705,7 +714,9 @@ def write_db(
         fts.create_views(db)
         db.conn.commit()
         t0 = _timed(steps, "indexes", t0)
-        _corpus_tables(db, steps, similar={"index": similar_index, "digest": digest, "jobs": jobs})
+        _corpus_tables(
+            db, steps, similar={"index": similar_index, "digest": digest, "jobs": jobs, "pairs": pairs}
+        )
         t0 = time.perf_counter()
         db["build_info"].insert_all(_build_info(digest))
         db.conn.commit()
@@ -725,6 +736,8 @@ def write_db(
         if compact is not None:
             _discard(compact)
         raise
+    finally:
+        pairs.close()
     return sorted(summaries, key=lambda s: s.id)
 
 
