@@ -586,11 +586,17 @@ def _simplified_unit(unit: str) -> str:
 
 def _literal_heads(lex: UnitLexicon) -> tuple[str, ...] | None:
     """The contextual heads as the periods pattern's lookbehind reads them, when that is the
-    words as written (no '/' or '·', which the pattern widens to their look-alikes); else None."""
-    heads = lex.contextual_heads
-    if not heads or any(c in h for h in heads for c in "/·"):
-        return None
-    return heads
+    words as written (no '/' or '·', which the pattern widens to their look-alikes); else None.
+    Found by the lexicon's identity (this runs once per line)."""
+    found = _HEADS.get(id(lex))
+    if found is None or found[0] is not lex:
+        heads = lex.contextual_heads
+        literal = None if not heads or any(c in h for h in heads for c in "/·") else heads
+        found = _HEADS[id(lex)] = (lex, literal)
+    return found[1]
+
+
+_HEADS: dict[int, tuple[UnitLexicon, tuple[str, ...] | None]] = {}
 
 
 def find_quantities(text: str) -> list[Quantity]:

@@ -579,7 +579,8 @@ def _corpus_tables(
     only the rows of those districts are recomputed, the rest cannot change; else created),
     compare_order and compare_districts (:mod:`extractor.kb.compare`), search_clauses
     (:mod:`extractor.kb.search_tables`; with ``districts``, those districts' rows)
-    and similar_clauses. ``similar``: ``index`` (where the similar-clauses index is kept, or
+    and similar_clauses. ``similar``: ``pairs`` (a cold build's :class:`extractor.kb.similar.PairsApart`,
+    started on this database), ``index`` (where the similar-clauses index is kept, or
     None), ``digest`` (the new kb.db's), ``jobs`` (processes), and for a rebuild ``removed``,
     ``added`` (document ids) and ``old_digest``: the rows of the clauses a change touches are
     recomputed (:func:`extractor.kb.similar.update_similar`), or all of them if the index is
@@ -589,10 +590,7 @@ def _corpus_tables(
 
     similar = similar or {}
     index, digest = similar.get("index"), similar.get("digest")
-    pairs = similar.get("pairs") if districts is None else None
-    if pairs is not None:  # its process reads the clauses and searches while the tables below are written
-        db.execute("pragma journal_mode = wal")  # (a reader of the file does not block this writer)
-        pairs.start(db.execute("pragma database_list").fetchone()[2], index, digest, similar.get("jobs", 1))
+    pairs = similar.get("pairs") if districts is None else None  # (started by write_db)
     t0 = time.perf_counter()
     if districts is None:
         trajectories.build_trajectories(db)
@@ -701,6 +699,10 @@ def write_db(
                 if n % 200 == 0:
                     db.conn.commit()
         t0 = _timed(steps, "documents", t0)  # reading, extracting and writing them
+        # the similar clauses' process reads the clauses and searches while the indexes and the
+        # corpus-wide tables are written: WAL, so that reader and this writer do not block
+        db.execute("pragma journal_mode = wal")
+        pairs.start(tmp, similar_index, digest, jobs)
         for table, cols in {
             "sections": ["document_id", "parent_id", "campaign"],
             "clauses": ["document_id", "section_id", "campaign"],
