@@ -1201,40 +1201,54 @@ def _apart(fn, *args):
         return pool.schedule(fn, args=args).result()
 
 
-class PairsApart:
-    """:func:`_pairs_of` of a cold build in a process of its own (spawned by pebble, as
-    :func:`_apart`'s), made as the build begins: the process imports scikit-learn and reads
-    jieba's IDF table while the documents are extracted (:func:`_prepare_pairs`). :meth:`start`
-    gives it the build's database file once the clauses and their FTS tokens are committed; it
-    reads them and computes the pairs while the build writes its other corpus-wide tables (the
-    file in WAL mode, so the reader sees its snapshot and the writer is not blocked).
-    :meth:`result` gives :func:`_pairs_of`'s arrays, or raises the process's exception."""
+class _Spawned:
+    """One process of its own (spawned by pebble, as :func:`_apart`'s), made with a first task
+    (``prepare(*args)``: imports, tables, anything the work needs before its input is known),
+    then given one piece of work (:meth:`_schedule`). :meth:`result` gives that work's result,
+    or raises its exception, and stops the process; :meth:`close` stops it (its work, if any,
+    is dropped)."""
 
-    def __init__(self):
+    def __init__(self, prepare: Callable, args: tuple = ()):
         import multiprocessing
 
         from pebble import ProcessPool
 
         self.pool = ProcessPool(max_workers=1, context=multiprocessing.get_context("spawn"))
-        self.pool.schedule(_prepare_pairs)  # (a failure here shows again in the real work)
+        self.pool.schedule(
+            prepare, args=args
+        )  # (its result is not needed: a failure shows again in the work)
         self.future = None
 
-    def start(self, db_path: str | Path, index_path: Path | None, digest: str | None, jobs: int = 1) -> None:
-        self.future = self.pool.schedule(_pairs_of, args=(str(db_path), index_path, digest, jobs))
+    def _schedule(self, fn: Callable, args: tuple) -> None:
+        self.future = self.pool.schedule(fn, args=args)
 
     def result(self):
-        """``(ids, i, j, score)`` of :func:`_pairs_of`; stops the process."""
         try:
             return self.future.result()
         finally:
             self.close()
 
     def close(self) -> None:
-        """Stop the process (its work, if any, is dropped)."""
         if self.pool is not None:
             self.pool.stop()
             self.pool.join(timeout=10)
             self.pool = None
+
+
+class PairsApart(_Spawned):
+    """:func:`_pairs_of` of a cold build in a process of its own, made as the build begins:
+    the process imports scikit-learn and reads jieba's IDF table while the documents are
+    extracted (:func:`_prepare_pairs`). :meth:`start` gives it the build's database file once
+    the clauses and their FTS tokens are committed; it reads them and computes the pairs while
+    the build writes its other corpus-wide tables (the file in WAL mode, so the reader sees its
+    snapshot and the writer is not blocked). :meth:`result` gives :func:`_pairs_of`'s arrays
+    ``(ids, i, j, score)``, or raises the process's exception."""
+
+    def __init__(self):
+        super().__init__(_prepare_pairs)
+
+    def start(self, db_path: str | Path, index_path: Path | None, digest: str | None, jobs: int = 1) -> None:
+        self._schedule(_pairs_of, (str(db_path), index_path, digest, jobs))
 
 
 def _prepare_pairs() -> None:
@@ -1374,7 +1388,7 @@ class _UpdatePlan:
         return sorted(delete), rows
 
 
-class UpdateApart:
+class UpdateApart(_Spawned):
     """:func:`update_similar` in a process of its own (spawned by pebble, as the cold build's
     pairs are, :func:`_apart`), so the index and the search never add to the build's memory.
     Started as a rebuild begins: the process imports scikit-learn, reads jieba's IDF table,
@@ -1386,33 +1400,15 @@ class UpdateApart:
     stale. An exception in the process is raised by :meth:`result`."""
 
     def __init__(self, index_path: Path, db_path: Path, removed: set[str]):
-        import multiprocessing
-
-        from pebble import ProcessPool
-
         self.args = (str(index_path), str(db_path), sorted(removed))
-        self.pool = ProcessPool(max_workers=1, context=multiprocessing.get_context("spawn"))
-        self.pool.schedule(_prepare_apart, args=self.args)  # (its result is not needed: see _update_apart)
-        self.future = None
+        super().__init__(_prepare_apart, self.args)  # (see _update_apart)
 
     def start(self, new: Sequence[MeasureClause], old_digest: str | None, digest: str, jobs: int = 1) -> None:
-        self.future = self.pool.schedule(
-            _update_apart, args=(*self.args, list(new), old_digest, digest, jobs)
-        )
+        self._schedule(_update_apart, (*self.args, list(new), old_digest, digest, jobs))
 
     def result(self) -> tuple | None:
         """``(delete, rows)`` for :func:`apply_update`, or None (no usable index); stops the process."""
-        try:
-            return self.future.result()
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        """Stop the process (its work, if any, is dropped)."""
-        if self.pool is not None:
-            self.pool.stop()
-            self.pool.join(timeout=10)
-            self.pool = None
+        return super().result()
 
 
 def _release_idf() -> None:
