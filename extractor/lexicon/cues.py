@@ -182,9 +182,16 @@ class ComparatorLexicon:
     def ends_word(self, text: str, end: int, word: str) -> bool:
         """Whether ``word``, ending at ``end`` of ``text``, is the tail of a not-comparator word
         there (节约 for the 约 of 节约5万吨)."""
-        return any(
-            w.endswith(word) and len(w) > len(word) and text.endswith(w, 0, end) for w in self.not_comparators
-        )
+        return any(text.endswith(w, 0, end) for w in self._longer_words(word))
+
+    def _longer_words(self, word: str) -> tuple[str, ...]:
+        """The not-comparator words that end with ``word`` and are longer (kept per word: the
+        check runs for every comparator word before a number)."""
+        cache = self.__dict__.setdefault("_longer", {})  # frozen: written past __setattr__
+        found = cache.get(word)
+        if found is None:
+            found = cache[word] = tuple(w for w in self.not_comparators if w.endswith(word) and len(w) > len(word))
+        return found
 
 
 def _comparator_map(data: dict, key: str, path: Path) -> dict[str, str]:
