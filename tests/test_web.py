@@ -20,7 +20,7 @@ import sqlite_utils
 from extractor import format as fmt
 from extractor import routes
 from extractor.kb import citations, compare, coverage, fts
-from extractor.web import pages, search, site
+from extractor.web import pages, plugin, search, site
 
 PM25 = "pm25_annual_mean"
 # The contract of the issue: district -> (value, year) of the targets a reader must find.
@@ -835,6 +835,25 @@ async def test_metadata_describes_every_column(ds, kb_path):
     assert set(await ds.get_canned_queries("kb", None)) >= queries
     for name, table in tables.items():  # served from the package, whatever metadata.yml says
         assert ds.metadata("description", database="kb", table=name) == table["description"], name
+
+
+async def test_the_lookup_of_every_table_at_once_gets_only_the_rules_datasette_reads_that_way(ds):
+    # Datasette deep-copies a plugin's answer to metadata("tables") for each table it checks
+    # (the index page checks every table): the answer holds permissions and facet sizes only
+    answer = plugin.get_metadata(ds, "tables", "kb", None)
+    assert answer == {"databases": {"kb": site.table_rules()}}
+    assert site.rules_of(
+        {"a": {"description": "x", "facet_size": 5, "allow": {"id": "r"}}, "b": {"description": "y"}}
+    ) == {"tables": {"a": {"facet_size": 5, "allow": {"id": "r"}}}}
+    assert site.table_rules() == site.rules_of(site.database_metadata()["tables"])
+    # one table, or any other key, is still answered in full
+    assert plugin.get_metadata(ds, "description", "kb", "targets")["databases"]["kb"]["tables"]["targets"]
+    assert (
+        ds.metadata("description", database="kb", table="targets")
+        == (site.database_metadata()["tables"]["targets"]["description"])
+    )
+    r = await ds.client.get("/")
+    assert r.status_code == 200 and "targets" in r.text
 
 
 async def test_index_page_links(ds):

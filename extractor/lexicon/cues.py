@@ -190,7 +190,9 @@ class ComparatorLexicon:
         cache = self.__dict__.setdefault("_longer", {})  # frozen: written past __setattr__
         found = cache.get(word)
         if found is None:
-            found = cache[word] = tuple(w for w in self.not_comparators if w.endswith(word) and len(w) > len(word))
+            found = cache[word] = tuple(
+                w for w in self.not_comparators if w.endswith(word) and len(w) > len(word)
+            )
         return found
 
 

@@ -54,6 +54,31 @@ def database_metadata(table: str | None = None) -> dict[str, Any]:
     return pickle.loads(_pickled(table))
 
 
+# what Datasette reads from ``metadata("tables", database=...)``, its one lookup of every
+# table's metadata at once: each table's permission (allow, checked for every table the index
+# page lists) and facet size (facets.py); nothing else of a table is read that way
+TABLE_RULES = ("allow", "facet_size")
+
+
+def rules_of(tables: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """``{"tables": {table: its TABLE_RULES keys}}`` of the tables that have any."""
+    rules = {name: {k: t[k] for k in TABLE_RULES if k in t} for name, t in tables.items()}
+    return {"tables": {name: r for name, r in rules.items() if r}}
+
+
+@functools.cache
+def _pickled_rules() -> bytes:
+    return pickle.dumps(rules_of(_site()["database"].get("tables", {})))
+
+
+def table_rules() -> dict[str, Any]:
+    """The answer to Datasette's ``tables`` lookup: ``{"tables": {table: {allow, facet_size}}}``
+    for the tables site.yml gives either (none today). Datasette deep-copies what a plugin
+    returns for every table it checks, so the index page's 60 checks copied every table's
+    descriptions 60 times (most of the page's time); a fresh copy."""
+    return pickle.loads(_pickled_rules())
+
+
 @functools.cache
 def metadata_keys() -> frozenset[str]:
     """Every key the database metadata holds, at the database and the table level: Datasette
