@@ -119,6 +119,41 @@ def test_coverage_cells_are_built_with_kb(kb_path):
 # -- a site that turns off arbitrary SQL and the download ---------------------------------------
 
 
+async def test_counts_and_version_are_known_at_start_and_the_sha256_follows(kb_path, tmp_path):
+    # Datasette would count each table on the first index page (10 ms each, then no counts)
+    # and read the whole file for its sha256 in the event loop; both are known at start
+    import hashlib
+    import shutil
+    import time
+
+    path = tmp_path / "kb.db"
+    shutil.copy(kb_path, path)
+    inspected = serve.inspect_data(path)
+    conn = sqlite3.connect(path)
+    names = [n for (n,) in conn.execute("select name from sqlite_master where type = 'table'")]
+    counts = {n: conn.execute(f"select count(*) from [{n}]").fetchone()[0] for n in names}
+    conn.close()
+    assert inspected["kb"]["tables"] == {n: {"count": c} for n, c in counts.items()}
+    assert inspected["kb"]["size"] == path.stat().st_size and inspected["kb"]["file"] == "kb.db"
+    ds = make_datasette(path)
+    await ds.invoke_startup()
+    db = ds.get_database("kb")
+    assert (await db.table_counts())["targets"] == counts["targets"]
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    deadline = time.monotonic() + 20
+    while db.hash != sha and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert db.hash == sha  # what sha256sum kb.db prints, once the thread has read the file
+    r = await ds.client.get("/")
+    assert r.status_code == 200 and " rows" in r.text  # the tables it lists, with their counts
+    # another file, another version key; a file that is not SQLite, none (check_knowledge_base reports it)
+    path.write_bytes(path.read_bytes() + b"\0" * 4096)
+    assert serve.inspect_data(path)["kb"]["hash"] != inspected["kb"]["hash"]
+    bad = tmp_path / "bad.db"
+    bad.write_bytes(b"not sqlite" * 100)
+    assert serve.inspect_data(bad) is None
+
+
 @pytest.fixture
 async def locked(kb_path):
     datasette = make_datasette(kb_path, settings=LOCKED_SETTINGS)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -123,11 +124,68 @@ def make_datasette(
     # a 404 is just the error page, and a 500 still prints its plain traceback.
     # (imported after datasette.app, which registers Datasette's own hooks from that module)
     importlib.import_module("datasette.handle_exception").rich = None
-    return Datasette(
+    inspected = inspect_data(db_path)
+    ds = Datasette(
         immutables=[str(db_path)],
         metadata=load_metadata(metadata_path),
         settings={**DEFAULT_SETTINGS, **(settings or {})},
+        inspect_data=inspected,
     )
+    if inspected:
+        name = next(iter(inspected))
+        if name in ds.databases:  # the file's sha256 replaces the version key once it is read
+            threading.Thread(
+                target=_hash_in_background, args=(ds.databases[name], db_path), daemon=True
+            ).start()
+    return ds
+
+
+def _hash_in_background(db, db_path: str | os.PathLike) -> None:
+    import hashlib
+
+    digest = hashlib.sha256()
+    try:
+        with open(db_path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                digest.update(chunk)  # hashlib lets other threads run meanwhile
+    except OSError:
+        return
+    db.cached_hash = digest.hexdigest()
+
+
+def inspect_data(db_path: str | os.PathLike) -> dict[str, Any] | None:
+    """What ``datasette inspect`` writes for an immutable file, made at start-up: each table's
+    row count, the file's size and a version key. Without it Datasette counts every table on
+    the first index page with 10 ms each (at 10,000 documents ten tables time out, so the index
+    page shows no counts and sorts its tables by their foreign keys on every request) and
+    computes the sha256 of the whole file for the index page's colour and the download's ETag
+    (2.4–2.9 s for a 1.9 GB kb.db, in the event loop, on the first visitor's request: every
+    other request waits). The version key stands in for that sha256 until
+    :func:`make_datasette`'s thread has read the file (``/-/databases.json`` then gives the
+    sha256 ``sha256sum kb.db`` prints): the file's path, size, modification time and inode,
+    which any rebuild changes. None when the file cannot be read (Datasette then reports it as
+    it would)."""
+    import hashlib
+    import sqlite3
+
+    path = Path(db_path).resolve()
+    try:
+        stat = path.stat()
+        conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        try:
+            names = [n for (n,) in conn.execute("select name from sqlite_master where type = 'table'")]
+            tables = {}
+            for name in names:
+                try:
+                    tables[name] = {"count": conn.execute(f"select count(*) from [{name}]").fetchone()[0]}
+                except sqlite3.Error:  # a virtual table whose module this SQLite lacks
+                    continue
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return None
+    version = hashlib.sha256(f"{path}|{stat.st_size}|{stat.st_mtime_ns}|{stat.st_ino}".encode()).hexdigest()
+    return {Path(db_path).stem: {"hash": version, "size": stat.st_size, "file": path.name, "tables": tables}}
 
 
 def check_knowledge_base(db_path: str | os.PathLike) -> None:
