@@ -584,21 +584,6 @@ def _simplified_unit(unit: str) -> str:
     return to_simplified(unit)
 
 
-def _literal_heads(lex: UnitLexicon) -> tuple[str, ...] | None:
-    """The contextual heads as the periods pattern's lookbehind reads them, when that is the
-    words as written (no '/' or '·', which the pattern widens to their look-alikes); else None.
-    Found by the lexicon's identity (this runs once per line)."""
-    found = _HEADS.get(id(lex))
-    if found is None or found[0] is not lex:
-        heads = lex.contextual_heads
-        literal = None if not heads or any(c in h for h in heads for c in "/·") else heads
-        found = _HEADS[id(lex)] = (lex, literal)
-    return found[1]
-
-
-_HEADS: dict[int, tuple[UnitLexicon, tuple[str, ...] | None]] = {}
-
-
 def find_quantities(text: str) -> list[Quantity]:
     """All quantities of ``text`` in order, offsets into ``text``. Works on raw and t2s text."""
     if not _NUMBER_CHAR.search(text):
@@ -610,7 +595,7 @@ def find_quantities(text: str) -> list[Quantity]:
         if q:
             found.append(q)
     taken = _Taken(len(text), found)
-    heads = _literal_heads(g.lexicon)
+    heads = g.lexicon.literal_heads
     periods = heads is None or any(h in text for h in heads)  # periods follow a head (为期3年)
     for pattern in (g.united, g.periods) if periods else (g.united,):
         for m in pattern.finditer(text):

@@ -1214,9 +1214,8 @@ class _Spawned:
         from pebble import ProcessPool
 
         self.pool = ProcessPool(max_workers=1, context=multiprocessing.get_context("spawn"))
-        self.pool.schedule(
-            prepare, args=args
-        )  # (its result is not needed: a failure shows again in the work)
+        # (its result is not needed: a failure shows again in the work)
+        self.pool.schedule(prepare, args=args)
         self.future = None
 
     def _schedule(self, fn: Callable, args: tuple) -> None:

@@ -75,6 +75,14 @@ class UnitLexicon:
     bare_range_heads: tuple[str, ...] = ()  # 在 … 之间
     contextual_heads: tuple[str, ...] = ()  # 为期, 期限为…: where a contextual unit (年) states a period
 
+    @functools.cached_property
+    def literal_heads(self) -> tuple[str, ...] | None:
+        """The contextual heads as the periods pattern's lookbehind reads them, when that is the
+        words as written (no '/' or '·', which the pattern widens to their look-alikes); else
+        None. Kept on the lexicon: find_quantities asks on every line."""
+        heads = self.contextual_heads
+        return None if not heads or any(c in h for h in heads for c in "/·") else heads
+
     def lookup(self, written: str) -> tuple[Unit, float] | None:
         """(unit, magnitude factor) for a unit as written (万吨 -> (tonne, 1e4)); None if unknown."""
         text = to_simplified(written.replace(" ", "").replace("\u3000", ""))
@@ -182,18 +190,17 @@ class ComparatorLexicon:
     def ends_word(self, text: str, end: int, word: str) -> bool:
         """Whether ``word``, ending at ``end`` of ``text``, is the tail of a not-comparator word
         there (节约 for the 约 of 节约5万吨)."""
-        return any(text.endswith(w, 0, end) for w in self._longer_words(word))
+        return any(text.endswith(w, 0, end) for w in self._by_suffix.get(word, ()))
 
-    def _longer_words(self, word: str) -> tuple[str, ...]:
-        """The not-comparator words that end with ``word`` and are longer (kept per word: the
-        check runs for every comparator word before a number)."""
-        cache = self.__dict__.setdefault("_longer", {})  # frozen: written past __setattr__
-        found = cache.get(word)
-        if found is None:
-            found = cache[word] = tuple(
-                w for w in self.not_comparators if w.endswith(word) and len(w) > len(word)
-            )
-        return found
+    @functools.cached_property
+    def _by_suffix(self) -> dict[str, tuple[str, ...]]:
+        """Each proper tail of a not-comparator word -> the words it ends (约 -> 节约, 履约…),
+        made once: the check runs for every comparator word before a number."""
+        out: dict[str, list[str]] = {}
+        for w in self.not_comparators:
+            for i in range(1, len(w)):
+                out.setdefault(w[i:], []).append(w)
+        return {tail: tuple(words) for tail, words in out.items()}
 
 
 def _comparator_map(data: dict, key: str, path: Path) -> dict[str, str]:
