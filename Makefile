@@ -46,7 +46,7 @@ serve: install
 test: install-test browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadscope
 
 build: install
 	$(BIN)/policykb build
