@@ -121,6 +121,31 @@ def test_two_horizons_after_a_date_line_are_both_targets():
     ]
 
 
+def test_a_time_after_a_frame_dates_every_semicolon_clause_of_its_sentence():
+    # 《方案》提出，2020年，A；B: the time after the reported frame is the whole sentence's, so B
+    # is a 2020 target too, not an actual of the period the review is about
+    text = (
+        "“十二五”某市节水工作回顾与展望\n“十二五”期间，全市用水总量下降了8.5%。"
+        "在节水方面，《实施方案》提出，2020年，全市用水总量控制在12.5亿立方米以内；"
+        "万元地区生产总值用水量控制在20立方米以内。"
+    )
+    assert rows(text, title="“十二五”某市节水工作回顾与展望", plan_year_known=False) == [
+        ("8.5%", "actual", 2015, 2010, "="),
+        ("12.5亿立方米", "target", 2020, None, "<="),
+        ("20立方米", "target", 2020, None, "<="),
+    ]
+    # a paragraph's opening frame and time stay in its first sentence
+    text = (
+        "某区2024年水污染防治行动计划\n水方面，2023年，全区断面水质达标率100%。"
+        "主要措施：一是完成5个片区雨污分流改造；二是新建污水管网不少于8公里。"
+    )
+    assert rows(text, title="某区2024年水污染防治行动计划", plan_year=2024) == [
+        ("100%", "actual", 2023, None, "="),
+        ("5个", "target", 2024, None, "="),
+        ("8公里", "target", 2024, None, ">="),
+    ]
+
+
 def test_a_report_on_an_ended_period_states_actuals_with_the_period_base():
     text = (
         "“十二五”某市节能工作成效回顾\n“十二五”期间，全市单位生产总值能耗累计下降18.2%，"

@@ -263,16 +263,37 @@ def _lead(ctx: DocContext, m: Mention) -> tuple[int | None, str, str] | None:
     full = last_stop(text, "。！？", m.line_start, m.sent_start) + 1
     if m.line_start < full < m.sent_start:
         starts.append(full)
+    sentence = max(full, m.line_start)  # the start of the full sentence that holds the number
     for start in reversed(starts):
-        found = _lead_at(text, start, m.q.start)
+        found = _lead_at(text, start, m.q.start, framed=start == sentence)
         if found is not None:
             return found
     return None
 
 
-def _lead_at(text: str, start: int, limit: int) -> tuple[int | None, str, str] | None:
-    """A time expression opening ``text[start:]`` and followed by a comma."""
-    return _lead_in(text[start : min(limit, start + 24)])
+def _lead_at(text: str, start: int, limit: int, framed: bool = False) -> tuple[int | None, str, str] | None:
+    """A time expression opening ``text[start:]`` and followed by a comma; ``framed``: or opening
+    one of its first comma segments after a frame without a number: 《方案》提出，2015年，… /
+    在减排方面，到2025年，… (a reported or topical frame, then the time the whole sentence is
+    about; only for the number's own sentence: a paragraph's opening frame and time do not reach
+    its later sentences)."""
+    found = _lead_in(text[start : min(limit, start + 24)])
+    if found is not None or not framed:
+        return found
+    head = text[start : min(limit, start + LEAD_FRAME_CHARS)]
+    frame = LEAD_FRAME.match(head)
+    while frame is not None and frame.end() < len(head):
+        found = _lead_in(head[frame.end() : frame.end() + 24])
+        if found is not None:
+            return found
+        frame = LEAD_FRAME.match(head, frame.end())
+    return None
+
+
+# a frame before a sentence's time: comma segments of at most 16 characters, no number, no
+# sentence end (a bounded scan: at most LEAD_FRAME_CHARS characters of the sentence)
+LEAD_FRAME = regex.compile(r"[^，,。；;！？!?\d０-９\n]{1,16}[，,]")
+LEAD_FRAME_CHARS = 60
 
 
 @functools.lru_cache(maxsize=1024)
