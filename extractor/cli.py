@@ -96,10 +96,11 @@ def build(
       policykb build --corpus corpus --db kb.db
       policykb build --jobs 4 --no-cache
     """
+    from extractor.kb.cache import catalog_cache_path
     from extractor.kb.store import build_db
     from extractor.read.catalog import load_catalog
 
-    entries = load_catalog(corpus_dir)
+    entries = load_catalog(corpus_dir, parsed_cache=catalog_cache_path(db_path) if cache else None)
     options = {
         "jobs": jobs,
         "cache": cache,

@@ -109,3 +109,50 @@ def test_an_impossible_date_is_an_error_not_a_traceback(corpus_copy):
     (corpus_copy / "catalog.yml").write_text(dumped, encoding="utf-8")
     with pytest.raises(CatalogError, match="not a valid date"):
         load_catalog(corpus_copy)
+
+
+def test_the_parsed_catalog_is_kept_while_its_bytes_are_unchanged(corpus_copy, tmp_path, monkeypatch):
+    cache = tmp_path / "cache" / "kb.db.catalog.json"
+    edit(corpus_copy, lambda d: d[0].update(published="2024-02-20"))
+    first = load_catalog(corpus_copy, parsed_cache=cache)
+    assert cache.is_file() and first == load_catalog(corpus_copy)  # the same entries as without it
+
+    def no_yaml(*args, **kwargs):
+        raise AssertionError("the YAML was parsed again")
+
+    monkeypatch.setattr(yaml, "load", no_yaml)
+    again = load_catalog(corpus_copy, parsed_cache=cache)
+    assert again == first  # dates included (JSON has none: they are kept tagged)
+    assert "2024-02-20" in {e.published for e in again}
+    monkeypatch.undo()
+
+    # a changed catalog is parsed again; the cache then holds the new parse
+    edit(corpus_copy, lambda d: d[0].update(title="改过的标题"))
+    changed = load_catalog(corpus_copy, parsed_cache=cache)
+    assert "改过的标题" in {e.title for e in changed}
+    # validated every time: a file that went missing is an error, cache or not
+    (corpus_copy / changed[0].file).unlink()
+    with pytest.raises(CatalogError, match="does not exist"):
+        load_catalog(corpus_copy, parsed_cache=cache)
+
+
+@pytest.mark.parametrize("damage", ["not json", '{"key": 1}', '{"key": "x", "data": []}', ""])
+def test_a_damaged_parsed_catalog_is_parsed_again(corpus_copy, tmp_path, damage):
+    cache = tmp_path / "kb.db.catalog.json"
+    cache.write_text(damage, encoding="utf-8")
+    assert load_catalog(corpus_copy, parsed_cache=cache) == load_catalog(corpus_copy)
+    assert '"key"' in cache.read_text(encoding="utf-8")  # replaced by a good one
+
+
+def test_a_parse_json_cannot_give_back_is_not_kept(corpus_copy, tmp_path):
+    # a number as a mapping key would come back from JSON as a string: nothing is kept, and
+    # the catalog's own error is the same as without the cache
+    text = (corpus_copy / "catalog.yml").read_text(encoding="utf-8")
+    (corpus_copy / "catalog.yml").write_text(text + "2024: x\n", encoding="utf-8")
+    cache = tmp_path / "kb.db.catalog.json"
+    with pytest.raises(CatalogError) as without:
+        load_catalog(corpus_copy)
+    with pytest.raises(CatalogError) as with_cache:
+        load_catalog(corpus_copy, parsed_cache=cache)
+    assert str(with_cache.value) == str(without.value)
+    assert not cache.exists()

@@ -11,6 +11,11 @@ document is extracted again); entries no longer used by the last build are dropp
 cache holds one corpus. ``policykb build --no-cache`` neither reads nor writes it; deleting the
 folder is always safe.
 
+**Catalog.** ``.policykb-cache/<kb.db name>.catalog.json`` keeps what PyYAML made of
+catalog.yml, under the sha256 of its bytes: an unchanged catalog of 10,000 entries is read in
+tens of ms instead of parsed in 2–2.5 s (the entries are validated again either way; see
+:func:`extractor.read.catalog.load_catalog`).
+
 **Lock.** ``.policykb-cache/<kb.db name>.lock`` is held (``flock``) for the whole build and
 names the builder's PID: a second build of the same kb.db waits for the first. The kernel
 drops the lock when its process dies, even by ``kill -9``.
@@ -63,6 +68,11 @@ def cache_key(entry: CatalogEntry, rules_digest: str, data: bytes | None = None)
 
 def cache_dir(db_path: Path) -> Path:
     return Path(db_path).resolve().parent / CACHE_DIR
+
+
+def catalog_cache_path(db_path: Path) -> Path:
+    """Where the build keeps what PyYAML made of catalog.yml (``load_catalog(parsed_cache=)``)."""
+    return cache_dir(db_path) / f"{Path(db_path).name}.catalog.json"
 
 
 class BuildCache:

@@ -936,7 +936,13 @@ def build_db(
     import sqlite3
 
     from extractor.kb import parallel
-    from extractor.kb.cache import BuildCache, BuildLock, remove_stale_files, similar_index_path
+    from extractor.kb.cache import (
+        BuildCache,
+        BuildLock,
+        catalog_cache_path,
+        remove_stale_files,
+        similar_index_path,
+    )
 
     if Path(db_path).is_dir():  # found before the documents are read, not at the final os.replace
         raise PolicyKBError("is a directory: give the file to write (e.g. kb.db inside it)", path=db_path)
@@ -944,7 +950,7 @@ def build_db(
         raise PolicyKBError("its folder does not exist", path=db_path)
     t_start = time.perf_counter()
     if entries is None:
-        entries = load_catalog(corpus_dir)
+        entries = load_catalog(corpus_dir, parsed_cache=catalog_cache_path(Path(db_path)) if cache else None)
     entries = sorted(entries, key=lambda e: e.id)
     report = BuildReport(Path(db_path), unlisted=unlisted_files(corpus_dir, entries))
     steps = report.steps
