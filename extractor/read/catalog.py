@@ -169,8 +169,8 @@ def _parsed(catalog: Path, cache: Path | None):
                 return stored["data"]
         except (OSError, ValueError, KeyError, TypeError):
             pass  # missing, unreadable or damaged: parse the YAML
-    # libyaml's parser when PyYAML has it: a catalog of 10,000 entries parses in about 1-2.5 s,
-    # not 25 s (same SafeConstructor, so the same values and errors)
+    # libyaml's parser when PyYAML has it: a catalog of 10,000 entries parses in about 2-2.5 s,
+    # not 10-25 s (same SafeConstructor, so the same values and errors)
     data = yaml.load(raw.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if cache is not None:
         _store(cache, key, data)

@@ -292,7 +292,7 @@ def _lead_at(text: str, start: int, limit: int, framed: bool = False) -> tuple[i
 
 # a frame before a sentence's time: comma segments of at most 16 characters, no number, no
 # sentence end (a bounded scan: at most LEAD_FRAME_CHARS characters of the sentence)
-LEAD_FRAME = regex.compile(r"[^，,。；;！？!?\d０-９\n]{1,16}[，,]")
+LEAD_FRAME = regex.compile(r"[^，,。；;！？!?\d\n]{1,16}[，,]")  # \d: full-width digits too
 LEAD_FRAME_CHARS = 60
 
 
