@@ -146,6 +146,20 @@ def test_a_time_after_a_frame_dates_every_semicolon_clause_of_its_sentence():
     ]
 
 
+def test_a_bound_after_a_verb_of_reaching_is_what_is_reached():
+    # N以上的… after 具备/形成 is the capacity to be reached (a target); after 对 it bounds the
+    # units a rule applies to (a condition)
+    text = (
+        "到2025年，全市电网基本具备5%以上的尖峰负荷响应能力，形成20万吨以上的再生资源处理能力，"
+        "对年用水量1万立方米以上的单位实施计量。"
+    )
+    assert rows(text, plan_year=2025) == [
+        ("5%", "target", 2025, None, ">="),
+        ("20万吨", "target", 2025, None, ">="),
+        ("1万立方米", "condition", 2025, None, ">="),
+    ]
+
+
 def test_a_report_on_an_ended_period_states_actuals_with_the_period_base():
     text = (
         "“十二五”某市节能工作成效回顾\n“十二五”期间，全市单位生产总值能耗累计下降18.2%，"

@@ -269,6 +269,7 @@ class StatementCues:
     skip_lines: tuple[regex.Pattern, ...]
     condition_stop: tuple[str, ...]
     object_verbs: tuple[str, ...]
+    attain_verbs: tuple[str, ...]
     condition_length_words: tuple[str, ...]
     condition_range_words: tuple[str, ...]
     definition_headings: tuple[str, ...]
@@ -324,6 +325,7 @@ def load_statements(path: Path = DATA_DIR / "statements.yml") -> StatementCues:
         skip_lines=patterns("skip_lines"),
         condition_stop=_str_list(data, "condition_stop", path),
         object_verbs=_str_list(data, "object_verbs", path),
+        attain_verbs=_str_list(data, "attain_verbs", path),
         condition_length_words=_str_list(data, "condition_length_words", path),
         condition_range_words=_str_list(data, "condition_range_words", path),
         definition_headings=_str_list(data, "definition_headings", path),

@@ -83,6 +83,8 @@ def _bound_before_subject(ctx: DocContext, m: Mention, prefix: str, rest: str) -
     if not (tail and _HAN.match(tail)) or any(tail.startswith(s) for s in ctx.cues.condition_stop):
         return False
     lead = prefix.rstrip(" \u3000")
+    if any(lead.endswith(v) for v in ctx.cues.attain_verbs):
+        return False  # 具备5%以上的响应能力: what is to be reached
     return not (m.q.dimension == "count" and any(lead.endswith(v) for v in ctx.cues.object_verbs))
 
 
