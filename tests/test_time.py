@@ -160,6 +160,19 @@ def test_a_bound_after_a_verb_of_reaching_is_what_is_reached():
     ]
 
 
+def test_a_list_goes_on_after_a_value_with_a_comparator_word():
+    # 6%、6%以上、9%以上: 以上 ends a value, not the list, so each value has its own subject
+    text = "到2025年，全市化学需氧量、氨氮、氮氧化物排放总量比2020年分别下降6%、6%以上、9%以上。"
+    assert [
+        (t.surface, t.indicator_id, t.campaign, t.base_year, t.comparator)
+        for t in targets(text, plan_year=2025)
+    ] == [
+        ("6%", "cod_reduction_rate", "water", 2020, "="),
+        ("6%", "nh3n_reduction_rate", "water", 2020, ">="),
+        ("9%", "nox_reduction_rate", "air", 2020, ">="),
+    ]
+
+
 def test_a_report_on_an_ended_period_states_actuals_with_the_period_base():
     text = (
         "“十二五”某市节能工作成效回顾\n“十二五”期间，全市单位生产总值能耗累计下降18.2%，"

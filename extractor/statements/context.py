@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import regex
 
-from extractor.lexicon.cues import StatementCues, load_statements
+from extractor.lexicon.cues import StatementCues, load_comparators, load_statements
 from extractor.model import Clause, Quantity, Section
 from extractor.statements.dating import TextTime
 
@@ -234,11 +234,30 @@ def list_groups(text: str, mentions: list[Mention]) -> list[list[Mention]]:
     groups: list[list[Mention]] = []
     for m in mentions:
         prev = groups[-1][-1] if groups else None
-        if prev and prev.sentence_key == m.sentence_key and LIST_GAP.match(text[prev.q.end : m.q.start]):
+        if (
+            prev
+            and prev.sentence_key == m.sentence_key
+            and LIST_GAP.match(_after_tail(text, prev.q.end, m.q.start))
+        ):
             groups[-1].append(m)
         else:
             groups.append([m])
     return groups
+
+
+def _after_tail(text: str, end: int, limit: int) -> str:
+    """``text[end:limit]`` without a comparator word that follows the number there (8%、10%以上、
+    10%以上: the list goes on after 以上)."""
+    gap = text[end:limit]
+    for word in _after_words():
+        if gap.startswith(word):
+            return gap[len(word) :]
+    return gap
+
+
+@functools.cache
+def _after_words() -> tuple[str, ...]:
+    return tuple(sorted(load_comparators().after, key=len, reverse=True))
 
 
 def last_stop(text: str, chars: str, lo: int, hi: int) -> int:
