@@ -185,6 +185,16 @@ def test_a_report_on_an_ended_period_states_actuals_with_the_period_base():
     ]
 
 
+@pytest.mark.parametrize("joined", ["和", "、"])
+def test_every_value_of_a_change_list_in_a_period_counts_from_the_year_before_it(joined):
+    title = "“十一五”某省节能减排成效"
+    text = f"{title}\n“十一五”期间，全省二氧化硫和化学需氧量排放总量分别下降14.29%{joined}12.45%。"
+    assert rows(text, title=title, plan_year_known=False) == [
+        ("14.29%", "actual", 2010, 2005, "="),
+        ("12.45%", "actual", 2010, 2005, "="),
+    ]
+
+
 def test_a_change_from_a_to_b_dates_a_by_the_comparison_year():
     text = "某县工业结构持续优化\n2015年与2010年相比，全县规模以上工业中高耗能行业比重由46%下降到38%。"
     assert rows(text, title="某县工业结构持续优化", plan_year_known=False) == [

@@ -456,7 +456,7 @@ def _read(
     if base_year is None and kind in ("target", "actual"):
         base_year = list_base_year(ctx.cues, text, m, seg_start)
     if base_year is None and kind in ("target", "actual"):
-        base_year = period_base_year(ctx, m, seg_start, year, evidence)
+        base_year = period_base_year(ctx, prefix, year, evidence)
     if kind in ("target", "actual") and is_from_value(text, m, seg_start):
         year, base_year = from_value_year(ctx, m, year, evidence), None
         kind = "actual"  # where a change started was observed

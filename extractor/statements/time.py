@@ -469,14 +469,11 @@ def period_start(evidence: str) -> int | None:
     return None
 
 
-def period_base_year(
-    ctx: DocContext, m: Mention, seg_start: int, year: int | None, evidence: str
-) -> int | None:
+def period_base_year(ctx: DocContext, prefix: str, year: int | None, evidence: str) -> int | None:
     """A change stated for a plan period is counted from the year before it (“十一五”期间…下降19.1%
     → 2005; “十四五”时期…下降13.5% → 2020), as is a change in a report on a period; an annual
-    rate (年均增长15%) has no base year."""
-    text = ctx.norm.text
-    prefix = text[seg_start : m.q.start]
+    rate (年均增长15%) has no base year. ``prefix``: the segment's words before the number, or
+    before the first value of its list (分别下降14.29%和12.45%: both are changes)."""
     if not CHANGE_BEFORE.search(prefix) or ANNUAL_CHANGE.search(prefix):
         return None
     start = period_start(evidence)
