@@ -44,9 +44,10 @@ CACHE_DIR = ".policykb-cache"
 
 @functools.cache  # importlib.metadata parses each package's METADATA: once a process, not per document
 def versions() -> str:
-    """``jieba=…,opencc=…,spacy=…``: the library versions the rows depend on."""
+    """``jieba=…,opencc=…,rjieba=…,spacy=…``: the library versions the rows depend on (rjieba:
+    most of the FTS tokens)."""
     out = []
-    for name in ("jieba", "opencc", "spacy"):
+    for name in ("jieba", "opencc", "rjieba", "spacy"):
         try:
             out.append(f"{name}={version(name)}")
         except PackageNotFoundError:

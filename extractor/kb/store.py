@@ -554,7 +554,7 @@ def _build_info(digest: str) -> list[dict]:
 
 
 def library_versions() -> str:
-    """What a kb.db's bytes depend on beyond the rules: jieba, OpenCC, spaCy and SQLite (FTS5)."""
+    """What a kb.db's bytes depend on beyond the rules: jieba, OpenCC, rjieba, spaCy and SQLite (FTS5)."""
     import sqlite3
 
     from extractor.kb.cache import versions
