@@ -86,8 +86,8 @@ def test_the_fold_is_normalize_for_searchs():
 
 def test_plain_blocks_are_cut_by_rjieba_and_the_others_by_the_python_cut(monkeypatch):
     calls = []
-    real = fts.rjieba.cut_for_search
-    monkeypatch.setattr(fts.rjieba, "cut_for_search", lambda s, hmm: calls.append(s) or real(s, hmm))
+    real = fts._rust_cut_for_search()
+    monkeypatch.setattr(fts, "_rust_cut_for_search", lambda: lambda s, hmm: calls.append(s) or real(s, hmm))
     fts._BLOCKS.clear()
     fts._SHORT.clear()
     text = "到2025年，全区细颗粒物年均浓度控制在35微克/立方米以内；完成2013-2019年关停企业用地调查"

@@ -36,6 +36,7 @@ Highlighting, snippets and the SQL functions of the served site are request-time
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -44,7 +45,6 @@ from math import log
 
 import jieba
 import jieba.finalseg as finalseg
-import rjieba
 import sqlite_utils
 
 from extractor import routes
@@ -213,10 +213,19 @@ _BLOCKS_OF: jieba.Tokenizer | None = None
 _PLAIN_BLOCK = re.compile(r"[\u4e00-\u9fd5a-z0-9%]+")
 
 
+@functools.cache
+def _rust_cut_for_search():
+    """``rjieba.cut_for_search``, imported on first use: the import loads its dictionary (about
+    0.2 s and 30 MB), which only the processes that cut blocks need."""
+    import rjieba
+
+    return rjieba.cut_for_search
+
+
 def _block_tokens(tok: jieba.Tokenizer, blk: str) -> tuple[str, ...]:
     """The search tokens of one block of :data:`jieba.re_han_default`'s split."""
     if tok is _DEFAULT_DICTIONARY and _PLAIN_BLOCK.fullmatch(blk):
-        return tuple(w for w in rjieba.cut_for_search(blk, True) if _is_word(w))
+        return tuple(w for w in _rust_cut_for_search()(blk, True) if _is_word(w))
     freq = tok.FREQ
     if _RE_HAN.match(blk):
         words = _cut_block(tok, blk)
