@@ -348,6 +348,79 @@ def test_search_lists_text_matches_then_clauses_found_only_by_a_target(conn, q):
     assert set(ids[n:]) == by_target - by_text  # then every clause found only by a target
 
 
+# -- the schema read once (kb.db is immutable) ---------------------------------------------------
+
+
+async def test_schema_answers_are_datasette_s_own_and_asked_once(kb_path):
+    from datasette.database import Database
+
+    from extractor.web.immutable import ImmutableDatabase
+
+    ds = make_datasette(kb_path)
+    await ds.invoke_startup()
+    kept = ds.get_database("kb")
+    assert isinstance(kept, ImmutableDatabase) and kept.name == "kb" and not kept.is_mutable
+    plain = Database(ds, path=str(kb_path), is_mutable=False)
+    plain.name = "kb"
+    calls = []
+    ask = kept.execute_fn
+
+    async def counted(fn):
+        calls.append(fn)
+        return await ask(fn)
+
+    kept.execute_fn = counted
+    tables = await plain.table_names()
+
+    async def answers(db) -> list:
+        out = [await db.table_names(), await db.view_names(), await db.hidden_table_names()]
+        out.append(await db.get_all_foreign_keys())
+        for table in tables:
+            out += [await db.table_columns(table), await db.table_column_details(table)]
+            out += [await db.primary_keys(table), await db.fts_table(table), await db.table_exists(table)]
+            out += [await db.label_column_for_table(table), await db.foreign_keys_for_table(table)]
+            out.append(await db.get_table_definition(table))
+        return out
+
+    first = await answers(kept)
+    asked, calls[:] = len(calls), []
+    assert await answers(kept) == first == await answers(plain)
+    assert asked > 3 * len(tables) and calls == []  # the second time, from memory
+    # what a caller does to its answer does not reach the next caller
+    (await kept.table_columns("clauses")).append("spoiled")
+    assert await kept.table_columns("clauses") == await plain.table_columns("clauses")
+    assert await kept.table_exists("no_such_table") is False
+
+
+async def test_pages_ask_no_schema_question_twice(ds, monkeypatch):
+    from datasette.database import Database
+
+    sql: list[str] = []  # the statements that reach SQLite (past what ImmutableDatabase keeps)
+    run = Database.execute
+
+    async def logged(self, query, *args, **kwargs):
+        sql.append(query)
+        return await run(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(Database, "execute", logged)
+    for path in ("/", "/kb", "/kb/clauses?_search=扬尘", "/kb/targets"):
+        first = await ds.client.get(path, params={"_x": 1})  # (a new URL: not a kept whole answer)
+        sql.clear()
+        again = await ds.client.get(path, params={"_x": 2})
+        assert first.status_code == again.status_code == 200
+        # Datasette asks sqlite_master once per table and page (76 times on the index page)
+        assert [q for q in sql if "sqlite_master" in q] == [], path
+    # a query a visitor writes or a canned query (run with truncate=True) is run each time
+    kept = ds.get_database("kb")
+    q = "select count(*) as n from sqlite_master where type = 'table'"
+    sql.clear()
+    for _ in range(2):
+        assert (await kept.execute(q, truncate=True)).first()["n"] > 10
+    assert sql == [q, q]
+    assert (await kept.execute(q)).first()["n"] == (await kept.execute(q)).first()["n"]
+    assert sql == [q, q, q]  # (Datasette's own kind of question: asked once)
+
+
 # -- whole answers from memory (kb.db is immutable) --------------------------------------------
 
 

@@ -131,6 +131,10 @@ def make_datasette(
         settings={**DEFAULT_SETTINGS, **(settings or {})},
         inspect_data=inspected,
     )
+    from extractor.web.immutable import make_database
+
+    for name in list(ds.databases):  # its schema read once (it cannot change while served)
+        make_database(ds, name)
     if inspected:
         name = next(iter(inspected))
         if name in ds.databases:  # the file's sha256 replaces the version key once it is read
