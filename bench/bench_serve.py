@@ -139,6 +139,22 @@ def server_cpu(pid: int | None) -> float:
     return total
 
 
+def wait_until_idle(pid: int | None, most: float = 120.0, step: float = 1.0) -> float:
+    """Wait until the server uses under 5 % of a core over ``step`` seconds (at most ``most``
+    seconds): each worker reads the sha256 of kb.db in a thread after it starts (about 5 s of
+    CPU for a 2 GB file), which would otherwise fall on the first pages measured. Returns the
+    seconds waited."""
+    t0 = time.perf_counter()
+    before = server_cpu(pid)
+    while pid is not None and time.perf_counter() - t0 < most:
+        time.sleep(step)
+        now = server_cpu(pid)
+        if now - before < 0.05 * step:
+            break
+        before = now
+    return time.perf_counter() - t0
+
+
 def latency(url: str, targets: list[tuple[str, str]], n: int, pid: int | None = None) -> None:
     import httpx
 
@@ -258,6 +274,7 @@ def main() -> None:
         f" {args.workers} worker process{'es' if args.workers > 1 else ''}"
     )
     with server(db, args.src.resolve(), cache=not args.no_cache, workers=args.workers) as (url, pid):
+        print(f"server idle after {wait_until_idle(pid):.1f} s more (each worker's sha256 of kb.db)")
         latency(url, targets, args.requests, pid)
         if args.clients:
             asyncio.run(
