@@ -392,6 +392,23 @@ async def test_schema_answers_are_datasette_s_own_and_asked_once(kb_path):
     assert await kept.table_exists("no_such_table") is False
 
 
+async def test_plain_datasette_gets_it_too_and_a_mutable_file_does_not(kb_path, tmp_path):
+    import shutil
+
+    from datasette.app import Datasette
+
+    from extractor.web.immutable import ImmutableDatabase
+
+    copy = tmp_path / "copy.db"
+    shutil.copy(kb_path, copy)
+    ds = Datasette(immutables=[str(kb_path)], files=[str(copy)])  # datasette -i kb.db copy.db
+    await ds.invoke_startup()
+    assert isinstance(ds.get_database("kb"), ImmutableDatabase)
+    assert not isinstance(ds.get_database("copy"), ImmutableDatabase)  # it may change: asked each time
+    assert (await ds.client.get("/")).status_code == 200
+    assert (await ds.client.get("/kb/clauses?_search=扬尘")).status_code == 200
+
+
 async def test_pages_ask_no_schema_question_twice(ds, monkeypatch):
     from datasette.database import Database
 

@@ -6,8 +6,9 @@ SQL thread and back: the index page makes 272 of them for kb.db's tables (about 
 most of the page's time), a table page about 40. For a file opened immutable (``datasette
 -i``), whose schema is fixed while it is served, :class:`ImmutableDatabase` answers each such
 question from the first answer. Queries and row counts are untouched. ``make_database`` swaps
-it in for the database Datasette made (``Datasette.remove_database`` / ``add_database``, the
-documented way to replace one).
+it in for the database Datasette made (``Datasette.remove_database`` / ``add_database``):
+``serve.make_datasette`` does it, and the plugin's ``startup`` hook, so a plain ``datasette -i
+kb.db`` with this package installed has it too.
 """
 
 from __future__ import annotations
@@ -115,11 +116,13 @@ class ImmutableDatabase(Database):
 def make_database(ds, name: str) -> Database:
     """Replace the immutable database ``name`` of ``ds`` by an :class:`ImmutableDatabase` of the
     same file, under the same name and route (before the first request); returns it. A
-    database that is mutable, in memory or absent is left as it is and returned (or None)."""
+    database that is mutable, in memory, absent or already one is left as it is and returned
+    (or None). What the old one knew of the file (its sha256, its size) goes with it."""
     db = ds.databases.get(name)
-    if db is None or db.is_mutable or db.is_memory or not db.path:
+    if db is None or isinstance(db, ImmutableDatabase) or db.is_mutable or db.is_memory or not db.path:
         return db
     kept = ImmutableDatabase(ds, db.path)
+    kept.cached_hash, kept.cached_size = db.cached_hash, db.cached_size
     route = db.route
     ds.remove_database(name)
     ds.add_database(kept, name=name, route=route)

@@ -139,6 +139,10 @@ def warm_up() -> None:
 
 @hookimpl
 def startup(datasette):
+    from extractor.web.immutable import make_database
+
+    for name in list(datasette.databases):  # each immutable file's schema read once
+        make_database(datasette, name)
     warm_up()
 
 
