@@ -28,7 +28,7 @@ _SCHEMA_QUERY = re.compile(
     r"\s*select\s(?:(?!\b(?:from|select)\b)[^;])*\bfrom\s+sqlite_master(?:\s+(?:where|order|limit)\b(?:(?!\b(?:from|join|select)\b)[^;])*)?;?\s*",
     re.IGNORECASE,
 )
-MAX_KEPT = 10_000  # answers kept at most (each a few rows of sqlite_master)
+MAX_KEPT = 4_000  # answers kept at most (every page of kb.db: about 500; the rest, names a visitor made up)
 
 
 def _params_key(params) -> tuple | None:
