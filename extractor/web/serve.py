@@ -139,9 +139,16 @@ def make_datasette(
         name = next(iter(inspected))
         if name in ds.databases:  # the file's sha256 replaces the version key once it is read
             threading.Thread(
-                target=_hash_in_background, args=(ds.databases[name], db_path), daemon=True
+                target=_read_in_background, args=(ds.databases[name], db_path, inspected[name]), daemon=True
             ).start()
     return ds
+
+
+def _read_in_background(db, db_path: str | os.PathLike, inspected: dict[str, Any]) -> None:
+    """The file's sha256 (:func:`_hash_in_background`), then each view's row count
+    (:func:`count_views`) into the inspect data Datasette reads a page's count from."""
+    _hash_in_background(db, db_path)
+    count_views(db_path, inspected["tables"])
 
 
 def _hash_in_background(db, db_path: str | os.PathLike) -> None:
@@ -155,6 +162,31 @@ def _hash_in_background(db, db_path: str | os.PathLike) -> None:
     except OSError:
         return
     db.cached_hash = digest.hexdigest()
+
+
+def count_views(db_path: str | os.PathLike, counts: dict[str, dict[str, int]]) -> None:
+    """Count the rows of each view of the immutable file into ``counts`` (``{view: {"count":
+    n}}``, the inspect data's tables), one view at a time. Datasette takes a page's row count
+    from there when the page has no filter, for a view as for a table; otherwise it counts the
+    view on every visit: at 10,000 documents 1.1 s for ``clause_context``, 1.4 s for
+    ``target_citations`` and 2.8 s for ``indicator_coverage`` (1,340,000 rows), near the SQL
+    time limit. Counted in a thread after start-up, so a view's first visits may still count it."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?immutable=1", uri=True)
+    except sqlite3.Error:
+        return
+    try:
+        views = [
+            n for (n,) in conn.execute("select name from sqlite_master where type = 'view' order by name")
+        ]
+        for name in views:
+            counts[name] = {"count": conn.execute(f"select count(*) from [{name}]").fetchone()[0]}
+    except sqlite3.Error:  # (a view whose SQL this SQLite cannot run: Datasette counts it as it would)
+        return
+    finally:
+        conn.close()
 
 
 def inspect_data(db_path: str | os.PathLike) -> dict[str, Any] | None:
