@@ -166,11 +166,15 @@ async def test_views_are_counted_once_after_start(kb_path, monkeypatch):
     expected = {v: conn.execute(f"select count(*) from [{v}]").fetchone()[0] for v in views}
     conn.close()
     assert {"target_citations", "clause_context", "indicator_coverage"} <= set(views)
-    tables = ds.inspect_data["kb"]["tables"]
     deadline = time.monotonic() + 30
-    while not set(views) <= set(tables) and time.monotonic() < deadline:
+    while not set(views) <= set(ds.inspect_data["kb"]["tables"]) and time.monotonic() < deadline:
         time.sleep(0.05)
+    tables = ds.inspect_data["kb"]["tables"]  # (a new dict once the views are counted)
     assert {v: tables[v]["count"] for v in views} == expected
+    db = ds.get_database("kb")
+    assert set(await db.table_counts()) == set(await db.table_names())  # the views kept out
+    for page in ("/", "/kb", "/kb.json"):  # the pages that list every table with its count
+        assert (await ds.client.get(page)).status_code == 200, page
     sql: list[str] = []
     run = Database.execute
 

@@ -76,6 +76,13 @@ class ImmutableDatabase(Database):
                 self._schema[key] = kept
         return Results(list(kept.rows), kept.truncated, kept.description)
 
+    async def table_counts(self, limit=10):
+        # tables only, as Datasette's own: the inspect data also holds the views' counts
+        # (serve.count_views), and the index and database pages list every key as a table
+        counts = await super().table_counts(limit)
+        tables = set(await self.table_names())
+        return {t: n for t, n in counts.items() if t in tables}
+
     async def table_exists(self, table):
         return await self._kept("table_exists", table)
 

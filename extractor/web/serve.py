@@ -148,7 +148,8 @@ def _read_in_background(db, db_path: str | os.PathLike, inspected: dict[str, Any
     """The file's sha256 (:func:`_hash_in_background`), then each view's row count
     (:func:`count_views`) into the inspect data Datasette reads a page's count from."""
     _hash_in_background(db, db_path)
-    count_views(db_path, inspected["tables"])
+    # a new dict in place of the old one (a reader iterating the old one never sees it change)
+    inspected["tables"] = {**inspected["tables"], **count_views(db_path)}
 
 
 def _hash_in_background(db, db_path: str | os.PathLike) -> None:
@@ -164,19 +165,22 @@ def _hash_in_background(db, db_path: str | os.PathLike) -> None:
     db.cached_hash = digest.hexdigest()
 
 
-def count_views(db_path: str | os.PathLike, counts: dict[str, dict[str, int]]) -> None:
-    """Count the rows of each view of the immutable file into ``counts`` (``{view: {"count":
-    n}}``, the inspect data's tables), one view at a time. Datasette takes a page's row count
-    from there when the page has no filter, for a view as for a table; otherwise it counts the
-    view on every visit: at 10,000 documents 1.1 s for ``clause_context``, 1.4 s for
-    ``target_citations`` and 2.8 s for ``indicator_coverage`` (1,340,000 rows), near the SQL
-    time limit. Counted in a thread after start-up, so a view's first visits may still count it."""
+def count_views(db_path: str | os.PathLike) -> dict[str, dict[str, int]]:
+    """Each view's row count in the immutable file, as the inspect data holds a table's
+    (``{view: {"count": n}}``; empty if the file cannot be read). Datasette takes a page's row
+    count from the inspect data when the page has no filter, for a view as for a table;
+    otherwise it counts the view on every visit: at 10,000 documents 1.1 s for
+    ``clause_context``, 1.4 s for ``target_citations`` and 2.8 s for ``indicator_coverage``
+    (1,340,000 rows), near the SQL time limit. :func:`make_datasette` counts them in a thread
+    after start-up, so a view's first visits may still count it; ``ImmutableDatabase.table_counts``
+    keeps them out of the table lists."""
     import sqlite3
 
+    counts: dict[str, dict[str, int]] = {}
     try:
         conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?immutable=1", uri=True)
     except sqlite3.Error:
-        return
+        return counts
     try:
         views = [
             n for (n,) in conn.execute("select name from sqlite_master where type = 'view' order by name")
@@ -184,9 +188,10 @@ def count_views(db_path: str | os.PathLike, counts: dict[str, dict[str, int]]) -
         for name in views:
             counts[name] = {"count": conn.execute(f"select count(*) from [{name}]").fetchone()[0]}
     except sqlite3.Error:  # (a view whose SQL this SQLite cannot run: Datasette counts it as it would)
-        return
+        pass
     finally:
         conn.close()
+    return counts
 
 
 def inspect_data(db_path: str | os.PathLike) -> dict[str, Any] | None:
