@@ -511,7 +511,7 @@ QUERIES = [
 def _clause_targets_reference(conn) -> sqlite3.Connection:
     """A scratch FTS5 table of what ``clause_targets_fts`` should index, from the texts (not
     the build's tokens): each clause that states a target, as its text and its targets' own
-    texts (indicator as written, dictionary name, surface) joined by blanks, tokenized once."""
+    texts (indicator as written, dictionary name, surface) joined by blanks, each tokenized once."""
     own: dict[int, list[str]] = {}
     for clause_rowid, indicator, name, surface in conn.execute(
         "select c.rowid, t.indicator, i.name_zh, t.surface from targets t join clauses c on c.id = t.clause_id"
@@ -520,10 +520,12 @@ def _clause_targets_reference(conn) -> sqlite3.Connection:
         own.setdefault(clause_rowid, []).append(fts.own_text(indicator, name, surface))
     texts = dict(conn.execute("select rowid, text from clauses"))
     ref = sqlite3.connect(":memory:")
-    ref.execute("create virtual table ref using fts5(tokens, tokenize='unicode61', content='')")
+    ref.execute(
+        "create virtual table ref using fts5(tokens, target_tokens, tokenize='unicode61', content='')"
+    )
     ref.executemany(
-        "insert into ref (rowid, tokens) values (?, ?)",
-        [(r, fts.tokenize(" ".join([texts[r], *own[r]]))) for r in sorted(own)],
+        "insert into ref (rowid, tokens, target_tokens) values (?, ?, ?)",
+        [(r, fts.tokenize(texts[r]), fts.tokenize(" ".join(own[r]))) for r in sorted(own)],
     )
     return ref
 
@@ -605,3 +607,48 @@ def test_a_page_is_capped_only_when_a_tier_is_full(conn, monkeypatch):
     monkeypatch.setattr(sp, "MAX_HITS", text)
     page = sp.search_context(conn, sp.parse_request({"q": q}))
     assert page["capped"] and page["total_unfiltered"] == text + min(by_targets, text)
+
+
+async def test_the_served_page_reads_its_two_tiers_at_once_and_finds_the_same(ds, conn):
+    """The served search page runs the text matches and the clauses found by their targets as
+    two statements on two SQL threads at once (plugin._search_selection); one after the other,
+    they are the selection read in one thread, row for row. A query without a word is left to
+    search_context (None)."""
+    from extractor.web import plugin
+
+    db = plugin.kb_database(ds)
+    both = 0
+    for q in QUERIES:
+        found = await plugin._search_selection(db, q)
+        if not fts.query_groups(q):
+            assert found is None, q
+            continue
+        assert found == sp.selection(conn, q), q
+        both += min(sum(h["tier"] == 0 for h in found), sum(h["tier"] == 1 for h in found)) > 0
+    assert both  # a query that finds clauses of both tiers
+    html = (await ds.client.get("/-/search", params={"q": "PM2.5浓度"})).text
+    page = sp.search_context(conn, sp.parse_request({"q": "PM2.5浓度"}))
+    assert page["hits"]
+    for hit in page["hits"]:  # the served page shows the hits of the page read in one thread
+        assert hit["url"].replace("&", "&amp;") in html
+
+
+def test_a_kb_db_with_the_older_clause_targets_fts_is_served(kb_path, tmp_path):
+    """A kb.db whose clause_targets_fts is the one-column table of schema 6 (the clause's and its
+    targets' tokens in one column) is searched with the older queries, and finds the same
+    clauses."""
+    import shutil
+
+    from extractor.kb import search_tables
+
+    copy = tmp_path / "kb.db"
+    shutil.copy(kb_path, copy)
+    c = sqlite3.connect(copy)
+    search.register_functions(c)
+    before = {q: sp.selection(c, q) for q in QUERIES}
+    c.execute("drop table clause_targets_fts")
+    c.execute("create virtual table clause_targets_fts using fts5(tokens, clause_id unindexed, content='')")
+    assert not search_tables.has_tables(c)
+    for q in QUERIES:
+        assert {h["clause_id"] for h in sp.selection(c, q)} == {h["clause_id"] for h in before[q]}, q
+    c.close()

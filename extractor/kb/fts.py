@@ -15,10 +15,12 @@ What :func:`index_database` adds to a built kb.db (after documents ... targets a
   ``clauses.text``.
 - ``targets_fts(tokens, target_id)``: FTS5, ``rowid`` = ``targets.rowid``, tokens of the
   target's clause text, the indicator (as written and its dictionary name) and the surface.
-- ``clause_targets_fts(tokens, clause_id)``: FTS5, ``rowid`` = ``clauses.rowid``, one row per
-  clause that states a target: its tokens, then each target's own tokens (what a target adds
-  in ``targets_fts``), in the targets' order. The search page finds a clause by its targets
-  here (one row a clause, keyed by its rowid: no lookup per matching target).
+- ``clause_targets_fts(tokens, target_tokens, clause_id)``: FTS5, ``rowid`` = ``clauses.rowid``,
+  one row per clause that states a target: ``tokens`` the clause's tokens, ``target_tokens``
+  each target's own tokens (what a target adds in ``targets_fts``), in the targets' order. The
+  search page finds a clause by its targets here (one row a clause, keyed by its rowid: no
+  lookup per matching target), and the clauses whose text alone does not match with one FTS5
+  ``NOT`` (:func:`targets_only_query`), so no set of text matches is built to test them against.
 - ``search_vocabulary(term, n)``: every search term of the index (two characters or more, not
   a bare number) and the number of FTS rows (clauses and targets) that contain it: what the
   served site's "did you mean" (:func:`extractor.web.search.suggest`) chooses from.
@@ -488,7 +490,19 @@ left join stated on stated.indicator_id = i.id and stated.district = districts.d
 
 
 FTS_TABLES = {"clauses_fts": "clause_id", "targets_fts": "target_id", "clause_targets_fts": "clause_id"}
+FTS_COLUMNS = {
+    "clauses_fts": ("tokens",),
+    "targets_fts": ("tokens",),
+    "clause_targets_fts": ("tokens", "target_tokens"),
+}
 CONTENTLESS = ("targets_fts", "clause_targets_fts")
+
+
+def targets_only_query(match: str) -> str:
+    """The MATCH expression (for ``clause_targets_fts``) of the rows that ``match`` (an
+    :func:`fts_query`) finds in the clause's tokens and its targets' together but not in the
+    clause's tokens alone: the clauses a query finds only by their targets."""
+    return f"({match}) NOT (tokens : ({match}))"
 
 
 def create_fts_tables(db: sqlite_utils.Database) -> None:
@@ -506,15 +520,17 @@ def create_fts_tables(db: sqlite_utils.Database) -> None:
         db.execute(f"drop table if exists [{name}]")
         content = ", content=''" if name in CONTENTLESS else ""
         db.execute(
-            f"create virtual table [{name}] using fts5(tokens, [{key}] unindexed,"
+            f"create virtual table [{name}] using fts5({', '.join(FTS_COLUMNS[name])}, [{key}] unindexed,"
             f" tokenize='{FTS_TOKENIZE}'{content})"
         )
 
 
-def insert_fts(db: sqlite_utils.Database, name: str, rows: Iterable[tuple[int, str, str]]) -> None:
-    """Rows ``(rowid, key, tokens)`` into the FTS table ``name``."""
-    key = FTS_TABLES[name]
-    db.conn.executemany(f"insert into [{name}] (rowid, [{key}], tokens) values (?, ?, ?)", rows)
+def insert_fts(db: sqlite_utils.Database, name: str, rows: Iterable[tuple]) -> None:
+    """Rows ``(rowid, key, tokens...)`` (one string per column of :data:`FTS_COLUMNS`) into the
+    FTS table ``name``."""
+    key, columns = FTS_TABLES[name], FTS_COLUMNS[name]
+    marks = ", ".join("?" * (len(columns) + 2))
+    db.conn.executemany(f"insert into [{name}] (rowid, [{key}], {', '.join(columns)}) values ({marks})", rows)
 
 
 def own_text(indicator: str | None, indicator_name: str | None, surface: str | None) -> str:
@@ -531,18 +547,18 @@ def join_tokens(clause_tokens: str, own_tokens: str) -> str:
 
 def clause_targets_tokens(
     clause_tokens: list[str], targets: Iterable[tuple[int | None, str]]
-) -> dict[int, str]:
-    """The ``clause_targets_fts`` tokens of one document's clauses that state a target, by the
-    clause's index: ``clause_tokens`` (one per clause, in order) and ``targets`` (per target, in
-    order: the index of its clause or None, and its own tokens, as ``target_tokens`` of
-    :func:`extractor.kb.store.document_rows`). The clause's tokens, then each target's own: a
-    blank between, which jieba never segments across, so this is the tokens of the clause's text
-    and its targets' own texts joined by blanks."""
+) -> dict[int, tuple[str, str]]:
+    """The ``clause_targets_fts`` columns ``(tokens, target_tokens)`` of one document's clauses
+    that state a target, by the clause's index: ``clause_tokens`` (one per clause, in order) and
+    ``targets`` (per target, in order: the index of its clause or None, and its own tokens, as
+    ``target_tokens`` of :func:`extractor.kb.store.document_rows`). The clause's tokens, and its
+    targets' own joined by blanks, which jieba never segments across, so the second is the
+    tokens of the targets' own texts joined by blanks."""
     own: dict[int, list[str]] = {}
     for k, tokens in targets:
         if k is not None:
             own.setdefault(k, []).append(tokens)
-    return {k: " ".join(t for t in [clause_tokens[k], *own[k]] if t) for k in sorted(own)}
+    return {k: (clause_tokens[k], " ".join(t for t in own[k] if t)) for k in sorted(own)}
 
 
 def vocabulary_counts(
@@ -656,7 +672,7 @@ def index_database(db: sqlite_utils.Database) -> None:
         ((r[0], r[1], join_tokens(clause_tokens.get(k, ""), o)) for r, (k, o) in zip(target_rows, own)),
     )
     by_clause = clause_targets_tokens([r[2] for r in rows], [(position.get(k), o) for k, o in own])
-    insert_fts(db, "clause_targets_fts", [(rows[i][0], rows[i][1], tok) for i, tok in by_clause.items()])
+    insert_fts(db, "clause_targets_fts", [(rows[i][0], rows[i][1], *tok) for i, tok in by_clause.items()])
     create_vocabulary(db, vocabulary_counts(clause_tokens, own))
     create_views(db)
     db.conn.commit()

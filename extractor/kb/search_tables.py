@@ -1,10 +1,11 @@
 """The search page's table of kb.db: each clause's facet values, by rowid.
 
 ``/-/search`` ranks the clauses a query finds in ``clauses_fts`` and ``clause_targets_fts`` (both
-keyed by the clause's rowid: :mod:`extractor.kb.fts`) and counts facets over up to 5,000 +
-5,000 of them. Reading the facet values through ``clauses`` (a lookup by text id),
-``documents`` and a subquery over ``targets`` per hit, and the clause of each matching target
-through ``targets``, was most of its time at 10,000 documents. This narrow table, computed at
+keyed by the clause's rowid: :mod:`extractor.kb.fts`) and counts facets over up to 2,000 +
+2,000 of them (``MAX_HITS`` of :mod:`extractor.web.search_page`). Reading the facet values
+through ``clauses`` (a lookup by text id), ``documents`` and a subquery over ``targets`` per
+hit, and the clause of each matching target through ``targets``, was most of its time at
+10,000 documents. This narrow table, computed at
 build time, gives the same values by integer key:
 
 - ``search_clauses`` (clause_rowid INTEGER PRIMARY KEY: the rowid of the clause in ``clauses``,
@@ -37,12 +38,14 @@ create table if not exists [{CLAUSES_TABLE}] (
 
 
 def has_tables(conn: sqlite3.Connection) -> bool:
-    """Whether this kb.db has ``search_clauses`` and ``clause_targets_fts`` (one built before them has not)."""
+    """Whether this kb.db has ``search_clauses`` and ``clause_targets_fts`` with its
+    ``target_tokens`` column (one built before them, or before schema 7, has not)."""
     found = conn.execute(
         "select count(*) from sqlite_master where type = 'table' and name in (?, 'clause_targets_fts')",
         [CLAUSES_TABLE],
     ).fetchone()[0]
-    return found == 2
+    columns = {r[1] for r in conn.execute("select * from pragma_table_info('clause_targets_fts')")}
+    return found == 2 and "target_tokens" in columns
 
 
 def _insert(conn: sqlite3.Connection, where: str, params: list) -> int:

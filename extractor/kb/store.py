@@ -30,9 +30,10 @@ from extractor.pipeline import ProcessedDocument, process_file
 from extractor.read.catalog import CatalogEntry, load_catalog, unlisted_files
 
 DOC_TIMEOUT = 120.0  # seconds one document may take (build --doc-timeout)
-SCHEMA_VERSION = 6  # 2: targets.kind_evidence; 3: targets.dimension, targets.value_text;
+SCHEMA_VERSION = 7  # 2: targets.kind_evidence; 3: targets.dimension, targets.value_text;
 # 4: responsibilities, deadlines; 5: rowids in per-document slots, build_documents;
-# 6: indexes on clauses.seq and sections.start (the table pages' default sort)
+# 6: indexes on clauses.seq and sections.start (the table pages' default sort);
+# 7: clause_targets_fts(tokens, target_tokens): the clause's and its targets' own in two columns
 
 _DOCUMENTS = {
     "id": str,
@@ -471,7 +472,7 @@ class _Writer:
             self.db,
             "clause_targets_fts",
             [
-                (base + k + 1, clauses[k][_ID], tok)
+                (base + k + 1, clauses[k][_ID], *tok)
                 for k, tok in fts.clause_targets_tokens(tokens, rows["target_tokens"]).items()
             ],
         )
@@ -534,9 +535,9 @@ class _Writer:
         )
         by_clause = fts.clause_targets_tokens([c[2] for c in clause_rows], own)
         conn.executemany(
-            "insert into clause_targets_fts (clause_targets_fts, rowid, tokens, clause_id)"
-            " values ('delete', ?, ?, ?)",
-            ((clause_rows[k][0], tok, clause_rows[k][1]) for k, tok in by_clause.items()),
+            "insert into clause_targets_fts (clause_targets_fts, rowid, tokens, target_tokens, clause_id)"
+            " values ('delete', ?, ?, ?, ?)",
+            ((clause_rows[k][0], *tok, clause_rows[k][1]) for k, tok in by_clause.items()),
         )
         conn.execute("delete from clauses_fts where rowid between ? and ?", [lo, hi])
         for table in _STREAMED:

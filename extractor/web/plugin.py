@@ -36,6 +36,7 @@ Configuration (``plugins: policykb:`` in metadata.yml), all optional, defaults i
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 from pathlib import Path
@@ -530,8 +531,31 @@ async def search_view(datasette, request):
         headers, rows = await db.execute_fn(lambda conn: search_page.export_table(conn, req, prefix))
         return export.download(req.fmt, search_page.export_stem(req), headers, rows)
     per_page = int(plugin_config(datasette)["search_per_page"])
-    context = await db.execute_fn(lambda conn: search_page.search_context(conn, req, per_page))
+    found = await _search_selection(db, req.q)
+    context = await db.execute_fn(lambda conn: search_page.search_context(conn, req, per_page, found))
     return await _render(datasette, request, "policykb_search.html", context)
+
+
+async def _search_selection(db, q: str) -> list[dict] | None:
+    """The search page's hits for ``q`` read on two SQL threads at once, one statement a tier
+    (:func:`extractor.web.search_page.tier_statements`: the two share nothing, and each is
+    mostly bm25 in SQLite, which runs without the GIL), or None where
+    :func:`~extractor.web.search_page.search_context` reads them itself: a query without a word,
+    or a kb.db without the search tables. The schema questions are answered from memory for
+    an immutable kb.db (:mod:`extractor.web.immutable`)."""
+    from extractor.kb import fts, search_tables
+
+    if not (q and fts.query_groups(q)) or not await db.table_exists(search_tables.CLAUSES_TABLE):
+        return None
+    if "target_tokens" not in await db.table_columns("clause_targets_fts"):
+        return None
+    parts = await asyncio.gather(
+        *(
+            db.execute_fn(functools.partial(search_page.tier_rows, sql=sql, params=params))
+            for sql, params in search_page.tier_statements(q)
+        )
+    )
+    return [row for part in parts for row in part]
 
 
 async def ambition_view(datasette, request):

@@ -28,7 +28,7 @@ from typing import Any
 
 from extractor import routes
 from extractor.format import format_value
-from extractor.kb import search_tables
+from extractor.kb import fts, search_tables
 from extractor.kb.citations import book_title
 from extractor.kb.fts import fts_query, query_groups
 from extractor.web.pages import pagination
@@ -331,27 +331,51 @@ def _hits_cte(q: str) -> tuple[str, list] | None:
 
 
 # the hits of _hits_cte read by rowid from the build's tables (extractor.kb.search_tables and
-# fts.clause_targets_fts): the text matches ranked in one pass (each match's bm25 once, sorted
-# by SQLite), and the clauses found by their targets from one row a clause (its tokens and its
-# targets'), so neither needs a lookup per matching target; such a clause is ranked by bm25 of
-# that row, computed only for the clauses whose text does not match (the rank is read after the
-# ``not in`` test)
-_HITS_BY_ROWID = f"""
-with
-  text_all as materialized (select rowid as clause_rowid, rank from clauses_fts where clauses_fts match ?),
-  by_target as materialized (
-    select rowid as clause_rowid, rank from clause_targets_fts
-    where clause_targets_fts match ? and rowid not in (select clause_rowid from text_all)
-  ),
-  found as (
-    select * from (select clause_rowid, 0 as tier, rank from text_all order by rank, clause_rowid limit ?)
-    union all
-    select * from (select clause_rowid, 1 as tier, rank from by_target order by rank, clause_rowid limit ?)
-  )
-select s.clause_id, f.tier, f.rank, s.district, s.campaign, s.genre, s.year, s.kinds
-from found f join [{search_tables.CLAUSES_TABLE}] s on s.clause_rowid = f.clause_rowid
-order by f.tier, f.rank, s.document_id, s.seq
+# fts.clause_targets_fts), in two statements, one a tier, that share nothing, so the served page
+# runs them on two SQL threads at once (plugin.search_view). The text matches are ranked in one
+# pass (each match's bm25 once, sorted by SQLite). The clauses found by their targets are the
+# clause_targets_fts rows the query finds in the clause's and its targets' tokens but not in the
+# clause's alone (one FTS5 NOT, fts.targets_only_query: no set of text matches to test them
+# against), ranked by bm25 of the query on their row (``+rowid``: tested against that set,
+# never looked up one by one; the rank is read after the test).
+_TEXT_HITS = f"""
+select s.clause_id, 0 as tier, f.rank, s.district, s.campaign, s.genre, s.year, s.kinds
+from (select rowid as clause_rowid, rank from clauses_fts where clauses_fts match ? order by rank, rowid limit ?) f
+join [{search_tables.CLAUSES_TABLE}] s on s.clause_rowid = f.clause_rowid
+order by f.rank, s.document_id, s.seq
 """
+_TARGET_HITS = f"""
+with only_targets as materialized (
+  select rowid as clause_rowid from clause_targets_fts where clause_targets_fts match ?
+)
+select s.clause_id, 1 as tier, f.rank, s.district, s.campaign, s.genre, s.year, s.kinds
+from (
+  select rowid as clause_rowid, rank from clause_targets_fts
+  where clause_targets_fts match ? and +rowid in (select clause_rowid from only_targets)
+  order by rank, rowid limit ?
+) f
+join [{search_tables.CLAUSES_TABLE}] s on s.clause_rowid = f.clause_rowid
+order by f.rank, s.document_id, s.seq
+"""
+
+
+def tier_statements(q: str) -> list[tuple[str, list]]:
+    """The two statements of :func:`selection` with the build's tables, in tier order (text
+    matches, then the clauses found by their targets): each gives its tier's rows, best first;
+    their rows one after the other are the selection. ``q`` must have a word (:func:`query_groups`)."""
+    match = fts_query(q)
+    return [
+        (_TEXT_HITS, [match, MAX_HITS]),
+        (_TARGET_HITS, [fts.targets_only_query(match), match, MAX_HITS]),
+    ]
+
+
+def tier_rows(conn: sqlite3.Connection, sql: str, params: list) -> list[dict]:
+    """The rows of one of :func:`tier_statements` (``kinds`` as a set)."""
+    rows = _rows(conn, sql, params)
+    for r in rows:
+        r["kinds"] = set(r["kinds"].split(",")) if r["kinds"] else set()
+    return rows
 
 
 def selection(conn: sqlite3.Connection, q: str, tables: bool | None = None) -> list[dict]:
@@ -359,19 +383,16 @@ def selection(conn: sqlite3.Connection, q: str, tables: bool | None = None) -> l
     by bm25, then clauses found by a target; ties in document order): ``clause_id``, ``tier``
     (0: a text match, 1: found by its targets), ``rank``
     and the facet values (``district``, ``campaign``, ``genre``, ``year``, ``kinds`` of its
-    targets), no text. One statement: the page, the counts and the facets are made from it, and
+    targets), no text. The page, the counts and the facets are made from it, and
     the snippets only for the page's rows. With a query and the build's ``search_clauses`` and
     ``clause_targets_fts``, every join is by rowid, and a clause is found by its targets when
-    the query occurs in its text and its targets' words together (one FTS row a clause);
+    the query occurs in its text and its targets' words together (one FTS row a clause), in two
+    statements (:func:`tier_statements`);
     ``tables=False``, or a kb.db without them: the older queries, from ``clauses``,
     ``documents``, ``targets`` and ``targets_fts`` (one target's words at a time, the clause
     ranked by its best target)."""
     if q and query_groups(q) and (search_tables.has_tables(conn) if tables is None else tables):
-        match = fts_query(q)
-        rows = _rows(conn, _HITS_BY_ROWID, [match, match, MAX_HITS, MAX_HITS])
-        for r in rows:
-            r["kinds"] = set(r["kinds"].split(",")) if r["kinds"] else set()
-        return rows
+        return [r for sql, params in tier_statements(q) for r in tier_rows(conn, sql, params)]
     cte = _hits_cte(q)
     if cte is None:
         return []
@@ -468,12 +489,15 @@ def _campaign_names(conn: sqlite3.Connection) -> dict[str, str]:
     return dict(conn.execute("select id, name_zh from campaigns").fetchall())
 
 
-def search_context(conn: sqlite3.Connection, req: SearchRequest, per_page: int = PER_PAGE) -> dict:
+def search_context(
+    conn: sqlite3.Connection, req: SearchRequest, per_page: int = PER_PAGE, found: list[dict] | None = None
+) -> dict:
     """Everything the search page shows for ``req`` (``per_page`` hits a page: their snippets
-    are the only ones made)."""
+    are the only ones made); ``found``: its :func:`selection`, if already read."""
     campaign_names = _campaign_names(conn)
     browsing = not req.q and bool(req.filters)
-    found = selection(conn, req.q) if (req.q or browsing) else []
+    if found is None:
+        found = selection(conn, req.q) if (req.q or browsing) else []
     total_unfiltered, total, counts = sql_facet_counts(conn, req, found)
     n_pages = max(1, -(-total // per_page))
     page = min(req.page, n_pages)
