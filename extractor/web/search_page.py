@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -193,14 +194,13 @@ def facet_counts(hits: list[dict], req: SearchRequest) -> dict[str, dict[str, in
     choice drops counts in that choice's facet only, one that two drop in none."""
     counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
     filters = list(req.filters.items())
-    if not filters:  # every hit counts in every facet
+    if not filters:  # every hit counts in every facet (counted in C: Counter over the column)
         for name in FACETS:
-            counted = counts[name]
-            for h in hits:
-                for v in _facet_values(h, name) if name == "kind" else (h.get(name),):
-                    if v is not None and v != "":
-                        v = str(v)
-                        counted[v] = counted.get(v, 0) + 1
+            if name == "kind":
+                column = Counter(v for h in hits for v in h["kinds"])
+            else:
+                column = Counter([h.get(name) for h in hits])
+            counts[name] = {str(v): n for v, n in column.items() if v is not None and v != ""}
         return counts
     for h in hits:
         values = {name: _facet_values(h, name) for name in FACETS}
