@@ -27,11 +27,12 @@ import asyncio
 import contextlib
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from extractor.sqlite import sqlite3
 
 ROOT = Path(__file__).resolve().parents[1]
 

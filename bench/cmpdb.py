@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import sqlite3
 import sys
+
+from extractor.sqlite import sqlite3
 
 QUERIES = ['NEAR("扬尘" "管控", 6)', 'NEAR("pm2.5" "浓度", 6)', '"水"*', '"2025"']
 PAGE_QUERIES = ["扬尘", "扬尘管控", "PM2.5浓度", "燃油叉车", "水", "环境质量", "新增造林面积"]

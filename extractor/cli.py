@@ -180,9 +180,8 @@ def diff(doc_a: str, doc_b: str, db_path: Path) -> None:
     Example:
       policykb diff fengtai-2021-2025-eco-plan fengtai-2024-action-plan-interpretation
     """
-    import sqlite3
-
     from extractor.kb.plandiff import diff_documents, format_table
+    from extractor.sqlite import sqlite3
 
     if not db_path.is_file():
         raise click.ClickException(f"{db_path}: no knowledge base here (run `policykb build`)")
@@ -229,9 +228,8 @@ def similar_eval(gold_path: Path, db_path: Path) -> None:
     Example:
       policykb similar-eval --gold tests/diffusion_gold.jsonl
     """
-    import sqlite3
-
     from extractor.kb import similar
+    from extractor.sqlite import sqlite3
 
     if not db_path.exists():
         raise click.ClickException(f"{db_path}: no such knowledge base (run `policykb build`)")
@@ -374,9 +372,8 @@ def trajectory(district: str, indicator: str, db_path: Path) -> None:
     Example:
       policykb trajectory 怀柔区 pm25_annual_mean
     """
-    import sqlite3
-
     from extractor.kb.trajectories import line
+    from extractor.sqlite import sqlite3
 
     if not db_path.exists():
         raise click.ClickException(f"{db_path}: no such knowledge base (run policykb build)")
@@ -405,8 +402,7 @@ def units(district: str, db_path: Path) -> None:
     Example:
       policykb units 东湖区 --db /tmp/duties.db
     """
-    import sqlite3
-
+    from extractor.sqlite import sqlite3
     from extractor.web.duties import units_context
 
     if not db_path.exists():

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
 
+from extractor.sqlite import sqlite3
 from extractor.web.serve import DEFAULT_METADATA, load_metadata, make_datasette
 
 ROOT = Path(__file__).resolve().parent.parent

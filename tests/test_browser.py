@@ -65,7 +65,7 @@ def test_compare_page_then_click_to_the_clause(server, page, tmp_path):
 def test_clause_page_fits_the_screen_and_shows_the_evidence(server, page, width, kb_path):
     """At desktop and phone width the clause page needs no sideways scrolling (its table scrolls in
     its own box), and each quantity says which words decided target or actual."""
-    import sqlite3
+    from extractor.sqlite import sqlite3
 
     clause_id, target_id = (
         sqlite3.connect(kb_path)

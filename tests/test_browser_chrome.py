@@ -8,12 +8,12 @@ Needs Debian's chromium at /usr/bin/chromium (never ``playwright install``). Set
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from extractor import routes
+from extractor.sqlite import sqlite3
 from tests.conftest_web import BROWSER_MARKS
 
 pytestmark = BROWSER_MARKS

@@ -7,13 +7,13 @@ never ``playwright install``. Run alone with ``pytest -m browser``.
 from __future__ import annotations
 
 import csv
-import sqlite3
 from urllib.parse import unquote
 
 import pytest
 
 from extractor import format as fmt
 from extractor import routes
+from extractor.sqlite import sqlite3
 from tests.conftest_web import BROWSER_MARKS
 
 PM25 = "pm25_annual_mean"

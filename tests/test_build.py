@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 
 import pytest
 import sqlite_utils
@@ -13,6 +12,7 @@ from click.testing import CliRunner
 from extractor.cli import main
 from extractor.errors import CatalogError
 from extractor.kb.store import build_db, is_stale
+from extractor.sqlite import sqlite3
 
 from .conftest import ROOT
 

@@ -128,7 +128,7 @@ def test_serving_a_file_that_is_not_a_knowledge_base_is_a_clear_error(tmp_path, 
     (tmp_path / "bad.db").write_text("not sqlite", encoding="utf-8")
     result = CliRunner().invoke(main, ["serve", "--db", "bad.db", "--port", "1"])
     assert result.exit_code != 0 and "bad.db: not an SQLite database" in result.output
-    import sqlite3
+    from extractor.sqlite import sqlite3
 
     sqlite3.connect(tmp_path / "other.db").execute("create table t (x)").connection.commit()
     result = CliRunner().invoke(main, ["serve", "--db", "other.db", "--port", "1"])

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from extractor import routes
+from extractor.sqlite import sqlite3
 from extractor.statements.duties import find_deadlines, inline_units, normalize_unit, table_duties
 
 DUTIES = Path(__file__).parent / "duties"

@@ -8,12 +8,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sqlite3
 from urllib.parse import unquote
 
 import openpyxl
 import pytest
 
+from extractor.sqlite import sqlite3
 from extractor.web import export, renderers, site
 
 BOM = b"\xef\xbb\xbf"

@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from extractor.errors import DocumentTimeoutError, WorkerDiedError
 from extractor.kb import parallel, store
 from extractor.kb.cache import BuildCache, stale_files
 from extractor.read.catalog import load_catalog
+from extractor.sqlite import sqlite3
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +21,7 @@ from extractor import routes
 from extractor.cli import main
 from extractor.kb import plandiff
 from extractor.kb.plandiff import Side, compare, diff_documents
+from extractor.sqlite import sqlite3
 from extractor.web.serve import make_datasette
 from tests.conftest_web import free_port, wait_for_server
 

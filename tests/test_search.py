@@ -12,13 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from extractor.kb import fts
+from extractor.sqlite import sqlite3
 from extractor.web import search
 from extractor.web import search_page as sp
 

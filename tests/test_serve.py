@@ -7,8 +7,6 @@ Speed is measured by bench/bench_serve.py, not here: these tests assert on resul
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from click.testing import CliRunner
 
@@ -16,6 +14,7 @@ from extractor import routes
 from extractor.cli import main
 from extractor.errors import ServeError
 from extractor.kb import coverage, fts
+from extractor.sqlite import sqlite3
 from extractor.web import pages, search, serve
 from extractor.web.serve import LOCKED_SETTINGS, make_datasette, parse_settings
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from extractor import routes
 from extractor.cli import main
 from extractor.kb import similar
 from extractor.kb.similar import MeasureClause
+from extractor.sqlite import sqlite3
 from extractor.web import diffusion
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -201,7 +201,7 @@ def test_merging_the_best_after_every_block_gives_the_same_rows(monkeypatch, ban
 
 @pytest.mark.parametrize("fts", [None, "content=''", "content='clauses'"])
 def test_clauses_without_fts_tokens_are_segmented_by_jieba(fts):
-    import sqlite3
+    from extractor.sqlite import sqlite3
 
     conn = sqlite3.connect(":memory:")
     conn.execute("create table clauses (id, document_id, kind, text, seq)")

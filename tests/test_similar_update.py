@@ -7,12 +7,12 @@ is refused (the build then computes the table whole)."""
 from __future__ import annotations
 
 import random
-import sqlite3
 
 import pytest
 import sqlite_utils
 
 from extractor.kb import similar
+from extractor.sqlite import sqlite3
 from tests.test_similar_scale import WORDS, copied_clauses
 
 PAD = "推进落实，"  # a verb of doing and a comma: every clause is a measure clause (is_measure)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from extractor import routes
 from extractor.cli import main
 from extractor.kb.trajectories import ambition, attainment, precision
 from extractor.lexicon.cues import load_indicators
+from extractor.sqlite import sqlite3
 from tests.conftest_web import CHROMIUM, CHROMIUM_ARGS
 
 SYNTHETIC = Path(__file__).parent / "trajectories_corpus"

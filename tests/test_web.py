@@ -12,7 +12,6 @@ import io
 import json
 import re
 import shutil
-import sqlite3
 
 import pytest
 import sqlite_utils
@@ -20,6 +19,7 @@ import sqlite_utils
 from extractor import format as fmt
 from extractor import routes
 from extractor.kb import citations, compare, coverage, fts
+from extractor.sqlite import sqlite3
 from extractor.web import pages, plugin, search, site
 
 PM25 = "pm25_annual_mean"

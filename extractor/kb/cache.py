@@ -32,12 +32,12 @@ import functools
 import hashlib
 import json
 import os
-import sqlite3
 import zlib
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from extractor.read.catalog import CatalogEntry
+from extractor.sqlite import sqlite3
 
 CACHE_DIR = ".policykb-cache"
 

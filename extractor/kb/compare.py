@@ -27,9 +27,10 @@ for a kb.db built before the tables existed (:func:`has_tables`).
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import sqlite_utils
+
+from extractor.sqlite import sqlite3
 
 ORDER_TABLE = "compare_order"
 DISTRICTS_TABLE = "compare_districts"

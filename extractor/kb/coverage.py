@@ -26,13 +26,13 @@ kb.db built before the table existed); :func:`build_coverage` writes them (calle
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 import sqlite_utils
 from sqlite_utils.db import DescIndex
 
 from extractor.format import format_value
+from extractor.sqlite import sqlite3
 
 TABLE = "coverage_cells"
 COLUMNS: dict[str, Any] = {

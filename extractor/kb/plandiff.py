@@ -23,13 +23,13 @@ wording, or two numbers of no known direction.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
 from extractor.errors import PolicyKBError
 from extractor.format import format_value
 from extractor.lexicon.cues import load_indicators
+from extractor.sqlite import sqlite3
 
 TIGHTENED, LOOSENED, UNCHANGED, NEW, DROPPED, CHANGED = (
     "tightened",

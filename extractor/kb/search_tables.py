@@ -23,9 +23,10 @@ kb.db built before it and ``clause_targets_fts`` existed (:func:`has_tables`).
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import sqlite_utils
+
+from extractor.sqlite import sqlite3
 
 CLAUSES_TABLE = "search_clauses"
 

@@ -23,13 +23,13 @@ import gc
 import itertools
 import os
 import re
-import sqlite3
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractor.kb.fts import normalize_for_search, search_tokens
+from extractor.sqlite import sqlite3
 
 METHOD = "tfidf"
 THRESHOLD = 0.35

@@ -430,7 +430,7 @@ class _Writer:
     the document's slot."""
 
     def __init__(self, db: sqlite_utils.Database):
-        import sqlite3
+        from extractor.sqlite import sqlite3
 
         self.db = db
         self.sql: dict[str, str] = {}
@@ -557,9 +557,8 @@ def _build_info(digest: str) -> list[dict]:
 
 def library_versions() -> str:
     """What a kb.db's bytes depend on beyond the rules: jieba, OpenCC, rjieba, spaCy and SQLite (FTS5)."""
-    import sqlite3
-
     from extractor.kb.cache import versions
+    from extractor.sqlite import sqlite3
 
     return f"{versions()},sqlite={sqlite3.sqlite_version}"
 
@@ -756,7 +755,7 @@ class _OldBuild:
 
 def _old_build(db_path: Path, digest_rules: str) -> tuple[_OldBuild | None, str]:
     """The previous build of ``db_path`` if it can be updated in place, else None and why not."""
-    import sqlite3
+    from extractor.sqlite import sqlite3
 
     if not db_path.is_file():
         return None, "no kb.db yet"
@@ -937,8 +936,6 @@ def build_db(
     recomputed; the result equals a full write. ``report.mode`` says which path was taken
     (``incremental`` or ``full``) and ``report.reason`` why a full write was needed.
     """
-    import sqlite3
-
     from extractor.kb import parallel
     from extractor.kb.cache import (
         BuildCache,
@@ -947,6 +944,7 @@ def build_db(
         remove_stale_files,
         similar_index_path,
     )
+    from extractor.sqlite import sqlite3
 
     if Path(db_path).is_dir():  # found before the documents are read, not at the final os.replace
         raise PolicyKBError("is a directory: give the file to write (e.g. kb.db inside it)", path=db_path)

@@ -4,10 +4,9 @@ attainment; the context and the CSV/XLSX rows (plain functions over an open conn
 
 from __future__ import annotations
 
-import sqlite3
-
 from extractor.kb.trajectories import ranking
 from extractor.routes import compare_url
+from extractor.sqlite import sqlite3
 
 EXPORT_HEADERS = [
     "排名 rank",

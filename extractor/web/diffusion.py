@@ -10,11 +10,11 @@ that travelled); what is left unmarked is what the other document changed.
 from __future__ import annotations
 
 import html
-import sqlite3
 from difflib import SequenceMatcher
 
 from extractor.kb.similar import cluster_edges, clusters
 from extractor.routes import clause_url, district_url
+from extractor.sqlite import sqlite3
 
 MIN_BLOCK = 2  # a common run of one character (的, 和) is no shared wording
 

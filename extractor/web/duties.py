@@ -4,10 +4,10 @@ under it, CSV / XLSX downloads). Plain functions: SQL over kb.db -> a page's con
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from extractor.routes import clause_url, district_url, units_url
+from extractor.sqlite import sqlite3
 
 ROLE_LABELS = {"lead": "牵头 lead", "partner": "配合 partner"}
 PRECISION_LABELS = {

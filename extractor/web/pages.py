@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import sqlite3
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlencode
@@ -22,6 +21,7 @@ from extractor.kb import coverage
 from extractor.kb.citations import book_title
 from extractor.kb.trajectories import line as trajectory_points
 from extractor.routes import COVERAGE, DISTRICT, clause_url, compare_url, district_url
+from extractor.sqlite import sqlite3
 from extractor.web.diffusion import same_measure_elsewhere
 from extractor.web.duties import clause_duties, units_context
 from extractor.web.search import match_spans

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import html
-import sqlite3
 import unicodedata
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode
@@ -33,6 +32,7 @@ from extractor.kb.fts import (
     tokenize,
 )
 from extractor.lexicon import base as lexicon
+from extractor.sqlite import sqlite3
 
 # Bounds of the "did you mean" work (it runs in Python, which sql_time_limit_ms cannot stop).
 SUGGEST_MAX_CHARS = 40  # a longer query gets no suggestion

@@ -21,7 +21,6 @@ not one is page 1, one past the end is the last page.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from extractor.format import format_value
 from extractor.kb import fts, search_tables
 from extractor.kb.citations import book_title
 from extractor.kb.fts import fts_query, query_groups
+from extractor.sqlite import sqlite3
 from extractor.web.pages import pagination
 from extractor.web.search import campaign_id, highlight, snippet, suggest
 

@@ -174,7 +174,7 @@ def count_views(db_path: str | os.PathLike) -> dict[str, dict[str, int]]:
     (1,340,000 rows), near the SQL time limit. :func:`make_datasette` counts them in a thread
     after start-up, so a view's first visits may still count it; ``ImmutableDatabase.table_counts``
     keeps them out of the table lists."""
-    import sqlite3
+    from extractor.sqlite import sqlite3
 
     counts: dict[str, dict[str, int]] = {}
     try:
@@ -205,7 +205,8 @@ def inspect_data(db_path: str | os.PathLike) -> dict[str, Any] | None:
     which any rebuild changes. None when the file cannot be read (Datasette then reports it as
     it would)."""
     import hashlib
-    import sqlite3
+
+    from extractor.sqlite import sqlite3
 
     path = Path(db_path).resolve()
     try:
@@ -229,7 +230,7 @@ def inspect_data(db_path: str | os.PathLike) -> dict[str, Any] | None:
 
 def check_knowledge_base(db_path: str | os.PathLike) -> None:
     """A ServeError unless ``db_path`` is an SQLite database with policy-kb's tables."""
-    import sqlite3
+    from extractor.sqlite import sqlite3
 
     try:
         conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
