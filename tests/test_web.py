@@ -187,27 +187,6 @@ def test_format_value(args, shown):
     assert pages.format_value is fmt.format_value  # the pages show the same
 
 
-def test_sql_value_writes_what_format_value_writes():
-    db = sqlite3.connect(":memory:")
-    db.execute("create table t (value real, value_max real, comparator text, unit text, value_text text)")
-    rows = [
-        (28.0, None, "<=", "微克/立方米"),
-        (5.0, None, "~", "吨/平方公里·月"),
-        (32.0, None, "=", "微克/立方米"),
-        (40.0, 50.0, ">=", "%"),
-        (0.0, None, None, None),
-        (1.5, None, "<", "万吨"),
-        (1234567.0, None, ">", "个"),
-        (None, None, "≥", "it's"),
-        (5.0, 10.0, "=", "%"),
-    ]
-    rows = [(*r, None) for r in rows] + [(None, None, "=", "", "稳步提升"), (None, None, None, None, None)]
-    db.executemany("insert into t values (?, ?, ?, ?, ?)", rows)
-    sql = fmt.sql_value("value", "value_max", "comparator", "unit", "value_text")
-    shown = [r[0] for r in db.execute(f"select {sql} from t order by rowid")]
-    assert shown == [fmt.format_value(*r) for r in rows]
-
-
 def test_routes():
     assert routes.clause_url("a:c1", "a:t2", "扬尘") == "/-/clause/a:c1?target=a:t2&q=%E6%89%AC%E5%B0%98"
     assert routes.clause_url(None) is None
@@ -296,6 +275,28 @@ def test_views_write_values_and_links_as_the_pages_do(conn):
     for key, values in expected.items():
         assert sorted(coverage[key][0].split("; ")) == sorted(values), key
     assert all(url == routes.compare_url(i) for (i, _), (_, url) in coverage.items())
+    # every indicator x district, a target count and flag that are the targets', NULL values for none
+    indicators = [i for (i,) in conn.execute("select id from indicators")]
+    districts = [
+        d for (d,) in conn.execute("select distinct district from documents where district is not null")
+    ]
+    cells = {
+        (i, d): (states, n, v)
+        for i, d, states, n, v in conn.execute(
+            'select indicator_id, district, states_target, n_targets, "values" from indicator_coverage'
+        )
+    }
+    assert sorted(cells) == sorted((i, d) for i in indicators for d in districts)
+    for key, (states, n, v) in cells.items():
+        assert n == len(expected.get(key, [])) and states == (1 if n else 0), key
+        assert (v is None) == (n == 0), key
+    plan = " ".join(
+        r[-1]
+        for r in conn.execute("explain query plan select * from indicator_coverage where district = '丰台区'")
+    )
+    # the cells read by key (the view's alias c for coverage_cells), no target read
+    assert re.search(r"SEARCH c USING (COVERING )?INDEX \S+ \(indicator_id=\? AND district=\?\)", plan), plan
+    assert "targets" not in plan
     for target_id, clause_id, url in conn.execute(
         "select target_id, clause_id, clause_url from target_citations limit 50"
     ):

@@ -29,7 +29,8 @@ What :func:`index_database` adds to a built kb.db (after documents ... targets a
 - views ``target_citations`` (every target with its document, clause and citation),
   ``clause_context`` (every clause with its document, section path and citation) and
   ``indicator_coverage`` (indicators x districts: which district states a target, the values
-  written by :func:`extractor.format.sql_value`). Their link columns come from
+  as ``coverage_cells`` of :mod:`extractor.kb.coverage` writes them, by
+  :func:`extractor.format.format_value`). Their link columns come from
   :mod:`extractor.routes`.
 
 Highlighting, snippets and the SQL functions of the served site are request-time code:
@@ -50,7 +51,6 @@ import jieba.finalseg as finalseg
 import sqlite_utils
 
 from extractor import routes
-from extractor.format import sql_value
 from extractor.kb.citations import citation_rows
 from extractor.lexicon.base import share_jieba_dictionary, t2s_converter
 
@@ -462,29 +462,22 @@ left join clauses c on c.id = t.clause_id
 left join clause_citations cc on cc.clause_id = t.clause_id
 left join indicators i on i.id = t.indicator_id
 """,
+    # the cells are those of coverage_cells (extractor.kb.coverage, built with kb.db), so a page of
+    # the view reads its rows by key instead of grouping every target of the corpus per visit
     "indicator_coverage": f"""
-with districts as (select distinct district from documents where district is not null),
-stated as (
-  select t.indicator_id, d.district, count(*) as n_targets,
-    group_concat(
-      {sql_value("t.value", "t.value_max", "t.comparator", "t.unit", "t.value_text")}
-      || coalesce(' (' || t.year || ')', ''), '; ') as "values"
-  from targets t join documents d on d.id = t.document_id
-  where t.kind = 'target' and t.indicator_id is not null
-  group by t.indicator_id, d.district
-)
+with districts as (select distinct district from documents where district is not null)
 select
   i.id as indicator_id,
   i.name_zh as indicator_name,
   i.campaign as campaign,
   districts.district as district,
-  case when stated.n_targets is null then 0 else 1 end as states_target,
-  coalesce(stated.n_targets, 0) as n_targets,
-  stated."values" as "values",
+  coalesce(c.states_target, 0) as states_target,
+  coalesce(c.n_targets, 0) as n_targets,
+  case when c.n_targets > 0 then c."values" end as "values",
   {routes.sql_compare_url("i.id")} as compare_url
 from indicators i
 cross join districts
-left join stated on stated.indicator_id = i.id and stated.district = districts.district
+left join coverage_cells c on c.indicator_id = i.id and c.district = districts.district
 """,
 }
 
