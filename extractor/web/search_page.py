@@ -332,7 +332,7 @@ def _hits_cte(q: str) -> tuple[str, list] | None:
 
 # the hits of _hits_cte read by rowid from the build's tables (extractor.kb.search_tables and
 # fts.clause_targets_fts), in two statements, one a tier, that share nothing, so the served page
-# runs them on two SQL threads at once (plugin.search_view). The text matches are ranked in one
+# runs them on two SQL threads at once (plugin._search_selection). The text matches are ranked in one
 # pass (each match's bm25 once, sorted by SQLite). The clauses found by their targets are the
 # clause_targets_fts rows the query finds in the clause's and its targets' tokens but not in the
 # clause's alone (one FTS5 NOT, fts.targets_only_query: no set of text matches to test them
