@@ -5,8 +5,8 @@ One rendering with the comparator always visible: ``= 32 微克/立方米``, ``�
 qualitative target (value NULL) is its wording, ``达到市级要求``. Used by the web pages
 (:mod:`extractor.web.pages`), the ``values`` of ``coverage_cells`` and of the
 ``indicator_coverage`` view over it (:mod:`extractor.kb.coverage`) and ``policykb extract
---format table`` (:mod:`extractor.report`). A leaf module: no imports from the rest of the package, so any layer
-may use it.
+--format table`` (:mod:`extractor.report`). A leaf module: no imports from the rest of the
+package, so any layer may use it.
 """
 
 from __future__ import annotations

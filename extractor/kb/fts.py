@@ -500,8 +500,8 @@ def targets_only_query(match: str) -> str:
 
 def create_fts_tables(db: sqlite_utils.Database) -> None:
     """The FTS5 tables ``clauses_fts(tokens, clause_id UNINDEXED)``, ``targets_fts(tokens,
-    target_id UNINDEXED)`` and ``clause_targets_fts(tokens, clause_id UNINDEXED)``, empty; rows
-    are inserted with :func:`insert_fts`.
+    target_id UNINDEXED)`` and ``clause_targets_fts(tokens, target_tokens, clause_id UNINDEXED)``
+    (columns: :data:`FTS_COLUMNS`), empty; rows are inserted with :func:`insert_fts`.
 
     ``rowid`` equals the indexed row's rowid (what Datasette's ``?_search=`` and the search page
     join on). ``targets_fts`` and ``clause_targets_fts`` are *contentless* (``content=''``): a

@@ -541,13 +541,10 @@ async def _search_selection(db, q: str) -> list[dict] | None:
     (:func:`extractor.web.search_page.tier_statements`: the two share nothing, and each is
     mostly bm25 in SQLite, which runs without the GIL), or None where
     :func:`~extractor.web.search_page.search_context` reads them itself: a query without a word,
-    or a kb.db without the search tables. The schema questions are answered from memory for
-    an immutable kb.db (:mod:`extractor.web.immutable`)."""
+    or a kb.db without the search tables (:func:`extractor.kb.search_tables.has_tables`)."""
     from extractor.kb import fts, search_tables
 
-    if not (q and fts.query_groups(q)) or not await db.table_exists(search_tables.CLAUSES_TABLE):
-        return None
-    if "target_tokens" not in await db.table_columns("clause_targets_fts"):
+    if not (q and fts.query_groups(q)) or not await db.execute_fn(search_tables.has_tables):
         return None
     parts = await asyncio.gather(
         *(

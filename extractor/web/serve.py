@@ -170,8 +170,8 @@ def count_views(db_path: str | os.PathLike) -> dict[str, dict[str, int]]:
     (``{view: {"count": n}}``; empty if the file cannot be read). Datasette takes a page's row
     count from the inspect data when the page has no filter, for a view as for a table;
     otherwise it counts the view on every visit: at 10,000 documents 1.1 s for
-    ``clause_context``, 1.4 s for ``target_citations`` and 2.8 s for ``indicator_coverage``
-    (1,340,000 rows), near the SQL time limit. :func:`make_datasette` counts them in a thread
+    ``clause_context``, 1.4 s for ``target_citations`` and 0.4 s for ``indicator_coverage``
+    (1,340,000 rows; 2.8 s before it read ``coverage_cells``). :func:`make_datasette` counts them in a thread
     after start-up, so a view's first visits may still count it; ``ImmutableDatabase.table_counts``
     keeps them out of the table lists."""
     from extractor.sqlite import sqlite3
