@@ -668,6 +668,21 @@ async def test_search_box_on_clauses_table(ds, q):
         }
 
 
+async def test_the_coverage_view_filters_and_facets_by_its_counts(ds, conn):
+    """A filter or facet link of the indicator_coverage page (?states_target=1, a text parameter)
+    finds the districts that state a target, as on a table's INTEGER column."""
+    stated = conn.execute("select count(*) from indicator_coverage where states_target = 1").fetchone()[0]
+    assert stated > 0
+    data = (
+        await ds.client.get("/kb/indicator_coverage.json?states_target=1&_shape=objects&_size=max")
+    ).json()
+    assert len(data["rows"]) == stated and all(r["states_target"] == 1 for r in data["rows"])
+    data = (
+        await ds.client.get("/kb/indicator_coverage.json?n_targets__gte=2&_shape=objects&_size=max")
+    ).json()
+    assert data["rows"] and all(r["n_targets"] >= 2 for r in data["rows"])
+
+
 async def test_search_box_html_page(ds):
     r = await ds.client.get("/kb/clauses", params={"_search": "扬尘管控"})
     assert r.status_code == 200

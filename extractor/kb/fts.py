@@ -463,7 +463,9 @@ left join clause_citations cc on cc.clause_id = t.clause_id
 left join indicators i on i.id = t.indicator_id
 """,
     # the cells are those of coverage_cells (extractor.kb.coverage, built with kb.db), so a page of
-    # the view reads its rows by key instead of grouping every target of the corpus per visit
+    # the view reads its rows by key instead of grouping every target of the corpus per visit;
+    # the casts give the counts integer affinity, so a filter from the page (?states_target=1,
+    # a text parameter) compares as a number, as it does on a table's INTEGER column
     "indicator_coverage": f"""
 with districts as (select distinct district from documents where district is not null)
 select
@@ -471,8 +473,8 @@ select
   i.name_zh as indicator_name,
   i.campaign as campaign,
   districts.district as district,
-  coalesce(c.states_target, 0) as states_target,
-  coalesce(c.n_targets, 0) as n_targets,
+  cast(coalesce(c.states_target, 0) as integer) as states_target,
+  cast(coalesce(c.n_targets, 0) as integer) as n_targets,
   case when c.n_targets > 0 then c."values" end as "values",
   {routes.sql_compare_url("i.id")} as compare_url
 from indicators i
