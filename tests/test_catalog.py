@@ -156,3 +156,30 @@ def test_a_parse_json_cannot_give_back_is_not_kept(corpus_copy, tmp_path):
         load_catalog(corpus_copy, parsed_cache=cache)
     assert str(with_cache.value) == str(without.value)
     assert not cache.exists()
+
+
+def test_the_resolver_gives_what_resolve_gives(tmp_path):
+    """Catalog paths are resolved folder by folder (a file in a resolved folder is that folder
+    and its name unless the file is a link): every kind of path comes out as Path.resolve()."""
+    from extractor.read.catalog import _Resolver
+
+    corpus, outside = tmp_path / "corpus", tmp_path / "outside"
+    (corpus / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (corpus / "a.txt").write_text("x", encoding="utf-8")
+    (corpus / "sub" / "b.txt").write_text("x", encoding="utf-8")
+    (outside / "c.txt").write_text("x", encoding="utf-8")
+    (corpus / "in-link.txt").symlink_to(corpus / "sub" / "b.txt")
+    (corpus / "out-link.txt").symlink_to(outside / "c.txt")
+    (corpus / "dir-link").symlink_to(outside, target_is_directory=True)
+    (corpus / "relative-link.txt").symlink_to("sub/../a.txt")
+    (tmp_path / "corpus-link").symlink_to(corpus, target_is_directory=True)
+    names = [
+        "a.txt", "sub/b.txt", "in-link.txt", "out-link.txt", "dir-link/c.txt", "relative-link.txt",
+        "sub/../a.txt", "./a.txt", "../outside/c.txt", "missing.txt", "sub/missing/deeper.txt",
+        "dir-link/missing.txt", "sub/..", "sub",
+    ]  # fmt: skip
+    for folder in (corpus, tmp_path / "corpus-link", tmp_path / "corpus-link" / "sub" / ".."):
+        resolve = _Resolver()
+        for name in names * 2:  # (the second time from the resolved folders)
+            assert resolve(folder / name) == (folder / name).resolve(), (folder, name)

@@ -997,6 +997,10 @@ def build_db(
                         yield rows, key, slots[entry.id]
                     if on_document:
                         on_document(entry)
+                # (the workers' generator run to its end: it closes the pool, whose idle workers
+                # are stopped in a thread; left suspended, it would be stopped when collected,
+                # and waited for: a second at 10,000 documents)
+                next(results, None)
 
             old, report.reason = _old_build(Path(db_path), rules) if store else (None, "--no-cache")
             if old is not None:
@@ -1015,9 +1019,10 @@ def build_db(
                         key=lambda d: old.documents[d][1],
                     )
                 ]
-                unchanged = [e.id for e in entries if e.id not in {t.id for t in todo}]
+                extracted = {t.id for t in todo}
+                unchanged = [e.id for e in entries if e.id not in extracted]
                 for entry in entries:
-                    if on_document and entry.id in unchanged:
+                    if on_document and entry.id not in extracted:
                         on_document(entry)
                 t0 = _timed(steps, "plan", t0)
                 try:

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,28 @@ class CatalogEntry:
         return {k: v for k, v in self.__dict__.items() if k != "path"}
 
 
-def _entry(raw: object, index: int, corpus_dir: Path, catalog: Path, root: Path) -> CatalogEntry:
+class _Resolver:
+    """``Path.resolve()`` of many files in few folders: each folder is resolved once, and a file
+    in it is the resolved folder joined with its name, unless the file is itself a link (one
+    ``lstat``; a link is resolved in full). The same paths as ``resolve()``: a name that is not
+    a link (nor ``..``) resolves to itself. (``resolve()`` walks every component of every path:
+    at 10,000 entries about a second of each build.)"""
+
+    def __init__(self) -> None:
+        self._folders: dict[Path, Path] = {}
+
+    def __call__(self, path: Path) -> Path:
+        if path.name in ("", "..") or path.is_symlink():
+            return path.resolve()
+        folder = self._folders.get(path.parent)
+        if folder is None:
+            folder = self._folders[path.parent] = path.parent.resolve()
+        return folder / path.name
+
+
+def _entry(
+    raw: object, index: int, corpus_dir: Path, catalog: Path, root: Path, resolve: _Resolver
+) -> CatalogEntry:
     """One validated entry; ``root`` is ``corpus_dir`` resolved (once for the whole catalog)."""
     name = raw.get("id") if isinstance(raw, dict) else None
     where = f"entry {index + 1}" + (f" ({name})" if name else "")
@@ -87,16 +109,20 @@ def _entry(raw: object, index: int, corpus_dir: Path, catalog: Path, root: Path)
         except ValueError:
             raise fail(f"published {published!r} is not a date (YYYY-MM-DD)") from None
     try:
-        path = (corpus_dir / str(raw["file"])).resolve()
+        path = resolve(corpus_dir / str(raw["file"]))
     except (OSError, RuntimeError) as exc:  # a symlink loop
         raise fail(f"file {raw['file']!r} cannot be resolved ({exc})") from None
     if not path.is_relative_to(root):
         raise fail(
             f"file {raw['file']!r} is outside the corpus directory {corpus_dir}: only files inside it are read"
         )
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode  # (once: is_dir and is_file would stat it twice)
+    except OSError:
+        mode = 0
+    if stat.S_ISDIR(mode):
         raise fail(f"file {raw['file']!r} is a directory, not a document")
-    if not path.is_file():
+    if not stat.S_ISREG(mode):
         raise fail(f"file {raw['file']!r} does not exist in {corpus_dir}")
     opt = {k: (str(raw[k]) if raw.get(k) is not None else None) for k in OPTIONAL}
     opt["published"] = published
@@ -142,7 +168,8 @@ def load_catalog(corpus_dir: str | Path, parsed_cache: Path | None = None) -> li
     if not data["documents"]:
         raise CatalogError("the catalog lists no documents", path=catalog)
     root = corpus_dir.resolve()
-    entries = [_entry(raw, i, corpus_dir, catalog, root) for i, raw in enumerate(data["documents"])]
+    resolve = _Resolver()
+    entries = [_entry(raw, i, corpus_dir, catalog, root, resolve) for i, raw in enumerate(data["documents"])]
     for key in ("id", "path"):
         seen: dict[object, int] = {}
         for i, e in enumerate(entries):
@@ -215,8 +242,9 @@ def unlisted_files(corpus_dir: str | Path, entries: list[CatalogEntry]) -> list[
     from extractor.read.text import SUPPORTED_SUFFIXES
 
     listed = {e.path for e in entries}
+    resolve = _Resolver()
     return sorted(
         p
         for p in Path(corpus_dir).rglob("*")
-        if p.suffix.lower() in SUPPORTED_SUFFIXES and p.resolve() not in listed
+        if p.suffix.lower() in SUPPORTED_SUFFIXES and resolve(p) not in listed
     )
