@@ -24,7 +24,7 @@ import itertools
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -246,13 +246,19 @@ def grouped_vectors(clauses: Sequence[MeasureClause]):
     sorted order (``CountVectorizer``'s vocabulary), so a row's floats, and the cosine of two
     rows (products summed in column order), are the same in any set of clauses. Raises
     ValueError if no clause has a token."""
-    x, group, _ = _grouped(clauses)
+    x, group, _, _ = _grouped(clauses)
     return x, group
 
 
-def _grouped(clauses: Iterable[MeasureClause], seen: Callable[[MeasureClause], None] | None = None):
-    """:func:`grouped_vectors` and its columns' tokens (a list, sorted). The clauses are read
-    once, in order (an iterator will do; ``seen`` is called with each)."""
+def _grouped(
+    clauses: Iterable[MeasureClause],
+    seen: Callable[[MeasureClause], None] | None = None,
+    known: Mapping[str, float] | None = None,
+):
+    """:func:`grouped_vectors`, its columns' tokens (a list, sorted) and their IDF (an array).
+    The clauses are read once, in order (an iterator will do; ``seen`` is called with each).
+    ``known``: IDF values already read from :func:`word_idf` (a saved index's), so the table is
+    loaded only for a token they lack."""
     import numpy as np
     from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
     from sklearn.preprocessing import normalize
@@ -278,12 +284,19 @@ def _grouped(clauses: Iterable[MeasureClause], seen: Callable[[MeasureClause], N
         norm=vec.norm, use_idf=True, smooth_idf=False, sublinear_tf=vec.sublinear_tf
     )
     transformer.fit(counts)  # (sets the shapes; its idf is replaced)
-    table, median = word_idf()
     vocabulary = vec.get_feature_names_out().tolist()
-    transformer.idf_ = np.array([table.get(t, median) for t in vocabulary])
+    known = known or {}
+    if all(t in known for t in vocabulary):
+        idf = np.array([known[t] for t in vocabulary], dtype=np.float64)
+    else:
+        table, median = word_idf()
+        idf = np.array(
+            [known[t] if t in known else table.get(t, median) for t in vocabulary], dtype=np.float64
+        )
+    transformer.idf_ = idf
     x = normalize(transformer.transform(counts, copy=False).tocsr())  # as cosine_similarity does
     x.sort_indices()
-    return x, group, vocabulary
+    return x, group, vocabulary, idf
 
 
 def _prefix_filter(x):
@@ -1003,7 +1016,9 @@ SIMILAR_DDL = """create table similar_clauses (
 class SimilarIndex:
     """What the similar-clauses step computed on, kept beside the build cache so a rebuild
     does not read and vectorize every clause again: the distinct vectors ``x`` (CSR, columns
-    ``vocabulary`` in sorted order), each measure clause's row ``group``, id and document."""
+    ``vocabulary`` in sorted order), each measure clause's row ``group``, id and document, and
+    each column's IDF (:func:`word_idf`'s value: an update vectorizes the new clauses without
+    loading the table unless they bring a token the index lacks; None in an index saved before)."""
 
     x: object
     group: object
@@ -1011,11 +1026,12 @@ class SimilarIndex:
     document_ids: list[str]
     vocabulary: list[str]
     digest: str | None = None  # (of the kb.db it was loaded for)
+    idf: object = None
 
     @classmethod
-    def of(cls, clauses: Iterable[MeasureClause]) -> SimilarIndex:
-        """Of the clauses (read once: an iterator will do, their texts are not kept). Raises
-        ValueError if no clause has a token."""
+    def of(cls, clauses: Iterable[MeasureClause], known: Mapping[str, float] | None = None) -> SimilarIndex:
+        """Of the clauses (read once: an iterator will do, their texts are not kept; ``known``:
+        see :func:`_grouped`). Raises ValueError if no clause has a token."""
         ids: list[str] = []
         documents: list[str] = []
 
@@ -1023,8 +1039,8 @@ class SimilarIndex:
             ids.append(c.id)
             documents.append(sys.intern(c.document_id))
 
-        x, group, vocabulary = _grouped(clauses, seen)
-        return cls(x, group, ids, documents, vocabulary)
+        x, group, vocabulary, idf = _grouped(clauses, seen, known)
+        return cls(x, group, ids, documents, vocabulary, idf=idf)
 
     def save(self, path: Path, digest: str) -> None:
         """Written whole to a temporary file, then renamed (numpy arrays, no pickle)."""
@@ -1043,6 +1059,7 @@ class SimilarIndex:
                 ids=_joined(self.ids),
                 document_ids=_joined(self.document_ids),
                 vocabulary=_joined(self.vocabulary),
+                **({} if self.idf is None else {"idf": self.idf}),
             )
         os.replace(tmp, path)
 
@@ -1059,12 +1076,18 @@ class SimilarIndex:
                     return None
                 x = sp.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=tuple(f["shape"]))
                 index = cls(
-                    x, f["group"], *(_split(f[n]) for n in ("ids", "document_ids", "vocabulary")), digest
+                    x,
+                    f["group"],
+                    *(_split(f[n]) for n in ("ids", "document_ids", "vocabulary")),
+                    digest,
+                    f["idf"] if "idf" in f.files else None,
                 )
         except (OSError, ValueError, KeyError, UnicodeDecodeError, EOFError):
             return None
-        ok = len(index.ids) == len(index.document_ids) == len(index.group) and x.shape[1] == len(
-            index.vocabulary
+        ok = (
+            len(index.ids) == len(index.document_ids) == len(index.group)
+            and x.shape[1] == len(index.vocabulary)
+            and (index.idf is None or index.idf.shape == (x.shape[1],))
         )
         return index if ok else None
 
@@ -1081,6 +1104,7 @@ class SimilarIndex:
             [i for i, k in zip(self.ids, keep) if k],
             [d for d, k in zip(self.document_ids, keep) if k],
             self.vocabulary,
+            idf=self.idf,
         )
 
     def plus(self, clauses: Sequence[MeasureClause]) -> SimilarIndex:
@@ -1091,8 +1115,9 @@ class SimilarIndex:
 
         if not clauses:
             return self
+        known = dict(zip(self.vocabulary, self.idf.tolist())) if self.idf is not None else None
         try:
-            new = SimilarIndex.of(clauses)
+            new = SimilarIndex.of(clauses, known)
         except ValueError:  # no token: rows of nothing (they pair with no clause)
             new = SimilarIndex(
                 sp.csr_matrix((1, 0)),
@@ -1100,6 +1125,7 @@ class SimilarIndex:
                 [c.id for c in clauses],
                 [c.document_id for c in clauses],
                 [],
+                idf=np.zeros(0),
             )
         old_words, new_words = np.array(self.vocabulary, dtype=str), np.array(new.vocabulary, dtype=str)
         words = np.union1d(old_words, new_words)  # sorted as Python sorts str (code points)
@@ -1110,12 +1136,20 @@ class SimilarIndex:
         new_x.resize(new_x.shape[0], len(words))
         x = sp.vstack([old_x, new_x], format="csr")
         x.sort_indices()
+        if self.idf is not None:  # each word's, from the old columns and the new (the same value)
+            idf = np.zeros(len(words))
+            idf[np.searchsorted(words, new_words)] = new.idf
+            idf[np.searchsorted(words, old_words)] = self.idf
+        else:  # (an index saved without them: the table was read for the new clauses anyway)
+            table, median = word_idf()
+            idf = np.array([table.get(t, median) for t in words.tolist()], dtype=np.float64)
         return SimilarIndex(
             x,
             np.r_[self.group, new.group + self.x.shape[0]],
             self.ids + new.ids,
             self.document_ids + new.document_ids,
             words.tolist(),
+            idf=idf,
         )
 
 
@@ -1390,7 +1424,7 @@ class _UpdatePlan:
 class UpdateApart(_Spawned):
     """:func:`update_similar` in a process of its own (spawned by pebble, as the cold build's
     pairs are, :func:`_apart`), so the index and the search never add to the build's memory.
-    Started as a rebuild begins: the process imports scikit-learn, reads jieba's IDF table,
+    Started as a rebuild begins: the process imports scikit-learn,
     loads the index saved for the kb.db at ``db_path`` and drops the clauses of ``removed``
     (:class:`_UpdatePlan`) while the changed documents are extracted. :meth:`start` sends it
     the new clauses (read by the caller from the updated copy, which the process never
@@ -1413,7 +1447,9 @@ class UpdateApart(_Spawned):
 def _release_idf() -> None:
     """Drop jieba's IDF table (about 130 MB of str and float objects) from this process: the
     cache of :func:`word_idf` and jieba's loader, which holds the same dict."""
-    import jieba.analyse
+    if not word_idf.cache_info().currsize:
+        return  # (not read: the new clauses' tokens were all in the index)
+    import jieba.analyse  # (its import reads the table: only once word_idf has)
 
     word_idf.cache_clear()
     loader = jieba.analyse.default_tfidf.idf_loader
@@ -1425,19 +1461,22 @@ _PREPARED: dict[tuple, _UpdatePlan | None] = {}  # in the update's process: _pre
 
 
 def _prepare_apart(index_path: str, db_path: str, removed: list[str]) -> bool:
-    """In :class:`UpdateApart`'s process, before the new clauses are known: the imports, the
-    IDF table and the plan on the old kb.db (its digest read there)."""
+    """In :class:`UpdateApart`'s process, before the new clauses are known: the imports and the
+    plan on the old kb.db (its digest read there); jieba's IDF table only for an index saved
+    without its columns' IDF (an index has them: the table is read only if a new clause brings a
+    token the index lacks, about 1.2 s of CPU beside the changed document's extraction)."""
     import importlib
 
     for module in ("sklearn.feature_extraction.text", "sklearn.preprocessing"):
         importlib.import_module(module)
-    word_idf()
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         row = conn.execute("select value from build_info where key = 'corpus_digest'").fetchone()
         plan = _UpdatePlan.of(conn, Path(index_path), row[0] if row else None, set(removed))
     finally:
         conn.close()
+    if plan is not None and plan.index.idf is None:  # (an index saved without its columns' IDF)
+        word_idf()
     _PREPARED.clear()
     _PREPARED[(index_path, db_path, tuple(removed), row[0] if row else None)] = plan
     return plan is not None
