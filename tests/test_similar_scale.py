@@ -301,6 +301,45 @@ def test_exact_cosines_are_the_sparse_products_floats():
     order = np.lexsort((b, a))
     got = similar._exact_cosines(x, a[order], b[order], chunk=17)
     assert (got == product[a[order], b[order]]).all()
+    assert (similar._exact_cosines_scipy(x, a[order], b[order], chunk=17) == got).all()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_compiled_pair_dots_add_as_scipy_adds(seed):
+    """The compiled kernel's dot products are scipy's floats bit for bit, on rows whose sums
+    depend on the order of addition (magnitudes from 1e-8 to 1e16, both signs), pairs in any
+    order (a row repeated, rows alternating, a row with itself, empty rows); a matrix whose
+    indices are not sorted takes scipy's own path."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    similar._warm_pair_dots()  # (loaded: _exact_cosines takes it for any number of pairs)
+    rng = np.random.default_rng(seed)
+    m, v = 60, 40
+    x = sp.random(m, v, density=0.3, format="csr", random_state=seed)
+    x.data = rng.choice([1e16, -1e16, 1.0, -1.0, 1e-8, 0.1, 3.0], size=x.nnz) * rng.random(x.nnz)
+    x = sp.csr_matrix(x.multiply(np.arange(m)[:, None] != 5))
+    x.eliminate_zeros()  # row 5 empty
+    assert x.indptr[5] == x.indptr[6]
+    x.sort_indices()
+    a = rng.integers(0, m, 3000)
+    b = rng.integers(0, m, 3000)
+    a[:200] = 7  # one row against many, then alternating rows, then each row with itself
+    a[200:400] = np.tile([3, 9], 100)
+    b[400:460] = a[400:460] = np.arange(60)
+    got = similar._exact_cosines(x, a, b)
+    assert (got == similar._exact_cosines_scipy(x, a, b)).all()
+    assert (got == (x @ x.T).toarray()[a, b]).all()
+    shuffled = x.copy()
+    for r in range(m):  # the same rows, their entries stored out of order
+        lo, hi = shuffled.indptr[r], shuffled.indptr[r + 1]
+        perm = rng.permutation(hi - lo)
+        shuffled.indices[lo:hi], shuffled.data[lo:hi] = (
+            shuffled.indices[lo:hi][perm],
+            shuffled.data[lo:hi][perm],
+        )
+    shuffled.has_sorted_indices = False  # (scipy then adds in the stored order: its path is taken)
+    assert (similar._exact_cosines(shuffled, a, b) == similar._exact_cosines_scipy(shuffled, a, b)).all()
 
 
 @pytest.mark.parametrize("tau", [0.05, 0.3, 0.7, 0.95])

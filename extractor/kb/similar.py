@@ -390,10 +390,37 @@ def _prefix_filter(x):
     return at
 
 
+PAIR_DOTS_MIN = 200_000  # pairs worth loading the compiled kernel for (about 1.5 s a process)
+
+
 def _exact_cosines(x, a, b, chunk: int = 50_000):
     """``x[a[p]] · x[b[p]]`` for each pair ``p``, with the floats of scipy's sparse product
-    ``x @ x.T`` (the products of the shared columns summed from 0.0 in column order: the
-    element-wise product, then a sparse matrix-vector product with ones)."""
+    ``x @ x.T``: the products of the shared columns summed from 0.0 in column order. The pairs'
+    rows are read where they are stored (:func:`_pair_dots`, compiled by numba), not copied out
+    first: at 10,000 documents this took the search's exact cosines from 44 to 19 s of CPU (the
+    same rows, digest compared). Rows whose indices are not sorted, or a few pairs while the
+    kernel is not loaded (a rebuild's update): :func:`_exact_cosines_scipy`, the same floats."""
+    import numpy as np
+
+    if not x.has_sorted_indices or (len(a) < PAIR_DOTS_MIN and not _pair_dots.cache_info().currsize):
+        return _exact_cosines_scipy(x, a, b, chunk)
+    out = np.zeros(len(a))
+    if len(a):
+        _pair_dots()(
+            x.indptr.astype(np.int64, copy=False),
+            x.indices,
+            x.data.astype(np.float64, copy=False),
+            x.shape[1],
+            np.asarray(a, dtype=np.int64),
+            np.asarray(b, dtype=np.int64),
+            out,
+        )
+    return out
+
+
+def _exact_cosines_scipy(x, a, b, chunk: int = 50_000):
+    """:func:`_exact_cosines` with scipy alone: the element-wise product of the pairs' rows,
+    then a sparse matrix-vector product with ones (the same floats; the tests' reference)."""
     import numpy as np
 
     ones = np.ones(x.shape[1])
@@ -401,6 +428,56 @@ def _exact_cosines(x, a, b, chunk: int = 50_000):
     for lo in range(0, len(a), chunk):
         out[lo : lo + chunk] = x[a[lo : lo + chunk]].multiply(x[b[lo : lo + chunk]]).tocsr() @ ones
     return out
+
+
+def _warm_pair_dots() -> None:
+    """Load :func:`_pair_dots` and its machine code for the index's array types (numba's disk
+    cache, or a compilation)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    x = sp.csr_matrix(np.ones((1, 1)))
+    x.indices = x.indices.astype(np.int32)
+    one = np.zeros(1, dtype=np.int64)
+    _pair_dots()(x.indptr.astype(np.int64), x.indices, x.data, 1, one, one, np.zeros(1))
+
+
+@functools.cache
+def _pair_dots():
+    """``dots(indptr, indices, data, ncols, a, b, out)``: ``out[p]`` = the dot product of CSR
+    rows ``a[p]`` and ``b[p]`` (sorted indices), the products of their shared columns added to
+    0.0 in column order, as scipy's element-wise product and matrix-vector product add them
+    (IEEE products and sums, no fused multiply-add: numba's default, no fastmath). Row ``a[p]``
+    is spread into a dense array while the next pair has the same ``a`` (the search's pairs come
+    row by row), and row ``b[p]``'s entries look it up in column order. Compiled once a process
+    (cached on disk by numba)."""
+    import numba
+    import numpy as np
+
+    @numba.njit(cache=True, nogil=True)
+    def dots(indptr, indices, data, ncols, a, b, out):  # pragma: no cover (compiled)
+        dense = np.zeros(ncols)
+        shared = np.zeros(ncols, dtype=np.bool_)
+        prev = -1
+        for p in range(a.shape[0]):
+            i = a[p]
+            if i != prev:
+                if prev >= 0:
+                    for k in range(indptr[prev], indptr[prev + 1]):
+                        shared[indices[k]] = False
+                for k in range(indptr[i], indptr[i + 1]):
+                    dense[indices[k]] = data[k]
+                    shared[indices[k]] = True
+                prev = i
+            j = b[p]
+            s = 0.0
+            for k in range(indptr[j], indptr[j + 1]):
+                c = indices[k]
+                if shared[c]:
+                    s += dense[c] * data[k]
+            out[p] = s
+
+    return dots
 
 
 def _scored(x, a, b, tau):
@@ -1292,6 +1369,7 @@ def _prepare_pairs() -> None:
     for module in ("sklearn.feature_extraction.text", "sklearn.preprocessing", "scipy.sparse"):
         importlib.import_module(module)
     word_idf()
+    _warm_pair_dots()  # (before the searchers are forked: they inherit it)
 
 
 def _empty_x():
