@@ -772,7 +772,9 @@ def _fork_pool(jobs: int, shared: tuple):
     _SHARED = shared
     gc.freeze()  # (the children's collector leaves the inherited objects alone: no page touched or copied)
     try:
-        return context.Pool(jobs)
+        # each searcher loads the compiled kernel of the exact cosines itself: about 130 MB that
+        # the process forking them (the similar clauses' process, near 900 MB) does not hold
+        return context.Pool(jobs, initializer=_warm_pair_dots)
     finally:
         gc.unfreeze()
         _SHARED = None
@@ -1369,7 +1371,6 @@ def _prepare_pairs() -> None:
     for module in ("sklearn.feature_extraction.text", "sklearn.preprocessing", "scipy.sparse"):
         importlib.import_module(module)
     word_idf()
-    _warm_pair_dots()  # (before the searchers are forked: they inherit it)
 
 
 def _empty_x():
