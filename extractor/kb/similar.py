@@ -1503,13 +1503,13 @@ class _UpdatePlan:
 class UpdateApart(_Spawned):
     """:func:`update_similar` in a process of its own (spawned by pebble, as the cold build's
     pairs are, :func:`_apart`), so the index and the search never add to the build's memory.
-    Started as a rebuild begins: the process imports scikit-learn,
-    loads the index saved for the kb.db at ``db_path`` and drops the clauses of ``removed``
-    (:class:`_UpdatePlan`) while the changed documents are extracted. :meth:`start` sends it
-    the new clauses (read by the caller from the updated copy, which the process never
-    opens: it reads the old kb.db, which the rebuild does not change); :meth:`result` gives the
-    rows to delete and insert (:func:`apply_update`), or None if the index is missing or
-    stale. An exception in the process is raised by :meth:`result`."""
+    Started as a rebuild begins: the process imports scikit-learn, loads the index saved for
+    the kb.db at ``db_path`` and drops the clauses of ``removed`` (:class:`_UpdatePlan`) while
+    the changed documents are extracted. :meth:`start` sends it the new clauses (read by the
+    caller from the updated copy, which the process never opens: it reads the old kb.db, which
+    the rebuild does not change); :meth:`result` gives the rows to delete and insert
+    (:func:`apply_update`), or None if the index is missing or stale. An exception in the
+    process is raised by :meth:`result`."""
 
     def __init__(self, index_path: Path, db_path: Path, removed: set[str]):
         self.args = (str(index_path), str(db_path), sorted(removed))
