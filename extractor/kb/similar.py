@@ -285,18 +285,22 @@ def _grouped(
     )
     transformer.fit(counts)  # (sets the shapes; its idf is replaced)
     vocabulary = vec.get_feature_names_out().tolist()
-    known = known or {}
-    if all(t in known for t in vocabulary):
-        idf = np.array([known[t] for t in vocabulary], dtype=np.float64)
-    else:
-        table, median = word_idf()
-        idf = np.array(
-            [known[t] if t in known else table.get(t, median) for t in vocabulary], dtype=np.float64
-        )
-    transformer.idf_ = idf
+    idf = transformer.idf_ = _idf(vocabulary, known)
     x = normalize(transformer.transform(counts, copy=False).tocsr())  # as cosine_similarity does
     x.sort_indices()
     return x, group, vocabulary, idf
+
+
+def _idf(words: Sequence[str], known: Mapping[str, float] | None = None):
+    """Each word's IDF (an array): from ``known`` where it has the word, else from
+    :func:`word_idf`, whose table is read only if some word is not known."""
+    import numpy as np
+
+    known = known or {}
+    if all(t in known for t in words):
+        return np.array([known[t] for t in words], dtype=np.float64)
+    table, median = word_idf()
+    return np.array([known[t] if t in known else table.get(t, median) for t in words], dtype=np.float64)
 
 
 def _prefix_filter(x):
@@ -1220,8 +1224,7 @@ class SimilarIndex:
             idf[np.searchsorted(words, new_words)] = new.idf
             idf[np.searchsorted(words, old_words)] = self.idf
         else:  # (an index saved without them: the table was read for the new clauses anyway)
-            table, median = word_idf()
-            idf = np.array([table.get(t, median) for t in words.tolist()], dtype=np.float64)
+            idf = _idf(words.tolist())
         return SimilarIndex(
             x,
             np.r_[self.group, new.group + self.x.shape[0]],
