@@ -132,12 +132,25 @@ def _run_processes(entries, jobs, doc_timeout) -> Iterator[tuple[CatalogEntry, o
     finally:
         if finished:
             # every document is done: the idle workers are stopped in a thread (pebble
-            # terminates and joins each, about a second at 10,000 documents) while the build goes on
+            # terminates and joins each, about a second at 10,000 documents) while the build goes
+            # on; the build waits for it before it returns (wait_closed)
             pool.close()
-            threading.Thread(target=pool.join, kwargs={"timeout": 10}, daemon=True).start()
+            closing = threading.Thread(target=pool.join, kwargs={"timeout": 10}, daemon=True)
+            closing.start()
+            _CLOSING.append(closing)
         else:  # the build stopped (an error, Ctrl-C): stop the workers, do not wait for them
             pool.stop()
             pool.join(timeout=10)
+
+
+_CLOSING: list[threading.Thread] = []  # pools of finished runs being joined (_run_processes)
+
+
+def wait_closed(timeout: float = 10) -> None:
+    """Wait for the pools of finished runs to be joined (their workers gone): a build calls it
+    before it returns, so it leaves no process behind, while its corpus-wide steps did not wait."""
+    while _CLOSING:
+        _CLOSING.pop().join(timeout)
 
 
 def _run_dask(entries, scheduler, doc_timeout) -> Iterator[tuple[CatalogEntry, object]]:

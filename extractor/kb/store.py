@@ -1059,4 +1059,5 @@ def build_db(
         finally:
             if store:
                 store.close()
+            parallel.wait_closed()  # (the extraction workers, stopped meanwhile: none left running)
     return report
