@@ -342,6 +342,44 @@ def test_the_compiled_pair_dots_add_as_scipy_adds(seed):
     assert (similar._exact_cosines(shuffled, a, b) == similar._exact_cosines_scipy(shuffled, a, b)).all()
 
 
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("tau", [0.2, 0.5, 0.9])
+def test_the_compiled_bounds_keep_what_the_numpy_filters_keep(seed, tau):
+    """The compiled candidate filter gives the numpy filter's pairs, in its order, with its
+    bounds bit for bit: blocks of consecutive and of scattered rows, rows of one document (their
+    pairs dropped), and a row against itself."""
+    similar._warm_pair_dots()
+    x, _ = similar.grouped_vectors(copied_clauses(seed, n=400, documents=12))
+    m = x.shape[0]
+    rng = np.random.default_rng(seed)
+    single_doc = np.where(rng.random(m) < 0.4, rng.integers(0, 5, m), -1)
+    low = tau - 1e-3
+    prefix, cut, tail = similar._prefix_filter(x)(low)
+    rest = tail(np.arange(m), cut)
+    compiled = similar._compiled_bounds(single_doc, cut, rest, tail, low)
+    kept = 0
+    for sel in (np.arange(m // 2), np.sort(rng.choice(m, m // 3, replace=False)), np.arange(m)):
+        product = (prefix[sel] @ prefix.T.tocsr()).tocsr()
+        want = similar._bounded(sel, product, single_doc, cut, rest, tail, low)
+        got = compiled(sel, product)
+        assert all(len(g) == len(w) and (g == w).all() for g, w in zip(got, want))
+        assert not (single_doc[got[0]] >= 0)[single_doc[got[0]] == single_doc[got[1]]].any()
+        kept += len(got[0])
+    assert kept
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_the_search_gives_the_same_rows_with_or_without_the_compiled_kernels(seed, monkeypatch):
+    clauses = copied_clauses(seed, n=300, documents=15)
+    x, group = similar.grouped_vectors(clauses)
+    args = (x, group, [c.id for c in clauses], [c.document_id for c in clauses])
+    similar._warm_pair_dots()
+    compiled = similar._top_k(*args)
+    monkeypatch.setattr(similar, "_kernels_loaded", lambda: False)
+    plain = similar._top_k(*args)
+    assert len(compiled[0]) and all((a == b).all() for a, b in zip(compiled, plain))
+
+
 @pytest.mark.parametrize("tau", [0.05, 0.3, 0.7, 0.95])
 def test_pairs_above_tau_share_a_prefix_feature_and_the_bound_holds(tau):
     import numpy as np

@@ -336,12 +336,13 @@ def _prefix_filter(x):
     # the bound of each tail, from the row's end back to each feature (segmented reverse sums)
     end = x.indptr[1:][rows]
     padded = np.r_[np.cumsum((w * w)[::-1])[::-1], 0.0]  # squared norm from each entry on
-    norm2 = padded[:-1] - padded[end]
+    tails = np.r_[np.maximum(padded[:-1] - padded[end], 0.0), 0.0]  # ... to its row's end (0.0: none)
+    del padded
     dot = np.cumsum((w * maxw[f])[::-1])[::-1]
     dot -= np.r_[dot, 0.0][end]
     del end
-    bound = np.minimum(np.sqrt(np.maximum(norm2, 0.0, out=norm2), out=norm2), dot)
-    del norm2, dot
+    bound = np.minimum(np.sqrt(tails[:-1]), dot)
+    del dot
     # each entry's row and order in one sorted key (uint32 where every key and needle fits)
     key_type = np.uint32 if m * v + 1 < 2**32 else np.int64
     keys = (rows.astype(np.int64) * v + pos).astype(key_type)
@@ -353,7 +354,7 @@ def _prefix_filter(x):
         i = np.empty(len(needles), dtype=np.int64)
         i[order] = np.searchsorted(keys, needles[order])
         stop = x.indptr[r + 1]
-        return np.where(i < stop, np.maximum(padded[np.minimum(i, size)] - padded[stop], 0.0), 0.0)
+        return np.where(i < stop, tails[np.minimum(i, size)], 0.0)
 
     # the tails from TAIL_GRID cuts (quantiles of the order), for a cheap bound first: a row's
     # tail from a cut is at most its tail from the grid's cut at or before it
@@ -373,7 +374,7 @@ def _prefix_filter(x):
     del counts
     first = x.indptr[:-1, None] + before
     stops = x.indptr[1:, None]
-    table = np.where(first < stops, np.maximum(padded[np.minimum(first, size)] - padded[stops], 0.0), 0.0)
+    table = np.where(first < stops, tails[np.minimum(first, size)], 0.0)
     del before, first
 
     def tail_at_most(r, c):
@@ -381,6 +382,10 @@ def _prefix_filter(x):
 
     tail.at_most = tail_at_most
     tail.grid = grid
+    # for the compiled bounds: the table by cut too (the tails of many rows from one cut, read
+    # together), and what tail() searches
+    tail.tables = (table, np.ascontiguousarray(table.T))
+    tail.rows = (x.indptr, pos, tails)
 
     def at(tau: float):
         keep = bound >= tau - 1e-6  # (a little more prefix than needed: the sums' rounding)
@@ -406,7 +411,7 @@ def _exact_cosines(x, a, b, chunk: int = 50_000):
     kernel is not loaded (a rebuild's update): :func:`_exact_cosines_scipy`, the same floats."""
     import numpy as np
 
-    if not x.has_sorted_indices or (len(a) < PAIR_DOTS_MIN and not _pair_dots.cache_info().currsize):
+    if not x.has_sorted_indices or (len(a) < PAIR_DOTS_MIN and not _kernels_loaded()):
         return _exact_cosines_scipy(x, a, b, chunk)
     out = np.zeros(len(a))
     if len(a):
@@ -435,15 +440,42 @@ def _exact_cosines_scipy(x, a, b, chunk: int = 50_000):
 
 
 def _warm_pair_dots() -> None:
-    """Load :func:`_pair_dots` and its machine code for the index's array types (numba's disk
-    cache, or a compilation)."""
+    """Load :func:`_pair_dots` and :func:`_candidate_bounds` and their machine code for the
+    search's array types (numba's disk cache, or a compilation)."""
     import numpy as np
-    import scipy.sparse as sp
 
-    x = sp.csr_matrix(np.ones((1, 1)))
-    x.indices = x.indices.astype(np.int32)
-    one = np.zeros(1, dtype=np.int64)
-    _pair_dots()(x.indptr.astype(np.int64), x.indices, x.data, 1, one, one, np.zeros(1))
+    ptr, idx, one, val = (
+        np.array([0, 1], dtype=np.int64),
+        np.zeros(1, dtype=np.int32),
+        np.zeros(1, dtype=np.int64),
+        np.ones(1),
+    )
+    _pair_dots()(ptr, idx, val, 1, one, one, np.zeros(1))
+    out = np.zeros(1, dtype=np.int64)
+    table = np.zeros((1, 1))
+    _candidate_bounds()(
+        ptr,
+        idx,
+        val,
+        one,
+        one - 1,
+        one,
+        val,
+        table,
+        table,
+        one,
+        ptr,
+        idx,
+        np.zeros(2),
+        0.5,
+        out,
+        out.copy(),
+        val,
+    )
+
+
+def _kernels_loaded() -> bool:
+    return bool(_pair_dots.cache_info().currsize)
 
 
 @functools.cache
@@ -453,35 +485,112 @@ def _pair_dots():
     0.0 in column order, as scipy's element-wise product and matrix-vector product add them
     (IEEE products and sums, no fused multiply-add: numba's default, no fastmath). Row ``a[p]``
     is spread into a dense array while the next pair has the same ``a`` (the search's pairs come
-    row by row), and row ``b[p]``'s entries look it up in column order. Compiled once a process
-    (cached on disk by numba)."""
+    row by row), and each entry of row ``b[p]``, in column order, adds its product with the
+    dense value: a column ``a[p]`` lacks adds a zero product, which leaves a sum of finite
+    values as it was (no test and branch per entry: 15 % faster at 10,000 documents). Compiled
+    once a process (cached on disk by numba)."""
     import numba
     import numpy as np
 
     @numba.njit(cache=True, nogil=True)
     def dots(indptr, indices, data, ncols, a, b, out):  # pragma: no cover (compiled)
         dense = np.zeros(ncols)
-        shared = np.zeros(ncols, dtype=np.bool_)
         prev = -1
         for p in range(a.shape[0]):
             i = a[p]
             if i != prev:
                 if prev >= 0:
                     for k in range(indptr[prev], indptr[prev + 1]):
-                        shared[indices[k]] = False
+                        dense[indices[k]] = 0.0
                 for k in range(indptr[i], indptr[i + 1]):
                     dense[indices[k]] = data[k]
-                    shared[indices[k]] = True
                 prev = i
             j = b[p]
             s = 0.0
             for k in range(indptr[j], indptr[j + 1]):
-                c = indices[k]
-                if shared[c]:
-                    s += dense[c] * data[k]
+                s += dense[indices[k]] * data[k]
             out[p] = s
 
     return dots
+
+
+@functools.cache
+def _candidate_bounds():
+    """``bounds(indptr, indices, data, sel, single_doc, cut, rest, table, table_t, cell, row_ptr,
+    pos, tails, low, out_a, out_b, out_bound)``: :func:`_bounded` compiled by numba, the
+    filters of a block's candidates in one pass: of the product's entries (row ``sel[j]``,
+    column ``b``, the shared prefix part ``data``) those that pass the bounds, written to
+    ``out_*`` in the product's order; returns how many. The same floats: the same IEEE
+    operations in the same order (no fastmath). Two differences in what is read, not in what
+    is computed: a row's tail at the grid's cut comes from ``table_t`` (by cut, then row) when
+    the block's row has the earlier cut, so that the tails of its candidates from one cut are
+    read from one array of the rows, not one row each of ``table``; and the tail of a row from
+    a cut is found by a binary search in that row's sorted positions (``pos`` from
+    ``row_ptr``; ``tails``: the tail from each entry), where :func:`_bounded` searches the
+    keys of all rows. At 10,000 documents the filters took 48 s of CPU in numpy."""
+    import numba
+    import numpy as np
+
+    @numba.njit(cache=True, nogil=True)
+    def bounds(
+        indptr,
+        indices,
+        data,
+        sel,
+        single_doc,
+        cut,
+        rest,
+        table,
+        table_t,
+        cell,
+        row_ptr,
+        pos,
+        tails,
+        low,
+        out_a,
+        out_b,
+        out_bound,
+    ):  # pragma: no cover (compiled)
+        n = 0
+        for j in range(sel.shape[0]):
+            a = sel[j]
+            doc, cut_a, cell_a, rest_a = single_doc[a], cut[a], cell[a], rest[a]
+            for e in range(indptr[j], indptr[j + 1]):
+                b = indices[e]
+                if b == a or (doc >= 0 and doc == single_doc[b]):
+                    continue
+                shared = data[e]
+                if cut_a <= cut[b]:  # a's cut is the earlier: b's tail from it
+                    later, r, c = b, rest_a, cut_a
+                    if not shared + np.sqrt(r) >= low:
+                        continue
+                    if not shared + np.sqrt(r * table_t[cell_a, b]) >= low:
+                        continue
+                else:
+                    later, r, c = a, rest[b], cut[b]
+                    if not shared + np.sqrt(r) >= low:
+                        continue
+                    if not shared + np.sqrt(r * table[a, cell[b]]) >= low:
+                        continue
+                lo, hi = row_ptr[later], row_ptr[later + 1]
+                stop = hi
+                while lo < hi:  # the later row's first entry at or after the cut
+                    mid = (lo + hi) >> 1
+                    if pos[mid] < c:
+                        lo = mid + 1
+                    else:
+                        hi = mid
+                t = tails[lo] if lo < stop else 0.0
+                bound = shared + np.sqrt(r * t)
+                if not bound >= low:
+                    continue
+                out_a[n] = a
+                out_b[n] = b
+                out_bound[n] = bound
+                n += 1
+        return n
+
+    return bounds
 
 
 def _scored(x, a, b, tau):
@@ -531,6 +640,7 @@ def _neighbour_groups(x, prefixes, single_doc, minrank, tau, limit, rows, chunk_
     prefix, cut, tail = prefixes(low)
     prefix_t = prefix.T.tocsr()
     rest = tail(np.arange(m), cut)  # each row's squared norm from its cut on
+    compiled = _compiled_bounds(single_doc, cut, rest, tail, low) if _kernels_loaded() else None
     empty = np.zeros(0, dtype=np.int64)
     best = (empty, empty, np.zeros(0))
     total = np.zeros(m, dtype=np.int64)
@@ -551,22 +661,10 @@ def _neighbour_groups(x, prefixes, single_doc, minrank, tau, limit, rows, chunk_
         start, stop = span
         sel = rows[start:stop]
         product = (prefix[sel] @ prefix_t).tocsr()
-        a = np.repeat(sel, np.diff(product.indptr))
-        b = product.indices.astype(np.int64)
-        shared = product.data
-        keep = (b != a) & ((single_doc[a] < 0) | (single_doc[a] != single_doc[b]))
-        a, b, shared = a[keep], b[keep], shared[keep]
-        # the rest of the cosine: over the features from the earlier of the two cuts on
-        # (first with the other row's norm bounded by 1: the earlier cut's whole tail)
-        a_first = cut[a] <= cut[b]
-        earlier, later = np.where(a_first, a, b), np.where(a_first, b, a)
-        keep = shared + np.sqrt(rest[earlier]) >= low - 1e-9
-        a, b, shared, earlier, later = a[keep], b[keep], shared[keep], earlier[keep], later[keep]
-        keep = shared + np.sqrt(rest[earlier] * tail.at_most(later, cut[earlier])) >= low - 1e-9
-        a, b, shared, earlier, later = a[keep], b[keep], shared[keep], earlier[keep], later[keep]
-        bound = shared + np.sqrt(rest[earlier] * tail(later, cut[earlier]))
-        keep = bound >= low - 1e-9
-        a, b, bound = a[keep], b[keep], bound[keep]
+        if compiled is not None:
+            a, b, bound = compiled(sel, product)
+        else:
+            a, b, bound = _bounded(sel, product, single_doc, cut, rest, tail, low)
         if limit is not None:
             # each row's `limit` likeliest candidates (highest bound) scored first: a candidate
             # whose bound is below the limit-th score so found cannot be among the row's best
@@ -599,6 +697,73 @@ def _neighbour_groups(x, prefixes, single_doc, minrank, tau, limit, rows, chunk_
         span = blocks.send(product.nnz) if stop < len(rows) else None
     best = merge([best, *pending])
     return best, total
+
+
+def _bounded(sel, product, single_doc, cut, rest, tail, low):
+    """Of a block's candidates (the entries of ``product``, row ``sel[j]``), the pairs ``(a, b)``
+    of rows of other documents whose cosine can reach ``low``, with that bound: the part over
+    the shared prefix features plus the rest of the cosine, over the features from the earlier
+    of the two cuts on (by Cauchy-Schwarz: first with the other row's norm bounded by 1, then
+    by its tail at the grid's cut, then by its tail at that cut)."""
+    import numpy as np
+
+    a = np.repeat(sel, np.diff(product.indptr))
+    b = product.indices.astype(np.int64)
+    shared = product.data
+    keep = (b != a) & ((single_doc[a] < 0) | (single_doc[a] != single_doc[b]))
+    a, b, shared = a[keep], b[keep], shared[keep]
+    a_first = cut[a] <= cut[b]
+    earlier, later = np.where(a_first, a, b), np.where(a_first, b, a)
+    keep = shared + np.sqrt(rest[earlier]) >= low - 1e-9
+    a, b, shared, earlier, later = a[keep], b[keep], shared[keep], earlier[keep], later[keep]
+    keep = shared + np.sqrt(rest[earlier] * tail.at_most(later, cut[earlier])) >= low - 1e-9
+    a, b, shared, earlier, later = a[keep], b[keep], shared[keep], earlier[keep], later[keep]
+    bound = shared + np.sqrt(rest[earlier] * tail(later, cut[earlier]))
+    keep = bound >= low - 1e-9
+    return a[keep], b[keep], bound[keep]
+
+
+def _compiled_bounds(single_doc, cut, rest, tail, low):
+    """:func:`_bounded` as ``f(sel, product)``, by the compiled :func:`_candidate_bounds`."""
+    import numpy as np
+
+    kernel = _candidate_bounds()
+    row_ptr, pos, tails = tail.rows
+    table, table_t = tail.tables
+    row_ptr = row_ptr.astype(np.int64, copy=False)
+    cut = cut.astype(np.int64, copy=False)
+    single_doc = single_doc.astype(np.int64, copy=False)
+    cell = np.searchsorted(tail.grid, cut, side="right") - 1
+
+    def bounded(sel, product):
+        size = product.nnz
+        out_a, out_b, out_bound = (
+            np.empty(size, dtype=np.int64),
+            np.empty(size, dtype=np.int64),
+            np.empty(size),
+        )
+        n = kernel(
+            product.indptr.astype(np.int64, copy=False),
+            product.indices,
+            product.data,
+            np.asarray(sel, dtype=np.int64),
+            single_doc,
+            cut,
+            rest,
+            table,
+            table_t,
+            cell,
+            row_ptr,
+            pos,
+            tails,
+            low - 1e-9,
+            out_a,
+            out_b,
+            out_bound,
+        )
+        return out_a[:n], out_b[:n], out_bound[:n]
+
+    return bounded
 
 
 def tfidf_top_k(
