@@ -139,8 +139,14 @@ def test_synthetic_plans_end_to_end(synthetic_db):
         (2024, 1, "exceeded"),
         (2025, 1, None),
     ]
-    other = _rows(synthetic_db, "district = '样本区' and kind = 'target'")
+    other = _rows(
+        synthetic_db, "district = '样本区' and kind = 'target' and indicator_id = 'pm25_annual_mean'"
+    )
     assert [(r["ambition_abs"], round(r["ambition_rel"], 4)) for r in other] == [(3, 0.0857)]
+    # a range in another unit (0.025至0.03毫克/立方米): asked is its upper end in μg/m³
+    no2 = _rows(synthetic_db, "district = '样本区' and kind = 'target' and indicator_id = 'no2_annual_mean'")
+    assert [(r["value_canonical"], r["value_max_canonical"]) for r in no2] == [(25, pytest.approx(30))]
+    assert no2[0]["ambition_abs"] == pytest.approx(3) and no2[0]["baseline_value"] == 33
 
 
 def test_corpus_trajectories(built_db):
@@ -153,6 +159,41 @@ def test_corpus_trajectories(built_db):
     fengtai = _rows(built_db, "district = '丰台区' and indicator_id = 'dustfall'")
     assert [(r["year"], r["value_canonical"]) for r in fengtai] == [(2020, 5.2), (2024, 5), (2025, 5)]
     assert [r["baseline_year"] for r in fengtai] == [None, 2020, 2020]
+
+
+@pytest.mark.parametrize("db", ["built_db", "synthetic_db"])
+def test_each_row_is_its_targets_point(db, request):
+    """The columns a row copies in SQL are its target's, as the Python of a point reads them:
+    the district of its document (else the city), the canonical unit or "", the maximum in
+    the canonical unit (value_max times value_canonical / value, in Python floats), the
+    indicator's direction; one row per point (an actual or target with indicator and year)."""
+    from extractor.lexicon.cues import load_indicators
+
+    conn = sqlite3.connect(request.getfixturevalue(db))
+    conn.row_factory = sqlite3.Row
+    points = conn.execute(
+        "select t.*, coalesce(d.district, d.city) as place from targets t join documents d"
+        " on d.id = t.document_id where t.indicator_id is not null and t.kind in ('actual', 'target')"
+        " and t.year is not null"
+    ).fetchall()
+    rows = {r["id"]: r for r in conn.execute("select * from trajectories")}
+    conn.close()
+    directions = load_indicators().directions
+    assert len(rows) == len(points)
+    assert db == "built_db" or any(
+        p["value_max"] is not None and p["value"] != p["value_canonical"] for p in points
+    )
+    for p in points:
+        r = rows[p["id"]]
+        factor = p["value_canonical"] / p["value"] if p["value"] and p["value_canonical"] is not None else 1.0
+        assert (r["district"], r["canonical_unit"], r["direction"]) == (
+            p["place"],
+            p["canonical_unit"] or "",
+            directions.get(p["indicator_id"]),
+        )
+        assert r["value_max_canonical"] == (p["value_max"] * factor if p["value_max"] is not None else None)
+        for column in ("indicator_id", "year", "kind", "value", "value_max", "comparator", "clause_id"):
+            assert r[column] == p[column]
 
 
 def test_units_never_mix(built_db):
